@@ -1,0 +1,46 @@
+# Everyday commands. `make run` and `make test` set everything up on a fresh machine.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+# A Python >= 3.12: the first on PATH, else the newest pyenv has installed.
+PYTHON_BOOT ?= $(shell for p in python3.13 python3.12 python3 python; do \
+    if command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then command -v $$p; exit 0; fi; done; \
+    for p in $$(ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.1[2-9]* 2>/dev/null | sort -V -r); do \
+    if [ -x $$p/bin/python ]; then echo $$p/bin/python; exit 0; fi; done)
+
+.PHONY: setup run test lint bench calibrate baseline clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@if [ -z "$(PYTHON_BOOT)" ]; then echo "error: no Python >= 3.12 found on PATH or in pyenv; install one" >&2; exit 1; fi
+	@echo "using $(PYTHON_BOOT)"
+	@[ -x $(PY) ] || $(PYTHON_BOOT) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	@touch $(STAMP)
+
+## The main job: a default scenario comparison with plots.
+run: $(STAMP)
+	$(VENV)/bin/vraem compare-scenarios scenarios/status_quo.yaml scenarios/eradication_first.yaml scenarios/development_first.yaml --replicates 4 --out results/default
+
+test: $(STAMP)
+	$(PY) -m pytest -q
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check model tests benchmarks
+
+bench: $(STAMP)
+	$(PY) benchmarks/bench_model.py
+
+calibrate: $(STAMP)
+	$(PY) -m model.calibration
+
+## Rewrite the stored seeded baseline summary (tests/data/baseline.json) after a deliberate model change.
+baseline: $(STAMP)
+	$(PY) -m tests.baseline --refresh
+
+clean:
+	rm -rf $(VENV) results build *.egg-info

@@ -1,0 +1,133 @@
+"""The ``vraem`` command line: run, validate, params.
+
+Errors a user can make (a bad key or value, a missing file, a malformed ``--set``) print one line
+naming the file or option, the key and what is allowed, and exit with status 2; never a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from model.scenario import ScenarioError, load_scenario, parse_set_options, resolve_scenario_path
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    help="vraem: simulate coca policy in Peru's VRAEM valley.",
+)
+console = Console()
+err = Console(stderr=True)
+
+EXIT_USAGE = 2
+
+
+def fail(message: str) -> None:
+    """Print one line to stderr and exit with status 2."""
+    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(EXIT_USAGE)
+
+
+def _load(paths: list[str], sets: list[str] | None, months: int | None):
+    overrides = parse_set_options(sets or [])
+    if months is not None:
+        if months < 1:
+            raise ScenarioError(f"--months must be >= 1 (got {months})")
+        overrides["months"] = months
+    out = []
+    for p in paths:
+        path = resolve_scenario_path(p)
+        sc = load_scenario(path, overrides)
+        out.append((sc, path.read_text(encoding="utf-8"), str(path)))
+    return out
+
+
+@app.command()
+def run(
+    scenarios: Annotated[list[str], typer.Argument(help="Scenario YAML files (or shipped names).")],
+    replicates: Annotated[int | None, typer.Option(help="Replicates per scenario (default: the file's).", min=1)] = None,
+    seed: Annotated[int | None, typer.Option(help="Base seed (default: the file's).", min=0)] = None,
+    months: Annotated[int | None, typer.Option(help="Months to simulate (default: the file's).")] = None,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="Override a value: dotted.key=VALUE (e.g. farmer.p_replant=0.3). Repeatable."),
+    ] = None,
+    out: Annotated[Path, typer.Option(help="Output folder.")] = Path("results/run"),
+    plot: Annotated[bool, typer.Option(help="Also write coca_ha.png.")] = True,
+) -> None:
+    """Run one or more scenarios and write results.parquet, maps.npz, manifest.json."""
+    from model.runner import run_scenarios, summarise
+
+    try:
+        loaded = _load(scenarios, set_, months)
+    except ScenarioError as exc:
+        fail(str(exc))
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        fail(f"--out {out}: cannot create the folder ({exc.strerror})")
+
+    def progress(done: int, total: int, label: str) -> None:
+        console.print(f"  run {done}/{total}: {label}", highlight=False)
+
+    table = run_scenarios(loaded, out, replicates=replicates, seed=seed, progress=progress)
+    summary = summarise(table)
+    t = Table(title="coca ha: start and end (mean, 5-95% across replicates)")
+    for col in ("scenario", "replicates", "months", "start", "end mean", "end 5%", "end 95%"):
+        t.add_column(col, justify="right" if col != "scenario" else "left")
+    for r in summary.itertuples():
+        t.add_row(
+            r.scenario, str(r.replicates), str(r.months), f"{r.coca_ha_start:,.0f}",
+            f"{r.coca_ha_end_mean:,.0f}", f"{r.coca_ha_end_p5:,.0f}", f"{r.coca_ha_end_p95:,.0f}",
+        )
+    console.print(t)
+    if plot:
+        from model.plots import plot_coca_band
+
+        png = plot_coca_band(table, out / "coca_ha.png")
+        console.print(f"plot: {png}")
+    console.print(f"results: {out / 'results.parquet'}  manifest: {out / 'manifest.json'}")
+
+
+@app.command()
+def validate(files: Annotated[list[str], typer.Argument(help="Scenario YAML files to check.")]) -> None:
+    """Check scenario files without running them."""
+    bad = 0
+    for f in files:
+        try:
+            sc = load_scenario(f)
+        except ScenarioError as exc:
+            err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+            bad += 1
+            continue
+        console.print(f"ok: {f} ({sc.name}: {sc.months} months, {len(sc.policy.phases)} policy phases)")
+    if bad:
+        raise typer.Exit(EXIT_USAGE)
+
+
+@app.command()
+def params() -> None:
+    """List every parameter with its default, unit and source."""
+    from model.params import parameter_table
+
+    t = Table(title="vraem parameters")
+    for col in ("parameter", "default", "unit", "source"):
+        t.add_column(col, overflow="fold")
+    for row in parameter_table():
+        t.add_row(row["parameter"], str(row["value"]), row["unit"], row["source"])
+    console.print(t)
+
+
+def main() -> None:  # pragma: no cover - console entry for `python -m model.cli`
+    """Entry point."""
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,138 @@
+"""Prices and money along the leaf -> paste/base -> export chain, as pure functions.
+
+MODEL_SPEC section 4. Paste/base prices respond to the balance of export demand (an exogenous
+scenario input, so a boom or a crash like 2021's can be replayed) and the valley's supply, and
+fall when interdiction makes exporting costlier (cartels pass losses down the chain). The
+farm-gate leaf price is what clans can pay for leaf: the paste value of a kilogram of leaf minus
+processing cost, less the clan's margin (MODEL_SPEC 3.2).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def export_demand_t_per_month(base_t: float, growth_per_year: float, month: int) -> float:
+    """Export demand for VRAEM base in a month, t/month.
+
+    ``base_t`` is the valley's production in the first month (the market starts in balance,
+    assumption); demand then grows by ``growth_per_year`` (calibrated on 2013-2019).
+    """
+    return base_t * (1.0 + growth_per_year) ** (month / 12.0)
+
+
+def paste_price_usd_per_kg(
+    reference_usd: float,
+    demand_t: float,
+    supply_t: float,
+    flexibility: float,
+    loss_share: float,
+    pass_through: float,
+) -> float:
+    """Price cartels pay for paste/base, USD/kg.
+
+    Iso-elastic in the demand/supply ratio around the reference price (press: US$800-900/kg),
+    reduced by the share of exports lost to interdiction times the pass-through.
+    """
+    ratio = demand_t / max(supply_t, 1e-9)
+    price = reference_usd * ratio**flexibility
+    return max(price * (1.0 - pass_through * loss_share), 0.0)
+
+
+def farm_gate_leaf_price_usd_per_kg(
+    paste_usd_per_kg: float,
+    processing_usd_per_kg: float,
+    leaf_kg_per_kg_base: float,
+    clan_margin: float,
+    floor_usd_per_kg: float,
+) -> float:
+    """What clans pay for a kilogram of leaf, USD/kg.
+
+    With paste at US$850 the default gives about US$2.3/kg, inside UNODC's US$2.2-4.3 range
+    (2003-2013). Never below the floor observed in the 2021 crash.
+    """
+    value = (paste_usd_per_kg - processing_usd_per_kg) / leaf_kg_per_kg_base
+    return max(value * (1.0 - clan_margin), floor_usd_per_kg)
+
+
+def own_paste_value_usd_per_kg_leaf(
+    paste_usd_per_kg: float, processing_usd_per_kg: float, leaf_kg_per_kg_base: float
+) -> float:
+    """Value of a kilogram of leaf to a household that makes paste itself, USD/kg leaf.
+
+    Households that process keep the clan's margin (seed interview: the margin is why they do).
+    """
+    return max(paste_usd_per_kg - processing_usd_per_kg, 0.0) / leaf_kg_per_kg_base
+
+
+def coca_net_usd_per_ha_year(
+    leaf_value_usd_per_kg, leaf_kg_per_ha_year, fertility, cost_share, risk, risk_weight, moral_cost
+):
+    """Expected net income of a hectare of coca, USD/ha/yr.
+
+    Revenue is value x yield x fertility; costs are a share of revenue; the expected loss from
+    eradication is the perceived yearly risk times revenue; the moral cost depends on the
+    household's type (Colombian field experiment). Works on scalars and arrays alike.
+    """
+    revenue = leaf_value_usd_per_kg * leaf_kg_per_ha_year * fertility
+    return revenue * (1.0 - cost_share) - risk_weight * risk * revenue - moral_cost
+
+
+def legal_net_usd_per_ha_year(revenue_usd_per_ha_year, fertility, market_access, cost_share):
+    """Expected net income of a hectare of the best legal crop, USD/ha/yr.
+
+    Legal crops must reach a market: revenue scales with road access (MODEL_SPEC 3.1).
+    """
+    return revenue_usd_per_ha_year * fertility * market_access * (1.0 - cost_share)
+
+
+def seizure_share(seized_t: float, shipped_t: float) -> float:
+    """Share of what left the valley that interdiction seized (0-1)."""
+    return float(np.clip(seized_t / shipped_t, 0.0, 1.0)) if shipped_t > 0 else 0.0
+
+
+# ---------------------------------------------------------------------------------------------
+# The market phase
+
+
+class Prices:
+    """Prices in force this month (USD/kg) and the export demand (t/month)."""
+
+    __slots__ = ("demand_t", "leaf_usd", "own_paste_leaf_usd", "paste_usd", "seizure_share")
+
+    def __init__(self, paste_usd: float, market, broker_margin: float) -> None:
+        self.demand_t = 0.0
+        self.seizure_share = 0.0
+        self.set_paste(paste_usd, market, broker_margin)
+
+    def set_paste(self, paste_usd: float, market, broker_margin: float) -> None:
+        """Set the paste price and derive the farm-gate leaf values from it."""
+        self.paste_usd = paste_usd
+        self.leaf_usd = farm_gate_leaf_price_usd_per_kg(
+            paste_usd,
+            market.processing_usd_per_kg_base,
+            market.leaf_kg_per_kg_base,
+            market.clan_margin,
+            market.leaf_price_floor_usd_per_kg,
+        )
+        self.own_paste_leaf_usd = own_paste_value_usd_per_kg_leaf(
+            paste_usd * (1.0 - broker_margin), market.processing_usd_per_kg_base, market.leaf_kg_per_kg_base
+        )
+
+
+def update_market(model, supply_t: float, seized_t: float, shipped_t: float) -> None:
+    """Set this month's demand and prices from last month's supply and seizures."""
+    p = model.params
+    mp = p.market
+    prices = model.prices
+    prices.demand_t = export_demand_t_per_month(model.base_demand_t, mp.export_demand_growth_per_year, model.month)
+    prices.seizure_share = seizure_share(seized_t, shipped_t + seized_t)
+    paste = paste_price_usd_per_kg(
+        mp.paste_price_usd_per_kg,
+        prices.demand_t,
+        supply_t,
+        mp.price_flexibility,
+        prices.seizure_share,
+        mp.interdiction_pass_through,
+    )
+    prices.set_paste(paste, mp, p.clan.broker_margin)
