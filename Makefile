@@ -10,7 +10,7 @@ PYTHON_BOOT ?= $(shell for p in python3.13 python3.12 python3 python; do \
     for p in $$(ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.1[2-9]* 2>/dev/null | sort -V -r); do \
     if [ -x $$p/bin/python ]; then echo $$p/bin/python; exit 0; fi; done)
 
-.PHONY: setup run test lint bench calibrate baseline clean
+.PHONY: setup run test browser lint bench calibrate baseline clean
 
 setup: $(STAMP)
 
@@ -26,8 +26,15 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(VENV)/bin/vraem compare-scenarios scenarios/status_quo.yaml scenarios/eradication_first.yaml scenarios/development_first.yaml --replicates 4 --out results/default
 
-test: $(STAMP)
+test: $(STAMP) browser
 	$(PY) -m pytest -q
+
+## Debian's Chromium for the browser tests (report and UI); Playwright drives it, no browser download.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing Debian's chromium for the browser tests"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends chromium >/dev/null; }
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check model tests benchmarks
