@@ -12,13 +12,14 @@ from __future__ import annotations
 import numpy as np
 
 
-def export_demand_t_per_month(base_t: float, growth_per_year: float, month: int) -> float:
+def export_demand_t_per_month(base_t: float, growth_per_year: float, growth_years: float, month: int) -> float:
     """Export demand for VRAEM base in a month, t/month.
 
     ``base_t`` is the valley's production in the first month (the market starts in balance,
-    assumption); demand then grows by ``growth_per_year`` (calibrated on 2013-2019).
+    assumption); demand then grows by ``growth_per_year`` (calibrated on 2013-2019) for
+    ``growth_years`` and holds after that.
     """
-    return base_t * (1.0 + growth_per_year) ** (month / 12.0)
+    return base_t * (1.0 + growth_per_year) ** min(month / 12.0, growth_years)
 
 
 def paste_price_usd_per_kg(
@@ -28,14 +29,16 @@ def paste_price_usd_per_kg(
     flexibility: float,
     loss_share: float,
     pass_through: float,
+    max_ratio: float,
 ) -> float:
     """Price cartels pay for paste/base, USD/kg.
 
     Iso-elastic in the demand/supply ratio around the reference price (press: US$800-900/kg),
-    reduced by the share of exports lost to interdiction times the pass-through.
+    bounded within ``max_ratio`` of it either way (buyers switch to other sources, sellers hold
+    stock), reduced by the share of exports lost to interdiction times the pass-through.
     """
     ratio = demand_t / max(supply_t, 1e-9)
-    price = reference_usd * ratio**flexibility
+    price = reference_usd * float(np.clip(ratio**flexibility, 1.0 / max_ratio, max_ratio))
     return max(price * (1.0 - pass_through * loss_share), 0.0)
 
 
@@ -125,7 +128,9 @@ def update_market(model, supply_t: float, seized_t: float, shipped_t: float) -> 
     p = model.params
     mp = p.market
     prices = model.prices
-    prices.demand_t = export_demand_t_per_month(model.base_demand_t, mp.export_demand_growth_per_year, model.month)
+    prices.demand_t = export_demand_t_per_month(
+        model.base_demand_t, mp.export_demand_growth_per_year, mp.export_demand_growth_years, model.month
+    )
     prices.seizure_share = seizure_share(seized_t, shipped_t + seized_t)
     paste = paste_price_usd_per_kg(
         mp.paste_price_usd_per_kg,
@@ -134,5 +139,6 @@ def update_market(model, supply_t: float, seized_t: float, shipped_t: float) -> 
         mp.price_flexibility,
         prices.seizure_share,
         mp.interdiction_pass_through,
+        mp.max_price_ratio,
     )
     prices.set_paste(paste, mp, p.clan.broker_margin)

@@ -53,7 +53,9 @@ class LandscapeParams(_Group):
     width: int = P(72, "cells", "assumption: about 90 km across at 1.25 km cells", ge=24, le=400)
     height: int = P(56, "cells", "assumption: about 70 km along the rivers", ge=24, le=400)
     cell_ha: float = P(156.25, "ha", "assumption: 1.25 km x 1.25 km cells", gt=0)
-    n_districts: int = P(15, "districts", "seed interview: the state works with 15 mayors", ge=1, le=60)
+    n_districts: int = P(
+        15, "districts", "seed interview: the state works with 15 mayors", ge=1, le=60
+    )
     forest_share: float = P(
         0.85, "1", "assumption: most unfarmed land below 2,200 m is montane forest", ge=0, le=1
     )
@@ -64,10 +66,18 @@ class LandscapeParams(_Group):
         0.75, "1", "assumption: decades of coca have partly exhausted farmed soils", ge=0, le=1
     )
     fertility_loss_per_year_coca: float = P(
-        0.035, "1/yr", "seed interview: 20-30 years of coca exhaust the soil (1/28 per year)", ge=0, le=1
+        0.035,
+        "1/yr",
+        "seed interview: 20-30 years of coca exhaust the soil (1/28 per year)",
+        ge=0,
+        le=1,
     )
     fertility_recovery_per_year: float = P(
-        0.02, "1/yr", "assumption: fallow and forest restore soils slowly (about 50 years)", ge=0, le=1
+        0.02,
+        "1/yr",
+        "assumption: fallow and forest restore soils slowly (about 50 years)",
+        ge=0,
+        le=1,
     )
     road_access_decay_cells: float = P(
         8.0, "cells", "assumption: legal-crop market access halves about 7 cells from a road", gt=0
@@ -103,7 +113,10 @@ class FarmerParams(_Group):
         le=1,
     )
     moral_cost_usd_per_ha_year: float = P(
-        2_500.0, "USD/ha/yr", "assumption: moral cost of the responsive third, in coca-income terms", ge=0
+        2_500.0,
+        "USD/ha/yr",
+        "assumption: moral cost of the responsive third, in coca-income terms",
+        ge=0,
     )
     coca_maturity_months: float = P(
         15.0, "months", "MODEL_SPEC 3.1: new coca produces after about 12-18 months", gt=0
@@ -121,19 +134,25 @@ class FarmerParams(_Group):
         0.40, "1", "assumption: labour and inputs of legal crops", ge=0, lt=1
     )
     allocation_sensitivity: float = P(
-        1.2, "1/(1000 USD/ha/yr)", "calibrated: docs/calibration.md", gt=0
+        0.8, "1/(1000 USD/ha/yr)", "calibrated: docs/calibration.md", gt=0
     )
     illegality_premium_usd_per_ha_year: float = P(
-        3_000.0, "USD/ha/yr", "calibrated: coca's edge at which a family half-fills its labour with it", ge=0
+        6_000.0,
+        "USD/ha/yr",
+        "calibrated: coca's edge at which a family half-fills its labour with it",
+        ge=0,
     )
     norm_weight: float = P(
         1.0, "1", "assumption: weight of the neighbours' coca share (social norm)", ge=0
     )
     risk_weight: float = P(
-        1.0, "1", "assumption: expected eradication loss counts at face value", ge=0
+        0.5, "1", "assumption: farmers discount eradication risk, as half of eradicated fields are replanted", ge=0
     )
     max_coca_ha: float = P(
-        2.0, "ha/household", "calibrated: opening desired coca equals the 2013 survey (docs/calibration.md)", gt=0
+        6.48,
+        "ha/household",
+        "calibrated: opening desired coca equals the 2013 survey (docs/calibration.md)",
+        gt=0,
     )
     max_expand_ha_per_month: float = P(
         0.045, "ha/month", "calibrated: labour limits how fast a family opens coca", gt=0
@@ -142,25 +161,45 @@ class FarmerParams(_Group):
         0.08, "ha/month", "assumption: pulling out coca is faster than planting it", gt=0
     )
     expectation_rate: float = P(
-        0.08, "1/month", "assumption: adaptive price expectations, about a year's memory", gt=0, le=1
+        0.02,
+        "1/month",
+        "calibrated: slow adaptive price expectations (about four years' memory)",
+        gt=0,
+        le=1,
     )
     risk_memory_rate: float = P(
-        0.15, "1/month", "assumption: perceived eradication risk follows recent eradication", gt=0, le=1
+        0.15,
+        "1/month",
+        "assumption: perceived eradication risk follows recent eradication",
+        gt=0,
+        le=1,
     )
     p_replant: float = P(
         0.5, "1", "seed interview: on average 50% of destroyed fields are replanted", ge=0, le=1
     )
     p_replant_agreement: float = P(
-        0.006, "1", "UNODC 2019: 0.6% replanted after a year under voluntary agreements (Colombia)", ge=0, le=1
+        0.006,
+        "1",
+        "UNODC 2019: 0.6% replanted after a year under voluntary agreements (Colombia)",
+        ge=0,
+        le=1,
     )
     replant_no_alternative_bonus: float = P(
         0.15, "1", "assumption: households with no legal income replant more often", ge=0, le=1
     )
     share_replant_remote: float = P(
-        0.4, "1", "assumption: share of replanting done in a new remote field (balloon effect)", ge=0, le=1
+        0.4,
+        "1",
+        "assumption: share of replanting done in a new remote field (balloon effect)",
+        ge=0,
+        le=1,
     )
     initial_trust: float = P(
-        0.3, "1", "seed interview: the state was absent for decades; confidence must be built", ge=0, le=1
+        0.3,
+        "1",
+        "seed interview: the state was absent for decades; confidence must be built",
+        ge=0,
+        le=1,
     )
     trust_gain_per_month_programme: float = P(
         0.015, "1/month", "assumption: trust grows with each month of delivered programme", ge=0
@@ -175,10 +214,19 @@ class FarmerParams(_Group):
         0.08, "1", "seed interview: many VRAEM teenagers carry drugs for the mafia", ge=0, le=1
     )
     child_worry_usd_per_ha_year: float = P(
-        1_500.0, "USD/ha/yr", "assumption: parents' worry for courier children, in income terms", ge=0
+        1_500.0,
+        "USD/ha/yr",
+        "assumption: parents' worry for courier children, in income terms",
+        ge=0,
+    )
+    worry_decay_per_month: float = P(
+        0.05, "1/month", "assumption: parents' fear after an arrest fades over about two years", ge=0, le=1
     )
     poverty_line_usd_per_month: float = P(
-        260.0, "USD/month/household", "assumption: INEI rural poverty line near S/215 per person, 4 people", ge=0
+        260.0,
+        "USD/month/household",
+        "assumption: INEI rural poverty line near S/215 per person, 4 people",
+        ge=0,
     )
 
 
@@ -199,7 +247,10 @@ class CropParams(_Group):
         1_200.0, "USD/ha/yr", "assumption: banana and garden crops sold locally", ge=0
     )
     programme_yield_bonus: float = P(
-        0.6, "1", "assumption: technical support raises legal yields (cacao to about 1,100 kg/ha)", ge=0
+        0.6,
+        "1",
+        "assumption: technical support raises legal yields (cacao to about 1,100 kg/ha)",
+        ge=0,
     )
 
 
@@ -222,16 +273,32 @@ class MarketParams(_Group):
         2_000.0, "USD/kg", "assumption: wholesale value at the Bolivian/Brazilian side", gt=0
     )
     export_demand_growth_per_year: float = P(
-        0.06, "1/yr", "calibrated: docs/calibration.md (2013-2019 only)", ge=-0.5, le=1
+        0.14, "1/yr", "calibrated: docs/calibration.md (2013-2019 only)", ge=-0.5, le=1
+    )
+    export_demand_growth_years: float = P(
+        11.0,
+        "years",
+        "assumption: demand grows over the observed period (2013-2024), then holds; a scenario input",
+        ge=0,
     )
     price_flexibility: float = P(
         0.8, "1", "assumption: paste price moves 0.8% per 1% excess demand", ge=0, le=5
+    )
+    max_price_ratio: float = P(
+        2.0,
+        "1",
+        "assumption: beyond about twice the reference price (UNODC's 2003-2013 leaf range spans 2x)"
+        " buyers turn to other valleys and Bolivia",
+        ge=1,
     )
     interdiction_pass_through: float = P(
         1.0, "1", "assumption: cartels pass seizure losses down the chain in full", ge=0, le=2
     )
     leaf_price_floor_usd_per_kg: float = P(
-        0.4, "USD/kg", "press: the 2021 crash to S/20 per arroba (11.5 kg) is about US$0.45/kg", ge=0
+        0.4,
+        "USD/kg",
+        "press: the 2021 crash to S/20 per arroba (11.5 kg) is about US$0.45/kg",
+        ge=0,
     )
 
 
@@ -239,21 +306,32 @@ class ClanParams(_Group):
     """Clans: buyers, labs, protection and bribes (MODEL_SPEC section 3.2)."""
 
     n_clans: int = P(30, "clans", "MODEL_SPEC 3.2: tens of family clans", ge=1, le=500)
-    labs_per_clan: int = P(8, "labs", "assumption: 'huge quantities' of labs; 240 in the valley", ge=1)
+    labs_per_clan: int = P(
+        8, "labs", "assumption: 'huge quantities' of labs; 240 in the valley", ge=1
+    )
     lab_capacity_margin: float = P(
         1.3, "1", "assumption: labs can process 30% more than the leaf clans bought in 2013", gt=0
+    )
+    lab_expansion_per_month: float = P(
+        0.2,
+        "1/month",
+        "assumption: clans enlarge kitchens toward the leaf on offer within months",
+        ge=0,
+        le=1,
     )
     lab_rebuild_months: float = P(
         1.5, "months", "assumption: a kitchen is cheap and quick to rebuild", gt=0
     )
-    lab_rebuild_cost_usd: float = P(
-        5_000.0, "USD", "assumption: pits, drums and chemicals", ge=0
-    )
+    lab_rebuild_cost_usd: float = P(5_000.0, "USD", "assumption: pits, drums and chemicals", ge=0)
     protection_share: float = P(
         0.05, "1", "seed interview: Shining Path remnants escort the trade for pay", ge=0, lt=1
     )
     broker_margin: float = P(
-        0.08, "1", "assumption: clans resell household-made paste for a smaller cut than own", ge=0, lt=1
+        0.08,
+        "1",
+        "assumption: clans resell household-made paste for a smaller cut than own",
+        ge=0,
+        lt=1,
     )
     bribe_share: float = P(
         0.05, "1", "seed article: plata before plomo; bribes preferred to violence", ge=0, lt=1
@@ -274,9 +352,7 @@ class CartelParams(_Group):
     max_flights_per_day: float = P(
         6.0, "flights/day", "seed interview: an average of 6 daily flights", gt=0
     )
-    kg_per_flight: float = P(
-        300.0, "kg", "seed interview: up to 300 kg (press: 350-500 kg)", gt=0
-    )
+    kg_per_flight: float = P(300.0, "kg", "seed interview: up to 300 kg (press: 350-500 kg)", gt=0)
     flights_per_strip_per_day: float = P(
         0.25, "flights/day", "assumption: a strip is used about once in four days", gt=0
     )
@@ -296,28 +372,39 @@ class SecurityParams(_Group):
 
     n_units: int = P(5, "units", "MODEL_SPEC 3.4: a handful of security units", ge=1, le=100)
     coordination_waste: float = P(
-        0.2, "1", "seed interview: poor police/military/civil coordination wastes capacity", ge=0, lt=1
+        0.2,
+        "1",
+        "seed interview: poor police/military/civil coordination wastes capacity",
+        ge=0,
+        lt=1,
     )
     resistance_threshold: float = P(
-        0.55, "1", "assumption: hostility above which communities may resist (Samugari)", ge=0, le=1
+        0.75, "1", "assumption: hostility above which communities may resist (Samugari)", ge=0, le=1
     )
     resistance_slope: float = P(
-        10.0, "1", "assumption: steepness of resistance probability around the threshold", gt=0
+        12.0, "1", "assumption: steepness of resistance probability around the threshold", gt=0
     )
     initial_hostility: float = P(
-        0.45, "1", "seed interview: the population supports the cartels rather than the state", ge=0, le=1
+        0.45,
+        "1",
+        "seed interview: the population supports the cartels rather than the state",
+        ge=0,
+        le=1,
     )
     hostility_per_share_eradicated: float = P(
-        1.5, "1", "assumption: hostility rises with the share of a district's coca destroyed", ge=0
+        0.3, "1", "assumption: hostility rises with the share of a district's coca destroyed", ge=0
     )
     hostility_after_confrontation: float = P(
-        0.1, "1", "assumption: a confrontation hardens a community", ge=0, le=1
+        0.02, "1", "assumption: a confrontation hardens a community", ge=0, le=1
     )
     hostility_decay_per_month: float = P(
-        0.03, "1/month", "assumption: anger fades over about three years", ge=0, le=1
+        0.05, "1/month", "assumption: anger fades over about two years", ge=0, le=1
     )
     casualties_per_confrontation: float = P(
-        0.6, "people", "seed interview: several losses after skirmishes; seed article: little violence", ge=0
+        0.3,
+        "people",
+        "seed interview: several losses after skirmishes; seed article: little violence",
+        ge=0,
     )
 
 
@@ -330,9 +417,7 @@ class MayorParams(_Group):
     linked_bias: float = P(
         0.5, "1", "assumption: a linked mayor weighs growers' pressure 50% more", ge=0
     )
-    election_interval_months: int = P(
-        48, "months", "Peru's local elections every 4 years", ge=1
-    )
+    election_interval_months: int = P(48, "months", "Peru's local elections every 4 years", ge=1)
     trust_wanting_projects: float = P(
         0.35, "1", "assumption: trust above which a household wants state projects", ge=0, le=1
     )
@@ -350,13 +435,12 @@ class ProgrammeParams(_Group):
     join_trust: float = P(
         0.25, "1", "assumption: trust needed to register for the programme", ge=0, le=1
     )
-    leave_trust: float = P(
-        0.1, "1", "assumption: households below this trust drop out", ge=0, le=1
-    )
+    leave_trust: float = P(0.1, "1", "assumption: households below this trust drop out", ge=0, le=1)
     stage_cost_soles: tuple[float, float, float, float, float] = P(
-        (150.0, 900.0, 1_800.0, 2_500.0, 5_000.0),
+        (300.0, 1_500.0, 4_000.0, 5_000.0, 12_000.0),
         "soles/household",
-        "assumption: ID, title, soil, quick crops, perennial crops",
+        "assumption: ID, title, soil, quick crops, perennial crops; about US$7,000 a family in all,"
+        " the order of alternative-development spending per family in Peru",
     )
     stage_min_months: tuple[int, int, int, int, int] = P(
         (2, 6, 9, 6, 12),
@@ -372,7 +456,18 @@ class ProgrammeParams(_Group):
     quick_crop_ha: float = P(0.5, "ha", "assumption: banana and garden plots per household", ge=0)
     perennial_ha: float = P(1.0, "ha", "assumption: cacao or coffee per household", ge=0)
     p_agreement_per_month: float = P(
-        0.08, "1/month", "assumption: programme households sign a no-coca agreement in about a year", ge=0, le=1
+        0.08,
+        "1/month",
+        "assumption: programme households sign a no-coca agreement in about a year",
+        ge=0,
+        le=1,
+    )
+    committed_agreement_factor: float = P(
+        0.15,
+        "1",
+        "Colombian field experiment: two fifths need extreme compensation to stop; they sign far less",
+        ge=0,
+        le=1,
     )
 
 

@@ -96,22 +96,18 @@ def mark_courier_arrests(model, arrested: int) -> None:
     """Arrested couriers are teenagers of courier households; their parents start to worry.
 
     Seed interview: prisons are crowded with young couriers and parents 'want a better future for
-    their kids', which weighs against coca (``farmer.child_worry_usd_per_ha_year``).
+    their kids', which weighs against coca (``farmer.child_worry_usd_per_ha_year``). Worry fades
+    at ``farmer.worry_decay_per_month``.
     """
     h = model.households
     u = model.streams.couriers.random(h.n)
+    h.worry *= 1.0 - model.params.farmer.worry_decay_per_month
     if arrested <= 0:
         return
     candidates = np.flatnonzero(h.child_courier)
     if candidates.size == 0:
         return
     chosen = candidates[np.argsort(u[candidates])[:arrested]]
-    # Worry spreads to the neighbours in the district (share of its courier families arrested).
-    n_d = model.params.landscape.n_districts
-    per_d = np.bincount(h.district[chosen], minlength=n_d) / np.maximum(
-        np.bincount(h.district[candidates], minlength=n_d), 1
-    )
-    h.worry[:] = np.clip(h.worry + per_d[h.district], 0.0, 1.0)
     h.worry[chosen] = 1.0
 
 

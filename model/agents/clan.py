@@ -22,6 +22,12 @@ def lab_capacity_share(capacity_kg_leaf, offered_kg_leaf):
     ).clip(0.0, 1.0)
 
 
+def expand_lab_capacity(capacity_per_lab, offered_per_lab, margin, rate):
+    """Clans enlarge their kitchens toward the leaf on offer (with spare capacity); never shrink."""
+    target = margin * offered_per_lab
+    return np.where(target > capacity_per_lab, capacity_per_lab + rate * (target - capacity_per_lab), capacity_per_lab)
+
+
 @dataclass
 class Labs:
     """Columns of lab state."""
@@ -79,7 +85,8 @@ def build_labs(model, leaf_kg: np.ndarray, rng: np.random.Generator) -> Labs:
     share = sold / sold.sum() if sold.sum() > 0 else np.full(n_clans, 1.0 / n_clans)
     per_clan = 1 + np.floor(share * (n_labs - n_clans)).astype(int)
     lab_clan = np.repeat(np.arange(n_clans), per_clan)
-    model.lab_capacity_kg_leaf = cp.lab_capacity_margin * sold.sum() / max(lab_clan.size - n_clans, 1)
+    per_lab = cp.lab_capacity_margin * sold.sum() / max(lab_clan.size - n_clans, 1)
+    model.lab_capacity_kg_leaf = np.full(n_clans, per_lab)
     u = rng.random(lab_clan.size)
     lab_cell = np.array([pick_lab_cell(model, model.cell_clan, c, u[i]) for i, c in enumerate(lab_clan)])
     return Labs(
@@ -121,6 +128,10 @@ def buy_and_process(model, leaf_kg: np.ndarray) -> None:
     active_by_clan = np.bincount(labs.clan[labs.active], minlength=n_clans)
     capacity = active_by_clan * model.lab_capacity_kg_leaf
     share = lab_capacity_share(capacity, offered_by_clan)
+    all_by_clan = np.maximum(np.bincount(labs.clan, minlength=n_clans), 1)
+    model.lab_capacity_kg_leaf[:] = expand_lab_capacity(
+        model.lab_capacity_kg_leaf, offered_by_clan / all_by_clan, cp.lab_capacity_margin, cp.lab_expansion_per_month
+    )
     sold = offered * share[h.clan]
     leaf_pay = sold * prices.leaf_usd
     clan_base_kg = np.bincount(h.clan, weights=sold, minlength=n_clans) / mp.leaf_kg_per_kg_base

@@ -82,6 +82,11 @@ def replant_probability(p_replant, agreement, no_alternative, p_agreement, no_al
     return np.clip(p + np.where(no_alternative & ~agreement, no_alternative_bonus, 0.0), 0.0, 1.0)
 
 
+def annual_risk(monthly_share):
+    """Perceived yearly chance that a field is eradicated, from the share destroyed last month."""
+    return 1.0 - (1.0 - np.clip(monthly_share, 0.0, 1.0)) ** 12
+
+
 def update_expectation(expected, observed, rate):
     """Adaptive expectation: move a fraction ``rate`` of the way to what was observed."""
     return expected + rate * (observed - expected)
@@ -312,7 +317,10 @@ def create_households(model, rng: np.random.Generator) -> Households:
 def seed_initial_coca(model) -> None:
     """Give each household its desired coca under opening prices, summing to the observed area."""
     h, p = model.households, model.params
-    desired = desired_coca_ha(model, np.full(h.n, 0.5))
+    n_d = p.landscape.n_districts
+    growers = np.bincount(h.district, weights=h.kind != HouseholdType.NEVER, minlength=n_d)
+    share = growers / np.maximum(np.bincount(h.district, minlength=n_d), 1)
+    desired = desired_coca_ha(model, share[h.district])
     total = p.farmer.initial_coca_ha * p.scale
     k = total / max(desired.sum(), 1e-9)
     model.initial_coca_rescale = k
@@ -393,7 +401,7 @@ def allocate_land(model) -> None:
         leaf_value_usd_per_kg(model),
         fp.expectation_rate,
     )
-    district_risk = model.district_eradicated_share * 12.0
+    district_risk = annual_risk(model.district_eradicated_share)
     h.risk[:] = update_expectation(h.risk, district_risk[h.district], fp.risk_memory_rate)
     coca = h.coca_ha()
     desired = desired_coca_ha(model, model.district_coca_share[h.district])
