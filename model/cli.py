@@ -127,27 +127,37 @@ def params() -> None:
 @app.command()
 def sweep(
     experiment: Annotated[str, typer.Argument(help="Experiment YAML file (or a shipped name).")],
-    out: Annotated[Path | None, typer.Option(help="Sweep folder (default: results/<experiment name>).")] = None,
-    workers: Annotated[int | None, typer.Option(help="Local worker processes (default: one per core).", min=1)] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Sweep folder (default: results/<experiment name>).")
+    ] = None,
+    workers: Annotated[
+        int | None, typer.Option(help="Local worker processes (default: one per core).", min=1)
+    ] = None,
     scheduler: Annotated[
         str | None, typer.Option(help="Use a running Dask cluster instead: tcp://HOST:PORT.")
     ] = None,
     set_: Annotated[
         list[str] | None,
-        typer.Option("--set", help="Override a value in every scenario: dotted.key=VALUE. Repeatable."),
+        typer.Option("--set", help="Override a value in every scenario: dotted.key=VALUE."),
     ] = None,
     max_in_flight: Annotated[
-        int | None, typer.Option(help="Tasks submitted at a time (default: 2 x cluster threads).", min=1)
+        int | None, typer.Option(help="Tasks submitted at a time (default: 2 x threads).", min=1)
     ] = None,
 ) -> None:
     """Run an experiment (scenarios x parameter points x replicates) on Dask; rerun to resume."""
     import signal
 
-    from model.sweep import ExperimentError, SweepError, load_experiment, run_sweep, shadowed_parameters
+    from model.sweep import (
+        ExperimentError,
+        SweepError,
+        load_experiment,
+        run_sweep,
+        shadowed_parameters,
+    )
     from model.sweep.progress import terminal_progress
 
     if workers and scheduler:
-        fail("--workers and --scheduler exclude each other (the cluster at --scheduler has its own workers)")
+        fail("--workers and --scheduler exclude each other (a scheduler has its own workers)")
     try:
         loaded = load_experiment(experiment, parse_set_options(set_ or []))
     except ScenarioError as exc:
@@ -156,49 +166,60 @@ def sweep(
         err.print(f"[yellow]warning:[/] {warning}", highlight=False, soft_wrap=True)
     out = out or Path("results") / loaded.spec.name
     where = scheduler or f"a local cluster of {workers or 'one per core'} worker process(es)"
+    sizes = f"{len(loaded.scenarios)} scenario(s) x {len(loaded.points)} point(s)"
     console.print(
-        f"sweep {loaded.spec.name}: {len(loaded.scenarios)} scenario(s) x {len(loaded.points)} point(s) x "
-        f"{loaded.spec.replicates} replicate(s) = {loaded.n_runs} runs on {where} -> {out}",
+        f"sweep {loaded.spec.name}: {sizes} x {loaded.spec.replicates} replicate(s) "
+        f"= {loaded.n_runs} runs on {where} -> {out}",
         highlight=False,
     )
 
     def note(text: str) -> None:
         err.print(text, highlight=False, soft_wrap=True)
 
-    # SLURM and PBS send SIGTERM before killing a job: stop like Ctrl-C, saving finished runs.
+    # SLURM and PBS send SIGTERM before killing a job: stop as on Ctrl-C, keeping finished runs.
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
-        summary = run_sweep(
-            loaded, out, workers=workers, scheduler=scheduler, max_in_flight=max_in_flight,
-            progress=terminal_progress(console), note=note,
+        s = run_sweep(
+            loaded,
+            out,
+            workers=workers,
+            scheduler=scheduler,
+            max_in_flight=max_in_flight,
+            progress=terminal_progress(console),
+            note=note,
         )
     except (ExperimentError, SweepError) as exc:
         fail(str(exc))
-    for run_id, error in summary.failures[:5]:
+    for run_id, error in s.failures[:5]:
         err.print(f"[red]failed:[/] {run_id}: {error}", highlight=False, soft_wrap=True)
     console.print(
-        f"{summary.done}/{summary.total} runs done ({summary.ran} this time, {summary.skipped} before), "
-        f"{summary.failed} failed, {summary.seconds:,.1f} s, peak memory of this process "
-        f"{summary.peak_rss_mb:,.0f} MB",
+        f"{s.done}/{s.total} runs done ({s.ran} this time, {s.skipped} before), {s.failed} failed, "
+        f"{s.seconds:,.1f} s; peak memory of this process {s.peak_rss_mb:,.0f} MB",
         highlight=False,
     )
-    if summary.failed:
-        console.print(f"errors are in {out / 'runs.jsonl'}; run the same command again to retry the failed runs")
-    if summary.interrupted:
+    if s.failed:
+        console.print(
+            f"errors are in {out / 'runs.jsonl'}; run the same command again to retry them",
+            highlight=False,
+        )
+    if s.interrupted:
         console.print("interrupted: run the same command again to resume", highlight=False)
         raise typer.Exit(130)
-    if summary.failed:
+    if s.failed:
         raise typer.Exit(1)
     console.print(f"results: {out}", highlight=False)
 
 
 @app.command()
 def compare(
-    folder: Annotated[Path, typer.Argument(help="A results folder from vraem sweep or vraem run.")],
+    folder: Annotated[Path, typer.Argument(help="A results folder of vraem sweep or vraem run.")],
     baseline: Annotated[
-        str | None, typer.Option(help="Scenario the others are compared with (default: status_quo, else the first).")
+        str | None,
+        typer.Option(help="Scenario to compare with (default: status_quo, or the first)."),
     ] = None,
-    out: Annotated[Path | None, typer.Option(help="Folder for the CSV files (default: FOLDER/compare).")] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Folder for the CSV files (default: FOLDER/compare).")
+    ] = None,
 ) -> None:
     """Summarise a results folder: coca ha per month, paired differences, a summary table."""
     from model.compare import CompareError, compare_folder, print_comparison
@@ -207,7 +228,8 @@ def compare(
         comparison = compare_folder(folder, baseline=baseline, out=out)
     except CompareError as exc:
         fail(str(exc))
-    print_comparison(comparison, console)
+    wide = console if console.is_terminal else Console(width=160)
+    print_comparison(comparison, wide)
 
 
 def main() -> None:  # pragma: no cover - console entry for `python -m model.cli`
