@@ -134,7 +134,7 @@ class FarmerParams(_Group):
         0.40, "1", "assumption: labour and inputs of legal crops", ge=0, lt=1
     )
     allocation_sensitivity: float = P(
-        0.8, "1/(1000 USD/ha/yr)", "calibrated: docs/calibration.md", gt=0
+        1.2, "1/(1000 USD/ha/yr)", "calibrated: docs/calibration.md", gt=0
     )
     illegality_premium_usd_per_ha_year: float = P(
         6_000.0,
@@ -146,10 +146,13 @@ class FarmerParams(_Group):
         1.0, "1", "assumption: weight of the neighbours' coca share (social norm)", ge=0
     )
     risk_weight: float = P(
-        0.5, "1", "assumption: farmers discount eradication risk, as half of eradicated fields are replanted", ge=0
+        0.5,
+        "1",
+        "assumption: farmers discount eradication risk, as half of eradicated fields are replanted",
+        ge=0,
     )
     max_coca_ha: float = P(
-        6.48,
+        7.834,
         "ha/household",
         "calibrated: opening desired coca equals the 2013 survey (docs/calibration.md)",
         gt=0,
@@ -220,7 +223,11 @@ class FarmerParams(_Group):
         ge=0,
     )
     worry_decay_per_month: float = P(
-        0.05, "1/month", "assumption: parents' fear after an arrest fades over about two years", ge=0, le=1
+        0.05,
+        "1/month",
+        "assumption: parents' fear after an arrest fades over about two years",
+        ge=0,
+        le=1,
     )
     poverty_line_usd_per_month: float = P(
         260.0,
@@ -273,7 +280,7 @@ class MarketParams(_Group):
         2_000.0, "USD/kg", "assumption: wholesale value at the Bolivian/Brazilian side", gt=0
     )
     export_demand_growth_per_year: float = P(
-        0.14, "1/yr", "calibrated: docs/calibration.md (2013-2019 only)", ge=-0.5, le=1
+        0.08, "1/yr", "calibrated: docs/calibration.md (2013-2019 only)", ge=-0.5, le=1
     )
     export_demand_growth_years: float = P(
         11.0,
