@@ -232,6 +232,47 @@ def compare(
     print_comparison(comparison, wide)
 
 
+@app.command()
+def report(
+    folder: Annotated[
+        Path, typer.Argument(help="A results folder of vraem run or vraem sweep.", metavar="DIR")
+    ],
+    out: Annotated[
+        Path | None,
+        typer.Option(help="HTML file to write (default: DIR/report.html); figures go beside it."),
+    ] = None,
+) -> None:
+    """Write figures (PNG, SVG) and one self-contained HTML report from saved results."""
+    from model.results import ResultsError, load_results
+
+    if not folder.exists():
+        fail(f"{folder}: no such folder")
+    if not folder.is_dir():
+        fail(f"{folder}: not a folder (expected a results folder of vraem run or vraem sweep)")
+    html = out if out is not None else folder / "report.html"
+    if html.suffix.lower() not in {".html", ".htm"}:
+        fail(f"--out {html}: expected a file name ending in .html")
+    try:
+        results = load_results(folder)
+    except ResultsError as exc:
+        fail(str(exc))
+    except (OSError, ValueError) as exc:
+        fail(f"{folder}: cannot read the results ({type(exc).__name__}: {exc})")
+    from model.report import ReportError, build_report
+
+    try:
+        written = build_report(results, html)
+    except ReportError as exc:
+        fail(str(exc))
+    except OSError as exc:
+        fail(f"--out {html}: cannot write the report ({exc.strerror or exc})")
+    for f in written.figures:
+        if f.failed:
+            err.print(f"warning: figure {f.key}: {f.note}", highlight=False, soft_wrap=True)
+    console.print(f"figures: {written.figures_dir}", highlight=False, soft_wrap=True)
+    console.print(f"report: {written.html}", highlight=False, soft_wrap=True)
+
+
 def main() -> None:  # pragma: no cover - console entry for `python -m model.cli`
     """Entry point."""
     app()

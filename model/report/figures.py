@@ -16,15 +16,15 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.lines import Line2D  # noqa: E402
-from matplotlib.patches import Patch  # noqa: E402
-from matplotlib.ticker import MaxNLocator, PercentFormatter  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+from matplotlib.ticker import MaxNLocator, PercentFormatter
 
-from model.observed import CALIBRATION_YEARS, load_observed  # noqa: E402
-from model.report.view import OKABE_ITO, RUN_KEYS, ReportView, quantile_bands  # noqa: E402
+from model.observed import CALIBRATION_YEARS, load_observed
+from model.report.view import OKABE_ITO, RUN_KEYS, ReportView, quantile_bands
 
 DPI = 110
 BAND_ALPHA = 0.18
@@ -54,6 +54,9 @@ class Figure:
     caption: str
     files: list[Path] = field(default_factory=list)
     note: str = ""
+    """Why the figure was not drawn (when ``files`` is empty)."""
+    failed: bool = False
+    """True when drawing raised: the report shows the error instead of the figure."""
 
     @property
     def png(self) -> Path | None:
@@ -75,8 +78,17 @@ def _save(fig, out_dir: Path, key: str) -> list[Path]:
 
 
 def _message(ax, text: str) -> None:
-    ax.text(0.5, 0.5, text, transform=ax.transAxes, ha="center", va="center", color=GREY,
-            fontsize=9, wrap=True)
+    ax.text(
+        0.5,
+        0.5,
+        text,
+        transform=ax.transAxes,
+        ha="center",
+        va="center",
+        color=GREY,
+        fontsize=9,
+        wrap=True,
+    )
 
 
 def _empty_panel(ax, title: str, text: str) -> None:
@@ -136,7 +148,9 @@ def _scenario_legend(fig, view: ReportView, extra: list | None = None, band: boo
     if band:
         handles.append(Patch(color=GREY, alpha=0.3, label="5-95% of runs (line: median)"))
     handles += extra or []
-    fig.legend(handles=handles, loc="outside lower center", ncol=min(len(handles), 5), frameon=False)
+    fig.legend(
+        handles=handles, loc="outside lower center", ncol=min(len(handles), 5), frameon=False
+    )
 
 
 def _runs_note(view: ReportView) -> str:
@@ -170,20 +184,50 @@ def fig_headline(view: ReportView, out: Path) -> Figure:
             obs = obs[(obs["year"] >= lo - 0.01) & (obs["year"] <= hi + 0.01)]
             tuned = obs["year"].between(*CALIBRATION_YEARS)
             colour = view.colours["status_quo"]
-            scaled = " x {:.3g}".format(scale) if scale != 1 else ""
-            ax.plot(obs.loc[tuned, "year"], obs.loc[tuned, "coca_ha"] * scale, "s", color="k",
-                    mfc=colour, ms=6, zorder=5)
-            ax.plot(obs.loc[~tuned, "year"], obs.loc[~tuned, "coca_ha"] * scale, "s", color="k",
-                    mfc="white", ms=6, zorder=5)
+            scaled = f" x {scale:.3g}" if scale != 1 else ""
+            years = f"{CALIBRATION_YEARS[0]}-{CALIBRATION_YEARS[1]}"
+            ax.plot(
+                obs.loc[tuned, "year"],
+                obs.loc[tuned, "coca_ha"] * scale,
+                "s",
+                color="k",
+                mfc=colour,
+                ms=6,
+                zorder=5,
+            )
+            ax.plot(
+                obs.loc[~tuned, "year"],
+                obs.loc[~tuned, "coca_ha"] * scale,
+                "s",
+                color="k",
+                mfc="white",
+                ms=6,
+                zorder=5,
+            )
             handles += [
-                Line2D([], [], ls="", marker="s", color="k", mfc=colour,
-                       label=f"observed{scaled}, {CALIBRATION_YEARS[0]}-{CALIBRATION_YEARS[1]} (calibration)"),
-                Line2D([], [], ls="", marker="s", color="k", mfc="white",
-                       label=f"observed{scaled}, other years (not tuned)"),
+                Line2D(
+                    [],
+                    [],
+                    ls="",
+                    marker="s",
+                    color="k",
+                    mfc=colour,
+                    label=f"observed{scaled}, {years} (calibration)",
+                ),
+                Line2D(
+                    [],
+                    [],
+                    ls="",
+                    marker="s",
+                    color="k",
+                    mfc="white",
+                    label=f"observed{scaled}, other years (not tuned)",
+                ),
             ]
             obs_note = (
                 "Squares: the observed VRAEM coca area (UNODC / DEVIDA surveys, shipped in "
-                "model/data/vraem_coca_observed.csv), to compare with status_quo; filled squares are "
+                "model/data/vraem_coca_observed.csv), to compare with status_quo; filled squares "
+                "are "
                 "the years the status quo was calibrated to, hollow ones were not used for tuning."
             )
             if scale != 1:
@@ -219,9 +263,20 @@ def fig_eradication(view: ReportView, out: Path) -> Figure:
         _band_panel(a, view, "eradicated_ha", "Eradicated, cumulative", "ha", cumulative=True)
         _band_panel(b, view, "replanted_ha", "Replanted, cumulative", "ha", cumulative=True)
         extra = []
-        if view.has("eradicated_ha") and view.has("replanted_ha") and not view.all_zero(["eradicated_ha"]):
-            _band_panel(c, view, "replanted_share", "Share of eradicated ha replanted",
-                        "replanted / eradicated (cumulative)", series=_running_share(view), percent=True)
+        if (
+            view.has("eradicated_ha")
+            and view.has("replanted_ha")
+            and not view.all_zero(["eradicated_ha"])
+        ):
+            _band_panel(
+                c,
+                view,
+                "replanted_share",
+                "Share of eradicated ha replanted",
+                "replanted / eradicated (cumulative)",
+                series=_running_share(view),
+                percent=True,
+            )
             c.axhline(0.5, color="k", ls=":", lw=1.2)
             c.set_ylim(0, 1.05)
             extra = [Line2D([], [], color="k", ls=":", label="about 50% observed (seed interview)")]
@@ -231,23 +286,35 @@ def fig_eradication(view: ReportView, out: Path) -> Figure:
         fig.suptitle(title)
         files = _save(fig, out, "eradication")
     caption = (
-        "Left and middle: hectares of coca eradicated and hectares replanted, summed from the first "
-        "month. Right: replanted over eradicated hectares so far (undefined until something has "
-        "been eradicated); the dotted line is the about 50% replanting reported in the seed "
-        f"interview (Peru 2025: 43-46%). {_runs_note(view)}"
+        "Left and middle: hectares of coca eradicated and hectares replanted, summed from the "
+        "first month. Right: replanted over eradicated hectares so far (undefined until "
+        "something has been eradicated); the dotted line is the about 50% replanting reported "
+        f"in the seed interview (Peru 2025: 43-46%). {_runs_note(view)}"
     )
     return Figure("eradication", "Eradication and replanting", title, caption, files)
 
 
 def fig_displacement(view: ReportView, out: Path) -> Figure:
-    """New coca in previously uncultivated cells and forest cleared, cumulative."""
+    """Draw new coca in previously uncultivated cells and forest cleared, cumulative."""
     title = "Displacement and deforestation"
     with plt.rc_context(RC):
         fig, axes = _figure(1, 2, 11, 4.6)
-        _band_panel(axes[0, 0], view, "new_coca_virgin_ha", "New coca in previously uncultivated cells",
-                    "ha, cumulative", cumulative=True)
-        _band_panel(axes[0, 1], view, "forest_cleared_ha", "Forest cleared", "ha, cumulative",
-                    cumulative=True)
+        _band_panel(
+            axes[0, 0],
+            view,
+            "new_coca_virgin_ha",
+            "New coca in previously uncultivated cells",
+            "ha, cumulative",
+            cumulative=True,
+        )
+        _band_panel(
+            axes[0, 1],
+            view,
+            "forest_cleared_ha",
+            "Forest cleared",
+            "ha, cumulative",
+            cumulative=True,
+        )
         _scenario_legend(fig, view)
         fig.suptitle(title)
         files = _save(fig, out, "displacement")
@@ -264,18 +331,21 @@ def fig_market(view: ReportView, out: Path) -> Figure:
     title = "Prices along the chain and exports by route"
     with plt.rc_context(RC):
         fig, axes = _figure(2, 2, 11, 7.6)
-        _band_panel(axes[0, 0], view, "leaf_price_usd_per_kg", "Farm-gate coca leaf price", "USD/kg")
-        _band_panel(axes[0, 1], view, "paste_price_usd_per_kg", "Paste / base price in the valley",
-                    "USD/kg")
+        _band_panel(
+            axes[0, 0], view, "leaf_price_usd_per_kg", "Farm-gate coca leaf price", "USD/kg"
+        )
+        _band_panel(
+            axes[0, 1], view, "paste_price_usd_per_kg", "Paste / base price in the valley", "USD/kg"
+        )
         _band_panel(axes[1, 0], view, "exports_air_t", "Exports by air (small planes)", "t/month")
         _band_panel(axes[1, 1], view, "exports_land_t", "Exports by land (couriers)", "t/month")
         _scenario_legend(fig, view)
         fig.suptitle(title)
         files = _save(fig, out, "market")
     caption = (
-        "Top: the farm-gate price of sun-dried coca leaf and the price of paste/base in the valley, "
-        "USD/kg (observed: leaf US$2.2-4.3/kg in 2003-2013, paste about US$800-900/kg). Bottom: "
-        f"cocaine base leaving the valley per month by route, t. {_runs_note(view)}"
+        "Top: the farm-gate price of sun-dried coca leaf and the price of paste/base in the "
+        "valley, USD/kg (observed: leaf US$2.2-4.3/kg in 2003-2013, paste about US$800-900/kg). "
+        f"Bottom: cocaine base leaving the valley per month by route, t. {_runs_note(view)}"
     )
     return Figure("market", "The drug economy", title, caption, files)
 
@@ -286,8 +356,14 @@ def fig_households(view: ReportView, out: Path) -> Figure:
     with plt.rc_context(RC):
         fig, axes = _figure(1, 2, 11, 4.6)
         _band_panel(axes[0, 0], view, "income_mean_usd", "Mean household net income", "USD/month")
-        _band_panel(axes[0, 1], view, "poverty_share", "Households below the poverty line",
-                    "share of households", percent=True)
+        _band_panel(
+            axes[0, 1],
+            view,
+            "poverty_share",
+            "Households below the poverty line",
+            "share of households",
+            percent=True,
+        )
         _scenario_legend(fig, view)
         fig.suptitle(title)
         files = _save(fig, out, "households")
@@ -315,8 +391,9 @@ def fig_programme(view: ReportView, out: Path) -> Figure:
             g = means.loc[name]
             total = g[stages].sum(axis=1).replace(0, np.nan)
             shares = g[stages].div(total, axis=0).fillna(0.0)
-            ax.stackplot(g["year"], *[shares[s] for s in stages], colors=[colours[s] for s in stages],
-                         lw=0)
+            ax.stackplot(
+                g["year"], *[shares[s] for s in stages], colors=[colours[s] for s in stages], lw=0
+            )
             ax.set_title(name)
             ax.set_ylim(0, 1)
             ax.set_xlim(g["year"].min(), g["year"].max())
@@ -325,10 +402,17 @@ def fig_programme(view: ReportView, out: Path) -> Figure:
             ax.set_xlabel("year")
         for ax in list(axes.flat)[n:]:
             ax.set_visible(False)
-        handles = [Patch(color=colours[s], label=s.removeprefix("households_stage_").replace("_", " "))
-                   for s in stages]
-        fig.legend(handles=handles, loc="outside lower center", ncol=len(handles), frameon=False,
-                   title="programme stage (ID, land title, soil, quick crops, perennials)")
+        handles = [
+            Patch(color=colours[s], label=s.removeprefix("households_stage_").replace("_", " "))
+            for s in stages
+        ]
+        fig.legend(
+            handles=handles,
+            loc="outside lower center",
+            ncol=len(handles),
+            frameon=False,
+            title="programme stage (ID, land title, soil, quick crops, perennials)",
+        )
         fig.suptitle(title)
         files = _save(fig, out, "programme")
     caption = (
@@ -363,8 +447,9 @@ def fig_security(view: ReportView, out: Path) -> Figure:
         files = _save(fig, out, "security")
     caption = (
         "Stocks (active labs, active airstrips, flights per day) month by month; events (labs and "
-        "airstrips destroyed and rebuilt, couriers arrested, confrontations, casualties) summed from "
-        "the first month, so that destroyed and rebuilt can be compared directly (observed: about 20 "
+        "airstrips destroyed and rebuilt, couriers arrested, confrontations, casualties) summed "
+        "from the first month, so that destroyed and rebuilt can be compared directly (observed: "
+        "about 20 "
         f"labs destroyed a month; airstrips back within a week). {_runs_note(view)}"
     )
     return Figure("security", "Security", title, caption, files)
@@ -404,7 +489,9 @@ def fig_maps(view: ReportView, out: Path) -> Figure:
     title = "Coca per cell at the map months"
     months = view.map_months()
     if not months:
-        return Figure("maps", "Where coca moved", title, "", note="These results hold no coca maps.")
+        return Figure(
+            "maps", "Where coca moved", title, "", note="These results hold no coca maps."
+        )
     edges = view.district_edges
     grids = {(s, m): view.mean_map(s, m) for s in view.scenarios for m in months}
     values = [g for g, _ in grids.values() if g is not None]
@@ -417,18 +504,25 @@ def fig_maps(view: ReportView, out: Path) -> Figure:
         for i, s in enumerate(view.scenarios):
             for j, m in enumerate(months):
                 ax = axes[i, j]
-                grid, k = grids[(s, m)]
+                grid, _ = grids[(s, m)]
                 if grid is None:
                     _empty_panel(ax, _month_label(view, m) if i == 0 else "", "no map")
                     continue
-                im = _show_grid(ax, np.ma.masked_less_equal(grid, 0), edges, cmap=cmap, vmin=0,
-                                vmax=vmax)
+                im = _show_grid(
+                    ax, np.ma.masked_less_equal(grid, 0), edges, cmap=cmap, vmin=0, vmax=vmax
+                )
                 if i == 0:
                     ax.set_title(_month_label(view, m))
                 if j == 0:
                     ax.set_ylabel(s, fontweight="bold")
-                ax.text(0.02, 0.03, f"{np.nansum(grid):,.0f} ha", transform=ax.transAxes, fontsize=8,
-                        bbox={"fc": "white", "ec": "none", "alpha": 0.7, "pad": 1.5})
+                ax.text(
+                    0.02,
+                    0.03,
+                    f"{np.nansum(grid):,.0f} ha",
+                    transform=ax.transAxes,
+                    fontsize=8,
+                    bbox={"fc": "white", "ec": "none", "alpha": 0.7, "pad": 1.5},
+                )
         if im is not None:
             fig.colorbar(im, ax=axes, shrink=0.8, extend="max", label=_cell_label(view))
         fig.suptitle(title)
@@ -462,7 +556,9 @@ def fig_difference_maps(view: ReportView, out: Path) -> Figure:
     values = [np.abs(d).ravel() for d in diffs.values() if d is not None]
     vmax = max(float(np.percentile(np.concatenate(values), 99.5)), 1e-6) if values else 1.0
     with plt.rc_context(RC):
-        fig, axes = _figure(len(others), len(months), 2.9 * len(months) + 1.2, 2.45 * len(others) + 1.0)
+        fig, axes = _figure(
+            len(others), len(months), 2.9 * len(months) + 1.2, 2.45 * len(others) + 1.0
+        )
         im = None
         for i, s in enumerate(others):
             for j, m in enumerate(months):
@@ -477,11 +573,22 @@ def fig_difference_maps(view: ReportView, out: Path) -> Figure:
                 if j == 0:
                     ax.set_ylabel(f"{s}\nminus {base}", fontweight="bold")
                 more, less = d[d > 0].sum(), -d[d < 0].sum()
-                ax.text(0.02, 0.03, f"+{more:,.0f} / -{less:,.0f} ha", transform=ax.transAxes,
-                        fontsize=8, bbox={"fc": "white", "ec": "none", "alpha": 0.7, "pad": 1.5})
+                ax.text(
+                    0.02,
+                    0.03,
+                    f"+{more:,.0f} / -{less:,.0f} ha",
+                    transform=ax.transAxes,
+                    fontsize=8,
+                    bbox={"fc": "white", "ec": "none", "alpha": 0.7, "pad": 1.5},
+                )
         if im is not None:
-            fig.colorbar(im, ax=axes, shrink=0.8, extend="both",
-                         label=f"difference in coca, ha per cell\n(red: more than {base})")
+            fig.colorbar(
+                im,
+                ax=axes,
+                shrink=0.8,
+                extend="both",
+                label=f"difference in coca, ha per cell\n(red: more than {base})",
+            )
         fig.suptitle(title)
         files = _save(fig, out, "difference_maps")
     caption = (
@@ -503,8 +610,10 @@ def fig_districts(view: ReportView, out: Path) -> Figure:
     first = t[t["month"] == t.groupby(RUN_KEYS)["month"].transform("min")]
     last = t[t["month"] == t.groupby(RUN_KEYS)["month"].transform("max")]
     change = (
-        last.set_index(RUN_KEYS)[cols] - first.set_index(RUN_KEYS)[cols]
-    ).groupby(level="scenario", sort=False).median()
+        (last.set_index(RUN_KEYS)[cols] - first.set_index(RUN_KEYS)[cols])
+        .groupby(level="scenario", sort=False)
+        .median()
+    )
     n = len(view.scenarios)
     width = 0.8 / n
     x = np.arange(len(cols))
@@ -512,8 +621,13 @@ def fig_districts(view: ReportView, out: Path) -> Figure:
         fig, axes = _figure(1, 1, min(12, max(8, 0.25 * len(cols) * n + 3)), 4.6)
         ax = axes[0, 0]
         for i, s in enumerate(view.scenarios):
-            ax.bar(x + (i - (n - 1) / 2) * width, change.loc[s].to_numpy(), width, color=view.colours[s],
-                   label=s)
+            ax.bar(
+                x + (i - (n - 1) / 2) * width,
+                change.loc[s].to_numpy(),
+                width,
+                color=view.colours[s],
+                label=s,
+            )
         ax.axhline(0, color="k", lw=0.8)
         ax.set_xticks(x, [c.removeprefix("coca_ha_d").lstrip("0") or "0" for c in cols])
         ax.set_xlabel("district")
@@ -543,7 +657,7 @@ def _binned(values: pd.Series, max_levels: int = 12) -> pd.Series:
 
 
 def fig_sweep_response(view: ReportView, out: Path) -> Figure:
-    """Final coca ha against each swept parameter (median and 5-95% band over runs)."""
+    """Draw final coca ha against each swept parameter (median and 5-95% band over runs)."""
     title = "Final coca area against each swept parameter"
     if not view.swept:
         return Figure("sweep_response", "Sweep", title, "", note="No swept parameters.")
@@ -557,8 +671,11 @@ def fig_sweep_response(view: ReportView, out: Path) -> Figure:
             for s in view.scenarios:
                 f = final[final["scenario"] == s]
                 x = _binned(f[p])
-                q = f["coca_ha"].groupby(x).quantile(0.5), f["coca_ha"].groupby(x).quantile(0.05), \
-                    f["coca_ha"].groupby(x).quantile(0.95)
+                q = (
+                    f["coca_ha"].groupby(x).quantile(0.5),
+                    f["coca_ha"].groupby(x).quantile(0.05),
+                    f["coca_ha"].groupby(x).quantile(0.95),
+                )
                 colour = view.colours[s]
                 if x.nunique() != f[p].nunique():
                     ax.plot(f[p], f["coca_ha"], ".", color=colour, alpha=0.25, ms=3)
@@ -587,8 +704,14 @@ def fig_sweep_heatmap(view: ReportView, out: Path) -> Figure:
     """Median final coca ha over the two swept parameters, one panel per scenario."""
     title = "Final coca area over the two swept parameters"
     if len(view.swept) != 2:
-        return Figure("sweep_heatmap", "Sweep", title, "",
-                      note=f"A heatmap needs exactly two swept parameters (these results have {len(view.swept)}).")
+        return Figure(
+            "sweep_heatmap",
+            "Sweep",
+            title,
+            "",
+            note="A heatmap needs exactly two swept parameters "
+            f"(these results have {len(view.swept)}).",
+        )
     px, py = view.swept
     final = view.final("coca_ha")
     final = final.assign(_x=_binned(final[px], 10), _y=_binned(final[py], 10))
@@ -602,8 +725,14 @@ def fig_sweep_heatmap(view: ReportView, out: Path) -> Figure:
         im = None
         for ax, s in zip(axes.flat, view.scenarios, strict=False):
             grid = table.loc[s].unstack("_x")
-            im = ax.imshow(grid.to_numpy(dtype=float), origin="lower", cmap="viridis", vmin=vmin,
-                           vmax=vmax if vmax > vmin else vmin + 1, aspect="auto")
+            im = ax.imshow(
+                grid.to_numpy(dtype=float),
+                origin="lower",
+                cmap="viridis",
+                vmin=vmin,
+                vmax=vmax if vmax > vmin else vmin + 1,
+                aspect="auto",
+            )
             ax.set_xticks(range(grid.shape[1]), [f"{v:.3g}" for v in grid.columns])
             ax.set_yticks(range(grid.shape[0]), [f"{v:.3g}" for v in grid.index])
             ax.set_xlabel(px)
@@ -613,8 +742,15 @@ def fig_sweep_heatmap(view: ReportView, out: Path) -> Figure:
                 mid = (vmin + vmax) / 2
                 for (r, c), v in np.ndenumerate(grid.to_numpy(dtype=float)):
                     if np.isfinite(v):
-                        ax.text(c, r, f"{v:,.0f}", ha="center", va="center", fontsize=7,
-                                color="white" if v < mid else "black")
+                        ax.text(
+                            c,
+                            r,
+                            f"{v:,.0f}",
+                            ha="center",
+                            va="center",
+                            fontsize=7,
+                            color="white" if v < mid else "black",
+                        )
         for ax in list(axes.flat)[n:]:
             ax.set_visible(False)
         if im is not None:
@@ -622,8 +758,8 @@ def fig_sweep_heatmap(view: ReportView, out: Path) -> Figure:
         fig.suptitle(title)
         files = _save(fig, out, "sweep_heatmap")
     caption = (
-        f"Median coca at the last simulated month over the grid of {px} (x) and {py} (y), one panel "
-        "per scenario, on a shared colour scale (values written in each cell)."
+        f"Median coca at the last simulated month over the grid of {px} (x) and {py} (y), one "
+        "panel per scenario, on a shared colour scale (values written in each cell)."
     )
     return Figure("sweep_heatmap", "Sweep", title, caption, files)
 
@@ -643,10 +779,44 @@ FIGURES: tuple[Callable[[ReportView, Path], Figure], ...] = (
     fig_security,
 )
 SWEEP_FIGURES = (fig_sweep_response, fig_sweep_heatmap)
+_SECTIONS = {
+    "eradication": "Eradication and replanting",
+    "maps": "Where coca moved",
+    "difference_maps": "Where coca moved",
+    "districts": "Where coca moved",
+    "displacement": "Where coca moved",
+    "market": "The drug economy",
+    "households": "Households",
+    "programme": "Households",
+    "security": "Security",
+    "sweep_response": "Sweep",
+    "sweep_heatmap": "Sweep",
+}
 
 
 def make_figures(view: ReportView, out_dir: str | Path) -> list[Figure]:
-    """Draw every figure that applies to these results into ``out_dir``."""
+    """Draw every figure that applies to these results into ``out_dir``.
+
+    A figure that raises is reported (``failed=True``, with the error as its note) rather than
+    stopping the report: one unexpected column should not cost the reader every other figure.
+    """
     out = Path(out_dir)
     makers = FIGURES + (SWEEP_FIGURES if view.swept else ())
-    return [make(view, out) for make in makers]
+    figures = []
+    for make in makers:
+        try:
+            figures.append(make(view, out))
+        except Exception as exc:
+            plt.close("all")
+            key = make.__name__.removeprefix("fig_")
+            figures.append(
+                Figure(
+                    key,
+                    _SECTIONS.get(key, "Coca area"),
+                    key.replace("_", " "),
+                    "",
+                    note=f"Could not be drawn: {type(exc).__name__}: {exc}",
+                    failed=True,
+                )
+            )
+    return figures

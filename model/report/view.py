@@ -73,7 +73,7 @@ class ReportView:
         """Dotted names of the parameters a sweep varied (empty for plain runs)."""
         names: list[str] = []
         for point in self.manifest.get("points", []) or []:
-            for key in (point.get("params") or {}):
+            for key in point.get("params") or {}:
                 if key not in names:
                     names.append(key)
         if not names and self.kind == "sweep":
@@ -86,13 +86,13 @@ class ReportView:
         return int(self.table[RUN_KEYS].drop_duplicates().shape[0])
 
     def runs_of(self, scenario: str) -> int:
-        """Number of runs of one scenario."""
+        """Count the runs of one scenario."""
         t = self.table[self.table["scenario"] == scenario]
         return int(t[["point", "replicate"]].drop_duplicates().shape[0])
 
     # -- scale -----------------------------------------------------------------------------
     def parameters(self, scenario: str) -> dict:
-        """Resolved parameter groups of a scenario, as stored in the manifest."""
+        """Return the resolved parameter groups of a scenario, as stored in the manifest."""
         rec = self.records.get(scenario) or {}
         return (rec.get("resolved") or {}).get("parameters") or {}
 
@@ -121,7 +121,7 @@ class ReportView:
         return column in self.table.columns and bool(self.table[column].notna().any())
 
     def all_zero(self, columns: Iterable[str]) -> bool:
-        """True when every present column is zero or missing in every run."""
+        """Tell whether every present column is zero or missing in every run."""
         cols = [c for c in columns if c in self.table.columns]
         if not cols:
             return True
@@ -135,6 +135,7 @@ class ReportView:
             column: A column of the table.
             cumulative: Running total per run (for monthly flows; missing months count as 0).
             transform: Optional callable ``DataFrame -> Series`` to derive the value instead.
+
         """
         t = self.table
         base = t[[*RUN_KEYS, "month", "year"]].copy()
@@ -166,7 +167,9 @@ class ReportView:
 
     def mean_map(self, scenario: str, month: int) -> tuple[np.ndarray | None, int]:
         """Mean coca map (ha per cell) over the runs that kept one, and how many did."""
-        grids = [g for (s, _p, _r, m), g in self.results.maps.items() if s == scenario and m == month]
+        grids = [
+            g for (s, _p, _r, m), g in self.results.maps.items() if s == scenario and m == month
+        ]
         if not grids:
             return None, 0
         return np.mean(np.stack([np.asarray(g, dtype=float) for g in grids]), axis=0), len(grids)
