@@ -147,7 +147,8 @@ def buy_and_process(model, leaf_kg: np.ndarray) -> None:
     f["leaf_unsold_t"] += float((offered - sold).sum()) / 1_000.0
     f["paste_t"] += float(clan_base_kg.sum() + hh_base_kg.sum()) / 1_000.0
     f["usd_clans_to_households"] += float((leaf_pay + paste_pay).sum())
-    f["usd_processing_costs"] += float(clan_processing.sum() + hh_processing.sum())
+    f["usd_clan_processing"] += float(clan_processing.sum())
+    f["usd_household_processing"] += float(hh_processing.sum())
 
 
 def sell_to_cartels(model, demand_kg: float) -> float:

@@ -1,0 +1,167 @@
+"""Unit tests of the behaviour rules: no model needed."""
+
+import numpy as np
+import pytest
+
+from model.agents.cartel import air_capacity_kg
+from model.agents.clan import expand_lab_capacity, lab_capacity_share
+from model.agents.farmer import (
+    annual_risk,
+    land_change_ha,
+    mature,
+    replant_probability,
+    target_coca_ha,
+    trust_after_eradication,
+    update_expectation,
+)
+from model.agents.mayor import mayor_accepts
+from model.agents.police import allocate_eradication, effective_capacity, resistance_probability
+from model.economy import (
+    export_demand_t_per_month,
+    farm_gate_leaf_price_usd_per_kg,
+    paste_price_usd_per_kg,
+    seizure_share,
+)
+from model.landscape import coca_suitability, fertility_change
+from model.params import ModelParams
+from model.programme import advance_within_budget, agreement_probability
+
+P = ModelParams()
+
+
+def test_replant_probability_follows_sources():
+    fp = P.farmer
+    p = replant_probability(0.5, np.array([False, True, False]), np.array([False, False, True]),
+                            fp.p_replant_agreement, fp.replant_no_alternative_bonus)
+    assert p[0] == pytest.approx(0.5)  # seed interview: about half replanted
+    assert p[1] == pytest.approx(0.006)  # UNODC 2019: 0.6% under voluntary agreements
+    assert p[2] == pytest.approx(0.5 + fp.replant_no_alternative_bonus)
+
+
+def test_replant_probability_is_a_probability():
+    p = replant_probability(0.95, np.array([False]), np.array([True]), 0.006, 0.5)
+    assert 0.0 <= p[0] <= 1.0
+
+
+def test_target_coca_rises_with_the_income_gap_and_the_norm():
+    args = dict(premium=6000.0, sensitivity=1.2, norm_weight=1.0, max_ha=8.0)
+    low = target_coca_ha(5000.0, 500.0, neighbour_share=0.5, **args)
+    high = target_coca_ha(9000.0, 500.0, neighbour_share=0.5, **args)
+    social = target_coca_ha(5000.0, 500.0, neighbour_share=0.9, **args)
+    assert 0 < low < high < 8.0
+    assert social > low
+
+
+def test_land_change_is_labour_limited():
+    change = land_change_ha(np.array([10.0, 0.0, 1.02]), np.array([1.0, 2.0, 1.0]), 0.05, 0.08)
+    np.testing.assert_allclose(change, [0.05, -0.08, 0.02])
+
+
+def test_mature_moves_one_over_maturity_per_month():
+    young, mature_ha = mature(np.array([1.5]), np.array([0.0]), 15.0)
+    assert mature_ha[0] == pytest.approx(0.1)
+    assert young[0] + mature_ha[0] == pytest.approx(1.5)
+
+
+def test_annual_risk_is_bounded_and_monotone():
+    r = annual_risk(np.array([0.0, 0.01, 0.1, 2.0]))
+    assert r[0] == 0 and r[-1] == 1 and np.all(np.diff(r) > 0)
+    assert r[1] == pytest.approx(1 - 0.99**12)
+
+
+def test_expectation_moves_part_way():
+    assert update_expectation(2.0, 4.0, 0.25) == pytest.approx(2.5)
+
+
+def test_trust_falls_after_eradication_only_outside_programme():
+    t = trust_after_eradication(np.array([0.5, 0.5]), np.array([1.0, 1.0]), np.array([False, True]), 0.25)
+    np.testing.assert_allclose(t, [0.25, 0.5])
+
+
+def test_farm_gate_leaf_price_in_unodc_range():
+    m = P.market
+    price = farm_gate_leaf_price_usd_per_kg(
+        m.paste_price_usd_per_kg, m.processing_usd_per_kg_base, m.leaf_kg_per_kg_base, m.clan_margin,
+        m.leaf_price_floor_usd_per_kg,
+    )
+    assert 2.2 <= price <= 4.3  # UNODC 2003-2013
+
+
+def test_leaf_price_never_below_the_2021_floor():
+    assert farm_gate_leaf_price_usd_per_kg(50.0, 120.0, 250.0, 0.2, 0.4) == 0.4
+
+
+def test_paste_price_responds_to_balance_and_seizures_within_bounds():
+    base = paste_price_usd_per_kg(850, 10, 10, 0.8, 0.0, 1.0, 2.0)
+    scarce = paste_price_usd_per_kg(850, 20, 10, 0.8, 0.0, 1.0, 2.0)
+    glut = paste_price_usd_per_kg(850, 1, 1000, 0.8, 0.0, 1.0, 2.0)
+    seized = paste_price_usd_per_kg(850, 10, 10, 0.8, 0.2, 1.0, 2.0)
+    assert base == pytest.approx(850)
+    assert base < scarce <= 1700
+    assert glut == pytest.approx(425)
+    assert seized == pytest.approx(680)
+
+
+def test_export_demand_grows_then_holds():
+    assert export_demand_t_per_month(10, 0.1, 2, 12) == pytest.approx(11)
+    assert export_demand_t_per_month(10, 0.1, 2, 120) == pytest.approx(12.1)
+
+
+def test_seizure_share():
+    assert seizure_share(1, 4) == 0.25
+    assert seizure_share(1, 0) == 0.0
+
+
+def test_allocate_eradication_follows_priority_and_capacity():
+    coca = np.array([5.0, 3.0, 4.0])
+    out = allocate_eradication(coca, np.array([2.0, 0.0, 1.0]), 6.0)
+    np.testing.assert_allclose(out, [0.0, 3.0, 3.0])
+    np.testing.assert_allclose(allocate_eradication(coca, np.zeros(3), 100.0), coca)
+
+
+def test_resistance_is_likelier_in_hostile_districts():
+    p = resistance_probability(np.array([0.2, 0.75, 0.95]), 0.75, 12.0)
+    assert p[0] < 0.01 and p[1] == pytest.approx(0.5) and p[2] > 0.9
+
+
+def test_coordination_waste():
+    assert effective_capacity(100.0, 0.2) == pytest.approx(80.0)
+
+
+def test_mayor_accepts_when_supporters_outweigh_growers():
+    accept = mayor_accepts(np.array([0.4, 0.4, 0.4]), np.array([0.3, 0.3, 0.5]), np.array([False, True, False]), 0.5)
+    assert accept.tolist() == [True, False, False]
+
+
+def test_budget_pays_queue_in_order():
+    paid = advance_within_budget(np.array([100.0, 200.0, 300.0]), 350.0)
+    assert paid.tolist() == [True, True, False]
+
+
+def test_committed_households_sign_less():
+    p = agreement_probability(0.08, np.array([False, True]), 0.15)
+    assert p[1] < p[0]
+
+
+def test_fertility_falls_under_coca_and_recovers_under_fallow():
+    f = fertility_change(np.array([0.7, 0.7]), np.array([1.0, 0.0]), np.array([0.0, 1.0]), 0.035, 0.02)
+    assert f[0] < 0.7 < f[1]
+    years_to_exhaust = 1.0 / P.landscape.fertility_loss_per_year_coca
+    assert 20 <= years_to_exhaust <= 30  # seed interview: 20-30 years of coca exhaust soils
+
+
+def test_suitability_prefers_the_coca_belt():
+    s = coca_suitability(np.array([300.0, 1200.0, 3500.0]), np.zeros(3))
+    assert s[1] == 1.0 and s[0] < 1.0 and s[2] == 0.0
+
+
+def test_labs_capacity_share_and_expansion():
+    np.testing.assert_allclose(lab_capacity_share(np.array([50.0, 200.0]), np.array([100.0, 100.0])), [0.5, 1.0])
+    grown = expand_lab_capacity(np.array([10.0, 10.0]), np.array([20.0, 5.0]), 1.3, 0.2)
+    np.testing.assert_allclose(grown, [10 + 0.2 * (26 - 10), 10.0])
+
+
+def test_air_capacity_limited_by_planes_and_strips():
+    # seed interview: about 6 flights a day of up to 300 kg
+    assert air_capacity_kg(65, 0.25, 6.0, 300.0) == pytest.approx(6 * 30 * 300)
+    assert air_capacity_kg(8, 0.25, 6.0, 300.0) == pytest.approx(2 * 30 * 300)
