@@ -89,6 +89,18 @@ def legal_net_usd_per_ha_year(revenue_usd_per_ha_year, fertility, market_access,
     return revenue_usd_per_ha_year * fertility * market_access * (1.0 - cost_share)
 
 
+def rationed_share(available, asked):
+    """Share of what was asked that can be granted when ``available`` is shared out (0-1).
+
+    Used wherever many ask for one limited stock: forest to clear in a cell, lab capacity in a
+    clan's territory. Nothing asked means nothing rationed (share 1).
+    """
+    available = np.maximum(available, 0.0)
+    asked = np.asarray(asked, dtype=float)
+    safe = np.where(asked > 0, asked, 1.0)
+    return np.where(asked > available, available / safe, 1.0).clip(0.0, 1.0)
+
+
 def seizure_share(seized_t: float, shipped_t: float) -> float:
     """Share of what left the valley that interdiction seized (0-1)."""
     return float(np.clip(seized_t / shipped_t, 0.0, 1.0)) if shipped_t > 0 else 0.0

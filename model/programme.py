@@ -121,6 +121,7 @@ def build_roads(model, soles: float) -> None:
     model.road_fund_soles -= pick.size * pp.road_cost_soles_per_cell
     new_dist = ndimage.distance_transform_edt(~L.road.reshape(L.width, L.height)).reshape(-1)
     dist[:] = new_dist
+    model.lab_site_cache.clear()
     lp = model.params.landscape
     L.layer("market_access")[:] = np.exp(-new_dist * np.log(2) / lp.road_access_decay_cells)
     L.layer("police_reach")[:] = np.exp(-new_dist / lp.police_reach_decay_cells)

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from model.agents.cartel import air_capacity_kg
-from model.agents.clan import expand_lab_capacity, lab_capacity_share
+from model.agents.clan import expand_lab_capacity
 from model.agents.farmer import (
     annual_risk,
     land_change_ha,
@@ -20,6 +20,7 @@ from model.economy import (
     export_demand_t_per_month,
     farm_gate_leaf_price_usd_per_kg,
     paste_price_usd_per_kg,
+    rationed_share,
     seizure_share,
 )
 from model.landscape import coca_suitability, fertility_change
@@ -155,8 +156,9 @@ def test_suitability_prefers_the_coca_belt():
     assert s[1] == 1.0 and s[0] < 1.0 and s[2] == 0.0
 
 
-def test_labs_capacity_share_and_expansion():
-    np.testing.assert_allclose(lab_capacity_share(np.array([50.0, 200.0]), np.array([100.0, 100.0])), [0.5, 1.0])
+def test_rationing_and_lab_expansion():
+    np.testing.assert_allclose(rationed_share(np.array([50.0, 200.0, -1e-12, 3.0]), np.array([100.0, 100.0, 0.0, 0.0])),
+                               [0.5, 1.0, 1.0, 1.0])
     grown = expand_lab_capacity(np.array([10.0, 10.0]), np.array([20.0, 5.0]), 1.3, 0.2)
     np.testing.assert_allclose(grown, [10 + 0.2 * (26 - 10), 10.0])
 

@@ -14,12 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 from mesa import Agent
 
-
-def lab_capacity_share(capacity_kg_leaf, offered_kg_leaf):
-    """Share of the leaf offered in a territory that the clan's active labs can take (0-1)."""
-    return np.divide(
-        capacity_kg_leaf, offered_kg_leaf, out=np.ones_like(offered_kg_leaf), where=offered_kg_leaf > capacity_kg_leaf
-    ).clip(0.0, 1.0)
+from model.economy import rationed_share
 
 
 def expand_lab_capacity(capacity_per_lab, offered_per_lab, margin, rate):
@@ -98,11 +93,17 @@ def build_labs(model, leaf_kg: np.ndarray, rng: np.random.Generator) -> Labs:
 
 
 def pick_lab_cell(model, territory: np.ndarray, clan: int, u: float) -> int:
-    """A lab site in the clan's territory, favouring places the police reach least."""
-    L = model.landscape
-    cells = np.flatnonzero(territory == clan)
-    w = (1.0 - L.layer("police_reach")[cells]) * (L.layer("forest_ha")[cells] + 1.0)
-    cum = np.cumsum(w)
+    """A lab site in the clan's territory, favouring places the police reach least.
+
+    Site weights are cached per clan and dropped when new roads change police reach.
+    """
+    cache = model.lab_site_cache
+    if clan not in cache:
+        L = model.landscape
+        cells = np.flatnonzero(territory == clan)
+        w = (1.0 - L.layer("police_reach")[cells]) * (L.layer("forest_ha")[cells] + 1.0)
+        cache[clan] = (cells, np.cumsum(w))
+    cells, cum = cache[clan]
     return int(cells[min(np.searchsorted(cum, u * cum[-1]), cells.size - 1)])
 
 
@@ -127,7 +128,7 @@ def buy_and_process(model, leaf_kg: np.ndarray) -> None:
     offered_by_clan = np.bincount(h.clan, weights=offered, minlength=n_clans)
     active_by_clan = np.bincount(labs.clan[labs.active], minlength=n_clans)
     capacity = active_by_clan * model.lab_capacity_kg_leaf
-    share = lab_capacity_share(capacity, offered_by_clan)
+    share = rationed_share(capacity, offered_by_clan)
     all_by_clan = np.maximum(np.bincount(labs.clan, minlength=n_clans), 1)
     model.lab_capacity_kg_leaf[:] = expand_lab_capacity(
         model.lab_capacity_kg_leaf, offered_by_clan / all_by_clan, cp.lab_capacity_margin, cp.lab_expansion_per_month

@@ -18,7 +18,7 @@ from enum import IntEnum
 import numpy as np
 from mesa.discrete_space import CellAgent
 
-from model.economy import coca_net_usd_per_ha_year, legal_net_usd_per_ha_year
+from model.economy import coca_net_usd_per_ha_year, legal_net_usd_per_ha_year, rationed_share
 
 HOME, REMOTE = 0, 1
 """Plot index: the home field, and a field opened in more remote forest (the balloon effect)."""
@@ -415,18 +415,16 @@ def allocate_land(model) -> None:
     # Forest available at home is shared among the households clearing there this month.
     forest = L.layer("forest_ha")
     asked = np.bincount(h.cell, weights=to_clear, minlength=L.n_cells)
-    granted_share = np.divide(forest, asked, out=np.ones_like(forest), where=asked > forest)
-    granted_share = np.minimum(granted_share, 1.0)
-    home_clear = to_clear * granted_share[h.cell]
+    home_clear = to_clear * rationed_share(forest, asked)[h.cell]
     remote_want = to_clear - home_clear
     asked_r = np.bincount(h.remote_cell, weights=remote_want, minlength=L.n_cells)
     forest_after_home = forest - np.bincount(h.cell, weights=home_clear, minlength=L.n_cells)
-    share_r = np.divide(forest_after_home, asked_r, out=np.ones_like(forest), where=asked_r > forest_after_home)
-    remote_clear = remote_want * np.minimum(share_r, 1.0)[h.remote_cell]
+    remote_clear = remote_want * rationed_share(forest_after_home, asked_r)[h.remote_cell]
     cleared = np.bincount(h.cell, weights=home_clear, minlength=L.n_cells) + np.bincount(
         h.remote_cell, weights=remote_clear, minlength=L.n_cells
     )
     forest -= cleared
+    np.maximum(forest, 0.0, out=forest)
     model.month_flows["forest_cleared_ha"] += float(cleared.sum())
     h.farm_ha += home_clear + remote_clear
     h.coca_young[HOME] += from_fallow + home_clear
@@ -459,9 +457,9 @@ def respond_to_eradication(model, eradicated_home, eradicated_remote, p_replant:
     remote_want = replant * fp.share_replant_remote
     forest = L.layer("forest_ha")
     asked = np.bincount(h.remote_cell, weights=remote_want, minlength=L.n_cells)
-    share = np.divide(forest, asked, out=np.ones_like(forest), where=asked > forest)
-    remote = remote_want * np.minimum(share, 1.0)[h.remote_cell]
+    remote = remote_want * rationed_share(forest, asked)[h.remote_cell]
     forest -= np.bincount(h.remote_cell, weights=remote, minlength=L.n_cells)
+    np.maximum(forest, 0.0, out=forest)
     in_place = replant - remote
     h.coca_young[HOME] += np.minimum(in_place, eradicated_home)
     h.coca_young[REMOTE] += remote + np.maximum(in_place - eradicated_home, 0.0)
