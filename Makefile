@@ -25,6 +25,7 @@ $(STAMP): pyproject.toml
 ## The main job: a default scenario comparison with plots.
 run: $(STAMP)
 	$(VENV)/bin/vraem compare-scenarios scenarios/status_quo.yaml scenarios/eradication_first.yaml scenarios/development_first.yaml --replicates 4 --out results/default
+	$(VENV)/bin/vraem report results/default
 
 test: $(STAMP) browser
 	$(PY) -m pytest -q
