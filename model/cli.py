@@ -233,6 +233,20 @@ def compare(
 
 
 @app.command()
+def ui(
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0: any free port).", min=0, max=65535)] = 8765,
+) -> None:
+    """Start the classroom browser app (Mesa SolaraViz) on 127.0.0.1 and print its address."""
+    from model.ui.server import PortInUseError, serve
+
+    try:
+        status = serve(port, announce=lambda line: console.print(line, highlight=False, soft_wrap=True))
+    except PortInUseError as exc:
+        fail(str(exc))
+    raise typer.Exit(status)
+
+
+@app.command()
 def report(
     folder: Annotated[
         Path, typer.Argument(help="A results folder of vraem run or vraem sweep.", metavar="DIR")

@@ -86,7 +86,9 @@ class UISettings:
 
     def with_scenario(self, scenario: str) -> UISettings:
         """Another scenario, every slider back at its value (households and replicate kept)."""
-        return UISettings(scenario=scenario, n_households=self.n_households, replicate=self.replicate)
+        return UISettings(
+            scenario=scenario, n_households=self.n_households, replicate=self.replicate
+        )
 
 
 @dataclass(frozen=True)
@@ -148,7 +150,7 @@ def parse_extra(text: str) -> dict[str, Any]:
 
 
 def _main_value(scenario: Scenario, lever: str) -> tuple[float, int]:
-    """The lever's value in force over most months of the run, and the first month it holds."""
+    """Return the lever's value in force over most months, and the first month it holds."""
     months = scenario.months
     values = np.zeros(months)
     for phase in scenario.policy.phases:
@@ -176,7 +178,7 @@ def lever_defaults(scenario: Scenario) -> LeverDefaults:
 
 
 def moved(settings: UISettings, defaults: LeverDefaults) -> dict[str, Any]:
-    """The sliders that differ from the scenario's values, by setting name."""
+    """Return the sliders that differ from the scenario's values, by setting name."""
     out: dict[str, Any] = {}
     for name in (
         "p_replant",
@@ -196,14 +198,18 @@ def moved(settings: UISettings, defaults: LeverDefaults) -> dict[str, Any]:
 def rewrite_phases(
     phases: list[PolicyPhase], changes: dict[str, Any], defaults: LeverDefaults
 ) -> list[dict[str, Any]]:
-    """The policy timeline with the moved levers applied to every month, as raw phase mappings.
+    """Rewrite the policy timeline with the moved levers applied to every month (raw phases).
 
     The run is cut at every phase boundary (and at the development start month); each piece keeps
     the scenario's levers in force there, then the moved sliders overwrite theirs. Neighbouring
     pieces that end up equal are merged again.
     """
-    dev_moved = "development_million_soles_per_year" in changes or "development_start_month" in changes
-    budget = changes.get("development_million_soles_per_year", defaults.development_million_soles_per_year)
+    dev_moved = (
+        "development_million_soles_per_year" in changes or "development_start_month" in changes
+    )
+    budget = changes.get(
+        "development_million_soles_per_year", defaults.development_million_soles_per_year
+    )
     dev_start = int(changes.get("development_start_month", defaults.development_start_month))
     cuts = {0}
     for ph in phases:
@@ -256,6 +262,7 @@ def build_scenario(settings: UISettings) -> tuple[Built, LeverDefaults | None]:
     Returns:
         The built scenario (or its one-line error) and the slider defaults of the scenario
         (``None`` when even the file cannot be read).
+
     """
     try:
         raw, origin = _raw(settings.scenario)
@@ -272,7 +279,9 @@ def build_scenario(settings: UISettings) -> tuple[Built, LeverDefaults | None]:
         if "p_replant" in changes:
             overrides["farmer.p_replant"] = changes["p_replant"]
         if "export_demand_growth_per_year" in changes:
-            overrides["market.export_demand_growth_per_year"] = changes["export_demand_growth_per_year"]
+            overrides["market.export_demand_growth_per_year"] = changes[
+                "export_demand_growth_per_year"
+            ]
         for key, value in overrides.items():
             apply_override(raw, key, value, source="slider")
         if changes.keys() - {"export_demand_growth_per_year"}:
@@ -290,7 +299,8 @@ def describe_timeline(scenario: Scenario) -> list[str]:
         end = "end" if ph.end_month is None else f"month {ph.end_month}"
         parts = []
         if ph.eradication_ha_per_month:
-            parts.append(f"eradicate {ph.eradication_ha_per_month:,.0f} ha/month ({ph.eradication_targeting})")
+            ha = ph.eradication_ha_per_month
+            parts.append(f"eradicate {ha:,.0f} ha/month ({ph.eradication_targeting})")
         if ph.development_budget_soles_per_year:
             parts.append(f"develop S/{ph.development_budget_soles_per_year / 1e6:,.0f} M/yr")
         raids = ph.lab_raids_per_month + ph.airstrip_destructions_per_month
@@ -322,6 +332,7 @@ class ClassroomModel(VraemModel):
 
     Attributes:
         classroom: The settings, the scenario that runs and any error (see :class:`ClassroomRun`).
+
     """
 
     def __init__(
