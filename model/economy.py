@@ -12,14 +12,23 @@ from __future__ import annotations
 import numpy as np
 
 
-def export_demand_t_per_month(base_t: float, growth_per_year: float, growth_years: float, month: int) -> float:
+def export_demand_t_per_month(
+    base_t: float, growth_per_year: float, growth_years: float, month: int, path: tuple[float, ...] = ()
+) -> float:
     """Export demand for VRAEM base in a month, t/month.
 
     ``base_t`` is the valley's production in the first month (the market starts in balance,
-    assumption); demand then grows by ``growth_per_year`` (calibrated on 2013-2019) for
-    ``growth_years`` and holds after that.
+    assumption). Demand then grows by ``growth_per_year`` (calibrated on 2013-2019) for
+    ``growth_years`` and holds after that; or, when a ``path`` of yearly growth rates is given,
+    follows it year by year (compounded monthly) and holds after its last year.
     """
-    return base_t * (1.0 + growth_per_year) ** min(month / 12.0, growth_years)
+    years = month / 12.0
+    if not path:
+        return base_t * (1.0 + growth_per_year) ** min(years, growth_years)
+    level = 1.0
+    for i, g in enumerate(path):
+        level *= (1.0 + g) ** float(np.clip(years - i, 0.0, 1.0))
+    return base_t * level
 
 
 def paste_price_usd_per_kg(
@@ -141,7 +150,11 @@ def update_market(model, supply_t: float, seized_t: float, shipped_t: float) -> 
     mp = p.market
     prices = model.prices
     prices.demand_t = export_demand_t_per_month(
-        model.base_demand_t, mp.export_demand_growth_per_year, mp.export_demand_growth_years, model.month
+        model.base_demand_t,
+        mp.export_demand_growth_per_year,
+        mp.export_demand_growth_years,
+        model.month,
+        mp.export_demand_growth_by_year,
     )
     prices.seizure_share = seizure_share(seized_t, shipped_t + seized_t)
     paste = paste_price_usd_per_kg(

@@ -288,6 +288,12 @@ class MarketParams(_Group):
         "assumption: demand grows over the observed period (2013-2024), then holds; a scenario input",
         ge=0,
     )
+    export_demand_growth_by_year: tuple[float, ...] = P(
+        (),
+        "1/yr per model year",
+        "assumption: optional demand path (year 1 = the first 12 months) to replay a boom or a crash;"
+        " when given it replaces the constant growth, and demand holds after its last year",
+    )
     price_flexibility: float = P(
         0.8, "1", "assumption: paste price moves 0.8% per 1% excess demand", ge=0, le=5
     )

@@ -108,6 +108,14 @@ def test_export_demand_grows_then_holds():
     assert export_demand_t_per_month(10, 0.1, 2, 120) == pytest.approx(12.1)
 
 
+def test_export_demand_path_replays_year_by_year():
+    path = (0.1, -0.5)
+    assert export_demand_t_per_month(10, 0.0, 0, 12, path) == pytest.approx(11)
+    assert export_demand_t_per_month(10, 0.0, 0, 24, path) == pytest.approx(5.5)
+    assert export_demand_t_per_month(10, 0.0, 0, 60, path) == pytest.approx(5.5)
+    assert 5.5 < export_demand_t_per_month(10, 0.0, 0, 18, path) < 11
+
+
 def test_seizure_share():
     assert seizure_share(1, 4) == 0.25
     assert seizure_share(1, 0) == 0.0
