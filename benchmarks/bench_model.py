@@ -39,7 +39,9 @@ def measure(n: int, months: int, scenario: str, repeats: int) -> dict:
     for _ in range(repeats):
         out = subprocess.run(
             [sys.executable, "-c", CHILD, str(n), str(months), scenario],
-            capture_output=True, text=True, check=True,
+            capture_output=True,
+            text=True,
+            check=True,
         ).stdout
         runs.append(json.loads(out.strip().splitlines()[-1]))
     med = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
@@ -55,13 +57,17 @@ def main() -> None:
     ap.add_argument("--scenario", default="integrated", help="a busy scenario: every mechanism active")
     args = ap.parse_args()
     print(f"scenario {args.scenario}, 240 months, median of {args.repeats} fresh processes")
-    print(f"{'households':>10} {'agents':>7} {'setup s':>8} {'run s':>7} {'total s':>8} {'ms/step':>8} "
-          f"{'peak MB':>8}  total range s")
+    print(
+        f"{'households':>10} {'agents':>7} {'setup s':>8} {'run s':>7} {'total s':>8} {'ms/step':>8} "
+        f"{'peak MB':>8}  total range s"
+    )
     for n in (20_000, 2_000):
         r = measure(n, 240, args.scenario, args.repeats)
         lo, hi = r["spread_total_s"]
-        print(f"{n:>10} {int(r['agents']):>7} {r['setup_s']:>8.2f} {r['run_s']:>7.2f} {r['total_s']:>8.2f} "
-              f"{r['ms_per_step']:>8.2f} {r['peak_rss_mb']:>8.0f}  {lo:.2f}-{hi:.2f}")
+        print(
+            f"{n:>10} {int(r['agents']):>7} {r['setup_s']:>8.2f} {r['run_s']:>7.2f} {r['total_s']:>8.2f} "
+            f"{r['ms_per_step']:>8.2f} {r['peak_rss_mb']:>8.0f}  {lo:.2f}-{hi:.2f}"
+        )
     print("targets: full scale <= 3 s and <= 1024 MB (aim about 1 s)")
 
 

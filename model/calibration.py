@@ -50,9 +50,7 @@ def equilibrium_max_coca_ha(overrides: dict, seed: int = 1) -> float:
 def fit(overrides: dict, replicates: int, months: int) -> pd.Series:
     """Replicate-mean coca ha at each survey year for one parameter point."""
     sc = load_scenario("status_quo", {**overrides, "months": months})
-    obs_years = [
-        y for y in load_observed()["year"] if sc.start_year <= y <= sc.start_year + months / 12
-    ]
+    obs_years = [y for y in load_observed()["year"] if sc.start_year <= y <= sc.start_year + months / 12]
     rows = []
     for k in range(replicates):
         t = run_once(sc, k, replicate_seed(sc.seed, k)).table

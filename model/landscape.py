@@ -13,6 +13,7 @@ file format: an ``.npz`` of equally shaped arrays).
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -92,7 +93,7 @@ class Landscape:
 def _rasterise(points: np.ndarray, width: int, height: int) -> np.ndarray:
     """Mark the cells along a polyline given as (n, 2) float points."""
     mask = np.zeros((width, height), dtype=bool)
-    for (x0, y0), (x1, y1) in zip(points[:-1], points[1:], strict=False):
+    for (x0, y0), (x1, y1) in itertools.pairwise(points):
         n = int(max(abs(x1 - x0), abs(y1 - y0)) * 2) + 2
         xs = np.clip(np.rint(np.linspace(x0, x1, n)).astype(int), 0, width - 1)
         ys = np.clip(np.rint(np.linspace(y0, y1, n)).astype(int), 0, height - 1)

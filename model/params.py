@@ -53,9 +53,7 @@ class LandscapeParams(_Group):
     width: int = P(72, "cells", "assumption: about 90 km across at 1.25 km cells", ge=24, le=400)
     height: int = P(56, "cells", "assumption: about 70 km along the rivers", ge=24, le=400)
     cell_ha: float = P(156.25, "ha", "assumption: 1.25 km x 1.25 km cells", gt=0)
-    n_districts: int = P(
-        15, "districts", "seed interview: the state works with 15 mayors", ge=1, le=60
-    )
+    n_districts: int = P(15, "districts", "seed interview: the state works with 15 mayors", ge=1, le=60)
     forest_share: float = P(
         0.85, "1", "assumption: most unfarmed land below 2,200 m is montane forest", ge=0, le=1
     )
@@ -96,9 +94,7 @@ class FarmerParams(_Group):
     initial_coca_ha: float = P(
         19_167.0, "ha", "UNODC Peru coca survey 2014: 19,167 ha in the VRAEM in 2013", ge=0
     )
-    farm_ha_mean: float = P(
-        3.5, "ha/household", "assumption: VRAEM smallholdings of a few hectares", gt=0
-    )
+    farm_ha_mean: float = P(3.5, "ha/household", "assumption: VRAEM smallholdings of a few hectares", gt=0)
     initial_legal_ha_mean: float = P(
         1.0, "ha/household", "assumption: food plots and old coffee/cacao on most farms", ge=0
     )
@@ -130,21 +126,15 @@ class FarmerParams(_Group):
     coca_cost_share: float = P(
         0.35, "1", "assumption: labour and inputs take about a third of coca revenue", ge=0, lt=1
     )
-    legal_cost_share: float = P(
-        0.40, "1", "assumption: labour and inputs of legal crops", ge=0, lt=1
-    )
-    allocation_sensitivity: float = P(
-        1.2, "1/(1000 USD/ha/yr)", "calibrated: docs/calibration.md", gt=0
-    )
+    legal_cost_share: float = P(0.40, "1", "assumption: labour and inputs of legal crops", ge=0, lt=1)
+    allocation_sensitivity: float = P(1.2, "1/(1000 USD/ha/yr)", "calibrated: docs/calibration.md", gt=0)
     illegality_premium_usd_per_ha_year: float = P(
         6_000.0,
         "USD/ha/yr",
         "calibrated: coca's edge at which a family half-fills its labour with it",
         ge=0,
     )
-    norm_weight: float = P(
-        1.0, "1", "assumption: weight of the neighbours' coca share (social norm)", ge=0
-    )
+    norm_weight: float = P(1.0, "1", "assumption: weight of the neighbours' coca share (social norm)", ge=0)
     risk_weight: float = P(
         0.5,
         "1",
@@ -246,9 +236,7 @@ class CropParams(_Group):
     coffee_usd_per_ha_year: float = P(
         1_033.0, "USD/ha/yr", "UNODC via JNC: coffee revenue US$1,033/ha (2013)", ge=0
     )
-    cacao_kg_per_ha_year: float = P(
-        710.0, "kg/ha/yr", "MINAGRI / local officials: 650-770 kg/ha", ge=0
-    )
+    cacao_kg_per_ha_year: float = P(710.0, "kg/ha/yr", "MINAGRI / local officials: 650-770 kg/ha", ge=0)
     cacao_usd_per_kg: float = P(2.5, "USD/kg", "MINAGRI / local officials: about US$2.5/kg", ge=0)
     food_usd_per_ha_year: float = P(
         1_200.0, "USD/ha/yr", "assumption: banana and garden crops sold locally", ge=0
@@ -319,9 +307,7 @@ class ClanParams(_Group):
     """Clans: buyers, labs, protection and bribes (MODEL_SPEC section 3.2)."""
 
     n_clans: int = P(30, "clans", "MODEL_SPEC 3.2: tens of family clans", ge=1, le=500)
-    labs_per_clan: int = P(
-        8, "labs", "assumption: 'huge quantities' of labs; 240 in the valley", ge=1
-    )
+    labs_per_clan: int = P(8, "labs", "assumption: 'huge quantities' of labs; 240 in the valley", ge=1)
     lab_capacity_margin: float = P(
         1.3, "1", "assumption: labs can process 30% more than the leaf clans bought in 2013", gt=0
     )
@@ -332,9 +318,7 @@ class ClanParams(_Group):
         ge=0,
         le=1,
     )
-    lab_rebuild_months: float = P(
-        1.5, "months", "assumption: a kitchen is cheap and quick to rebuild", gt=0
-    )
+    lab_rebuild_months: float = P(1.5, "months", "assumption: a kitchen is cheap and quick to rebuild", gt=0)
     lab_rebuild_cost_usd: float = P(5_000.0, "USD", "assumption: pits, drums and chemicals", ge=0)
     protection_share: float = P(
         0.05, "1", "seed interview: Shining Path remnants escort the trade for pay", ge=0, lt=1
@@ -349,22 +333,16 @@ class ClanParams(_Group):
     bribe_share: float = P(
         0.05, "1", "seed article: plata before plomo; bribes preferred to violence", ge=0, lt=1
     )
-    corruption: float = P(
-        0.3, "1", "assumption: share of raids warned off by bribed officials", ge=0, le=1
-    )
+    corruption: float = P(0.3, "1", "assumption: share of raids warned off by bribed officials", ge=0, le=1)
 
 
 class CartelParams(_Group):
     """Cartels: airstrips, flights, couriers (MODEL_SPEC section 3.3)."""
 
     n_cartels: int = P(3, "cartels", "MODEL_SPEC 3.3: a few firmas and foreign buyers", ge=1, le=50)
-    buyer_origin: str = P(
-        "mexican", "label", "seed interview says Mexican; other sources Bolivian/Brazilian"
-    )
+    buyer_origin: str = P("mexican", "label", "seed interview says Mexican; other sources Bolivian/Brazilian")
     n_airstrips: int = P(65, "strips", "press: 65 known clandestine strips", ge=1)
-    max_flights_per_day: float = P(
-        6.0, "flights/day", "seed interview: an average of 6 daily flights", gt=0
-    )
+    max_flights_per_day: float = P(6.0, "flights/day", "seed interview: an average of 6 daily flights", gt=0)
     kg_per_flight: float = P(300.0, "kg", "seed interview: up to 300 kg (press: 350-500 kg)", gt=0)
     flights_per_strip_per_day: float = P(
         0.25, "flights/day", "assumption: a strip is used about once in four days", gt=0
@@ -372,12 +350,8 @@ class CartelParams(_Group):
     p_rebuild_strip_per_month: float = P(
         7 / 18, "1/month", "press: 7 of 18 disabled strips back in use within a month", ge=0, le=1
     )
-    land_share: float = P(
-        0.12, "1", "assumption: some base leaves by land on couriers' backs", ge=0, le=1
-    )
-    kg_per_courier: float = P(
-        6.0, "kg", "seed interview: teenagers carry 2-10 kg in a backpack", gt=0
-    )
+    land_share: float = P(0.12, "1", "assumption: some base leaves by land on couriers' backs", ge=0, le=1)
+    kg_per_courier: float = P(6.0, "kg", "seed interview: teenagers carry 2-10 kg in a backpack", gt=0)
 
 
 class SecurityParams(_Group):
@@ -424,12 +398,8 @@ class SecurityParams(_Group):
 class MayorParams(_Group):
     """District mayors (MODEL_SPEC section 3.5)."""
 
-    p_linked: float = P(
-        0.2, "1", "assumption: share of mayors linked to the drug trade", ge=0, le=1
-    )
-    linked_bias: float = P(
-        0.5, "1", "assumption: a linked mayor weighs growers' pressure 50% more", ge=0
-    )
+    p_linked: float = P(0.2, "1", "assumption: share of mayors linked to the drug trade", ge=0, le=1)
+    linked_bias: float = P(0.5, "1", "assumption: a linked mayor weighs growers' pressure 50% more", ge=0)
     election_interval_months: int = P(48, "months", "Peru's local elections every 4 years", ge=1)
     trust_wanting_projects: float = P(
         0.35, "1", "assumption: trust above which a household wants state projects", ge=0, le=1
@@ -445,9 +415,7 @@ class ProgrammeParams(_Group):
     road_cost_soles_per_cell: float = P(
         2.0e6, "soles/cell", "assumption: about S/1.6 million per km of rural road", gt=0
     )
-    join_trust: float = P(
-        0.25, "1", "assumption: trust needed to register for the programme", ge=0, le=1
-    )
+    join_trust: float = P(0.25, "1", "assumption: trust needed to register for the programme", ge=0, le=1)
     leave_trust: float = P(0.1, "1", "assumption: households below this trust drop out", ge=0, le=1)
     stage_cost_soles: tuple[float, float, float, float, float] = P(
         (300.0, 1_500.0, 4_000.0, 5_000.0, 12_000.0),
@@ -507,7 +475,7 @@ def parameter_table(params: ModelParams | None = None) -> list[dict[str, Any]]:
     """Flatten parameters into rows of group, name, value, unit and source (for reports)."""
     params = params or ModelParams()
     rows = []
-    for group_name, group_field in type(params).model_fields.items():
+    for group_name, _group_field in type(params).model_fields.items():
         group = getattr(params, group_name)
         for name, field in type(group).model_fields.items():
             extra = field.json_schema_extra or {}

@@ -11,10 +11,10 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
+import matplotlib.pyplot as plt
+import pandas as pd
 
-from model.observed import load_observed  # noqa: E402
+from model.observed import load_observed
 
 OKABE_ITO = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000")
 
@@ -27,7 +27,9 @@ def band(table: pd.DataFrame, column: str, by: str = "scenario") -> pd.DataFrame
     return out.reset_index()
 
 
-def plot_coca_band(table: pd.DataFrame, path: str | Path, observed: bool = True, title: str | None = None) -> Path:
+def plot_coca_band(
+    table: pd.DataFrame, path: str | Path, observed: bool = True, title: str | None = None
+) -> Path:
     """Coca ha over time per scenario (median, 5-95% band), observed survey points overlaid."""
     path = Path(path)
     fig, ax = plt.subplots(figsize=(9, 5.2), dpi=120)

@@ -58,7 +58,9 @@ def spend(model, budget_soles: float) -> None:
     apply_stage_effects(model, paid)
 
     can_sign = h.in_programme & ~h.agreement & (h.stage >= ProgrammeStage.QUICK_CROPS)
-    p_sign = agreement_probability(pp.p_agreement_per_month, h.kind == HouseholdType.COMMITTED, pp.committed_agreement_factor)
+    p_sign = agreement_probability(
+        pp.p_agreement_per_month, h.kind == HouseholdType.COMMITTED, pp.committed_agreement_factor
+    )
     h.agreement |= can_sign & (u < p_sign)
     f["soles_spent"] += spent + road_soles
     f["soles_unspent"] += household_soles - spent
@@ -126,4 +128,3 @@ def build_roads(model, soles: float) -> None:
     L.layer("market_access")[:] = np.exp(-new_dist * np.log(2) / lp.road_access_decay_cells)
     L.layer("police_reach")[:] = np.exp(-new_dist / lp.police_reach_decay_cells)
     model.month_flows["road_cells_built"] += int(pick.size)
-

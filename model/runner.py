@@ -47,7 +47,9 @@ class RunResult:
     district: np.ndarray | None = None
 
 
-def run_once(scenario: Scenario, replicate: int, seed: int | None = None, months: int | None = None) -> RunResult:
+def run_once(
+    scenario: Scenario, replicate: int, seed: int | None = None, months: int | None = None
+) -> RunResult:
     """Run one replicate of a scenario and return its table and maps."""
     seed = replicate_seed(scenario.seed, replicate) if seed is None else seed
     months = months or scenario.months

@@ -216,7 +216,9 @@ def split_dotted(key: str) -> list[str | int]:
             continue
         m = _PART.match(chunk)
         if not m:
-            raise ScenarioError(f"{key}: not a dotted key (e.g. farmer.p_replant or policy.phases[0].p_replant)")
+            raise ScenarioError(
+                f"{key}: not a dotted key (e.g. farmer.p_replant or policy.phases[0].p_replant)"
+            )
         parts.append(m.group(1))
         parts.extend(int(i) for i in re.findall(r"\[(\d+)\]", m.group(2)))
     if parts and parts[0] in PARAM_GROUPS:

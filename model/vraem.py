@@ -76,7 +76,8 @@ class VraemModel(mesa.Model):
         self.farmers = [Farmer(self, i, L.cell(c)) for i, c in enumerate(self.households.cell)]
         towns = L.towns
         self.security_units = [
-            police.SecurityUnit(self, i, L.cell(int(towns[i % towns.size]))) for i in range(p.security.n_units)
+            police.SecurityUnit(self, i, L.cell(int(towns[i % towns.size])))
+            for i in range(p.security.n_units)
         ]
         linked = self.streams.mayors.random(n_d) < p.mayor.p_linked
         self.mayors = [mayor.Mayor(self, d, L.cell(int(towns[d])), bool(linked[d])) for d in range(n_d)]
@@ -188,7 +189,9 @@ class VraemModel(mesa.Model):
         )
         self._update_coca_layers()
         # Hostility relaxes toward a level set by the district's trust in the state.
-        target = sp.initial_hostility * (1.0 - self.district_mean_trust) / (1.0 - p.farmer.initial_trust + 1e-9)
+        target = (
+            sp.initial_hostility * (1.0 - self.district_mean_trust) / (1.0 - p.farmer.initial_trust + 1e-9)
+        )
         self.hostility += sp.hostility_decay_per_month * (np.clip(target, 0, 1) - self.hostility)
 
     def _collect(self) -> None:

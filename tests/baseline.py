@@ -17,8 +17,19 @@ from model.scenario import load_scenario
 PATH = Path(__file__).parent / "data" / "baseline.json"
 SCENARIOS = ("status_quo", "eradication_first", "development_first", "integrated", "interdiction_heavy")
 SETTINGS = {"farmer.n_households": 600, "months": 36}
-COLUMNS = ("coca_ha", "eradicated_ha", "replanted_ha", "agreements", "leaf_price_usd_per_kg", "exports_air_t",
-           "active_labs", "confrontations", "income_mean_usd", "poverty_share", "mean_trust")
+COLUMNS = (
+    "coca_ha",
+    "eradicated_ha",
+    "replanted_ha",
+    "agreements",
+    "leaf_price_usd_per_kg",
+    "exports_air_t",
+    "active_labs",
+    "confrontations",
+    "income_mean_usd",
+    "poverty_share",
+    "mean_trust",
+)
 
 
 def summary() -> dict[str, dict[str, float]]:

@@ -24,7 +24,9 @@ def test_replanting_zero_gives_fewer_hectares_than_replanting_one():
 
 def test_more_eradication_capacity_with_no_replanting_gives_fewer_hectares():
     base = {f"policy.phases[{i}].p_replant": 0.0 for i in range(2)}
-    weak = final_coca("eradication_first", **base, **{f"policy.phases[{i}].eradication_ha_per_month": 200 for i in range(2)})
+    weak = final_coca(
+        "eradication_first", **base, **{f"policy.phases[{i}].eradication_ha_per_month": 200 for i in range(2)}
+    )
     strong = final_coca("eradication_first", **base)
     assert np.all(strong < weak)
 
@@ -70,8 +72,13 @@ def test_money_flows_balance():
         m.step()
         f = m.month_flows
         paid_in += f["usd_cartels_to_clans"]
-        paid_out += (f["usd_clans_to_households"] + f["usd_clan_processing"] + f["usd_protection"]
-                     + f["usd_bribes"] + f["usd_lab_rebuilding"])
+        paid_out += (
+            f["usd_clans_to_households"]
+            + f["usd_clan_processing"]
+            + f["usd_protection"]
+            + f["usd_bribes"]
+            + f["usd_lab_rebuilding"]
+        )
         # Cartels pay for what clans sell; export revenue comes from abroad.
         assert f["usd_export_revenue"] > 0
     # Clans' cash changes by exactly what they received minus what they paid: no money from nowhere.
@@ -97,12 +104,38 @@ def test_households_are_addressable_agents():
 def test_every_section_6_output_is_collected():
     t = run_once(load_scenario("integrated", {"farmer.n_households": 300, "months": 2}), 0).table
     expected = {
-        "coca_ha", "coca_ha_d01", "coca_ha_d15", "new_coca_virgin_ha", "eradicated_ha", "replanted_ha",
-        "replanted_share", "food_ha", "cacao_ha", "coffee_ha", "forest_cleared_ha", "households_stage_none",
-        "households_stage_perennial", "mean_trust", "leaf_price_usd_per_kg", "paste_price_usd_per_kg", "leaf_t",
-        "paste_t", "exports_air_t", "exports_land_t", "flights_per_day", "active_airstrips", "active_labs",
-        "labs_destroyed", "couriers_arrested", "confrontations", "casualties", "bribes_usd", "mayors_accepting",
-        "income_mean_usd", "poverty_share", "mean_fertility",
+        "coca_ha",
+        "coca_ha_d01",
+        "coca_ha_d15",
+        "new_coca_virgin_ha",
+        "eradicated_ha",
+        "replanted_ha",
+        "replanted_share",
+        "food_ha",
+        "cacao_ha",
+        "coffee_ha",
+        "forest_cleared_ha",
+        "households_stage_none",
+        "households_stage_perennial",
+        "mean_trust",
+        "leaf_price_usd_per_kg",
+        "paste_price_usd_per_kg",
+        "leaf_t",
+        "paste_t",
+        "exports_air_t",
+        "exports_land_t",
+        "flights_per_day",
+        "active_airstrips",
+        "active_labs",
+        "labs_destroyed",
+        "couriers_arrested",
+        "confrontations",
+        "casualties",
+        "bribes_usd",
+        "mayors_accepting",
+        "income_mean_usd",
+        "poverty_share",
+        "mean_fertility",
     }
     assert expected <= set(t.columns)
     district_sum = t[[f"coca_ha_d{d:02d}" for d in range(1, 16)]].sum(axis=1)

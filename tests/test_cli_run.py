@@ -11,9 +11,27 @@ import pandas as pd
 def test_run_writes_results(tmp_path):
     out = tmp_path / "out"
     proc = subprocess.run(
-        [sys.executable, "-m", "model.cli", "run", "status_quo", "eradication_first", "--replicates", "2",
-         "--months", "12", "--seed", "5", "--set", "farmer.n_households=300", "--out", str(out)],
-        capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "model.cli",
+            "run",
+            "status_quo",
+            "eradication_first",
+            "--replicates",
+            "2",
+            "--months",
+            "12",
+            "--seed",
+            "5",
+            "--set",
+            "farmer.n_households=300",
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert proc.returncode == 0, proc.stderr
     assert "status_quo" in proc.stdout and "eradication_first" in proc.stdout

@@ -42,9 +42,14 @@ def test_wrong_type(tmp_path):
 
 
 def test_out_of_range(tmp_path):
-    path = write(tmp_path, "name: x\npolicy:\n  phases:\n    - start_month: 0\n      eradication_ha_per_month: -5\n")
+    path = write(
+        tmp_path, "name: x\npolicy:\n  phases:\n    - start_month: 0\n      eradication_ha_per_month: -5\n"
+    )
     assert_one_line_error(
-        vraem("validate", str(path)), str(path), "policy.phases[0].eradication_ha_per_month must be >= 0", "-5"
+        vraem("validate", str(path)),
+        str(path),
+        "policy.phases[0].eradication_ha_per_month must be >= 0",
+        "-5",
     )
 
 

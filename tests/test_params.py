@@ -14,8 +14,20 @@ def test_every_parameter_has_unit_and_source():
 
 
 def test_sources_are_citations_or_marked_assumptions():
-    allowed = ("seed", "UNODC", "DEVIDA", "press", "MINAGRI", "calibrated", "assumption", "Colombian",
-               "MODEL_SPEC", "Peru", "Juntos", "INEI")
+    allowed = (
+        "seed",
+        "UNODC",
+        "DEVIDA",
+        "press",
+        "MINAGRI",
+        "calibrated",
+        "assumption",
+        "Colombian",
+        "MODEL_SPEC",
+        "Peru",
+        "Juntos",
+        "INEI",
+    )
     for r in parameter_table():
         assert any(r["source"].startswith(a) or a in r["source"][:40] for a in allowed), r
 

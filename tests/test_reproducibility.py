@@ -30,9 +30,25 @@ def test_same_seed_same_table_in_two_processes(tmp_path):
     for i in range(2):
         out = tmp_path / f"r{i}"
         subprocess.run(
-            [sys.executable, "-m", "model.cli", "run", "integrated", "--replicates", "1", "--months", "18",
-             "--set", "farmer.n_households=400", "--out", str(out), "--no-plot"],
-            check=True, capture_output=True, timeout=300,
+            [
+                sys.executable,
+                "-m",
+                "model.cli",
+                "run",
+                "integrated",
+                "--replicates",
+                "1",
+                "--months",
+                "18",
+                "--set",
+                "farmer.n_households=400",
+                "--out",
+                str(out),
+                "--no-plot",
+            ],
+            check=True,
+            capture_output=True,
+            timeout=300,
         )
         outs.append(pd.read_parquet(out / "results.parquet"))
     pd.testing.assert_frame_equal(outs[0], outs[1])
@@ -64,8 +80,17 @@ def test_policy_change_leaves_unrelated_draws_unchanged(small_scenario):
     b.run()
     # Mechanisms draw a fixed number of values a month, so streams stay in step across policies.
     sa, sb = a.streams.states(), b.streams.states()
-    for name in ("allocation", "replanting", "eradication", "resistance", "elections", "programme", "couriers",
-                 "interdiction", "airstrips"):
+    for name in (
+        "allocation",
+        "replanting",
+        "eradication",
+        "resistance",
+        "elections",
+        "programme",
+        "couriers",
+        "interdiction",
+        "airstrips",
+    ):
         assert sa[name] == sb[name], name
     # ... while the outcomes do differ.
     assert b.results()["eradicated_ha"].sum() > 0 == a.results()["eradicated_ha"].sum()

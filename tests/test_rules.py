@@ -32,8 +32,13 @@ P = ModelParams()
 
 def test_replant_probability_follows_sources():
     fp = P.farmer
-    p = replant_probability(0.5, np.array([False, True, False]), np.array([False, False, True]),
-                            fp.p_replant_agreement, fp.replant_no_alternative_bonus)
+    p = replant_probability(
+        0.5,
+        np.array([False, True, False]),
+        np.array([False, False, True]),
+        fp.p_replant_agreement,
+        fp.replant_no_alternative_bonus,
+    )
     assert p[0] == pytest.approx(0.5)  # seed interview: about half replanted
     assert p[1] == pytest.approx(0.006)  # UNODC 2019: 0.6% under voluntary agreements
     assert p[2] == pytest.approx(0.5 + fp.replant_no_alternative_bonus)
@@ -82,7 +87,10 @@ def test_trust_falls_after_eradication_only_outside_programme():
 def test_farm_gate_leaf_price_in_unodc_range():
     m = P.market
     price = farm_gate_leaf_price_usd_per_kg(
-        m.paste_price_usd_per_kg, m.processing_usd_per_kg_base, m.leaf_kg_per_kg_base, m.clan_margin,
+        m.paste_price_usd_per_kg,
+        m.processing_usd_per_kg_base,
+        m.leaf_kg_per_kg_base,
+        m.clan_margin,
         m.leaf_price_floor_usd_per_kg,
     )
     assert 2.2 <= price <= 4.3  # UNODC 2003-2013
@@ -138,7 +146,9 @@ def test_coordination_waste():
 
 
 def test_mayor_accepts_when_supporters_outweigh_growers():
-    accept = mayor_accepts(np.array([0.4, 0.4, 0.4]), np.array([0.3, 0.3, 0.5]), np.array([False, True, False]), 0.5)
+    accept = mayor_accepts(
+        np.array([0.4, 0.4, 0.4]), np.array([0.3, 0.3, 0.5]), np.array([False, True, False]), 0.5
+    )
     assert accept.tolist() == [True, False, False]
 
 
@@ -165,8 +175,10 @@ def test_suitability_prefers_the_coca_belt():
 
 
 def test_rationing_and_lab_expansion():
-    np.testing.assert_allclose(rationed_share(np.array([50.0, 200.0, -1e-12, 3.0]), np.array([100.0, 100.0, 0.0, 0.0])),
-                               [0.5, 1.0, 1.0, 1.0])
+    np.testing.assert_allclose(
+        rationed_share(np.array([50.0, 200.0, -1e-12, 3.0]), np.array([100.0, 100.0, 0.0, 0.0])),
+        [0.5, 1.0, 1.0, 1.0],
+    )
     grown = expand_lab_capacity(np.array([10.0, 10.0]), np.array([20.0, 5.0]), 1.3, 0.2)
     np.testing.assert_allclose(grown, [10 + 0.2 * (26 - 10), 10.0])
 

@@ -9,8 +9,16 @@ from model.runner import run_once
 from model.scenario import SCENARIO_DIR, load_scenario
 
 SCENARIOS = sorted(p.stem for p in Path(SCENARIO_DIR).glob("*.yaml"))
-REQUIRED = {"status_quo", "eradication_first", "development_first", "integrated", "interdiction_heavy",
-            "replanting_030", "replanting_050", "replanting_070"}
+REQUIRED = {
+    "status_quo",
+    "eradication_first",
+    "development_first",
+    "integrated",
+    "interdiction_heavy",
+    "replanting_030",
+    "replanting_050",
+    "replanting_070",
+}
 
 
 def test_required_scenarios_shipped():

@@ -66,7 +66,10 @@ def export(model, bought_kg: float, flight_interdictions: float, courier_arrests
     strips = model.airstrips
     on_hand = bought_kg + model.cartel_stock_kg
     air_cap = air_capacity_kg(
-        int(strips.active.sum()), cp.flights_per_strip_per_day, cp.max_flights_per_day * scale, cp.kg_per_flight
+        int(strips.active.sum()),
+        cp.flights_per_strip_per_day,
+        cp.max_flights_per_day * scale,
+        cp.kg_per_flight,
     )
     air_kg = min(on_hand * (1.0 - cp.land_share), air_cap)
     land_kg = min(on_hand - air_kg, on_hand * cp.land_share * 2.0)

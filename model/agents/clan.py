@@ -20,7 +20,9 @@ from model.economy import rationed_share
 def expand_lab_capacity(capacity_per_lab, offered_per_lab, margin, rate):
     """Clans enlarge their kitchens toward the leaf on offer (with spare capacity); never shrink."""
     target = margin * offered_per_lab
-    return np.where(target > capacity_per_lab, capacity_per_lab + rate * (target - capacity_per_lab), capacity_per_lab)
+    return np.where(
+        target > capacity_per_lab, capacity_per_lab + rate * (target - capacity_per_lab), capacity_per_lab
+    )
 
 
 @dataclass
@@ -131,7 +133,10 @@ def buy_and_process(model, leaf_kg: np.ndarray) -> None:
     share = rationed_share(capacity, offered_by_clan)
     all_by_clan = np.maximum(np.bincount(labs.clan, minlength=n_clans), 1)
     model.lab_capacity_kg_leaf[:] = expand_lab_capacity(
-        model.lab_capacity_kg_leaf, offered_by_clan / all_by_clan, cp.lab_capacity_margin, cp.lab_expansion_per_month
+        model.lab_capacity_kg_leaf,
+        offered_by_clan / all_by_clan,
+        cp.lab_capacity_margin,
+        cp.lab_expansion_per_month,
     )
     sold = offered * share[h.clan]
     leaf_pay = sold * prices.leaf_usd

@@ -166,8 +166,12 @@ class Households:
     def legal_ha(self) -> np.ndarray:
         """Legal crop ha per household."""
         return (
-            self.food_young + self.food_mature + self.cacao_young + self.cacao_mature
-            + self.coffee_young + self.coffee_mature
+            self.food_young
+            + self.food_mature
+            + self.cacao_young
+            + self.cacao_mature
+            + self.coffee_young
+            + self.coffee_mature
         )
 
     def nbytes(self) -> int:
@@ -207,8 +211,12 @@ class Farmer(CellAgent):
         """Legal crop ha."""
         h = self.model.households
         return float(
-            h.food_young[self.idx] + h.food_mature[self.idx] + h.cacao_young[self.idx]
-            + h.cacao_mature[self.idx] + h.coffee_young[self.idx] + h.coffee_mature[self.idx]
+            h.food_young[self.idx]
+            + h.food_mature[self.idx]
+            + h.cacao_young[self.idx]
+            + h.cacao_mature[self.idx]
+            + h.coffee_young[self.idx]
+            + h.coffee_mature[self.idx]
         )
 
     @property
@@ -347,18 +355,24 @@ def desired_coca_ha(model, neighbour_share: np.ndarray) -> np.ndarray:
     fert = relative_fertility(model, h.cell, h.soil_bonus)
     access = L.layer("market_access")[h.cell]
     expected = np.where(h.expected_leaf_value > 0, h.expected_leaf_value, leaf_value_usd_per_kg(model))
-    moral = np.select(
-        [h.kind == HouseholdType.NEVER, h.kind == HouseholdType.RESPONSIVE],
-        [np.inf, fp.moral_cost_usd_per_ha_year],
-        0.0,
-    ) + h.worry * fp.child_worry_usd_per_ha_year
+    moral = (
+        np.select(
+            [h.kind == HouseholdType.NEVER, h.kind == HouseholdType.RESPONSIVE],
+            [np.inf, fp.moral_cost_usd_per_ha_year],
+            0.0,
+        )
+        + h.worry * fp.child_worry_usd_per_ha_year
+    )
     coca_net = coca_net_usd(expected, cp.coca_leaf_kg_per_ha_year, fert, fp, h.risk, moral)
     legal_net = legal_net_usd(model, fert, access)
     want = target_coca_ha(
         coca_net,
         legal_net,
         fp.illegality_premium_usd_per_ha_year,
-        fp.allocation_sensitivity, neighbour_share, fp.norm_weight, fp.max_coca_ha
+        fp.allocation_sensitivity,
+        neighbour_share,
+        fp.norm_weight,
+        fp.max_coca_ha,
     )
     return np.where((h.kind == HouseholdType.NEVER) | h.agreement, 0.0, want)
 
@@ -366,7 +380,9 @@ def desired_coca_ha(model, neighbour_share: np.ndarray) -> np.ndarray:
 def coca_net_usd(expected, yield_kg, fert, fp, risk, moral):
     """Expected coca net income per ha per year for each household (economy rule)."""
     with np.errstate(invalid="ignore"):
-        return coca_net_usd_per_ha_year(expected, yield_kg, fert, fp.coca_cost_share, risk, fp.risk_weight, moral)
+        return coca_net_usd_per_ha_year(
+            expected, yield_kg, fert, fp.coca_cost_share, risk, fp.risk_weight, moral
+        )
 
 
 def best_legal_revenue(model) -> np.ndarray:
@@ -452,7 +468,9 @@ def respond_to_eradication(model, eradicated_home, eradicated_remote, p_replant:
     u = model.streams.replanting.random(h.n)
     coca_before = h.coca_ha() + eradicated
     no_alt = (h.food_mature + h.cacao_mature + h.coffee_mature) < 0.25
-    prob = replant_probability(p_replant, h.agreement, no_alt, fp.p_replant_agreement, fp.replant_no_alternative_bonus)
+    prob = replant_probability(
+        p_replant, h.agreement, no_alt, fp.p_replant_agreement, fp.replant_no_alternative_bonus
+    )
     replant = np.where(u < prob, eradicated, 0.0)
     remote_want = replant * fp.share_replant_remote
     forest = L.layer("forest_ha")
@@ -472,7 +490,9 @@ def respond_to_eradication(model, eradicated_home, eradicated_remote, p_replant:
     model.month_flows["forest_cleared_ha"] += float(remote.sum())
     model.month_flows["eradicated_ha"] += float(eradicated.sum())
     model.month_flows["replanted_ha"] += float(replant.sum())
-    model.month_flows["replanted_remote_ha"] += float(remote.sum() + np.maximum(in_place - eradicated_home, 0.0).sum())
+    model.month_flows["replanted_remote_ha"] += float(
+        remote.sum() + np.maximum(in_place - eradicated_home, 0.0).sum()
+    )
 
 
 def relative_fertility(model, cells: np.ndarray, bonus=0.0) -> np.ndarray:
@@ -511,4 +531,6 @@ def mature_crops(model) -> None:
     h.coca_young[:], h.coca_mature[:] = mature(h.coca_young, h.coca_mature, fp.coca_maturity_months)
     h.food_young[:], h.food_mature[:] = mature(h.food_young, h.food_mature, fp.food_maturity_months)
     h.cacao_young[:], h.cacao_mature[:] = mature(h.cacao_young, h.cacao_mature, fp.perennial_maturity_months)
-    h.coffee_young[:], h.coffee_mature[:] = mature(h.coffee_young, h.coffee_mature, fp.perennial_maturity_months)
+    h.coffee_young[:], h.coffee_mature[:] = mature(
+        h.coffee_young, h.coffee_mature, fp.perennial_maturity_months
+    )
