@@ -10,7 +10,7 @@ PYTHON_BOOT ?= $(shell for p in python3.13 python3.12 python3 python; do \
     for p in $$(ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.1[2-9]* 2>/dev/null | sort -V -r); do \
     if [ -x $$p/bin/python ]; then echo $$p/bin/python; exit 0; fi; done)
 
-.PHONY: setup run test browser lint bench calibrate baseline clean
+.PHONY: setup run test browser lint bench bench-sweep calibrate baseline clean
 
 setup: $(STAMP)
 
@@ -24,7 +24,8 @@ $(STAMP): pyproject.toml
 
 ## The main job: a default scenario comparison with plots.
 run: $(STAMP)
-	$(VENV)/bin/vraem compare-scenarios scenarios/status_quo.yaml scenarios/eradication_first.yaml scenarios/development_first.yaml --replicates 4 --out results/default
+	$(VENV)/bin/vraem sweep experiments/default.yaml --out results/default --restart
+	$(VENV)/bin/vraem compare results/default
 	$(VENV)/bin/vraem report results/default
 
 test: $(STAMP) browser
@@ -42,6 +43,10 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_model.py
+
+## Sweep throughput with 1 and 2 workers, and the driver's memory at 100 vs 1,000 runs.
+bench-sweep: $(STAMP)
+	$(PY) benchmarks/bench_sweep.py
 
 calibrate: $(STAMP)
 	$(PY) -m model.calibration

@@ -143,8 +143,12 @@ def sweep(
     max_in_flight: Annotated[
         int | None, typer.Option(help="Tasks submitted at a time (default: 2 x threads).", min=1)
     ] = None,
+    restart: Annotated[
+        bool, typer.Option(help="Discard earlier results in --out and start again (no resume).")
+    ] = False,
 ) -> None:
     """Run an experiment (scenarios x parameter points x replicates) on Dask; rerun to resume."""
+    import os
     import signal
 
     from model.sweep import (
@@ -165,7 +169,7 @@ def sweep(
     for warning in shadowed_parameters(loaded):
         err.print(f"[yellow]warning:[/] {warning}", highlight=False, soft_wrap=True)
     out = out or Path("results") / loaded.spec.name
-    where = scheduler or f"a local cluster of {workers or 'one per core'} worker process(es)"
+    where = scheduler or f"a local cluster of {workers or os.cpu_count()} worker process(es)"
     sizes = f"{len(loaded.scenarios)} scenario(s) x {len(loaded.points)} point(s)"
     console.print(
         f"sweep {loaded.spec.name}: {sizes} x {loaded.spec.replicates} replicate(s) "
@@ -185,6 +189,7 @@ def sweep(
             workers=workers,
             scheduler=scheduler,
             max_in_flight=max_in_flight,
+            restart=restart,
             progress=terminal_progress(console),
             note=note,
         )

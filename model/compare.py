@@ -228,9 +228,7 @@ def compare_folder(
     except (ResultsError, OSError) as exc:
         raise CompareError(str(exc)) from None
     except (KeyError, ValueError) as exc:  # pyarrow: a column missing from older results
-        raise CompareError(
-            f"{folder}: the results lack a column the comparison needs ({exc})"
-        ) from None
+        raise CompareError(f"{folder}: the results lack a column the comparison needs ({exc})") from None
     table = res.table
     scenarios = list(dict.fromkeys(table["scenario"]))
     if baseline is None:
@@ -300,14 +298,15 @@ def print_comparison(c: Comparison, console) -> None:
     end = c.paired[c.paired["metric"] == "coca_ha_end"] if len(c.paired) else c.paired
     if len(end):
         t = Table(title="coca ha at the end: paired differences (mean, 95% CI)")
-        for col in ("scenario", "point", "versus", "pairs", "difference", "95% CI"):
+        heads = ("scenario", *(["point"] if has_points else []), "versus", "pairs", "difference", "95% CI")
+        for col in heads:
             t.add_column(col, justify="left" if col in ("scenario", "point", "versus") else "right")
         for r in end.itertuples():
             versus = r.versus_scenario if r.versus_point == r.point else f"point {r.versus_point}"
-            point = getattr(r, "params", None) or str(r.point)
+            point = [getattr(r, "params", None) or str(r.point)] if has_points else []
             t.add_row(
                 r.scenario,
-                point,
+                *point,
                 versus,
                 str(r.pairs),
                 _num(r.difference_mean),

@@ -98,5 +98,13 @@ def _load_sweep(path: Path, manifest: dict, columns: list[str] | None, maps: boo
         table = read_table(path, columns)
     except FileNotFoundError:
         raise ResultsError(f"{path}: the sweep has no finished runs yet") from None
+    order = {sc["name"]: i for i, sc in enumerate(manifest.get("scenarios", []))}
+    if order:  # the experiment's order of scenarios, not the alphabet's
+        table = table.sort_values(
+            ["scenario", "point", "replicate", "month"],
+            key=lambda col: col.map(order) if col.name == "scenario" else col,
+            kind="stable",
+            ignore_index=True,
+        )
     sweep_maps, district = read_maps(path) if maps else ({}, None)
     return Results(path, manifest, table, sweep_maps, district)

@@ -25,7 +25,7 @@ from model.results import load_results
 from model.runner import run_once, run_scenarios
 from model.scenario import load_scenario
 from model.sweep import load_experiment, run_sweep
-from model.sweep.engine import open_sweep_folder
+from model.sweep.engine import clear_results, open_sweep_folder
 from model.sweep.experiment import ExperimentError
 from model.sweep.store import LOG, SweepStore, read_table
 
@@ -357,6 +357,9 @@ def test_resuming_into_a_folder_of_another_experiment_is_refused(tmp_path):
     r = vraem("sweep", str(exp_path), "--set", "months=13", "--out", str(out))
     assert r.returncode == 2
     assert r.stderr.count("\n") == 1
+    clear_results(out)  # what --restart does first
+    open_sweep_folder(other, out, note=lambda _: None)
+    assert json.loads((out / "manifest.json").read_text())["experiment"]["overrides"]["months"] == 13
 
 
 def test_local_cluster_of_worker_processes(tmp_path):

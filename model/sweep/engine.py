@@ -18,6 +18,7 @@ import json
 import logging
 import os
 import resource
+import shutil
 import socket
 import time
 import traceback
@@ -183,6 +184,28 @@ def open_sweep_folder(
     return manifest
 
 
+RESULT_FILES = (
+    "manifest.json",
+    "runs.jsonl",
+    "parts",
+    "maps",
+    "compare",
+    "results.parquet",
+    "maps.npz",
+)
+"""What ``--restart`` removes from a results folder (sweep and run files); nothing else."""
+
+
+def clear_results(out: Path) -> None:
+    """Remove earlier sweep or run results from ``out`` (for ``vraem sweep --restart``)."""
+    for name in RESULT_FILES:
+        path = out / name
+        if path.is_dir():
+            shutil.rmtree(path)
+        elif path.exists():
+            path.unlink()
+
+
 def _finish_manifest(out: Path, summary: SweepSummary) -> None:
     path = out / MANIFEST
     manifest = json.loads(path.read_text())
@@ -245,7 +268,8 @@ def run_sweep(
     note: Callable[[str], None] = print,
     run: Callable = run_once,
     batch_runs: int = 64,
-    batch_seconds: float = 5.0,
+    batch_seconds: float = 2.0,
+    restart: bool = False,
 ) -> SweepSummary:
     """Run (or resume) every run of an experiment on Dask and stream the results to ``out``.
 
@@ -261,6 +285,7 @@ def run_sweep(
         run: The run function (``run_once``'s signature); tests replace it.
         batch_runs: Commit to disk after this many finished runs ...
         batch_seconds: ... or this many seconds since the last commit, whichever first.
+        restart: Discard earlier results in ``out`` first instead of resuming.
 
     Returns:
         The summary. On Ctrl-C (KeyboardInterrupt) the finished runs are committed first and the
@@ -269,6 +294,8 @@ def run_sweep(
     """
     out = Path(out)
     t0 = time.perf_counter()
+    if restart:
+        clear_results(out)
     open_sweep_folder(loaded, out, note)
     store = SweepStore(out)
     all_ids = loaded.run_ids()
