@@ -62,10 +62,15 @@ class Landscape:
     """Flat indices of the district towns (one per district)."""
     river: np.ndarray
     road: np.ndarray
+    layers: dict[str, PropertyLayer]
+    """The Mesa property layers by name (also reachable as ``grid.<name>``)."""
+
+    def __post_init__(self) -> None:
+        self._flat = {name: layer.data.reshape(-1) for name, layer in self.layers.items()}
 
     def layer(self, name: str) -> np.ndarray:
-        """Flat view of a property layer."""
-        return self.grid._mesa_property_layers[name].data.reshape(-1)
+        """Flat view of a property layer (writes go to the layer)."""
+        return self._flat[name]
 
     @property
     def n_cells(self) -> int:
@@ -79,7 +84,7 @@ class Landscape:
     def cell(self, flat: int):
         """The Mesa cell at a flat index."""
         x, y = divmod(int(flat), self.height)
-        return self.grid._cells[(x, y)]
+        return self.grid[(x, y)]
 
     def district_edges(self) -> np.ndarray:
         """Boolean (width, height) mask of cells on a district border, for maps."""
@@ -227,9 +232,11 @@ def build_landscape(
         "coca_ha": np.zeros((w, h)),
         "ever_coca": np.zeros((w, h)),
     }
+    layers = {}
     for name in LAYER_NAMES:
-        grid.add_property_layer(PropertyLayer.from_data(name, np.ascontiguousarray(arrays[name], float)))
-    return Landscape(grid, w, h, p.cell_ha, towns, river.reshape(-1), road.reshape(-1))
+        layers[name] = PropertyLayer.from_data(name, np.ascontiguousarray(arrays[name], float))
+        grid.add_property_layer(layers[name])
+    return Landscape(grid, w, h, p.cell_ha, towns, river.reshape(-1), road.reshape(-1), layers)
 
 
 def load_rasters(path: str | Path) -> dict[str, np.ndarray]:

@@ -167,7 +167,6 @@ def run_scenarios(
 
 def summarise(table: pd.DataFrame) -> pd.DataFrame:
     """Coca ha at the start and the end per scenario, with the spread across replicates."""
-    last = table["month"].max()
     rows = []
     for name, g in table.groupby("scenario", sort=False):
         start = g.loc[g["month"] == 0, "coca_ha"]
@@ -184,5 +183,4 @@ def summarise(table: pd.DataFrame) -> pd.DataFrame:
                 "eradicated_ha_total": g["eradicated_ha"].sum() / g["replicate"].nunique(),
             }
         )
-    del last
     return pd.DataFrame(rows)

@@ -166,12 +166,10 @@ class VraemModel(mesa.Model):
         n_d = self.params.landscape.n_districts
         district = h.district
         self.district_coca_ha[:] = np.bincount(district, weights=home + remote, minlength=n_d)
-        farmed = np.bincount(district, weights=h.farm_ha, minlength=n_d)
         growers = np.bincount(district, weights=(home + remote) > 0, minlength=n_d)
         count = np.maximum(np.bincount(district, minlength=n_d), 1)
         self.district_coca_share[:] = growers / count
         self.district_mean_trust[:] = np.bincount(district, weights=h.trust, minlength=n_d) / count
-        del farmed
 
     def _update_landscape(self) -> None:
         p, h, L = self.params, self.households, self.landscape

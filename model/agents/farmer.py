@@ -50,6 +50,18 @@ class ProgrammeStage(IntEnum):
 # Rules
 
 
+def moral_cost_by_type(responsive_cost):
+    """Moral cost of a hectare of coca by household type, USD/ha/yr (index with the type).
+
+    Never-types never grow (infinite cost), committed growers feel none, the responsive third a
+    moderate one (Colombian field experiment; the size is an assumption).
+    """
+    costs = np.zeros(len(HouseholdType))
+    costs[HouseholdType.NEVER] = np.inf
+    costs[HouseholdType.RESPONSIVE] = responsive_cost
+    return costs
+
+
 def sigmoid(x):
     """Logistic function, for scalars or arrays."""
     return 1.0 / (1.0 + np.exp(-x))
@@ -356,11 +368,7 @@ def desired_coca_ha(model, neighbour_share: np.ndarray) -> np.ndarray:
     access = L.layer("market_access")[h.cell]
     expected = np.where(h.expected_leaf_value > 0, h.expected_leaf_value, leaf_value_usd_per_kg(model))
     moral = (
-        np.select(
-            [h.kind == HouseholdType.NEVER, h.kind == HouseholdType.RESPONSIVE],
-            [np.inf, fp.moral_cost_usd_per_ha_year],
-            0.0,
-        )
+        moral_cost_by_type(fp.moral_cost_usd_per_ha_year)[h.kind]
         + h.worry * fp.child_worry_usd_per_ha_year
     )
     coca_net = coca_net_usd(expected, cp.coca_leaf_kg_per_ha_year, fert, fp, h.risk, moral)
@@ -412,9 +420,10 @@ def allocate_land(model) -> None:
     """
     p, h, L = model.params, model.households, model.landscape
     fp = p.farmer
+    value_now = leaf_value_usd_per_kg(model)
     h.expected_leaf_value[:] = update_expectation(
-        np.where(h.expected_leaf_value > 0, h.expected_leaf_value, leaf_value_usd_per_kg(model)),
-        leaf_value_usd_per_kg(model),
+        np.where(h.expected_leaf_value > 0, h.expected_leaf_value, value_now),
+        value_now,
         fp.expectation_rate,
     )
     district_risk = annual_risk(model.district_eradicated_share)
