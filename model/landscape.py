@@ -7,8 +7,9 @@ Fifteen districts (one mayor each, seed interview) are the Voronoi regions of th
 
 Every per-cell quantity is a Mesa ``PropertyLayer`` on an ``OrthogonalMooreGrid``; model code
 works on flat views (``layer.data.reshape(-1)``) so that the monthly arithmetic is vectorised.
-A user with real rasters can pass them to :func:`landscape_from_arrays` (see the README for the
-file format: an ``.npz`` of equally shaped arrays).
+A user with real rasters names an ``.npz`` of equally shaped arrays (``elevation_m``, ``river``,
+``road``, ``district`` with ids 0..n-1; optionally ``towns`` as flat indices) in the scenario's
+``landscape_file``; :func:`load_rasters` reads it. A GeoTIFF can be converted with rasterio.
 """
 
 from __future__ import annotations
@@ -244,7 +245,11 @@ def load_rasters(path: str | Path) -> dict[str, np.ndarray]:
 
     All arrays must share one (width, height) shape; ``district`` holds ids 0..n-1.
     """
-    with np.load(path) as data:
+    try:
+        data = np.load(path)
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"{path}: not a NumPy .npz file ({exc})") from None
+    with data:
         missing = [k for k in REQUIRED_RASTERS if k not in data]
         if missing:
             raise ValueError(f"{path}: missing arrays {missing} (need {list(REQUIRED_RASTERS)})")

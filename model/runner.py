@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from model.landscape import load_rasters
 from model.scenario import Scenario
 from model.vraem import VraemModel
 
@@ -59,6 +60,7 @@ def run_once(
         seed=seed,
         months=months,
         map_months=[mm for mm in scenario.map_months if mm <= months],
+        rasters=load_rasters(scenario.landscape_file) if scenario.landscape_file else None,
     )
     m.run()
     table = m.results()

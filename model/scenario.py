@@ -40,6 +40,9 @@ class Scenario(BaseModel):
     replicates: int = Field(5, ge=1, le=100_000)
     seed: int = Field(2013, ge=0)
     map_months: list[int] = Field(default_factory=lambda: [0, 60, 120, 180, 240])
+    landscape_file: str | None = Field(
+        None, description="optional .npz of real rasters (elevation_m, river, road, district)"
+    )
     parameters: ModelParams = ModelParams()
     policy: Policy = Policy()
 
@@ -105,11 +108,34 @@ def load_scenario(
 
 
 def validate_scenario(raw: dict[str, Any], origin: str) -> Scenario:
-    """Validate a raw scenario mapping; ``origin`` names it in errors."""
+    """Validate a raw scenario mapping; ``origin`` names it in errors.
+
+    A relative ``landscape_file`` is resolved against the scenario file's folder and must exist.
+    """
     try:
-        return Scenario.model_validate(raw)
+        sc = Scenario.model_validate(raw)
     except ValidationError as exc:
         raise ScenarioError(f"{origin}: {describe_error(exc, Scenario)}") from None
+    if sc.landscape_file is not None:
+        path = Path(sc.landscape_file)
+        if not path.is_absolute():
+            path = Path(origin).resolve().parent / path
+        if not path.exists():
+            raise ScenarioError(f"{origin}: landscape_file: {sc.landscape_file} not found")
+        try:
+            from model.landscape import load_rasters
+
+            rasters = load_rasters(path)
+        except (ValueError, OSError) as exc:
+            raise ScenarioError(f"{origin}: landscape_file: {exc}") from None
+        n_districts = int(rasters["district"].max()) + 1
+        if n_districts != sc.parameters.landscape.n_districts:
+            raise ScenarioError(
+                f"{origin}: landscape_file has {n_districts} districts but parameters.landscape.n_districts"
+                f" is {sc.parameters.landscape.n_districts} (set it to {n_districts})"
+            )
+        sc = sc.model_copy(update={"landscape_file": str(path)})
+    return sc
 
 
 def scenario_yaml_text(path: str | Path) -> str:
