@@ -40,7 +40,7 @@ def test_user_rasters_from_npz(tmp_path):
 
 def test_bad_landscape_file(tmp_path):
     (tmp_path / "s.yaml").write_text("name: real\nlandscape_file: nowhere.npz\n")
-    with pytest.raises(ScenarioError, match="landscape_file: nowhere.npz not found"):
+    with pytest.raises(ScenarioError, match=r"landscape_file: nowhere\.npz not found"):
         load_scenario(tmp_path / "s.yaml")
     np.savez(tmp_path / "half.npz", elevation_m=np.zeros((5, 5)))
     (tmp_path / "t.yaml").write_text("name: real\nlandscape_file: half.npz\n")
@@ -49,5 +49,5 @@ def test_bad_landscape_file(tmp_path):
     raw = generate_arrays(LandscapeParams(width=30, height=30, n_districts=4), np.random.default_rng(5))
     np.savez(tmp_path / "four.npz", **{k: raw[k] for k in ("elevation_m", "river", "road", "district")})
     (tmp_path / "u.yaml").write_text("name: real\nlandscape_file: four.npz\n")
-    with pytest.raises(ScenarioError, match="has 4 districts but parameters.landscape.n_districts is 15"):
+    with pytest.raises(ScenarioError, match=r"has 4 districts but parameters\.landscape\.n_districts is 15"):
         load_scenario(tmp_path / "u.yaml")
