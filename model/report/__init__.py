@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from model.report.figures import Figure, make_figures
+from model.report.figures import FORMATS, Figure, make_figures
 from model.report.html import render
 from model.report.view import ReportView
 from model.results import Results
@@ -50,12 +50,15 @@ def figures_dir_for(out_html: Path) -> Path:
     return out_html.with_name(f"{out_html.stem}_figures")
 
 
-def build_report(results: Results, out_html: str | Path) -> Report:
+def build_report(
+    results: Results, out_html: str | Path, formats: tuple[str, ...] = FORMATS
+) -> Report:
     """Write the figures and the self-contained HTML report for ``results``.
 
     Args:
         results: A loaded results folder (``vraem run`` or ``vraem sweep``).
         out_html: The HTML file to write; figures go to ``<stem>_figures/`` beside it.
+        formats: Figure file formats (PNG is always written; SVG by default, PDF on request).
 
     Returns:
         The paths written and the figures (with notes for any skipped or failed).
@@ -73,6 +76,6 @@ def build_report(results: Results, out_html: str | Path) -> Report:
     out_html.parent.mkdir(parents=True, exist_ok=True)
     view = ReportView(results)
     fig_dir = figures_dir_for(out_html)
-    figures = make_figures(view, fig_dir)
+    figures = make_figures(view, fig_dir, formats)
     out_html.write_text(render(view, figures, fig_dir), encoding="utf-8")
     return Report(out_html, fig_dir, figures)

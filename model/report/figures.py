@@ -27,6 +27,8 @@ from model.observed import CALIBRATION_YEARS, load_observed
 from model.report.view import OKABE_ITO, RUN_KEYS, ReportView, quantile_bands
 
 DPI = 110
+FORMATS = ("png", "svg")
+"""Files written per figure: PNG for the HTML report, SVG (vector) for papers; "pdf" also works."""
 BAND_ALPHA = 0.18
 GREY = "#666666"
 STAGE_COLOURS = ("#BBBBBB", *OKABE_ITO[:5])
@@ -68,13 +70,19 @@ class Figure:
 # Helpers
 
 
-def _save(fig, out_dir: Path, key: str) -> list[Path]:
+def _save(fig, out_dir: Path, key: str, formats: tuple[str, ...] = FORMATS) -> list[Path]:
+    """Write ``key.png`` (always: the HTML embeds it) and the other formats; close the figure."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    png, svg = out_dir / f"{key}.png", out_dir / f"{key}.svg"
-    fig.savefig(png, dpi=DPI)
-    fig.savefig(svg, metadata={"Date": None})
+    paths = []
+    for ext in dict.fromkeys(("png", *formats)):
+        path = out_dir / f"{key}.{ext}"
+        if ext == "png":
+            fig.savefig(path, dpi=DPI)
+        else:
+            fig.savefig(path, metadata={"Date": None} if ext in {"svg", "pdf"} else None)
+        paths.append(path)
     plt.close(fig)
-    return [png, svg]
+    return paths
 
 
 def _message(ax, text: str) -> None:
@@ -167,7 +175,7 @@ def _figure(rows: int, cols: int, width: float, height: float):
 # Time series
 
 
-def fig_headline(view: ReportView, out: Path) -> Figure:
+def fig_headline(view: ReportView, out: Path, formats: tuple[str, ...] = FORMATS) -> Figure:
     """Coca ha per month per scenario, with the observed VRAEM series on the status quo."""
     title = "VRAEM coca area by scenario"
     with plt.rc_context(RC):
@@ -238,7 +246,7 @@ def fig_headline(view: ReportView, out: Path) -> Figure:
             if obs.empty:
                 obs_note = "No observed survey year falls inside the simulated period."
         ax.legend(handles=handles, frameon=False, fontsize=8.5, loc="best")
-        files = _save(fig, out, "headline")
+        files = _save(fig, out, "headline", formats)
     caption = (
         "Coca under cultivation in the valley, ha, month by month: the median across runs (line) "
         f"and the 5-95% range (band). {obs_note} {_runs_note(view)}"
@@ -254,7 +262,7 @@ def _running_share(view: ReportView) -> pd.DataFrame:
     return s
 
 
-def fig_eradication(view: ReportView, out: Path) -> Figure:
+def fig_eradication(view: ReportView, out: Path, formats: tuple[str, ...] = FORMATS) -> Figure:
     """Cumulative eradicated and replanted ha, and the share replanted."""
     title = "Eradication and replanting"
     with plt.rc_context(RC):
@@ -284,7 +292,7 @@ def fig_eradication(view: ReportView, out: Path) -> Figure:
             _empty_panel(c, "Share of eradicated ha replanted", "no eradication in these results")
         _scenario_legend(fig, view, extra)
         fig.suptitle(title)
-        files = _save(fig, out, "eradication")
+        files = _save(fig, out, "eradication", formats)
     caption = (
         "Left and middle: hectares of coca eradicated and hectares replanted, summed from the "
         "first month. Right: replanted over eradicated hectares so far (undefined until "
@@ -294,7 +302,7 @@ def fig_eradication(view: ReportView, out: Path) -> Figure:
     return Figure("eradication", "Eradication and replanting", title, caption, files)
 
 
-def fig_displacement(view: ReportView, out: Path) -> Figure:
+def fig_displacement(view: ReportView, out: Path, formats: tuple[str, ...] = FORMATS) -> Figure:
     """Draw new coca in previously uncultivated cells and forest cleared, cumulative."""
     title = "Displacement and deforestation"
     with plt.rc_context(RC):
@@ -317,7 +325,7 @@ def fig_displacement(view: ReportView, out: Path) -> Figure:
         )
         _scenario_legend(fig, view)
         fig.suptitle(title)
-        files = _save(fig, out, "displacement")
+        files = _save(fig, out, "displacement", formats)
     caption = (
         "Left: coca planted in cells that had none before (the frontier the balloon effect "
         "pushes out), summed from the first month. Right: forest cleared for any crop, summed from "
@@ -326,7 +334,7 @@ def fig_displacement(view: ReportView, out: Path) -> Figure:
     return Figure("displacement", "Where coca moved", title, caption, files)
 
 
-def fig_market(view: ReportView, out: Path) -> Figure:
+def fig_market(view: ReportView, out: Path, formats: tuple[str, ...] = FORMATS) -> Figure:
     """Leaf and paste prices; exports by air and by land."""
     title = "Prices along the chain and exports by route"
     with plt.rc_context(RC):
@@ -341,7 +349,7 @@ def fig_market(view: ReportView, out: Path) -> Figure:
         _band_panel(axes[1, 1], view, "exports_land_t", "Exports by land (couriers)", "t/month")
         _scenario_legend(fig, view)
         fig.suptitle(title)
-        files = _save(fig, out, "market")
+        files = _save(fig, out, "market", formats)
     caption = (
         "Top: the farm-gate price of sun-dried coca leaf and the price of paste/base in the "
         "valley, USD/kg (observed: leaf US$2.2-4.3/kg in 2003-2013, paste about US$800-900/kg). "
@@ -350,7 +358,7 @@ def fig_market(view: ReportView, out: Path) -> Figure:
     return Figure("market", "The drug economy", title, caption, files)
 
 
-def fig_households(view: ReportView, out: Path) -> Figure:
+def fig_households(view: ReportView, out: Path, formats: tuple[str, ...] = FORMATS) -> Figure:
     """Mean household income and the share below the poverty line."""
     title = "Household income and poverty"
     with plt.rc_context(RC):
@@ -366,7 +374,7 @@ def fig_households(view: ReportView, out: Path) -> Figure:
         )
         _scenario_legend(fig, view)
         fig.suptitle(title)
-        files = _save(fig, out, "households")
+        files = _save(fig, out, "households", formats)
     caption = (
         "Left: mean net income of coca-growing households, USD/month, from every crop and payment. "
         f"Right: the share of households whose income is below the poverty line. {_runs_note(view)}"
@@ -374,7 +382,7 @@ def fig_households(view: ReportView, out: Path) -> Figure:
     return Figure("households", "Households", title, caption, files)
 
 
-def fig_programme(view: ReportView, out: Path) -> Figure:
+def fig_programme(view: ReportView, out: Path, formats: tuple[str, ...] = FORMATS) -> Figure:
     """Households by development-programme stage, one panel per scenario."""
     title = "Households by development-programme stage"
     stages = [c for c in view.table.columns if c.startswith("households_stage_")]
@@ -414,7 +422,7 @@ def fig_programme(view: ReportView, out: Path) -> Figure:
             title="programme stage (ID, land title, soil, quick crops, perennials)",
         )
         fig.suptitle(title)
-        files = _save(fig, out, "programme")
+        files = _save(fig, out, "programme", formats)
     caption = (
         "Share of households at each stage of the development programme (identity documents, "
         "land title, soil recovery, quick crops, perennial crops); 'none' have not joined. Mean "
@@ -423,7 +431,7 @@ def fig_programme(view: ReportView, out: Path) -> Figure:
     return Figure("programme", "Households", title, caption, files)
 
 
-def fig_security(view: ReportView, out: Path) -> Figure:
+def fig_security(view: ReportView, out: Path, formats: tuple[str, ...] = FORMATS) -> Figure:
     """Labs, airstrips, flights, couriers, confrontations and casualties."""
     title = "Security: labs, airstrips, flights, arrests and violence"
     panels = [
@@ -444,7 +452,7 @@ def fig_security(view: ReportView, out: Path) -> Figure:
             _band_panel(ax, view, col, name, unit, cumulative=cum)
         _scenario_legend(fig, view)
         fig.suptitle(title)
-        files = _save(fig, out, "security")
+        files = _save(fig, out, "security", formats)
     caption = (
         "Stocks (active labs, active airstrips, flights per day) month by month; events (labs and "
         "airstrips destroyed and rebuilt, couriers arrested, confrontations, casualties) summed "
@@ -484,7 +492,7 @@ def _cell_label(view: ReportView) -> str:
     return f"coca, ha per cell ({cell:g} ha cells)" if cell else "coca, ha per cell"
 
 
-def fig_maps(view: ReportView, out: Path) -> Figure:
+def fig_maps(view: ReportView, out: Path, formats: tuple[str, ...] = FORMATS) -> Figure:
     """Coca per cell at the map months, one row per scenario, with district borders."""
     title = "Coca per cell at the map months"
     months = view.map_months()
@@ -526,7 +534,7 @@ def fig_maps(view: ReportView, out: Path) -> Figure:
         if im is not None:
             fig.colorbar(im, ax=axes, shrink=0.8, extend="max", label=_cell_label(view))
         fig.suptitle(title)
-        files = _save(fig, out, "maps")
+        files = _save(fig, out, "maps", formats)
     pooled = "every parameter point and " if view.kind == "sweep" else ""
     caption = (
         "Coca per map cell at each map month (columns) for each scenario (rows): the mean over "
@@ -537,7 +545,7 @@ def fig_maps(view: ReportView, out: Path) -> Figure:
     return Figure("maps", "Where coca moved", title, caption, files)
 
 
-def fig_difference_maps(view: ReportView, out: Path) -> Figure:
+def fig_difference_maps(view: ReportView, out: Path, formats: tuple[str, ...] = FORMATS) -> Figure:
     """Each scenario minus the baseline, per cell: where coca moved (the balloon effect)."""
     base = view.baseline
     title = f"Where coca moved: each scenario minus {base}"
@@ -590,7 +598,7 @@ def fig_difference_maps(view: ReportView, out: Path) -> Figure:
                 label=f"difference in coca, ha per cell\n(red: more than {base})",
             )
         fig.suptitle(title)
-        files = _save(fig, out, "difference_maps")
+        files = _save(fig, out, "difference_maps", formats)
     caption = (
         f"Coca per cell in each scenario minus {base} at the same month (runs are paired by seed). "
         f"Red cells have more coca than under {base}, blue cells less: red appearing where blue "
@@ -600,7 +608,7 @@ def fig_difference_maps(view: ReportView, out: Path) -> Figure:
     return Figure("difference_maps", "Where coca moved", title, caption, files)
 
 
-def fig_districts(view: ReportView, out: Path) -> Figure:
+def fig_districts(view: ReportView, out: Path, formats: tuple[str, ...] = FORMATS) -> Figure:
     """Change in coca per district from the first to the last month, per scenario."""
     title = "Change in coca by district, first to last month"
     cols = sorted(c for c in view.table.columns if c.startswith("coca_ha_d"))
@@ -635,7 +643,7 @@ def fig_districts(view: ReportView, out: Path) -> Figure:
         ax.set_title(title)
         ax.grid(axis="y", alpha=0.3)
         ax.legend(frameon=False, ncol=min(n, 4))
-        files = _save(fig, out, "districts")
+        files = _save(fig, out, "districts", formats)
     caption = (
         "Coca in each district at the last month minus the first, ha (median across runs): "
         "districts that lose coca under one scenario while their neighbours gain show displacement "
@@ -656,7 +664,7 @@ def _binned(values: pd.Series, max_levels: int = 12) -> pd.Series:
     return values.groupby(bins, observed=True).transform("median")
 
 
-def fig_sweep_response(view: ReportView, out: Path) -> Figure:
+def fig_sweep_response(view: ReportView, out: Path, formats: tuple[str, ...] = FORMATS) -> Figure:
     """Draw final coca ha against each swept parameter (median and 5-95% band over runs)."""
     title = "Final coca area against each swept parameter"
     if not view.swept:
@@ -690,7 +698,7 @@ def fig_sweep_response(view: ReportView, out: Path) -> Figure:
             ax.set_visible(False)
         _scenario_legend(fig, view)
         fig.suptitle(title)
-        files = _save(fig, out, "sweep_response")
+        files = _save(fig, out, "sweep_response", formats)
     others = " and over the other swept parameters" if n > 1 else ""
     caption = (
         "Coca at the last simulated month against the value of each swept parameter, per scenario: "
@@ -700,7 +708,7 @@ def fig_sweep_response(view: ReportView, out: Path) -> Figure:
     return Figure("sweep_response", "Sweep", title, caption, files)
 
 
-def fig_sweep_heatmap(view: ReportView, out: Path) -> Figure:
+def fig_sweep_heatmap(view: ReportView, out: Path, formats: tuple[str, ...] = FORMATS) -> Figure:
     """Median final coca ha over the two swept parameters, one panel per scenario."""
     title = "Final coca area over the two swept parameters"
     if len(view.swept) != 2:
@@ -756,7 +764,7 @@ def fig_sweep_heatmap(view: ReportView, out: Path) -> Figure:
         if im is not None:
             fig.colorbar(im, ax=axes, shrink=0.8, label="coca at the last month (ha), median")
         fig.suptitle(title)
-        files = _save(fig, out, "sweep_heatmap")
+        files = _save(fig, out, "sweep_heatmap", formats)
     caption = (
         f"Median coca at the last simulated month over the grid of {px} (x) and {py} (y), one "
         "panel per scenario, on a shared colour scale (values written in each cell)."
@@ -794,8 +802,10 @@ _SECTIONS = {
 }
 
 
-def make_figures(view: ReportView, out_dir: str | Path) -> list[Figure]:
-    """Draw every figure that applies to these results into ``out_dir``.
+def make_figures(
+    view: ReportView, out_dir: str | Path, formats: tuple[str, ...] = FORMATS
+) -> list[Figure]:
+    """Draw every figure that applies to these results into ``out_dir``, in ``formats``.
 
     A figure that raises is reported (``failed=True``, with the error as its note) rather than
     stopping the report: one unexpected column should not cost the reader every other figure.
@@ -805,7 +815,7 @@ def make_figures(view: ReportView, out_dir: str | Path) -> list[Figure]:
     figures = []
     for make in makers:
         try:
-            figures.append(make(view, out))
+            figures.append(make(view, out, formats))
         except Exception as exc:
             plt.close("all")
             key = make.__name__.removeprefix("fig_")

@@ -29,6 +29,8 @@ class Metric:
     columns: tuple[str, ...]
     percent: bool = False
     scale: float = 1.0
+    integer: bool = False
+    """A count of events: printed without decimals."""
 
 
 METRICS: tuple[Metric, ...] = (
@@ -61,20 +63,35 @@ METRICS: tuple[Metric, ...] = (
         ("poverty_share",),
         percent=True,
     ),
-    Metric("labs_destroyed", "Labs destroyed, total", "labs", "sum", ("labs_destroyed",)),
-    Metric("labs_rebuilt", "Labs rebuilt, total", "labs", "sum", ("labs_rebuilt",)),
+    Metric(
+        "labs_destroyed", "Labs destroyed, total", "labs", "sum", ("labs_destroyed",), integer=True
+    ),
+    Metric("labs_rebuilt", "Labs rebuilt, total", "labs", "sum", ("labs_rebuilt",), integer=True),
     Metric(
         "airstrips_destroyed",
         "Airstrips destroyed, total",
         "airstrips",
         "sum",
         ("airstrips_destroyed",),
+        integer=True,
     ),
     Metric(
-        "couriers_arrested", "Couriers arrested, total", "people", "sum", ("couriers_arrested",)
+        "couriers_arrested",
+        "Couriers arrested, total",
+        "people",
+        "sum",
+        ("couriers_arrested",),
+        integer=True,
     ),
-    Metric("confrontations", "Confrontations, total", "events", "sum", ("confrontations",)),
-    Metric("casualties", "Casualties, total", "people", "sum", ("casualties",)),
+    Metric(
+        "confrontations",
+        "Confrontations, total",
+        "events",
+        "sum",
+        ("confrontations",),
+        integer=True,
+    ),
+    Metric("casualties", "Casualties, total", "people", "sum", ("casualties",), integer=True),
     Metric(
         "development_spent",
         "Development money spent, total",
@@ -134,14 +151,18 @@ def fmt(x: float, percent: bool = False) -> str:
     return f"{x:.3g}"
 
 
-def _cell(values: pd.Series, percent: bool) -> str:
+def _cell(values: pd.Series, percent: bool, integer: bool = False) -> str:
     v = values.dropna()
     if v.empty:
         return "–"
-    med = fmt(float(v.median()), percent)
+
+    def f(x: float) -> str:
+        return f"{x:,.0f}" if integer else fmt(x, percent)
+
+    med = f(float(v.median()))
     if len(v) == 1 or v.min() == v.max():
         return med
-    lo, hi = (fmt(float(v.quantile(q)), percent) for q in (0.05, 0.95))
+    lo, hi = (f(float(v.quantile(q))) for q in (0.05, 0.95))
     return f"{med} [{lo} to {hi}]"
 
 
@@ -152,19 +173,19 @@ def key_findings(view: ReportView, summary: pd.DataFrame | None = None) -> pd.Da
     """
     summary = run_summary(view) if summary is None else summary
     rows = []
-    order: list[tuple[str, str, str, bool]] = []
+    order: list[tuple[str, str, str, bool, bool]] = []
     for m in METRICS:
-        order.append((m.key, m.label, m.unit, m.percent))
+        order.append((m.key, m.label, m.unit, m.percent, m.integer))
         if m.key == "coca_end":
-            order.append(("coca_change", *EXTRA_ROWS["coca_change"]))
+            order.append(("coca_change", *EXTRA_ROWS["coca_change"], False))
         if m.key == "replanted":
-            order.append(("replanted_share", *EXTRA_ROWS["replanted_share"]))
-    for key, label, unit, percent in order:
+            order.append(("replanted_share", *EXTRA_ROWS["replanted_share"], False))
+    for key, label, unit, percent, integer in order:
         if key not in summary.columns:
             continue
         row = {"label": label, "unit": unit}
         for s in view.scenarios:
-            row[s] = _cell(summary.xs(s, level="scenario")[key], percent)
+            row[s] = _cell(summary.xs(s, level="scenario")[key], percent, integer)
         rows.append(row)
     return pd.DataFrame(rows)
 

@@ -96,6 +96,7 @@ def table(
 ) -> str:
     """Build an escaped HTML table; columns whose index is in ``numeric`` are right-aligned."""
     head = "".join(f"<th>{_e(h)}</th>" for h in headers)
+    thead = f"<thead><tr>{head}</tr></thead>" if headers else ""
     body = []
     for i, row in enumerate(rows):
         cls = f' class="{row_classes[i]}"' if row_classes and row_classes[i] else ""
@@ -106,8 +107,7 @@ def table(
         body.append(f"<tr{cls}>{cells}</tr>")
     tid = f' id="{_e(table_id)}"' if table_id else ""
     return (
-        f'<div class="table-wrap"><table{tid}><thead><tr>{head}</tr></thead>'
-        f"<tbody>{''.join(body)}</tbody></table></div>"
+        f'<div class="table-wrap"><table{tid}>{thead}<tbody>{"".join(body)}</tbody></table></div>'
     )
 
 
@@ -329,6 +329,9 @@ def _sweep_section(view: ReportView, figures_html: str) -> str:
             p5=lambda s: s.quantile(0.05),
             p95=lambda s: s.quantile(0.95),
         ).reset_index()
+        summ = summ.sort_values(
+            "scenario", key=lambda c: c.map(view.scenarios.index), kind="stable"
+        )
         rows = [
             [
                 r["scenario"],
@@ -442,17 +445,19 @@ def _seeds(view: ReportView) -> list[list[Any]]:
 
 def _provenance_section(view: ReportView, figures_dir: Path) -> str:
     m = view.manifest
-    skip = {"scenarios", "points", "packages"}
+    skip = {"scenarios", "points", "packages", "kind"}
     facts = [["results folder", str(view.results.path)], ["kind", view.kind]]
+    long = []
     for k, v in m.items():
-        if k in skip or k == "kind":
+        if k in skip:
             continue
-        if isinstance(v, dict | list):
-            v = json.dumps(v, default=str)
-            if len(v) > 400:
-                v = v[:400] + " ..."
-        facts.append([k.replace("_", " "), v])
-    parts = ["<h3>Run</h3>", table(["", ""], facts, table_id="provenance-run")]
+        text = json.dumps(v, indent=1, default=str) if isinstance(v, dict | list) else str(v)
+        if len(text) > 160 or "\n" in text:
+            label = _e(k.replace("_", " "))
+            long.append(f"<details><summary>{label}</summary><pre>{_e(text)}</pre></details>")
+        else:
+            facts.append([k.replace("_", " "), text])
+    parts = ["<h3>Run</h3>", table([], facts, table_id="provenance-run"), *long]
     parts.append(
         "<h3>Seeds</h3><p class=small>Replicate k has the same seed in every scenario and "
         "parameter point (common random numbers).</p>"
@@ -485,7 +490,7 @@ def _provenance_section(view: ReportView, figures_dir: Path) -> str:
     parts.append("<h3>This report</h3>")
     parts.append(
         table(
-            ["", ""],
+            [],
             [
                 ["generated", now],
                 ["vraem version", version],

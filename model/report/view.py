@@ -50,8 +50,10 @@ class ReportView:
 
     @cached_property
     def scenarios(self) -> list[str]:
-        """Scenario names in the order they were run."""
-        return list(dict.fromkeys(self.results.table["scenario"]))
+        """Scenario names in the manifest's order (then any others in the table)."""
+        in_table = list(dict.fromkeys(self.results.table["scenario"]))
+        listed = [r.get("name") for r in self.manifest.get("scenarios", []) if isinstance(r, dict)]
+        return [s for s in listed if s in in_table] + [s for s in in_table if s not in listed]
 
     @cached_property
     def colours(self) -> dict[str, str]:
@@ -71,7 +73,7 @@ class ReportView:
     @cached_property
     def swept(self) -> list[str]:
         """Dotted names of the parameters a sweep varied (empty for plain runs)."""
-        names: list[str] = []
+        names: list[str] = list(self.manifest.get("swept_parameters") or [])
         for point in self.manifest.get("points", []) or []:
             for key in point.get("params") or {}:
                 if key not in names:
