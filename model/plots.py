@@ -13,6 +13,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import pandas as pd
+from matplotlib.ticker import MaxNLocator
 
 from model.observed import load_observed
 
@@ -43,6 +44,7 @@ def plot_coca_band(
         lo, hi = table["year"].min(), table["year"].max()
         obs = obs[(obs["year"] >= lo - 1) & (obs["year"] <= hi)]
         ax.plot(obs["year"], obs["coca_ha"], "ks", ms=5, label="observed (UNODC / DEVIDA)")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("year")
     ax.set_ylabel("coca (ha)")
     ax.set_ylim(bottom=0)
