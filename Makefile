@@ -10,7 +10,7 @@ PYTHON_BOOT ?= $(shell for p in python3.13 python3.12 python3 python; do \
     for p in $$(ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.1[2-9]* 2>/dev/null | sort -V -r); do \
     if [ -x $$p/bin/python ]; then echo $$p/bin/python; exit 0; fi; done)
 
-.PHONY: setup run test browser lint bench bench-sweep calibrate baseline clean
+.PHONY: setup run test browser lint bench bench-sweep calibrate baseline clean ui bench-ui
 
 setup: $(STAMP)
 
@@ -57,3 +57,12 @@ baseline: $(STAMP)
 
 clean:
 	rm -rf $(VENV) results build *.egg-info
+
+## The classroom browser app (Mesa SolaraViz) on 127.0.0.1:8765; `make ui PORT=9000` for another port.
+PORT ?= 8765
+ui: $(STAMP)
+	$(VENV)/bin/vraem ui --port $(PORT)
+
+## How many months per second the classroom app can play (model step plus drawing a frame).
+bench-ui: $(STAMP)
+	$(PY) benchmarks/bench_ui.py

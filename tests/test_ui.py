@@ -19,7 +19,7 @@ from model.ui.classroom import (
     parse_extra,
     scenario_choices,
 )
-from model.ui.render import LAYERS, charts_svg, map_png, map_rgb, nice_ticks
+from model.ui.render import LAYERS, PIXELS_PER_CELL, charts_svg, map_png, map_rgb, nice_ticks
 
 SMALL = 300
 
@@ -181,7 +181,7 @@ def test_map_is_an_image_of_the_grid_and_changes_as_the_model_runs(played):
     m, first = played
     L = m.landscape
     img = map_rgb(m)
-    assert img.shape == (L.height * 8, L.width * 8, 3)
+    assert img.shape == (L.height * PIXELS_PER_CELL, L.width * PIXELS_PER_CELL, 3)
     assert img.dtype == np.uint8
     assert (img != first).any()
     assert map_png(m)[:8] == b"\x89PNG\r\n\x1a\n"

@@ -35,7 +35,7 @@ from model.ui.classroom import (
 from model.ui.render import LAYERS, LEGEND, charts_svg, map_png
 
 TITLE = "VRAEM coca economy: classroom"
-PLAY_INTERVAL_MS = 20
+PLAY_INTERVAL_MS = 10
 """SolaraViz's pause between frames while playing; drawing a frame takes most of the rest."""
 
 SETTINGS = solara.reactive(UISettings())
@@ -312,6 +312,7 @@ def MainView(model: solara.Reactive[ClassroomModel]):
     """Map and charts side by side (wrapping on narrow screens), the guide below."""
     m = model.value
     with solara.Column(style={"padding": "8px 16px"}):
+        solara.Style(".vraem-map img { image-rendering: pixelated; width: 100%; }")
         with solara.Row(style={"flex-wrap": "wrap", "align-items": "flex-start", "gap": "16px"}):
             with solara.Column(style={"flex": "1 1 460px", "max-width": "660px"}):
                 ValleyMap(m)

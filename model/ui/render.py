@@ -1,8 +1,8 @@
 """Cheap drawing for the classroom app: the valley map as a PNG, the charts as small SVGs.
 
 Both are redrawn every month while the app plays, so both must take milliseconds. The map is
-composed pixel by pixel in numpy and PNG-encoded (about 15-20 ms at 1,500 households on the
-project's 2-core machines) instead of rebuilding a matplotlib figure (0.3-0.5 s). The charts are
+composed pixel by pixel in numpy at 5 pixels a cell and PNG-encoded (10-20 ms at 1,500
+households on the project's 2-core machines; the browser scales it up) instead of rebuilding a matplotlib figure (0.3-0.5 s). The charts are
 SVG line charts written directly (about 3 ms for all six). Vega-Lite (altair) charts are not used:
 the browser would load Vega from a CDN at run time, which an offline classroom cannot reach.
 Everything reads only the model's state and its Mesa ``DataCollector``, so it is unit-tested
@@ -21,7 +21,8 @@ from PIL import Image
 
 from model.ui.classroom import legal_ha_by_cell
 
-PIXELS_PER_CELL = 8
+PIXELS_PER_CELL = 5
+"""Image pixels per grid cell; the browser scales the image up without smoothing (CSS pixelated)."""
 
 LAYERS = ("coca", "legal", "forest", "borders", "labs", "airstrips", "police")
 """Map layers a student can switch on and off."""
