@@ -68,6 +68,8 @@ class Landscape:
 
     def __post_init__(self) -> None:
         self._flat = {name: layer.data.reshape(-1) for name, layer in self.layers.items()}
+        self.district = self._flat["district"].astype(np.intp)
+        """District id of every cell, as integers for indexing (districts never change)."""
 
     def layer(self, name: str) -> np.ndarray:
         """Flat view of a property layer (writes go to the layer)."""

@@ -30,7 +30,8 @@ def spend(model, budget_soles: float) -> None:
     # Households leave when trust collapses; programme progress pauses where the mayor refuses.
     h.in_programme &= h.trust >= pp.leave_trust
     active = h.in_programme & accepting
-    h.trust[active] = np.minimum(h.trust[active] + fp.trust_gain_per_month_programme, 1.0)
+    h.trust += fp.trust_gain_per_month_programme * active
+    np.minimum(h.trust, 1.0, out=h.trust)
     h.months_in_stage += 1
     if budget_soles <= 0 or not accepting.any():
         f["soles_unspent"] += budget_soles
@@ -112,7 +113,7 @@ def build_roads(model, soles: float) -> None:
     if n <= 0:
         return
     dist = L.layer("dist_road")
-    district = L.layer("district").astype(int)
+    district = L.district
     candidates = np.flatnonzero(
         model.district_accepting[district] & ~L.road & (L.layer("farm_capacity_ha") > 1.0)
     )

@@ -366,7 +366,7 @@ def desired_coca_ha(model, neighbour_share: np.ndarray) -> np.ndarray:
     fp, cp = p.farmer, p.crops
     fert = relative_fertility(model, h.cell, h.soil_bonus)
     access = L.layer("market_access")[h.cell]
-    expected = np.where(h.expected_leaf_value > 0, h.expected_leaf_value, leaf_value_usd_per_kg(model))
+    expected = h.expected_leaf_value
     moral = (
         moral_cost_by_type(fp.moral_cost_usd_per_ha_year)[h.kind]
         + h.worry * fp.child_worry_usd_per_ha_year
@@ -422,7 +422,7 @@ def allocate_land(model) -> None:
     fp = p.farmer
     value_now = leaf_value_usd_per_kg(model)
     h.expected_leaf_value[:] = update_expectation(
-        np.where(h.expected_leaf_value > 0, h.expected_leaf_value, value_now),
+        h.expected_leaf_value,
         value_now,
         fp.expectation_rate,
     )
@@ -468,13 +468,20 @@ def allocate_land(model) -> None:
 def respond_to_eradication(model, eradicated_home, eradicated_remote, p_replant: float) -> None:
     """Households whose coca was destroyed this month replant, or leave the land fallow.
 
+    ``None`` for both amounts means no eradication this month (the stream still draws, so that
+    replanting draws stay aligned across policies).
+
     Replanting follows :func:`replant_probability`; a share of it opens a new field in remote
     forest (the balloon effect), the rest replants in place. Trust and perceived risk respond.
     """
     p, h, L = model.params, model.households, model.landscape
     fp = p.farmer
-    eradicated = eradicated_home + eradicated_remote
     u = model.streams.replanting.random(h.n)
+    if eradicated_home is None:
+        h.eradicated[:] = 0.0
+        h.replanted[:] = 0.0
+        return
+    eradicated = eradicated_home + eradicated_remote
     coca_before = h.coca_ha() + eradicated
     no_alt = (h.food_mature + h.cacao_mature + h.coffee_mature) < 0.25
     prob = replant_probability(

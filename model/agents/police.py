@@ -57,36 +57,38 @@ def eradicate(model, levers: Levers) -> None:
     casualties_draw = model.streams.resistance.poisson(sp.casualties_per_confrontation, n_d)
     capacity = effective_capacity(levers.eradication_ha, sp.coordination_waste)
     if capacity <= 0:
-        respond_to_eradication(model, np.zeros(h.n), np.zeros(h.n), levers.p_replant)
+        respond_to_eradication(model, None, None, levers.p_replant)
         model.district_eradicated_share[:] = 0.0
         return
-    eligible = ~h.agreement if levers.spare_agreement_households else np.ones(h.n, bool)
-    coca_home = (h.coca_young[HOME] + h.coca_mature[HOME]) * eligible
-    coca_remote = (h.coca_young[REMOTE] + h.coca_mature[REMOTE]) * eligible
+    coca = h.coca_young + h.coca_mature
+    if levers.spare_agreement_households:
+        coca *= ~h.agreement
+    coca_home, coca_remote = coca[HOME], coca[REMOTE]
     by_cell = np.bincount(h.cell, weights=coca_home, minlength=L.n_cells) + np.bincount(
         h.remote_cell, weights=coca_remote, minlength=L.n_cells
     )
     if levers.targeting is Targeting.ACCESSIBLE:
         priority = L.layer("dist_road") + u_cells
     elif levers.targeting is Targeting.INTELLIGENCE:
-        cooperation = model.district_mean_trust[L.layer("district").astype(int)]
+        cooperation = model.district_mean_trust[L.district]
         priority = -by_cell * (cooperation + u_cells * p.clan.corruption)
     else:
         priority = u_cells
     plan = allocate_eradication(by_cell, priority, capacity)
-    district = L.layer("district").astype(int)
+    district = L.district
     planned_d = np.bincount(district, weights=plan, minlength=n_d)
     p_resist = resistance_probability(model.hostility, sp.resistance_threshold, sp.resistance_slope)
     resisted = (planned_d > 0) & (u_resist < p_resist)
     plan[resisted[district]] = 0.0
     frac = np.divide(plan, by_cell, out=np.zeros_like(plan), where=by_cell > 0)
-    e_home = coca_home * frac[h.cell]
-    e_remote = coca_remote * frac[h.remote_cell]
-    for plot, e in ((HOME, e_home), (REMOTE, e_remote)):
-        total = h.coca_young[plot] + h.coca_mature[plot]
-        keep = np.divide(total - e, total, out=np.ones_like(total), where=total > 0)
-        h.coca_young[plot] *= keep
-        h.coca_mature[plot] *= keep
+    # Each eligible field in a cell loses the cell's eradicated fraction, young and mature alike.
+    hit = np.stack((frac[h.cell], frac[h.remote_cell]))
+    if levers.spare_agreement_households:
+        hit *= ~h.agreement
+    e_home, e_remote = coca_home * hit[HOME], coca_remote * hit[REMOTE]
+    keep = 1.0 - hit
+    h.coca_young *= keep
+    h.coca_mature *= keep
     respond_to_eradication(model, e_home, e_remote, levers.p_replant)
 
     done_d = np.bincount(district, weights=plan, minlength=n_d)
@@ -107,7 +109,8 @@ def move_units(model, effort_by_cell: np.ndarray) -> None:
     units = model.security_units
     if effort_by_cell.max() <= 0:
         return
-    top = np.argsort(-effort_by_cell)[: len(units)]
+    k = min(len(units), effort_by_cell.size)
+    top = np.argpartition(-effort_by_cell, k - 1)[:k]
     for unit, c in zip(units, top, strict=False):
         if effort_by_cell[c] > 0:
             unit.cell = model.landscape.cell(int(c))

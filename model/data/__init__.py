@@ -1,0 +1,1 @@
+"""Data shipped with the package: the observed VRAEM coca series and national context."""
