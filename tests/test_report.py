@@ -1,0 +1,248 @@
+"""`vraem report` end to end with real processes: a small `vraem run` and a small `vraem sweep`
+are reported on, and each HTML report is opened in a real headless Chromium (Debian's package,
+installed by `make browser`), which checks that every image loads, the key sections are there, and
+saves a screenshot under test-artifacts/."""
+
+from __future__ import annotations
+
+import base64
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from model.report.findings import fmt
+
+ROOT = Path(__file__).resolve().parents[1]
+VRAEM = Path(sys.executable).with_name("vraem")
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+RUN_SECTIONS = [
+    "findings",
+    "scenarios",
+    "coca-area",
+    "eradication-and-replanting",
+    "where-coca-moved",
+    "the-drug-economy",
+    "households",
+    "security",
+    "parameters",
+    "provenance",
+]
+TINY = ["--set", "farmer.n_households=300", "--set", "map_months=[0,12,24]"]
+SWEEP_YAML = """\
+name: report_test_sweep
+description: Two policies x a 2 x 2 grid, two replicates, a tiny valley (report tests).
+scenarios: [status_quo, eradication_first]
+replicates: 2
+base_seed: 2013
+overrides:
+  farmer.n_households: 300
+  months: 24
+  map_months: [0, 24]
+design:
+  kind: grid
+  parameters:
+    farmer.p_replant: [0.2, 0.8]
+    clan.bribe_share: [0.02, 0.1]
+"""
+
+
+def vraem(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+    env = {**os.environ, "COLUMNS": "200", "NO_COLOR": "1"}
+    return subprocess.run(
+        [str(VRAEM), *args], capture_output=True, text=True, cwd=ROOT, env=env, timeout=timeout
+    )
+
+
+def report_path(proc: subprocess.CompletedProcess) -> Path:
+    assert proc.returncode == 0, proc.stderr
+    match = re.search(r"^report: (.+\.html)$", proc.stdout, re.MULTILINE)
+    assert match, proc.stdout
+    return Path(match.group(1))
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("run") / "results"
+    proc = vraem(
+        "run",
+        "status_quo",
+        "eradication_first",
+        "development_first",
+        "--months",
+        "24",
+        "--replicates",
+        "2",
+        *TINY,
+        "--out",
+        str(out),
+        "--no-plot",
+    )
+    assert proc.returncode == 0, proc.stderr
+    return out
+
+
+@pytest.fixture(scope="module")
+def sweep_dir(tmp_path_factory) -> Path:
+    base = tmp_path_factory.mktemp("sweep")
+    (base / "tiny.yaml").write_text(SWEEP_YAML)
+    out = base / "results"
+    proc = vraem("sweep", str(base / "tiny.yaml"), "--out", str(out), "--workers", "1")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return out
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.exists():
+        pytest.fail("Debian's chromium is not installed: run `make browser`")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+def open_report(browser, html: Path, screenshot: str) -> tuple[object, list[str]]:
+    """Open the report from file://, wait for every image, save a full-page screenshot."""
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    requests: list[str] = []
+    page.on("request", lambda r: requests.append(r.url))
+    page.goto(html.resolve().as_uri(), wait_until="load")
+    page.wait_for_function("Array.from(document.images).every(i => i.complete)")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / screenshot), full_page=True)
+    return page, requests
+
+
+def check_images_and_offline(page, requests: list[str], expected_images: int) -> None:
+    images = page.evaluate(
+        "Array.from(document.images).map(i => ({src: i.src.slice(0, 22), complete: i.complete,"
+        " w: i.naturalWidth, h: i.naturalHeight, alt: i.alt}))"
+    )
+    assert len(images) == expected_images
+    for img in images:
+        assert img["complete"] and img["w"] > 0 and img["h"] > 0, img
+        assert img["src"] == "data:image/png;base64,", img
+        assert img["alt"]
+    decoded = page.evaluate(
+        "Promise.all(Array.from(document.images).map(i => i.decode().then(() => true, () => false)))"
+    )
+    assert all(decoded), decoded
+    assert all(u.startswith(("file:", "data:")) for u in requests), requests
+    # every figure has a numbered caption
+    captions = page.locator("figure figcaption").all_inner_texts()
+    assert len(captions) == expected_images
+    assert all(c.startswith(f"Figure {i + 1}.") for i, c in enumerate(captions))
+
+
+def check_embedded_files(page, fig_dir: Path) -> None:
+    """Each embedded image is, byte for byte, one of the PNG files written beside the report."""
+    sources = page.evaluate("Array.from(document.images).map(i => i.getAttribute('src'))")
+    files = {p.read_bytes() for p in fig_dir.glob("*.png")}
+    for src in sources:
+        assert base64.b64decode(src.split(",", 1)[1]) in files
+
+
+def check_common_sections(page, sections: list[str]) -> None:
+    for sid in sections:
+        assert page.locator(f"section#{sid}").is_visible(), sid
+        assert page.locator(f"section#{sid} h2").inner_text()
+    toc = page.locator("nav a").evaluate_all("links => links.map(a => a.getAttribute('href'))")
+    assert toc == [f"#{s}" for s in sections]
+    params = page.locator("#parameter-table tbody tr")
+    assert params.count() > 50
+    first = params.first.locator("td").all_inner_texts()
+    assert first[0] and first[-2] and first[-1]  # name, unit, source
+    assert page.locator("#provenance-seeds tbody tr").count() >= 2
+    assert page.locator("#provenance-packages").inner_text().count("numpy") == 1
+
+
+def test_run_report_in_chromium(run_dir, browser):
+    proc = vraem("report", str(run_dir))
+    html = report_path(proc)
+    assert html == run_dir / "report.html"
+    figures = sorted((run_dir / "report_figures").glob("*.png"))
+    assert len(figures) == 10
+    assert len(sorted((run_dir / "report_figures").glob("*.svg"))) == 10
+
+    page, requests = open_report(browser, html, "report_run.png")
+    check_images_and_offline(page, requests, len(figures))
+    check_embedded_files(page, run_dir / "report_figures")
+    check_common_sections(page, RUN_SECTIONS)
+    assert page.locator("section#sweep").count() == 0
+
+    # the key-findings table shows the data's own numbers
+    table = pd.read_parquet(run_dir / "results.parquet")
+    last = table[table["month"] == table["month"].max()]
+    expected = fmt(last.loc[last["scenario"] == "status_quo", "coca_ha"].median())
+    headers = page.locator("#key-findings thead th").all_inner_texts()
+    assert headers == ["outcome", "unit", "status_quo", "eradication_first", "development_first"]
+    row = page.locator("#key-findings tbody tr", has_text="Coca at the end").first
+    assert row.locator("td").nth(2).inner_text().startswith(expected)
+    assert page.locator("#paired-differences tbody tr").count() == 2
+    assert page.locator("#observed-fit tbody tr").count() == 3
+
+    # scenario descriptions and provenance come from the manifest
+    assert "no eradication inside the valley" in page.locator("section#scenarios").inner_text()
+    seeds = page.locator("#provenance-seeds").inner_text()
+    for seed in table.loc[table["scenario"] == "status_quo", "seed"].unique():
+        assert str(int(seed)) in seeds
+    run = page.locator("#provenance-run").inner_text()
+    assert "git commit" in run and "created" in run
+    page.close()
+
+
+def test_sweep_report_in_chromium(sweep_dir, browser):
+    html = report_path(vraem("report", str(sweep_dir), "--out", str(sweep_dir / "sweep.html")))
+    fig_dir = sweep_dir / "sweep_figures"
+    keys = {p.stem for p in fig_dir.glob("*.png")}
+    assert {"sweep_response", "sweep_heatmap", "headline", "maps", "difference_maps"} <= keys
+
+    page, requests = open_report(browser, html, "report_sweep.png")
+    check_images_and_offline(page, requests, len(keys))
+    check_embedded_files(page, fig_dir)
+    check_common_sections(page, ["findings", "scenarios", "sweep", *RUN_SECTIONS[2:]])
+    sweep = page.locator("section#sweep").inner_text()
+    assert "farmer.p_replant" in sweep and "clan.bribe_share" in sweep
+    assert page.locator("#sweep-final tbody tr").count() == 2 * 4
+    assert page.locator("#fig-sweep_heatmap img").is_visible()
+    page.close()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["report", "no/such/folder"], "no/such/folder: no such folder"),
+        (["report", "scenarios"], "scenarios: not a results folder (no manifest.json)"),
+        (["report", "scenarios/status_quo.yaml"], "not a folder"),
+    ],
+)
+def test_report_errors_are_one_line(args, message):
+    proc = vraem(*args)
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0], proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_report_refuses_an_out_file_that_is_not_html(run_dir):
+    proc = vraem("report", str(run_dir), "--out", str(run_dir / "report.pdf"))
+    assert proc.returncode == 2
+    assert "expected a file name ending in .html" in proc.stderr
