@@ -162,16 +162,20 @@ def open_sweep_folder(
                 f"--out {out}: holds {kind!r} results, not a sweep; use another folder"
             )
 
+        def essence(manifest: dict, key: str):
+            value = manifest.get(key)
+            if key == "scenarios":  # what runs, not where the files were found
+                value = [(s.get("name"), s.get("resolved")) for s in value or []]
+            return json.dumps(value, sort_keys=True, default=str)
+
         def same(key: str) -> bool:
-            return json.dumps(fresh[key], sort_keys=True, default=str) == json.dumps(
-                old.get(key), sort_keys=True, default=str
-            )
+            return essence(fresh, key) == essence(old, key)
 
         for key in ("experiment", "points", "scenarios"):
             if not same(key):
                 raise ExperimentError(
                     f"--out {out}: holds a sweep with different {key} (the experiment, scenarios "
-                    "or the parameter defaults changed); use another --out, or delete the folder"
+                    "or the parameter defaults changed); use another --out, or --restart"
                 )
         if old.get("git_commit") != session["git_commit"]:
             before, now = old.get("git_commit"), session["git_commit"]
