@@ -121,7 +121,8 @@ def test_more_settings_use_the_set_syntax():
     ],
 )
 def test_bad_settings_give_one_line_errors(extra, fragment):
-    built, _ = build_scenario(small(extra=extra))
+    built, defaults = build_scenario(small(extra=extra))
+    assert defaults is not None  # the sliders stay usable
     if fragment is None:
         assert built.error is None
         return
@@ -206,9 +207,7 @@ def test_charts_draw_every_series_from_the_datacollector(played):
     assert svgs[0].split('points="')[1].split('"')[0].count(",") == n_points
 
 
-@pytest.mark.parametrize(
-    ("hi", "lo", "first", "last"), [(1450, 0, 0, 1500), (0.93, 0, 0, 1), (0, 0, 0, 1)]
-)
+@pytest.mark.parametrize(("hi", "lo", "first", "last"), [(1450, 0, 0, 1500), (0.93, 0, 0, 1), (0, 0, 0, 1)])
 def test_nice_ticks_cover_the_range(hi, lo, first, last):
     ticks = nice_ticks(hi, lo)
     assert ticks[0] == pytest.approx(first)

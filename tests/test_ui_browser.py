@@ -135,9 +135,10 @@ def test_pick_move_reset_play(page):
     slider = pg.locator(".vraem-slider-eradication_ha_per_month")
     thumb = slider.locator("[role=slider]")
     thumb.focus()
-    for _ in range(4):  # step 50 ha/month: 800 -> 1000
+    expect(slider).to_contain_text(": 800")
+    for ha in (850, 900, 950, 1000):  # one 50 ha/month step per key; each one round-trips
         thumb.press("ArrowRight")
-    expect(slider).to_contain_text("1000 (changed)")
+        expect(slider).to_contain_text(f": {ha} (changed)")
     expect(pg.locator(".vraem-scenario-card")).to_contain_text("Press Reset")
 
     pg.get_by_role("button", name="Reset").click()
@@ -152,9 +153,15 @@ def test_pick_move_reset_play(page):
 
     # Play, measure the months per second the browser shows, pause.
     pg.get_by_role("button", name="▶").click()
-    pg.wait_for_function("/month ([3-9]|\\d\\d+) /.test(document.querySelector('.vraem-map-title').innerText)")
+    pg.wait_for_function(
+        "/month ([3-9]|\\d\\d+) /.test(document.querySelector('.vraem-map-title').innerText)"
+    )
     m0, t0 = month(pg), time.perf_counter()
-    time.sleep(3.0)  # a measurement window, not a wait for a condition
+    pg.wait_for_function(
+        "m => +/month (\\d+)/.exec(document.querySelector('.vraem-map-title').innerText)[1] >= m",
+        arg=m0 + 30,
+        timeout=30_000,
+    )
     m1, t1 = month(pg), time.perf_counter()
     pg.get_by_role("button", name="❚❚").click()
     ARTIFACTS.mkdir(exist_ok=True)

@@ -70,12 +70,8 @@ class LeverSlider:
 
 
 LEVERS = (
-    LeverSlider(
-        "eradication_ha_per_month", "Eradication capacity (ha/month, whole valley)", 0, 2_000, 50
-    ),
-    LeverSlider(
-        "development_million_soles_per_year", "Development budget (million soles/year)", 0, 300, 5
-    ),
+    LeverSlider("eradication_ha_per_month", "Eradication capacity (ha/month, whole valley)", 0, 2_000, 50),
+    LeverSlider("development_million_soles_per_year", "Development budget (million soles/year)", 0, 300, 5),
     LeverSlider("development_start_month", "Development starts in month", 0, 240, 6, integer=True),
     LeverSlider("interdiction_factor", "Interdiction effort (x the scenario's raids)", 0, 5, 0.25),
 )
@@ -83,9 +79,7 @@ LEVERS = (
 
 UNCERTAINTIES = (
     LeverSlider("p_replant", "Replanting rate (share of eradicated coca replanted)", 0, 1, 0.05),
-    LeverSlider(
-        "export_demand_growth_per_year", "Export demand growth (per year)", -0.2, 0.4, 0.01
-    ),
+    LeverSlider("export_demand_growth_per_year", "Export demand growth (per year)", -0.2, 0.4, 0.01),
 )
 """Facts about the valley that the sources do not pin down."""
 
@@ -169,9 +163,7 @@ def ScenarioPanel(model: solara.Reactive[ClassroomModel]):
         with solara.Row():
             solara.Button(
                 "Scenario's values",
-                on_click=lambda: SETTINGS.set(
-                    SETTINGS.peek().with_scenario(SETTINGS.peek().scenario)
-                ),
+                on_click=lambda: SETTINGS.set(SETTINGS.peek().with_scenario(SETTINGS.peek().scenario)),
                 text=True,
                 color="primary",
             )

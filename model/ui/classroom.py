@@ -86,9 +86,7 @@ class UISettings:
 
     def with_scenario(self, scenario: str) -> UISettings:
         """Another scenario, every slider back at its value (households and replicate kept)."""
-        return UISettings(
-            scenario=scenario, n_households=self.n_households, replicate=self.replicate
-        )
+        return UISettings(scenario=scenario, n_households=self.n_households, replicate=self.replicate)
 
 
 @dataclass(frozen=True)
@@ -204,12 +202,8 @@ def rewrite_phases(
     the scenario's levers in force there, then the moved sliders overwrite theirs. Neighbouring
     pieces that end up equal are merged again.
     """
-    dev_moved = (
-        "development_million_soles_per_year" in changes or "development_start_month" in changes
-    )
-    budget = changes.get(
-        "development_million_soles_per_year", defaults.development_million_soles_per_year
-    )
+    dev_moved = "development_million_soles_per_year" in changes or "development_start_month" in changes
+    budget = changes.get("development_million_soles_per_year", defaults.development_million_soles_per_year)
     dev_start = int(changes.get("development_start_month", defaults.development_start_month))
     cuts = {0}
     for ph in phases:
@@ -261,7 +255,8 @@ def build_scenario(settings: UISettings) -> tuple[Built, LeverDefaults | None]:
 
     Returns:
         The built scenario (or its one-line error) and the slider defaults of the scenario
-        (``None`` when even the file cannot be read).
+        (those of the file alone if the extra settings are wrong; ``None`` when even the file
+        cannot be used).
 
     """
     try:
@@ -271,7 +266,7 @@ def build_scenario(settings: UISettings) -> tuple[Built, LeverDefaults | None]:
         apply_override(raw, "farmer.n_households", int(settings.n_households), source="households:")
         base = validate_scenario(copy.deepcopy(raw), origin)
     except ScenarioError as exc:
-        return Built(None, str(exc)), None
+        return Built(None, str(exc)), _file_defaults(settings)
     defaults = lever_defaults(base)
     changes = moved(settings, defaults)
     overrides: dict[str, Any] = {}
@@ -279,9 +274,7 @@ def build_scenario(settings: UISettings) -> tuple[Built, LeverDefaults | None]:
         if "p_replant" in changes:
             overrides["farmer.p_replant"] = changes["p_replant"]
         if "export_demand_growth_per_year" in changes:
-            overrides["market.export_demand_growth_per_year"] = changes[
-                "export_demand_growth_per_year"
-            ]
+            overrides["market.export_demand_growth_per_year"] = changes["export_demand_growth_per_year"]
         for key, value in overrides.items():
             apply_override(raw, key, value, source="slider")
         if changes.keys() - {"export_demand_growth_per_year"}:
@@ -290,6 +283,15 @@ def build_scenario(settings: UISettings) -> tuple[Built, LeverDefaults | None]:
     except ScenarioError as exc:
         return Built(None, str(exc)), defaults
     return Built(scenario, None, overrides), defaults
+
+
+def _file_defaults(settings: UISettings) -> LeverDefaults | None:
+    """Slider defaults of the file alone (sliders stay usable while "More settings" is wrong)."""
+    try:
+        raw, origin = _raw(settings.scenario)
+        return lever_defaults(validate_scenario(raw, origin))
+    except ScenarioError:
+        return None
 
 
 def describe_timeline(scenario: Scenario) -> list[str]:

@@ -1,10 +1,10 @@
 """Cheap drawing for the classroom app: the valley map as a PNG, the charts as small SVGs.
 
-Both are redrawn every month while the app plays, so both must take milliseconds. The map is
-composed pixel by pixel in numpy at 5 pixels a cell and PNG-encoded (10-20 ms at 1,500
-households on the project's 2-core machines; the browser scales it up) instead of rebuilding a matplotlib figure (0.3-0.5 s). The charts are
-SVG line charts written directly (about 3 ms for all six). Vega-Lite (altair) charts are not used:
-the browser would load Vega from a CDN at run time, which an offline classroom cannot reach.
+Both are redrawn every month while the app plays, so both must take milliseconds. The map is composed
+pixel by pixel in numpy at 5 pixels a cell and PNG-encoded (10-20 ms at 1,500 households on the project's
+2-core machines; the browser scales it up) instead of rebuilding a matplotlib figure (0.3-0.5 s). The charts
+are SVG line charts written directly (about 3 ms for all six). Vega-Lite (altair) charts are not used: the
+browser would load Vega from a CDN at run time, which an offline classroom cannot reach.
 Everything reads only the model's state and its Mesa ``DataCollector``, so it is unit-tested
 without a browser.
 """
@@ -151,15 +151,11 @@ def map_rgb(model, layers=DEFAULT_LAYERS, s: int = PIXELS_PER_CELL) -> np.ndarra
     if "legal" in layers:
         scale = run.legal_scale_ha if run else 1.0
         legal = grid(legal_ha_by_cell(model))
-        _blend(
-            base, LEGAL_RGB, np.where(legal > 0, 0.25 + 0.7 * np.clip(legal / scale, 0.0, 1.0), 0.0)
-        )
+        _blend(base, LEGAL_RGB, np.where(legal > 0, 0.25 + 0.7 * np.clip(legal / scale, 0.0, 1.0), 0.0))
     if "coca" in layers:
         scale = run.coca_scale_ha if run else 1.0
         coca = grid(L.layer("coca_ha"))
-        _blend(
-            base, COCA_RGB, np.where(coca > 1e-6, 0.3 + 0.7 * np.clip(coca / scale, 0.0, 1.0), 0.0)
-        )
+        _blend(base, COCA_RGB, np.where(coca > 1e-6, 0.3 + 0.7 * np.clip(coca / scale, 0.0, 1.0), 0.0))
     img = _up(base, s)
 
     # Rivers and roads as lines joining the centres of neighbouring cells.
@@ -287,22 +283,14 @@ def line_chart_svg(
     ]
     for t in ticks:
         y = py(np.float64(t))
-        out.append(
-            f'<line x1="{left}" x2="{left + pw}" y1="{y:.1f}" y2="{y:.1f}" stroke="#e4e4e4"/>'
-        )
-        out.append(
-            f'<text x="{left - 4}" y="{y + 3:.1f}" text-anchor="end" fill="#444">{_fmt(t)}</text>'
-        )
+        out.append(f'<line x1="{left}" x2="{left + pw}" y1="{y:.1f}" y2="{y:.1f}" stroke="#e4e4e4"/>')
+        out.append(f'<text x="{left - 4}" y="{y + 3:.1f}" text-anchor="end" fill="#444">{_fmt(t)}</text>')
     for t in nice_ticks(months, n=4):
         if t > months:
             break
         x = px(np.float64(t))
-        out.append(
-            f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{top + ph}" y2="{top + ph + 3}" stroke="#888"/>'
-        )
-        out.append(
-            f'<text x="{x:.1f}" y="{top + ph + 14}" text-anchor="middle" fill="#444">{t:g}</text>'
-        )
+        out.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{top + ph}" y2="{top + ph + 3}" stroke="#888"/>')
+        out.append(f'<text x="{x:.1f}" y="{top + ph + 14}" text-anchor="middle" fill="#444">{t:g}</text>')
     out.append(
         f'<line x1="{left}" x2="{left + pw}" y1="{top + ph}" y2="{top + ph}" stroke="#888"/>'
         f'<text x="{left + pw}" y="{height - 1}" text-anchor="end" fill="#555">month</text>'
@@ -313,12 +301,8 @@ def line_chart_svg(
         ok = np.isfinite(values)
         if ok.any():
             idx = np.flatnonzero(ok)
-            pts = " ".join(
-                f"{x:.1f},{y:.1f}" for x, y in zip(px(idx), py(values[idx]), strict=True)
-            )
-            out.append(
-                f'<polyline points="{pts}" fill="none" stroke="{color}" stroke-width="1.8"/>'
-            )
+            pts = " ".join(f"{x:.1f},{y:.1f}" for x, y in zip(px(idx), py(values[idx]), strict=True))
+            out.append(f'<polyline points="{pts}" fill="none" stroke="{color}" stroke-width="1.8"/>')
         if len(series) > 1:
             out.append(
                 f'<rect x="{legend_x}" y="22" width="12" height="3" fill="{color}"/>'

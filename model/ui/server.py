@@ -36,9 +36,7 @@ def check_port(port: int, host: str = HOST) -> None:
         try:
             s.bind((host, port))
         except OSError:
-            raise PortInUseError(
-                f"--port {port}: already in use on {host}; choose another"
-            ) from None
+            raise PortInUseError(f"--port {port}: already in use on {host}; choose another") from None
 
 
 def server_command(port: int, host: str = HOST) -> list[str]:
