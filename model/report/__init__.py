@@ -50,9 +50,7 @@ def figures_dir_for(out_html: Path) -> Path:
     return out_html.with_name(f"{out_html.stem}_figures")
 
 
-def build_report(
-    results: Results, out_html: str | Path, formats: tuple[str, ...] = FORMATS
-) -> Report:
+def build_report(results: Results, out_html: str | Path, formats: tuple[str, ...] = FORMATS) -> Report:
     """Write the figures and the self-contained HTML report for ``results``.
 
     Args:

@@ -128,17 +128,23 @@ def _band_panel(
     cumulative: bool = False,
     series: pd.DataFrame | None = None,
     percent: bool = False,
+    smooth_months: int = 0,
 ) -> bool:
     """Median and 5-95% band of one output per scenario; says so when the data is missing."""
     if series is None and not view.has(column):
         _empty_panel(ax, title, f"'{column}' is not in these results")
         return False
-    b = quantile_bands(series if series is not None else view.series(column, cumulative))
+    if series is None:
+        series = view.series(column, cumulative, smooth_months=smooth_months)
+        own = True
+    else:
+        own = False
+    b = quantile_bands(series)
     if b["median"].isna().all():
         _empty_panel(ax, title, "no values in these results")
         return False
     _draw_bands(ax, view, b)
-    if series is None and view.all_zero([column]):
+    if own and view.all_zero([column]):
         _message(ax, "zero in every run")
     ax.set_title(title)
     ax.set_ylabel(ylabel)
@@ -156,9 +162,7 @@ def _scenario_legend(fig, view: ReportView, extra: list | None = None, band: boo
     if band:
         handles.append(Patch(color=GREY, alpha=0.3, label="5-95% of runs (line: median)"))
     handles += extra or []
-    fig.legend(
-        handles=handles, loc="outside lower center", ncol=min(len(handles), 5), frameon=False
-    )
+    fig.legend(handles=handles, loc="outside lower center", ncol=min(len(handles), 5), frameon=False)
 
 
 def _runs_note(view: ReportView) -> str:
@@ -245,6 +249,8 @@ def fig_headline(view: ReportView, out: Path, formats: tuple[str, ...] = FORMATS
                 )
             if obs.empty:
                 obs_note = "No observed survey year falls inside the simulated period."
+            ax.autoscale(axis="y")  # _band_panel fixed the limits before the surveys were drawn
+            ax.set_ylim(bottom=0)
         ax.legend(handles=handles, frameon=False, fontsize=8.5, loc="best")
         files = _save(fig, out, "headline", formats)
     caption = (
@@ -271,11 +277,7 @@ def fig_eradication(view: ReportView, out: Path, formats: tuple[str, ...] = FORM
         _band_panel(a, view, "eradicated_ha", "Eradicated, cumulative", "ha", cumulative=True)
         _band_panel(b, view, "replanted_ha", "Replanted, cumulative", "ha", cumulative=True)
         extra = []
-        if (
-            view.has("eradicated_ha")
-            and view.has("replanted_ha")
-            and not view.all_zero(["eradicated_ha"])
-        ):
+        if view.has("eradicated_ha") and view.has("replanted_ha") and not view.all_zero(["eradicated_ha"]):
             _band_panel(
                 c,
                 view,
@@ -339,12 +341,8 @@ def fig_market(view: ReportView, out: Path, formats: tuple[str, ...] = FORMATS) 
     title = "Prices along the chain and exports by route"
     with plt.rc_context(RC):
         fig, axes = _figure(2, 2, 11, 7.6)
-        _band_panel(
-            axes[0, 0], view, "leaf_price_usd_per_kg", "Farm-gate coca leaf price", "USD/kg"
-        )
-        _band_panel(
-            axes[0, 1], view, "paste_price_usd_per_kg", "Paste / base price in the valley", "USD/kg"
-        )
+        _band_panel(axes[0, 0], view, "leaf_price_usd_per_kg", "Farm-gate coca leaf price", "USD/kg")
+        _band_panel(axes[0, 1], view, "paste_price_usd_per_kg", "Paste / base price in the valley", "USD/kg")
         _band_panel(axes[1, 0], view, "exports_air_t", "Exports by air (small planes)", "t/month")
         _band_panel(axes[1, 1], view, "exports_land_t", "Exports by land (couriers)", "t/month")
         _scenario_legend(fig, view)
@@ -399,9 +397,7 @@ def fig_programme(view: ReportView, out: Path, formats: tuple[str, ...] = FORMAT
             g = means.loc[name]
             total = g[stages].sum(axis=1).replace(0, np.nan)
             shares = g[stages].div(total, axis=0).fillna(0.0)
-            ax.stackplot(
-                g["year"], *[shares[s] for s in stages], colors=[colours[s] for s in stages], lw=0
-            )
+            ax.stackplot(g["year"], *[shares[s] for s in stages], colors=[colours[s] for s in stages], lw=0)
             ax.set_title(name)
             ax.set_ylim(0, 1)
             ax.set_xlim(g["year"].min(), g["year"].max())
@@ -435,13 +431,13 @@ def fig_security(view: ReportView, out: Path, formats: tuple[str, ...] = FORMATS
     """Labs, airstrips, flights, couriers, confrontations and casualties."""
     title = "Security: labs, airstrips, flights, arrests and violence"
     panels = [
-        ("active_labs", "Active labs", "labs", False),
+        ("active_labs", "Active labs (12-month mean)", "labs", False),
         ("labs_destroyed", "Labs destroyed, cumulative", "labs", True),
         ("labs_rebuilt", "Labs rebuilt, cumulative", "labs", True),
-        ("active_airstrips", "Active airstrips", "airstrips", False),
+        ("active_airstrips", "Active airstrips (12-month mean)", "airstrips", False),
         ("airstrips_destroyed", "Airstrips destroyed, cumulative", "airstrips", True),
         ("airstrips_rebuilt", "Airstrips rebuilt, cumulative", "airstrips", True),
-        ("flights_per_day", "Drug flights", "flights/day", False),
+        ("flights_per_day", "Drug flights (12-month mean)", "flights/day", False),
         ("couriers_arrested", "Couriers arrested, cumulative", "people", True),
         ("confrontations", "Confrontations, cumulative", "events", True),
         ("casualties", "Casualties, cumulative", "people", True),
@@ -449,12 +445,13 @@ def fig_security(view: ReportView, out: Path, formats: tuple[str, ...] = FORMATS
     with plt.rc_context(RC):
         fig, axes = _figure(2, 5, 19, 7.6)
         for ax, (col, name, unit, cum) in zip(axes.flat, panels, strict=True):
-            _band_panel(ax, view, col, name, unit, cumulative=cum)
+            _band_panel(ax, view, col, name, unit, cumulative=cum, smooth_months=0 if cum else 12)
         _scenario_legend(fig, view)
         fig.suptitle(title)
         files = _save(fig, out, "security", formats)
     caption = (
-        "Stocks (active labs, active airstrips, flights per day) month by month; events (labs and "
+        "Stocks (active labs, active airstrips, flights per day) as 12-month trailing means of "
+        "each run, since they jump month to month; events (labs and "
         "airstrips destroyed and rebuilt, couriers arrested, confrontations, casualties) summed "
         "from the first month, so that destroyed and rebuilt can be compared directly (observed: "
         "about 20 "
@@ -497,9 +494,7 @@ def fig_maps(view: ReportView, out: Path, formats: tuple[str, ...] = FORMATS) ->
     title = "Coca per cell at the map months"
     months = view.map_months()
     if not months:
-        return Figure(
-            "maps", "Where coca moved", title, "", note="These results hold no coca maps."
-        )
+        return Figure("maps", "Where coca moved", title, "", note="These results hold no coca maps.")
     edges = view.district_edges
     grids = {(s, m): view.mean_map(s, m) for s in view.scenarios for m in months}
     values = [g for g, _ in grids.values() if g is not None]
@@ -516,9 +511,7 @@ def fig_maps(view: ReportView, out: Path, formats: tuple[str, ...] = FORMATS) ->
                 if grid is None:
                     _empty_panel(ax, _month_label(view, m) if i == 0 else "", "no map")
                     continue
-                im = _show_grid(
-                    ax, np.ma.masked_less_equal(grid, 0), edges, cmap=cmap, vmin=0, vmax=vmax
-                )
+                im = _show_grid(ax, np.ma.masked_less_equal(grid, 0), edges, cmap=cmap, vmin=0, vmax=vmax)
                 if i == 0:
                     ax.set_title(_month_label(view, m))
                 if j == 0:
@@ -564,9 +557,7 @@ def fig_difference_maps(view: ReportView, out: Path, formats: tuple[str, ...] = 
     values = [np.abs(d).ravel() for d in diffs.values() if d is not None]
     vmax = max(float(np.percentile(np.concatenate(values), 99.5)), 1e-6) if values else 1.0
     with plt.rc_context(RC):
-        fig, axes = _figure(
-            len(others), len(months), 2.9 * len(months) + 1.2, 2.45 * len(others) + 1.0
-        )
+        fig, axes = _figure(len(others), len(months), 2.9 * len(months) + 1.2, 2.45 * len(others) + 1.0)
         im = None
         for i, s in enumerate(others):
             for j, m in enumerate(months):
@@ -717,8 +708,7 @@ def fig_sweep_heatmap(view: ReportView, out: Path, formats: tuple[str, ...] = FO
             "Sweep",
             title,
             "",
-            note="A heatmap needs exactly two swept parameters "
-            f"(these results have {len(view.swept)}).",
+            note=f"A heatmap needs exactly two swept parameters (these results have {len(view.swept)}).",
         )
     px, py = view.swept
     final = view.final("coca_ha")
@@ -802,9 +792,7 @@ _SECTIONS = {
 }
 
 
-def make_figures(
-    view: ReportView, out_dir: str | Path, formats: tuple[str, ...] = FORMATS
-) -> list[Figure]:
+def make_figures(view: ReportView, out_dir: str | Path, formats: tuple[str, ...] = FORMATS) -> list[Figure]:
     """Draw every figure that applies to these results into ``out_dir``, in ``formats``.
 
     A figure that raises is reported (``failed=True``, with the error as its note) rather than

@@ -47,14 +47,10 @@ METRICS: tuple[Metric, ...] = (
     ),
     Metric("forest_cleared", "Forest cleared, total", "ha", "sum", ("forest_cleared_ha",)),
     Metric("leaf_price_end", "Leaf price at the end", "USD/kg", "end", ("leaf_price_usd_per_kg",)),
-    Metric(
-        "paste_price_end", "Paste price at the end", "USD/kg", "end", ("paste_price_usd_per_kg",)
-    ),
+    Metric("paste_price_end", "Paste price at the end", "USD/kg", "end", ("paste_price_usd_per_kg",)),
     Metric("exports_air", "Exports by air, total", "t", "sum", ("exports_air_t",)),
     Metric("exports_land", "Exports by land, total", "t", "sum", ("exports_land_t",)),
-    Metric(
-        "income_end", "Mean household income at the end", "USD/month", "end", ("income_mean_usd",)
-    ),
+    Metric("income_end", "Mean household income at the end", "USD/month", "end", ("income_mean_usd",)),
     Metric(
         "poverty_end",
         "Households below the poverty line at the end",
@@ -63,9 +59,7 @@ METRICS: tuple[Metric, ...] = (
         ("poverty_share",),
         percent=True,
     ),
-    Metric(
-        "labs_destroyed", "Labs destroyed, total", "labs", "sum", ("labs_destroyed",), integer=True
-    ),
+    Metric("labs_destroyed", "Labs destroyed, total", "labs", "sum", ("labs_destroyed",), integer=True),
     Metric("labs_rebuilt", "Labs rebuilt, total", "labs", "sum", ("labs_rebuilt",), integer=True),
     Metric(
         "airstrips_destroyed",
@@ -283,9 +277,7 @@ def headlines(view: ReportView, summary: pd.DataFrame | None = None) -> list[str
             f"(median {fmt(end[lo])} ha) and highest under {hi} ({fmt(end[hi])} ha)."
         )
     else:
-        out.append(
-            f"After {months} months ({year:.4g}), coca stands at a median {fmt(end.iloc[0])} ha."
-        )
+        out.append(f"After {months} months ({year:.4g}), coca stands at a median {fmt(end.iloc[0])} ha.")
     if "coca_change" in summary.columns:
         change = summary["coca_change"].groupby(level="scenario", sort=False).median()
         parts = [
@@ -294,11 +286,7 @@ def headlines(view: ReportView, summary: pd.DataFrame | None = None) -> list[str
             if np.isfinite(change.get(s, np.nan))
         ]
         if parts:
-            out.append(
-                "Change in coca from the first to the last month (median): "
-                + "; ".join(parts)
-                + "."
-            )
+            out.append("Change in coca from the first to the last month (median): " + "; ".join(parts) + ".")
     for r in paired_differences(view, summary).itertuples():
         sign = "more" if r.median > 0 else "less"
         out.append(

@@ -106,9 +106,7 @@ def table(
         )
         body.append(f"<tr{cls}>{cells}</tr>")
     tid = f' id="{_e(table_id)}"' if table_id else ""
-    return (
-        f'<div class="table-wrap"><table{tid}>{thead}<tbody>{"".join(body)}</tbody></table></div>'
-    )
+    return f'<div class="table-wrap"><table{tid}>{thead}<tbody>{"".join(body)}</tbody></table></div>'
 
 
 def _data_uri(path: Path) -> str:
@@ -132,27 +130,19 @@ def _slug(text: str) -> str:
 
 
 def _findings_section(view: ReportView) -> str:
-    parts = [
-        '<ul class="findings">' + "".join(f"<li>{_e(s)}</li>" for s in headlines(view)) + "</ul>"
-    ]
+    parts = ['<ul class="findings">' + "".join(f"<li>{_e(s)}</li>" for s in headlines(view)) + "</ul>"]
     kf = key_findings(view)
     if not kf.empty:
         headers = ["outcome", "unit", *view.scenarios]
-        rows = [
-            [r["label"], r["unit"], *(r[s] for s in view.scenarios)] for r in kf.to_dict("records")
-        ]
+        rows = [[r["label"], r["unit"], *(r[s] for s in view.scenarios)] for r in kf.to_dict("records")]
         parts.append(
             "<p class=small>Per scenario: the median across runs, with the 5-95% range in brackets "
             "when runs differ. Totals are summed over the whole simulated period.</p>"
         )
-        parts.append(
-            table(headers, rows, numeric=set(range(2, len(headers))), table_id="key-findings")
-        )
+        parts.append(table(headers, rows, numeric=set(range(2, len(headers))), table_id="key-findings"))
     pd_ = paired_differences(view)
     if not pd_.empty:
-        parts.append(
-            f"<h3>Coca at the end: each scenario minus {_e(view.baseline)}, run by run</h3>"
-        )
+        parts.append(f"<h3>Coca at the end: each scenario minus {_e(view.baseline)}, run by run</h3>")
         parts.append(
             "<p class=small>Replicate k has the same seed in every scenario (common random "
             "numbers), so the difference is taken within each pair of runs.</p>"
@@ -233,32 +223,21 @@ def _scenarios_section(view: ReportView) -> str:
     for s in view.scenarios:
         rec = view.records.get(s) or {}
         resolved = rec.get("resolved") or {}
-        desc = (
-            rec.get("description")
-            or resolved.get("description")
-            or "(no description in the manifest)"
-        )
+        desc = rec.get("description") or resolved.get("description") or "(no description in the manifest)"
         facts = []
         if resolved:
-            facts.append(
-                f"start year {resolved.get('start_year')}, {resolved.get('months')} months"
-            )
+            facts.append(f"start year {resolved.get('start_year')}, {resolved.get('months')} months")
         facts.append(f"{view.runs_of(s)} runs in these results")
         if rec.get("path"):
             facts.append(f"file {rec['path']}")
         parts.append(f'<h3 id="scenario-{_e(_slug(s))}">{_swatch(view.colours[s])}{_e(s)}</h3>')
-        parts.append(
-            f"<p>{_e(' '.join(str(desc).split()))}</p><p class=small>{_e('; '.join(facts))}.</p>"
-        )
+        parts.append(f"<p>{_e(' '.join(str(desc).split()))}</p><p class=small>{_e('; '.join(facts))}.</p>")
         if resolved.get("policy"):
             parts.append(
-                "<details><summary>Policy timeline</summary>"
-                f"{_policy_table(resolved['policy'])}</details>"
+                f"<details><summary>Policy timeline</summary>{_policy_table(resolved['policy'])}</details>"
             )
         if rec.get("yaml"):
-            parts.append(
-                f"<details><summary>Scenario file</summary><pre>{_e(rec['yaml'])}</pre></details>"
-            )
+            parts.append(f"<details><summary>Scenario file</summary><pre>{_e(rec['yaml'])}</pre></details>")
     return _section("scenarios", "Scenarios", "".join(parts))
 
 
@@ -313,11 +292,7 @@ def _sweep_section(view: ReportView, figures_html: str) -> str:
                 numeric=set(range(len(view.swept) + 1)),
                 table_id="sweep-points",
             )
-            + (
-                f"<p class=small>... and {more} more points (see manifest.json).</p>"
-                if more > 0
-                else ""
-            )
+            + (f"<p class=small>... and {more} more points (see manifest.json).</p>" if more > 0 else "")
             + "</details>"
         )
     final = view.final("coca_ha") if "coca_ha" in view.table.columns else pd.DataFrame()
@@ -329,9 +304,7 @@ def _sweep_section(view: ReportView, figures_html: str) -> str:
             p5=lambda s: s.quantile(0.05),
             p95=lambda s: s.quantile(0.95),
         ).reset_index()
-        summ = summ.sort_values(
-            "scenario", key=lambda c: c.map(view.scenarios.index), kind="stable"
-        )
+        summ = summ.sort_values("scenario", key=lambda c: c.map(view.scenarios.index), kind="stable")
         rows = [
             [
                 r["scenario"],
@@ -381,9 +354,7 @@ def _parameters_section(view: ReportView) -> str:
         "scenario from the manifest. Highlighted rows differ between scenarios."
     )
     if view.swept:
-        intro += (
-            " Swept parameters vary by point (see the Sweep section); the value shown is the base."
-        )
+        intro += " Swept parameters vary by point (see the Sweep section); the value shown is the base."
     intro += "</p>"
     if not have:
         return _section(
@@ -422,20 +393,13 @@ def _seeds(view: ReportView) -> list[list[Any]]:
     rows = []
     t = view.table
     for s in view.scenarios:
-        pairs = (
-            t.loc[t["scenario"] == s, ["replicate", "seed"]]
-            .drop_duplicates()
-            .sort_values("replicate")
-        )
+        pairs = t.loc[t["scenario"] == s, ["replicate", "seed"]].drop_duplicates().sort_values("replicate")
         seeds = [int(x) for x in pairs["seed"]] if "seed" in pairs else []
-        shown = ", ".join(
-            f"r{int(r)}: {sd}" for r, sd in zip(pairs["replicate"], seeds, strict=False)
-        )
+        shown = ", ".join(f"r{int(r)}: {sd}" for r, sd in zip(pairs["replicate"], seeds, strict=False))
         if len(seeds) > MAX_SEEDS_SHOWN:
             head = pairs.head(MAX_SEEDS_SHOWN)
             shown = ", ".join(
-                f"r{int(r)}: {int(sd)}"
-                for r, sd in zip(head["replicate"], head["seed"], strict=True)
+                f"r{int(r)}: {int(sd)}" for r, sd in zip(head["replicate"], head["seed"], strict=True)
             )
             shown += f", ... ({len(seeds)} replicates)"
         base = ((view.records.get(s) or {}).get("resolved") or {}).get("seed", "")
@@ -530,11 +494,7 @@ def render(view: ReportView, figures: list[Figure], figures_dir: Path) -> str:
             body.append(_section(_slug(section), section, numbering.figures(figs)))
     toc += [("parameters", "Parameters"), ("provenance", "Provenance")]
     body += [_parameters_section(view), _provenance_section(view, figures_dir)]
-    nav = (
-        "<nav><ol>"
-        + "".join(f'<li><a href="#{_e(i)}">{_e(t)}</a></li>' for i, t in toc)
-        + "</ol></nav>"
-    )
+    nav = "<nav><ol>" + "".join(f'<li><a href="#{_e(i)}">{_e(t)}</a></li>' for i, t in toc) + "</ol></nav>"
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'

@@ -130,13 +130,17 @@ class ReportView:
         values = self.table[cols].to_numpy(dtype=float)
         return bool(np.all(np.nan_to_num(values) == 0))
 
-    def series(self, column: str, cumulative: bool = False, transform=None) -> pd.DataFrame:
+    def series(
+        self, column: str, cumulative: bool = False, transform=None, smooth_months: int = 0
+    ) -> pd.DataFrame:
         """Per-run monthly values of ``column`` (run keys, month, year, value).
 
         Args:
             column: A column of the table.
             cumulative: Running total per run (for monthly flows; missing months count as 0).
             transform: Optional callable ``DataFrame -> Series`` to derive the value instead.
+            smooth_months: Trailing moving average over this many months per run (0: none), for
+                noisy monthly stocks such as active airstrips.
 
         """
         t = self.table
@@ -147,6 +151,9 @@ class ReportView:
             base["value"] = t[column].to_numpy(dtype=float)
         if cumulative:
             base["value"] = base["value"].fillna(0.0).groupby([base[k] for k in RUN_KEYS]).cumsum()
+        if smooth_months > 1:
+            runs = base["value"].groupby([base[k] for k in RUN_KEYS], sort=False)
+            base["value"] = runs.transform(lambda v: v.rolling(smooth_months, min_periods=1).mean())
         return base
 
     def bands(self, column: str, cumulative: bool = False, transform=None) -> pd.DataFrame:
@@ -169,9 +176,7 @@ class ReportView:
 
     def mean_map(self, scenario: str, month: int) -> tuple[np.ndarray | None, int]:
         """Mean coca map (ha per cell) over the runs that kept one, and how many did."""
-        grids = [
-            g for (s, _p, _r, m), g in self.results.maps.items() if s == scenario and m == month
-        ]
+        grids = [g for (s, _p, _r, m), g in self.results.maps.items() if s == scenario and m == month]
         if not grids:
             return None, 0
         return np.mean(np.stack([np.asarray(g, dtype=float) for g in grids]), axis=0), len(grids)
