@@ -166,6 +166,12 @@ def test_one_scenario_skips_difference_maps_with_a_note(run_results, tmp_path):
     _assert_drawn(F.fig_maps(ReportView(one), tmp_path, ("png",)), ("png",))
 
 
+def test_difference_maps_need_a_map_after_month_0(run_results, tmp_path):
+    first = replace(run_results, maps={k: v for k, v in run_results.maps.items() if k[3] == 0})
+    fig = F.fig_difference_maps(ReportView(first), tmp_path, ("png",))
+    assert not fig.files and "month 0" in fig.note
+
+
 def test_difference_maps_are_scenario_minus_baseline(run_results):
     view = ReportView(run_results)
     a, n = view.mean_map("eradication_first", 24)

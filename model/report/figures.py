@@ -167,7 +167,7 @@ def _scenario_legend(fig, view: ReportView, extra: list | None = None, band: boo
 
 def _runs_note(view: ReportView) -> str:
     runs = ", ".join(f"{s}: {view.runs_of(s)}" for s in view.scenarios)
-    pooled = " (pooled over every parameter point of the sweep)" if view.kind == "sweep" else ""
+    pooled = " (pooled over every parameter point of the sweep)" if view.n_points > 1 else ""
     return f"Runs per scenario{pooled}: {runs}."
 
 
@@ -528,7 +528,7 @@ def fig_maps(view: ReportView, out: Path, formats: tuple[str, ...] = FORMATS) ->
             fig.colorbar(im, ax=axes, shrink=0.8, extend="max", label=_cell_label(view))
         fig.suptitle(title)
         files = _save(fig, out, "maps", formats)
-    pooled = "every parameter point and " if view.kind == "sweep" else ""
+    pooled = "every parameter point and " if view.n_points > 1 else ""
     caption = (
         "Coca per map cell at each map month (columns) for each scenario (rows): the mean over "
         f"{pooled}the replicates that kept maps. Grey cells have no coca; black lines are district "
@@ -543,9 +543,14 @@ def fig_difference_maps(view: ReportView, out: Path, formats: tuple[str, ...] = 
     base = view.baseline
     title = f"Where coca moved: each scenario minus {base}"
     others = [s for s in view.scenarios if s != base]
-    months = [m for m in view.map_months() if m > 0] or view.map_months()
+    months = [m for m in view.map_months() if m > 0]
     if not others or not months:
-        why = "needs at least two scenarios" if not others else "these results hold no coca maps"
+        if not others:
+            why = "needs at least two scenarios"
+        elif view.map_months():
+            why = "the only maps are of month 0, where every scenario starts from the same valley"
+        else:
+            why = "these results hold no coca maps"
         return Figure("difference_maps", "Where coca moved", title, "", note=f"Skipped: {why}.")
     edges = view.district_edges
     diffs = {}

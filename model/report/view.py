@@ -83,6 +83,11 @@ class ReportView:
         return [n for n in names if n in self.table.columns]
 
     @property
+    def n_points(self) -> int:
+        """Number of parameter points in the table (1 for plain runs)."""
+        return int(self.table["point"].nunique())
+
+    @property
     def n_runs(self) -> int:
         """Number of runs in the table."""
         return int(self.table[RUN_KEYS].drop_duplicates().shape[0])
