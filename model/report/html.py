@@ -472,7 +472,9 @@ def _provenance_section(view: ReportView, figures_dir: Path) -> str:
 
 def render(view: ReportView, figures: list[Figure], figures_dir: Path) -> str:
     """Render the whole report as one HTML string."""
-    name = view.results.path.name or str(view.results.path)
+    experiment = view.manifest.get("experiment")
+    folder = view.results.path.name or str(view.results.path)
+    name = experiment.get("name", folder) if isinstance(experiment, dict) else folder
     months = int(view.table["month"].max()) if not view.table.empty else 0
     created = view.manifest.get("created", "unknown date")
     commit = str(view.manifest.get("git_commit", "unknown"))[:12]
