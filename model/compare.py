@@ -67,7 +67,7 @@ class Comparison:
 
 def run_metrics(table: pd.DataFrame) -> pd.DataFrame:
     """Summarise each run (scenario, point, replicate) by the metrics of :data:`METRICS`."""
-    t = table.sort_values(["scenario", "point", "replicate", "month"], kind="stable")
+    t = table.sort_values("month", kind="stable")  # keeps the order of scenarios and runs
     keys = ["scenario", "point", "replicate", "seed"]
     t = t.assign(exports_t=t["exports_air_t"] + t["exports_land_t"])
     g = t.groupby(keys, sort=False)
