@@ -10,7 +10,6 @@ cacao and coffee. Households sign a no-coca agreement once they have an alternat
 from __future__ import annotations
 
 import numpy as np
-from scipy import ndimage
 
 from model.agents.farmer import HOME, HouseholdType, ProgrammeStage
 
@@ -122,7 +121,12 @@ def build_roads(model, soles: float) -> None:
     pick = candidates[np.argsort(dist[candidates] - L.layer("farm_capacity_ha")[candidates] / L.cell_ha)[:n]]
     L.road[pick] = True
     model.road_fund_soles -= pick.size * pp.road_cost_soles_per_cell
-    new_dist = ndimage.distance_transform_edt(~L.road.reshape(L.width, L.height)).reshape(-1)
+    # New road cells can only bring cells closer: the distance to the nearest road is the smaller
+    # of the old distance and the distance to the new cells (exact, like a full transform).
+    gx, gy = L.xy(np.arange(L.n_cells))
+    px, py = L.xy(pick)
+    to_new = np.sqrt(((gx[:, None] - px) ** 2 + (gy[:, None] - py) ** 2).min(axis=1))
+    new_dist = np.minimum(dist, to_new)
     dist[:] = new_dist
     model.lab_site_cache.clear()
     lp = model.params.landscape

@@ -501,7 +501,7 @@ def respond_to_eradication(model, eradicated_home, eradicated_remote, p_replant:
     h.fallow += eradicated - in_place
     h.eradicated[:] = eradicated
     h.replanted[:] = replant
-    share_lost = np.divide(eradicated, coca_before, out=np.zeros_like(eradicated), where=coca_before > 0)
+    share_lost = eradicated / np.maximum(coca_before, 1e-12)  # nothing eradicated where nothing grew
     h.trust[:] = trust_after_eradication(h.trust, share_lost, h.in_programme, fp.trust_loss_eradicated)
     model.month_flows["forest_cleared_ha"] += float(remote.sum())
     model.month_flows["eradicated_ha"] += float(eradicated.sum())

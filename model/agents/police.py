@@ -24,12 +24,12 @@ def resistance_probability(hostility, threshold, slope):
 
 def allocate_eradication(coca_by_cell, priority, capacity_ha):
     """Hectares eradicated per cell: cells in priority order (lowest first) until capacity runs out."""
-    order = np.argsort(priority, kind="stable")
+    cells = np.flatnonzero(coca_by_cell > 0)
+    order = cells[np.argsort(priority[cells], kind="stable")]
     sorted_coca = coca_by_cell[order]
     before = np.cumsum(sorted_coca) - sorted_coca
-    take = np.clip(capacity_ha - before, 0.0, sorted_coca)
-    out = np.empty_like(coca_by_cell)
-    out[order] = take
+    out = np.zeros_like(coca_by_cell)
+    out[order] = np.clip(capacity_ha - before, 0.0, sorted_coca)
     return out
 
 
@@ -112,8 +112,9 @@ def move_units(model, effort_by_cell: np.ndarray) -> None:
     k = min(len(units), effort_by_cell.size)
     top = np.argpartition(-effort_by_cell, k - 1)[:k]
     for unit, c in zip(units, top, strict=False):
-        if effort_by_cell[c] > 0:
-            unit.cell = model.landscape.cell(int(c))
+        cell = model.landscape.cell(int(c))
+        if effort_by_cell[c] > 0 and unit.cell is not cell:
+            unit.cell = cell
 
 
 def raid_labs(model, raids: float) -> None:
