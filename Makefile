@@ -10,7 +10,7 @@ PYTHON_BOOT ?= $(shell for p in python3.13 python3.12 python3 python; do \
     for p in $$(ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.1[2-9]* 2>/dev/null | sort -V -r); do \
     if [ -x $$p/bin/python ]; then echo $$p/bin/python; exit 0; fi; done)
 
-.PHONY: setup run test browser lint bench bench-sweep calibrate baseline clean ui bench-ui
+.PHONY: setup run test browser ui-assets lint bench bench-sweep calibrate baseline clean ui bench-ui
 
 setup: $(STAMP)
 
@@ -28,8 +28,12 @@ run: $(STAMP)
 	$(VENV)/bin/vraem compare results/default
 	$(VENV)/bin/vraem report results/default
 
-test: $(STAMP) browser
+test: $(STAMP) browser ui-assets
 	$(PY) -m pytest -q
+
+## The classroom UI's web assets (Solara's CDN files) from the npm registry, once per .venv.
+ui-assets: $(STAMP)
+	$(PY) -m model.ui.assets
 
 ## Debian's Chromium for the browser tests (report and UI); Playwright drives it, no browser download.
 browser:

@@ -93,3 +93,16 @@ def ensure_assets(folder: Path | None = None, announce=None) -> list[Path]:
             announce(f"fetching {package}@{version} from the npm registry (once)")
         added.append(fetch_package(package, version, folder))
     return added
+
+
+def main() -> None:
+    """Fetch the missing assets now (``make ui-assets``), so the first app start is quick."""
+    try:
+        added = ensure_assets(announce=print)
+    except AssetsError as exc:
+        raise SystemExit(f"error: {exc}") from None
+    print(f"web assets: {len(added)} fetched, cache {cache_dir()}")
+
+
+if __name__ == "__main__":
+    main()
