@@ -51,12 +51,16 @@ def _load(paths: list[str], sets: list[str] | None, months: int | None):
 @app.command()
 def run(
     scenarios: Annotated[list[str], typer.Argument(help="Scenario YAML files (or shipped names).")],
-    replicates: Annotated[int | None, typer.Option(help="Replicates per scenario (default: the file's).", min=1)] = None,
+    replicates: Annotated[
+        int | None, typer.Option(help="Replicates per scenario (default: the file's).", min=1)
+    ] = None,
     seed: Annotated[int | None, typer.Option(help="Base seed (default: the file's).", min=0)] = None,
     months: Annotated[int | None, typer.Option(help="Months to simulate (default: the file's).")] = None,
     set_: Annotated[
         list[str] | None,
-        typer.Option("--set", help="Override a value: dotted.key=VALUE (e.g. farmer.p_replant=0.3). Repeatable."),
+        typer.Option(
+            "--set", help="Override a value: dotted.key=VALUE (e.g. farmer.p_replant=0.3). Repeatable."
+        ),
     ] = None,
     out: Annotated[Path, typer.Option(help="Output folder.")] = Path("results/run"),
     plot: Annotated[bool, typer.Option(help="Also write coca_ha.png.")] = True,
@@ -83,8 +87,13 @@ def run(
         t.add_column(col, justify="right" if col != "scenario" else "left")
     for r in summary.itertuples():
         t.add_row(
-            r.scenario, str(r.replicates), str(r.months), f"{r.coca_ha_start:,.0f}",
-            f"{r.coca_ha_end_mean:,.0f}", f"{r.coca_ha_end_p5:,.0f}", f"{r.coca_ha_end_p95:,.0f}",
+            r.scenario,
+            str(r.replicates),
+            str(r.months),
+            f"{r.coca_ha_start:,.0f}",
+            f"{r.coca_ha_end_mean:,.0f}",
+            f"{r.coca_ha_end_p5:,.0f}",
+            f"{r.coca_ha_end_p95:,.0f}",
         )
     console.print(t)
     if plot:

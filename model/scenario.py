@@ -58,20 +58,23 @@ class Scenario(BaseModel):
 # Loading
 
 
-def _read_yaml(path: Path) -> dict[str, Any]:
+def read_yaml_mapping(
+    path: Path, error: type[ScenarioError] = ScenarioError, what: str = "a YAML file"
+) -> dict[str, Any]:
+    """Read a YAML file whose top level is a mapping; every problem is one ``error`` line."""
     if not path.exists():
-        raise ScenarioError(f"{path}: file not found")
+        raise error(f"{path}: file not found")
     if path.is_dir():
-        raise ScenarioError(f"{path}: is a folder, expected a YAML file")
+        raise error(f"{path}: is a folder, expected {what}")
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 1})" if mark is not None else ""
         problem = getattr(exc, "problem", None) or "not valid YAML"
-        raise ScenarioError(f"{path}: not valid YAML{where}: {problem}") from None
+        raise error(f"{path}: not valid YAML{where}: {problem}") from None
     if not isinstance(data, dict):
-        raise ScenarioError(f"{path}: expected a mapping of keys at the top level")
+        raise error(f"{path}: expected a mapping of keys at the top level")
     return data
 
 
@@ -101,7 +104,7 @@ def load_scenario(
         ScenarioError: With a one-line message naming the file, the key and what is allowed.
     """
     path = resolve_scenario_path(path)
-    raw = _read_yaml(path)
+    raw = read_yaml_mapping(path)
     for key, value in (overrides or {}).items():
         apply_override(raw, key, value, source=source or "--set")
     return validate_scenario(raw, str(path))

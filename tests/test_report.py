@@ -16,21 +16,9 @@ import pandas as pd
 import pytest
 
 from model.report.findings import fmt
+from tests.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 VRAEM = Path(sys.executable).with_name("vraem")
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 RUN_SECTIONS = [
     "findings",
     "scenarios",

@@ -48,6 +48,7 @@ from model.scenario import (
     apply_override,
     describe_error,
     load_scenario,
+    read_yaml_mapping,
     resolve_scenario_path,
     split_dotted,
     validate_scenario,
@@ -297,21 +298,7 @@ def _resolve_scenario(ref: str, exp_path: Path) -> Path:
 
 
 def _read(path: Path) -> dict[str, Any]:
-    if not path.exists():
-        raise ExperimentError(f"{path}: file not found")
-    if path.is_dir():
-        raise ExperimentError(f"{path}: is a folder, expected an experiment YAML file")
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" (line {mark.line + 1})" if mark is not None else ""
-        raise ExperimentError(
-            f"{path}: not valid YAML{where}: {getattr(exc, 'problem', None) or exc}"
-        ) from None
-    if not isinstance(data, dict):
-        raise ExperimentError(f"{path}: expected a mapping of keys at the top level")
-    return data
+    return read_yaml_mapping(path, ExperimentError, "an experiment YAML file")
 
 
 def describe_experiment_error(exc: ValidationError, raw: dict[str, Any]) -> str:
