@@ -49,6 +49,22 @@ METRES_PER_CELL_FROM_RIVER = 140.0
 """Assumption: the valley sides climb about 110 m per km."""
 COCA_BEST_ELEVATION_M = (600.0, 2000.0)
 """VRAEM coca grows from the valley floor to about 2,000 m (UNODC surveys: ceja de selva)."""
+COCA_BAND_FALLOFF_M = 800.0
+"""Assumption: suitability falls to zero 800 m outside the best band."""
+COCA_SLOPE_SCALE_M = 600.0
+"""Assumption: elevation change per cell at which slope removes all suitability (floor 0.2)."""
+TERRAIN_RELIEF_M = 500.0
+"""Assumption: amplitude of the rolling terrain around the valley-side slope."""
+UPSTREAM_RISE_M = 200.0
+"""Assumption: the Apurímac's upstream (south) end lies this much higher than the Ene."""
+FARM_DECAY_FROM_RIVER_CELLS = 5.0
+"""Assumption: farmland thins out over about 6 km from a river."""
+ROADSIDE_FARM_SHARE, ROADSIDE_DECAY_CELLS = 0.05, 6.0
+"""Assumption: a thin band of farms along roads away from rivers."""
+HIGHEST_FARM_M, FOREST_LINE_M, FOREST_LINE_WIDTH_M = 3_000.0, 3_200.0, 1_000.0
+"""Assumption: no farming above 3,000 m; forest thins out between 2,200 and 3,200 m (puna above)."""
+UNFARMED_FERTILITY = 0.9
+"""Assumption: soils never farmed for coca are nearly intact (0-1 scale)."""
 
 
 @dataclass
@@ -134,8 +150,8 @@ def generate_arrays(p: LandscapeParams, rng: np.random.Generator) -> dict[str, n
     # Rolling terrain: smoothed noise, rising away from the rivers.
     noise = ndimage.gaussian_filter(rng.normal(0.0, 1.0, (w, h)), sigma=3.0)
     noise /= np.abs(noise).max() + 1e-9
-    elevation = LOWEST_VALLEY_M + METRES_PER_CELL_FROM_RIVER * dist_river + 500.0 * noise
-    elevation += 200.0 * (np.arange(h)[None, :] / h)  # the south (upstream) lies higher
+    elevation = LOWEST_VALLEY_M + METRES_PER_CELL_FROM_RIVER * dist_river + TERRAIN_RELIEF_M * noise
+    elevation += UPSTREAM_RISE_M * (np.arange(h)[None, :] / h)
     elevation = np.clip(elevation, 300.0, 4_500.0)
 
     # Roads run along the main rivers (not the Mantaro gorge) plus feeder roads to towns.
@@ -181,8 +197,10 @@ def coca_suitability(elevation_m: np.ndarray, slope: np.ndarray) -> np.ndarray:
     the slope penalty is an assumption.
     """
     lo, hi = COCA_BEST_ELEVATION_M
-    band = np.clip(1.0 - np.maximum(lo - elevation_m, elevation_m - hi).clip(0) / 800.0, 0.0, 1.0)
-    return band * np.clip(1.0 - slope / 600.0, 0.2, 1.0)
+    band = np.clip(
+        1.0 - np.maximum(lo - elevation_m, elevation_m - hi).clip(0) / COCA_BAND_FALLOFF_M, 0.0, 1.0
+    )
+    return band * np.clip(1.0 - slope / COCA_SLOPE_SCALE_M, 0.2, 1.0)
 
 
 def build_landscape(
@@ -213,12 +231,13 @@ def build_landscape(
     slope = np.hypot(gx, gy)
     suitability = coca_suitability(elevation, slope)
 
-    farm_share = p.farm_share_near_rivers * np.exp(-dist_river / 5.0) + 0.05 * np.exp(-dist_road / 6.0)
-    farm_capacity = p.cell_ha * np.clip(farm_share, 0.0, 1.0) * (elevation < 3_000)
+    farm_share = p.farm_share_near_rivers * np.exp(-dist_river / FARM_DECAY_FROM_RIVER_CELLS)
+    farm_share += ROADSIDE_FARM_SHARE * np.exp(-dist_road / ROADSIDE_DECAY_CELLS)
+    farm_capacity = p.cell_ha * np.clip(farm_share, 0.0, 1.0) * (elevation < HIGHEST_FARM_M)
     non_farm = p.cell_ha - farm_capacity
     # Forest covers most non-farm land in the low valleys; puna above 3,200 m has none.
-    forest = non_farm * p.forest_share * np.clip((3_200.0 - elevation) / 1_000.0, 0.0, 1.0)
-    fertility = np.where(farm_capacity > 1.0, p.initial_fertility_farmed, 0.9)
+    forest = non_farm * p.forest_share * np.clip((FOREST_LINE_M - elevation) / FOREST_LINE_WIDTH_M, 0.0, 1.0)
+    fertility = np.where(farm_capacity > 1.0, p.initial_fertility_farmed, UNFARMED_FERTILITY)
 
     grid = OrthogonalMooreGrid((w, h), torus=False, random=random)
     arrays = {

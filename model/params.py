@@ -91,6 +91,22 @@ class FarmerParams(_Group):
     n_households: int = P(
         REFERENCE_HOUSEHOLDS, "households", "MODEL_SPEC section 8: about 20,000 households", ge=50
     )
+    farm_size_sigma: float = P(
+        0.5, "1", "assumption: lognormal spread of farm sizes (mean kept at farm_ha_mean)", ge=0
+    )
+    initial_legal_spread: float = P(
+        0.5, "1", "assumption: legal hectares vary +/-50% around their mean between farms", ge=0, lt=1
+    )
+    max_initial_legal_share: float = P(
+        0.8, "1", "assumption: at most 80% of a farm starts in legal crops", ge=0, le=1
+    )
+    max_initial_perennial_share: float = P(
+        0.6, "1", "assumption: up to 60% of legal land is old cacao or coffee, the rest food", ge=0, le=1
+    )
+    initial_trust_sd: float = P(0.1, "1", "assumption: spread of trust in the state between households", ge=0)
+    remote_field_radius_cells: int = P(
+        8, "cells", "assumption: a remote field lies up to ~10 km (a day's walk) from home", ge=1
+    )
     initial_coca_ha: float = P(
         19_167.0, "ha", "UNODC Peru coca survey 2014: 19,167 ha in the VRAEM in 2013", ge=0
     )
@@ -150,6 +166,13 @@ class FarmerParams(_Group):
     max_expand_ha_per_month: float = P(
         0.045, "ha/month", "calibrated: labour limits how fast a family opens coca", gt=0
     )
+    labour_noise: float = P(
+        0.5,
+        "1",
+        "assumption: a family's monthly planting capacity varies +/-50% (weather, labour)",
+        ge=0,
+        lt=1,
+    )
     max_abandon_ha_per_month: float = P(
         0.08, "ha/month", "assumption: pulling out coca is faster than planting it", gt=0
     )
@@ -176,6 +199,12 @@ class FarmerParams(_Group):
         "UNODC 2019: 0.6% replanted after a year under voluntary agreements (Colombia)",
         ge=0,
         le=1,
+    )
+    no_alternative_legal_ha: float = P(
+        0.25,
+        "ha",
+        "assumption: below a quarter hectare of producing legal crops there is no alternative",
+        ge=0,
     )
     replant_no_alternative_bonus: float = P(
         0.15, "1", "assumption: households with no legal income replant more often", ge=0, le=1
@@ -351,6 +380,9 @@ class CartelParams(_Group):
         7 / 18, "1/month", "press: 7 of 18 disabled strips back in use within a month", ge=0, le=1
     )
     land_share: float = P(0.12, "1", "assumption: some base leaves by land on couriers' backs", ge=0, le=1)
+    land_capacity_multiple: float = P(
+        2.0, "1", "assumption: the land route can carry at most twice its usual share", ge=1
+    )
     kg_per_courier: float = P(6.0, "kg", "seed interview: teenagers carry 2-10 kg in a backpack", gt=0)
 
 
@@ -401,6 +433,9 @@ class MayorParams(_Group):
     p_linked: float = P(0.2, "1", "assumption: share of mayors linked to the drug trade", ge=0, le=1)
     linked_bias: float = P(0.5, "1", "assumption: a linked mayor weighs growers' pressure 50% more", ge=0)
     election_interval_months: int = P(48, "months", "Peru's local elections every 4 years", ge=1)
+    coca_dependence_share: float = P(
+        0.5, "1", "assumption: a household is coca-dependent when coca is over half its income", ge=0, le=1
+    )
     trust_wanting_projects: float = P(
         0.35, "1", "assumption: trust above which a household wants state projects", ge=0, le=1
     )
@@ -427,6 +462,9 @@ class ProgrammeParams(_Group):
         (2, 6, 9, 6, 12),
         "months",
         "assumption: minimum time at the previous stage before the next",
+    )
+    cacao_below_m: float = P(
+        1_200.0, "m", "assumption: cacao is planted in the low valley, coffee above about 1,200 m", ge=0
     )
     welfare_usd_per_month: float = P(
         30.0, "USD/month", "Juntos cash transfer: S/200 every two months, unlocked by an ID", ge=0

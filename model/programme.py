@@ -83,7 +83,7 @@ def apply_stage_effects(model, reached: np.ndarray) -> None:
     quick = reached[stage == ProgrammeStage.QUICK_CROPS]
     plant_from_fallow_or_coca(h, quick, pp.quick_crop_ha, h.food_young)
     perennial = reached[stage == ProgrammeStage.PERENNIAL]
-    low = model.landscape.layer("elevation_m")[h.cell[perennial]] < 1_200
+    low = model.landscape.layer("elevation_m")[h.cell[perennial]] < pp.cacao_below_m
     plant_from_fallow_or_coca(h, perennial[low], pp.perennial_ha, h.cacao_young)
     plant_from_fallow_or_coca(h, perennial[~low], pp.perennial_ha, h.coffee_young)
 

@@ -72,7 +72,7 @@ def export(model, bought_kg: float, flight_interdictions: float, courier_arrests
         cp.kg_per_flight,
     )
     air_kg = min(on_hand * (1.0 - cp.land_share), air_cap)
-    land_kg = min(on_hand - air_kg, on_hand * cp.land_share * 2.0)
+    land_kg = min(on_hand - air_kg, on_hand * cp.land_share * cp.land_capacity_multiple)
     model.cartel_stock_kg = on_hand - air_kg - land_kg
     flights = air_kg / cp.kg_per_flight
     forced = min(float(model.streams.interdiction.poisson(flight_interdictions)), np.floor(flights))

@@ -279,7 +279,8 @@ def create_households(model, rng: np.random.Generator) -> Households:
     cell = rng.choice(L.n_cells, size=n, p=weight / weight.sum())
     # A remote field: the most remote of three random spots a few cells away.
     x, y = L.xy(cell)
-    offsets = rng.integers(-8, 9, size=(3, 2, n))
+    r = fp.remote_field_radius_cells
+    offsets = rng.integers(-r, r + 1, size=(3, 2, n))
     cx = np.clip(x + offsets[:, 0], 0, L.width - 1)
     cy = np.clip(y + offsets[:, 1], 0, L.height - 1)
     cand = cx * L.height + cy
@@ -292,9 +293,12 @@ def create_households(model, rng: np.random.Generator) -> Households:
         HouseholdType.NEVER,
         np.where(u < fp.share_never + fp.share_committed, HouseholdType.COMMITTED, HouseholdType.RESPONSIVE),
     ).astype(np.int8)
-    farm = fp.farm_ha_mean * rng.lognormal(-0.125, 0.5, n)
-    legal = np.minimum(fp.initial_legal_ha_mean * rng.uniform(0.5, 1.5, n), 0.8 * farm)
-    perennial_share = rng.uniform(0.0, 0.6, n)
+    farm = fp.farm_ha_mean * rng.lognormal(-(fp.farm_size_sigma**2) / 2, fp.farm_size_sigma, n)
+    spread = fp.initial_legal_spread
+    legal = np.minimum(
+        fp.initial_legal_ha_mean * rng.uniform(1 - spread, 1 + spread, n), fp.max_initial_legal_share * farm
+    )
+    perennial_share = rng.uniform(0.0, fp.max_initial_perennial_share, n)
     zeros = np.zeros(n)
     h = Households(
         cell=cell,
@@ -313,7 +317,7 @@ def create_households(model, rng: np.random.Generator) -> Households:
         coffee_mature=legal * perennial_share * 0.5,
         fallow=farm - legal,
         savings=zeros.copy(),
-        trust=np.clip(rng.normal(fp.initial_trust, 0.1, n), 0, 1),
+        trust=np.clip(rng.normal(fp.initial_trust, fp.initial_trust_sd, n), 0, 1),
         stage=np.zeros(n, dtype=np.int8),
         months_in_stage=zeros.copy(),
         in_programme=np.zeros(n, dtype=bool),
@@ -368,8 +372,7 @@ def desired_coca_ha(model, neighbour_share: np.ndarray) -> np.ndarray:
     access = L.layer("market_access")[h.cell]
     expected = h.expected_leaf_value
     moral = (
-        moral_cost_by_type(fp.moral_cost_usd_per_ha_year)[h.kind]
-        + h.worry * fp.child_worry_usd_per_ha_year
+        moral_cost_by_type(fp.moral_cost_usd_per_ha_year)[h.kind] + h.worry * fp.child_worry_usd_per_ha_year
     )
     coca_net = coca_net_usd(expected, cp.coca_leaf_kg_per_ha_year, fert, fp, h.risk, moral)
     legal_net = legal_net_usd(model, fert, access)
@@ -430,7 +433,7 @@ def allocate_land(model) -> None:
     h.risk[:] = update_expectation(h.risk, district_risk[h.district], fp.risk_memory_rate)
     coca = h.coca_ha()
     desired = desired_coca_ha(model, model.district_coca_share[h.district])
-    noise = model.streams.allocation.uniform(0.5, 1.5, h.n)
+    noise = model.streams.allocation.uniform(1.0 - fp.labour_noise, 1.0 + fp.labour_noise, h.n)
     change = land_change_ha(desired, coca, fp.max_expand_ha_per_month * noise, fp.max_abandon_ha_per_month)
 
     plant = np.maximum(change, 0.0)
@@ -483,7 +486,7 @@ def respond_to_eradication(model, eradicated_home, eradicated_remote, p_replant:
         return
     eradicated = eradicated_home + eradicated_remote
     coca_before = h.coca_ha() + eradicated
-    no_alt = (h.food_mature + h.cacao_mature + h.coffee_mature) < 0.25
+    no_alt = (h.food_mature + h.cacao_mature + h.coffee_mature) < fp.no_alternative_legal_ha
     prob = replant_probability(
         p_replant, h.agreement, no_alt, fp.p_replant_agreement, fp.replant_no_alternative_bonus
     )

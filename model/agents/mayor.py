@@ -42,7 +42,7 @@ def decide(model) -> None:
         model.month_flows["elections"] += 1
     wants = (h.trust >= mp.trust_wanting_projects) | (h.coca_ha() <= 0)
     total_income = h.coca_income + h.legal_income
-    dependent = (h.coca_income > 0.5 * total_income) & ~wants
+    dependent = (h.coca_income > mp.coca_dependence_share * total_income) & ~wants
     count = np.maximum(np.bincount(h.district, minlength=n_d), 1)
     share_for = np.bincount(h.district, weights=wants, minlength=n_d) / count
     share_against = np.bincount(h.district, weights=dependent, minlength=n_d) / count
