@@ -97,9 +97,13 @@ def run(
         )
     console.print(t)
     if plot:
-        from model.plots import plot_coca_band
+        from model.report.figures import fig_headline
+        from model.report.view import ReportView
+        from model.results import load_results
 
-        png = plot_coca_band(table, out / "coca_ha.png")
+        # The report's headline figure, drawn from the saved results (not the in-memory table).
+        figure = fig_headline(ReportView(load_results(out)), out, formats=("png",))
+        png = figure.files[0].replace(out / "coca_ha.png")
         console.print(f"plot: {png}")
     console.print(f"results: {out / 'results.parquet'}  manifest: {out / 'manifest.json'}")
 

@@ -78,14 +78,20 @@ def read_yaml_mapping(
     return data
 
 
-def resolve_scenario_path(name_or_path: str | Path) -> Path:
-    """Accept a path, or the bare name of a shipped scenario (``status_quo``)."""
+def shipped_or_path(name_or_path: str | Path, folder: Path) -> Path | None:
+    """A path as given, or the shipped ``folder/<name>.yaml`` for a bare name; None if neither."""
     path = Path(name_or_path)
     if path.exists() or path.suffix in {".yaml", ".yml"} or "/" in str(name_or_path):
         return path
-    shipped = SCENARIO_DIR / f"{name_or_path}.yaml"
-    if shipped.exists():
-        return shipped
+    shipped = folder / f"{name_or_path}.yaml"
+    return shipped if shipped.exists() else None
+
+
+def resolve_scenario_path(name_or_path: str | Path) -> Path:
+    """Accept a path, or the bare name of a shipped scenario (``status_quo``)."""
+    found = shipped_or_path(name_or_path, SCENARIO_DIR)
+    if found is not None:
+        return found
     known = ", ".join(sorted(p.stem for p in SCENARIO_DIR.glob("*.yaml")))
     raise ScenarioError(f"{name_or_path}: unknown scenario (known: {known}; or give a file path)")
 

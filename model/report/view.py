@@ -18,7 +18,7 @@ from model.params import REFERENCE_HOUSEHOLDS
 from model.results import Results
 
 OKABE_ITO = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000")
-"""Okabe and Ito's colour-blind-safe palette (the same as :mod:`model.plots`)."""
+"""Okabe and Ito's colour-blind-safe palette."""
 
 RUN_KEYS = ["scenario", "point", "replicate"]
 """Columns that identify one run in the tidy table."""

@@ -50,6 +50,7 @@ from model.scenario import (
     load_scenario,
     read_yaml_mapping,
     resolve_scenario_path,
+    shipped_or_path,
     split_dotted,
     validate_scenario,
 )
@@ -280,11 +281,7 @@ def effective_value(scenario: Scenario, key: str) -> Any:
 
 def resolve_experiment_path(name_or_path: str | Path) -> Path:
     """Accept a path, or the bare name of a shipped experiment (``policy_comparison``)."""
-    path = Path(name_or_path)
-    if path.exists() or path.suffix in {".yaml", ".yml"} or "/" in str(name_or_path):
-        return path
-    shipped = EXPERIMENT_DIR / f"{name_or_path}.yaml"
-    return shipped if shipped.exists() else path
+    return shipped_or_path(name_or_path, EXPERIMENT_DIR) or Path(name_or_path)
 
 
 def _resolve_scenario(ref: str, exp_path: Path) -> Path:
