@@ -33,7 +33,7 @@ test: $(STAMP) browser ui-assets
 
 ## The classroom UI's web assets (Solara's CDN files) from the npm registry, once per .venv.
 ui-assets: $(STAMP)
-	$(PY) -m model.ui.assets
+	$(PY) -m vraem.ui.assets
 
 ## Debian's Chromium for the browser tests (report and UI); Playwright drives it, no browser download.
 browser:
@@ -53,7 +53,7 @@ bench-sweep: $(STAMP)
 	$(PY) benchmarks/bench_sweep.py
 
 calibrate: $(STAMP)
-	$(PY) -m model.calibration
+	$(PY) -m vraem.calibration
 
 ## Rewrite the stored seeded baseline summary (tests/data/baseline.json) after a deliberate model change.
 baseline: $(STAMP)

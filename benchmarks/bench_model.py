@@ -16,8 +16,8 @@ import sys
 
 CHILD = r"""
 import json, resource, sys, time
-from model.scenario import load_scenario
-from model.vraem import VraemModel
+from vraem.scenario import load_scenario
+from vraem.simulation import VraemModel
 n, months, name = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
 sc = load_scenario(name, {"farmer.n_households": n, "months": months})
 t0 = time.perf_counter()

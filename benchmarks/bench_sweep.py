@@ -33,7 +33,7 @@ overrides: {{farmer.n_households: {households}, months: {months}}}
 
 
 def experiment(folder: Path, runs: int, households: int, months: int = 240):
-    from model.sweep import load_experiment
+    from vraem.sweep import load_experiment
 
     path = folder / f"bench-{runs}-{households}.yaml"
     path.write_text(EXPERIMENT.format(runs=runs, households=households, months=months))
@@ -44,8 +44,8 @@ def throughput(workers: int, runs: int, repeats: int) -> list[float]:
     """Runs per minute of ``repeats`` sweeps on one warmed-up local cluster."""
     from distributed import Client, LocalCluster
 
-    from model.runner import run_once
-    from model.sweep import run_sweep
+    from vraem.runner import run_once
+    from vraem.sweep import run_sweep
 
     rates = []
     with (
@@ -84,7 +84,7 @@ import json, resource, sys, tempfile, time
 from pathlib import Path
 sys.path.insert(0, {str(Path(__file__).resolve().parent)!r})
 from bench_sweep import experiment
-from model.sweep import run_sweep
+from vraem.sweep import run_sweep
 if __name__ == "__main__":
     with tempfile.TemporaryDirectory() as tmp:
         exp = experiment(Path(tmp), {runs}, 500)

@@ -14,9 +14,9 @@ from __future__ import annotations
 import argparse
 import time
 
-from model.ui.app import PLAY_INTERVAL_MS, guide_html
-from model.ui.classroom import ClassroomModel, UISettings
-from model.ui.render import charts_svg, map_png
+from vraem.ui.app import PLAY_INTERVAL_MS, guide_html
+from vraem.ui.classroom import ClassroomModel, UISettings
+from vraem.ui.render import charts_svg, map_png
 
 
 def bench(households: int, months: int, scenario: str) -> dict[str, float]:

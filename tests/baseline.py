@@ -11,8 +11,8 @@ import argparse
 import json
 from pathlib import Path
 
-from model.runner import run_once
-from model.scenario import load_scenario
+from vraem.runner import run_once
+from vraem.scenario import load_scenario
 
 PATH = Path(__file__).parent / "data" / "baseline.json"
 SCENARIOS = ("status_quo", "eradication_first", "development_first", "integrated", "interdiction_heavy")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from model.scenario import load_scenario
+from vraem.scenario import load_scenario
 
 SMALL = {"farmer.n_households": 400, "months": 24}
 """A small valley for fast tests (valley-wide quantities scale with households)."""

@@ -3,10 +3,10 @@
 import numpy as np
 import pytest
 
-from model.agents.farmer import Farmer
-from model.runner import run_once
-from model.scenario import load_scenario
-from model.vraem import VraemModel
+from vraem.agents.farmer import Farmer
+from vraem.runner import run_once
+from vraem.scenario import load_scenario
+from vraem.simulation import VraemModel
 
 MID = {"farmer.n_households": 1500, "months": 48}
 

@@ -2,9 +2,9 @@
 
 import numpy as np
 
-from model.calibration import TOLERANCE, fit, score
-from model.observed import load_observed, month_of_year
-from model.scenario import load_scenario
+from vraem.calibration import TOLERANCE, fit, score
+from vraem.observed import load_observed, month_of_year
+from vraem.scenario import load_scenario
 
 
 def test_status_quo_within_ten_percent_2013_2019():
@@ -23,7 +23,7 @@ def test_observed_series_is_shipped_with_sources():
 
 def test_status_quo_starts_at_the_2013_survey():
     sc = load_scenario("status_quo", {"farmer.n_households": 2000, "months": 1})
-    from model.runner import run_once
+    from vraem.runner import run_once
 
     t = run_once(sc, 0).table
     assert np.isclose(t["coca_ha"].iloc[0] / sc.parameters.scale, 19167)

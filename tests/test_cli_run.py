@@ -14,7 +14,7 @@ def test_run_writes_results(tmp_path):
         [
             sys.executable,
             "-m",
-            "model.cli",
+            "vraem.cli",
             "run",
             "status_quo",
             "eradication_first",

@@ -8,10 +8,10 @@ import pytest
 from scipy import stats
 from typer.testing import CliRunner
 
-from model.cli import app
-from model.compare import compare_folder, mean_ci, paired_differences, run_metrics, summary_table
-from model.runner import run_scenarios
-from model.scenario import load_scenario
+from vraem.cli import app
+from vraem.compare import compare_folder, mean_ci, paired_differences, run_metrics, summary_table
+from vraem.runner import run_scenarios
+from vraem.scenario import load_scenario
 
 
 def synthetic_table() -> pd.DataFrame:

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from model.scenario import ScenarioError, load_scenario
+from vraem.scenario import ScenarioError, load_scenario
 
-VRAEM = [sys.executable, "-m", "model.cli"]
+VRAEM = [sys.executable, "-m", "vraem.cli"]
 
 
 def vraem(*args, cwd=None):

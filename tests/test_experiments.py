@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from model.cli import app
-from model.runner import replicate_seed
-from model.sweep import ExperimentError, load_experiment
-from model.sweep.experiment import EXPERIMENT_DIR, LatinHypercubeDesign
+from vraem.cli import app
+from vraem.runner import replicate_seed
+from vraem.sweep import ExperimentError, load_experiment
+from vraem.sweep.experiment import EXPERIMENT_DIR, LatinHypercubeDesign
 
 POLICIES = [
     "status_quo",

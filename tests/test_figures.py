@@ -11,14 +11,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from model.observed import load_observed
-from model.report import build_report
-from model.report import figures as F
-from model.report.findings import key_findings, observed_fit, paired_differences, run_summary
-from model.report.view import ReportView
-from model.results import Results, load_results
-from model.runner import run_once, run_scenarios
-from model.scenario import load_scenario, resolve_scenario_path
+from vraem.observed import load_observed
+from vraem.report import build_report
+from vraem.report import figures as F
+from vraem.report.findings import key_findings, observed_fit, paired_differences, run_summary
+from vraem.report.view import ReportView
+from vraem.results import Results, load_results
+from vraem.runner import run_once, run_scenarios
+from vraem.scenario import load_scenario, resolve_scenario_path
 
 TINY = {"farmer.n_households": 300, "months": 24, "map_months": [0, 12, 24]}
 SCENARIOS = ("status_quo", "eradication_first")
@@ -255,7 +255,7 @@ def test_observed_fit_scales_the_survey_to_the_model(run_results):
 
 
 def test_build_report_refuses_a_table_without_run_columns(run_results, tmp_path):
-    from model.report import ReportError
+    from vraem.report import ReportError
 
     bad = replace(run_results, table=run_results.table.drop(columns=["replicate"]))
     with pytest.raises(ReportError, match="no replicate column"):

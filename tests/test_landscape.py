@@ -5,10 +5,10 @@ import random
 import numpy as np
 import pytest
 
-from model.landscape import build_landscape, generate_arrays
-from model.params import LandscapeParams
-from model.runner import run_once
-from model.scenario import ScenarioError, load_scenario
+from vraem.landscape import build_landscape, generate_arrays
+from vraem.params import LandscapeParams
+from vraem.runner import run_once
+from vraem.scenario import ScenarioError, load_scenario
 
 
 def test_generated_valley():

@@ -3,7 +3,7 @@
 import pytest
 from pydantic import ValidationError
 
-from model.params import ModelParams, parameter_table
+from vraem.params import ModelParams, parameter_table
 
 
 def test_every_parameter_has_unit_and_source():

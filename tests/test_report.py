@@ -15,8 +15,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from model.report.findings import fmt
 from tests.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, ROOT
+from vraem.report.findings import fmt
 
 VRAEM = Path(sys.executable).with_name("vraem")
 RUN_SECTIONS = [

@@ -6,9 +6,9 @@ import sys
 import numpy as np
 import pandas as pd
 
-from model.rng import STREAM_NAMES, Streams
-from model.runner import run_once
-from model.vraem import VraemModel
+from vraem.rng import STREAM_NAMES, Streams
+from vraem.runner import run_once
+from vraem.simulation import VraemModel
 
 
 def test_same_seed_same_table(small_scenario):
@@ -33,7 +33,7 @@ def test_same_seed_same_table_in_two_processes(tmp_path):
             [
                 sys.executable,
                 "-m",
-                "model.cli",
+                "vraem.cli",
                 "run",
                 "integrated",
                 "--replicates",

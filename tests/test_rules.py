@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from model.agents.cartel import air_capacity_kg
-from model.agents.clan import expand_lab_capacity
-from model.agents.farmer import (
+from vraem.agents.cartel import air_capacity_kg
+from vraem.agents.clan import expand_lab_capacity
+from vraem.agents.farmer import (
     annual_risk,
     land_change_ha,
     mature,
@@ -14,18 +14,18 @@ from model.agents.farmer import (
     trust_after_eradication,
     update_expectation,
 )
-from model.agents.mayor import mayor_accepts
-from model.agents.police import allocate_eradication, effective_capacity, resistance_probability
-from model.economy import (
+from vraem.agents.mayor import mayor_accepts
+from vraem.agents.police import allocate_eradication, effective_capacity, resistance_probability
+from vraem.economy import (
     export_demand_t_per_month,
     farm_gate_leaf_price_usd_per_kg,
     paste_price_usd_per_kg,
     rationed_share,
     seizure_share,
 )
-from model.landscape import coca_suitability, fertility_change
-from model.params import ModelParams
-from model.programme import advance_within_budget, agreement_probability
+from vraem.landscape import coca_suitability, fertility_change
+from vraem.params import ModelParams
+from vraem.programme import advance_within_budget, agreement_probability
 
 P = ModelParams()
 

@@ -5,8 +5,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from model.runner import run_once
-from model.scenario import SCENARIO_DIR, load_scenario
+from vraem.runner import run_once
+from vraem.scenario import SCENARIO_DIR, load_scenario
 
 SCENARIOS = sorted(p.stem for p in Path(SCENARIO_DIR).glob("*.yaml"))
 REQUIRED = {

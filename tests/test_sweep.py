@@ -21,13 +21,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from model.results import load_results
-from model.runner import run_once, run_scenarios
-from model.scenario import load_scenario
-from model.sweep import load_experiment, run_sweep
-from model.sweep.engine import clear_results, open_sweep_folder
-from model.sweep.experiment import ExperimentError
-from model.sweep.store import LOG, SweepStore, read_table
+from vraem.results import load_results
+from vraem.runner import run_once, run_scenarios
+from vraem.scenario import load_scenario
+from vraem.sweep import load_experiment, run_sweep
+from vraem.sweep.engine import clear_results, open_sweep_folder
+from vraem.sweep.experiment import ExperimentError
+from vraem.sweep.store import LOG, SweepStore, read_table
 
 BIN = Path(sys.executable).parent
 SMALL = """
@@ -322,8 +322,8 @@ def test_cli_exit_status_reports_failures(tmp_path, monkeypatch):
     """``vraem sweep`` exits 1 and says how many failed when runs raise."""
     from typer.testing import CliRunner
 
-    import model.sweep.engine as engine
-    from model.cli import app
+    import vraem.sweep.engine as engine
+    from vraem.cli import app
 
     def fake_run_sweep(loaded, out, **kw):
         s = engine.SweepSummary(
@@ -331,7 +331,7 @@ def test_cli_exit_status_reports_failures(tmp_path, monkeypatch):
         )
         return s
 
-    monkeypatch.setattr("model.sweep.run_sweep", fake_run_sweep)
+    monkeypatch.setattr("vraem.sweep.run_sweep", fake_run_sweep)
     result = CliRunner().invoke(
         app, ["sweep", str(small_experiment(tmp_path)), "--out", str(tmp_path / "o")]
     )

@@ -8,8 +8,8 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from model.scenario import load_scenario
-from model.ui.classroom import (
+from vraem.scenario import load_scenario
+from vraem.ui.classroom import (
     ClassroomModel,
     UISettings,
     build_scenario,
@@ -19,7 +19,7 @@ from model.ui.classroom import (
     parse_extra,
     scenario_choices,
 )
-from model.ui.render import LAYERS, PIXELS_PER_CELL, charts_svg, map_png, map_rgb, nice_ticks
+from vraem.ui.render import LAYERS, PIXELS_PER_CELL, charts_svg, map_png, map_rgb, nice_ticks
 
 SMALL = 300
 
@@ -216,7 +216,7 @@ def test_nice_ticks_cover_the_range(hi, lo, first, last):
 
 
 def test_guide_and_pending_changes():
-    from model.ui.app import guide_html, pending_changes
+    from vraem.ui.app import guide_html, pending_changes
 
     m = ClassroomModel(small(scenario="integrated", eradication_ha_per_month=100))
     text = guide_html(m)
@@ -229,7 +229,7 @@ def test_guide_and_pending_changes():
 
 
 def test_required_web_assets_are_read_from_solaras_template():
-    from model.ui.assets import required_packages
+    from vraem.ui.assets import required_packages
 
     names = dict(required_packages())
     assert "requirejs" in names
@@ -237,7 +237,7 @@ def test_required_web_assets_are_read_from_solaras_template():
 
 
 def test_server_binds_loopback_and_refuses_a_taken_port():
-    from model.ui.server import PortInUseError, check_port, server_command
+    from vraem.ui.server import PortInUseError, check_port, server_command
 
     cmd = server_command(8765)
     assert cmd[cmd.index("--host") + 1] == "127.0.0.1"

@@ -2,7 +2,7 @@
 
 Debian's Chromium (/usr/bin/chromium, installed by `make browser`, which `make test` runs) is
 launched headless; no browser is downloaded. The server's web assets come from the npm registry
-on its first start (model/ui/assets.py), so the first run can take a little longer.
+on its first start (model/vraem/ui/assets.py), so the first run can take a little longer.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from model.ui.server import free_port
 from tests.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, ROOT
+from vraem.ui.server import free_port
 
 """Issue 5: at classroom scale the app advances at least 5 months per second while playing."""
 

@@ -1,0 +1,25 @@
+"""vraem: an agent-based model of the coca and cocaine economy of Peru's VRAEM valley.
+
+Public API::
+
+    from vraem import VraemModel, load_scenario, run_once, run_scenarios, ModelParams
+"""
+
+from vraem.params import ModelParams
+from vraem.policy import Policy, PolicyPhase
+from vraem.runner import replicate_seed, run_once, run_scenarios
+from vraem.scenario import Scenario, ScenarioError, load_scenario
+from vraem.simulation import VraemModel
+
+__all__ = [
+    "ModelParams",
+    "Policy",
+    "PolicyPhase",
+    "Scenario",
+    "ScenarioError",
+    "VraemModel",
+    "load_scenario",
+    "replicate_seed",
+    "run_once",
+    "run_scenarios",
+]

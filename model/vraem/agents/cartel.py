@@ -1,0 +1,123 @@
+"""Cartels (firmas and foreign buyers): MODEL_SPEC section 3.3.
+
+Cartels buy paste/base from the clans and move it out: mostly by small planes from clandestine
+airstrips (seed interview: about 6 flights a day, up to 300 kg each, mostly to Bolivia), some by
+land on teenage couriers' backs (2-10 kg each). Destroyed strips are rebuilt by paid locals
+(press: 7 of 18 back within a month). Seizures raise their costs, which they pass down the chain
+as a lower paste price (:func:`vraem.economy.paste_price_usd_per_kg`). Who buys is a label
+(``cartel.buyer_origin``), not a hard fact.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from mesa import Agent
+
+DAYS_PER_MONTH = 30.0
+
+
+def air_capacity_kg(active_strips, flights_per_strip_per_day, max_flights_per_day, kg_per_flight):
+    """Kilograms the cartels can fly out in a month, limited by strips and by planes."""
+    flights = min(active_strips * flights_per_strip_per_day, max_flights_per_day) * DAYS_PER_MONTH
+    return flights * kg_per_flight
+
+
+@dataclass
+class Airstrips:
+    """Columns of airstrip state."""
+
+    cell: np.ndarray
+    cartel: np.ndarray
+    active: np.ndarray
+
+
+class Cartel(Agent):
+    """A trafficking organisation; its strips are rows of ``model.airstrips`` with ``cartel == idx``."""
+
+    def __init__(self, model, idx: int, origin: str) -> None:
+        super().__init__(model)
+        self.idx = idx
+        self.origin = origin
+
+    @property
+    def active_airstrips(self) -> int:
+        """Strips usable this month."""
+        a = self.model.airstrips
+        return int(np.count_nonzero(a.active & (a.cartel == self.idx)))
+
+
+def create_cartels(model, rng: np.random.Generator) -> tuple[list[Cartel], Airstrips]:
+    """The cartels and their strips, cut into remote flat forest away from the roads."""
+    p, L = model.params, model.landscape
+    cp = p.cartel
+    cartels = [Cartel(model, i, cp.buyer_origin) for i in range(cp.n_cartels)]
+    n = max(1, round(cp.n_airstrips * p.scale))
+    w = (1.0 - L.layer("police_reach")) * (L.layer("elevation_m") < 1_500) + 1e-6
+    cells = rng.choice(L.n_cells, size=n, replace=n > L.n_cells, p=w / w.sum())
+    return cartels, Airstrips(cell=cells, cartel=np.arange(n) % cp.n_cartels, active=np.ones(n, bool))
+
+
+def export(model, bought_kg: float, flight_interdictions: float, courier_arrests: float) -> None:
+    """Move the month's purchases out by air and by land; interdiction seizes part of it."""
+    p, f, prices = model.params, model.month_flows, model.prices
+    cp, mp, scale = p.cartel, p.market, p.scale
+    strips = model.airstrips
+    on_hand = bought_kg + model.cartel_stock_kg
+    air_cap = air_capacity_kg(
+        int(strips.active.sum()),
+        cp.flights_per_strip_per_day,
+        cp.max_flights_per_day * scale,
+        cp.kg_per_flight,
+    )
+    air_kg = min(on_hand * (1.0 - cp.land_share), air_cap)
+    land_kg = min(on_hand - air_kg, on_hand * cp.land_share * cp.land_capacity_multiple)
+    model.cartel_stock_kg = on_hand - air_kg - land_kg
+    flights = air_kg / cp.kg_per_flight
+    forced = min(float(model.streams.interdiction.poisson(flight_interdictions)), np.floor(flights))
+    seized_air = forced * cp.kg_per_flight
+    couriers = land_kg / cp.kg_per_courier
+    arrested = min(float(model.streams.couriers.poisson(courier_arrests)), np.floor(couriers))
+    seized_land = arrested * cp.kg_per_courier
+    mark_courier_arrests(model, int(arrested))
+    exported = air_kg + land_kg - seized_air - seized_land
+    revenue = exported * mp.export_value_usd_per_kg
+    f["exports_air_t"] += (air_kg - seized_air) / 1_000.0
+    f["exports_land_t"] += (land_kg - seized_land) / 1_000.0
+    f["seized_t"] += (seized_air + seized_land) / 1_000.0
+    f["flights_per_day"] += flights / DAYS_PER_MONTH
+    f["flights_interdicted"] += forced
+    f["couriers"] += couriers
+    f["couriers_arrested"] += arrested
+    f["usd_export_revenue"] += revenue
+    f["shipped_t"] += (air_kg + land_kg) / 1_000.0
+    model.cartel_cash_usd += revenue - bought_kg * prices.paste_usd
+
+
+def mark_courier_arrests(model, arrested: int) -> None:
+    """Arrested couriers are teenagers of courier households; their parents start to worry.
+
+    Seed interview: prisons are crowded with young couriers and parents 'want a better future for
+    their kids', which weighs against coca (``farmer.child_worry_usd_per_ha_year``). Worry fades
+    at ``farmer.worry_decay_per_month``.
+    """
+    h = model.households
+    u = model.streams.couriers.random(h.n)
+    h.worry *= 1.0 - model.params.farmer.worry_decay_per_month
+    if arrested <= 0:
+        return
+    candidates = np.flatnonzero(h.child_courier)
+    if candidates.size == 0:
+        return
+    chosen = candidates[np.argsort(u[candidates])[:arrested]]
+    h.worry[chosen] = 1.0
+
+
+def rebuild_airstrips(model) -> None:
+    """Disabled strips come back with the monthly rebuild probability (press: 7 of 18)."""
+    strips, cp = model.airstrips, model.params.cartel
+    u = model.streams.airstrips.random(strips.cell.size)
+    back = (~strips.active) & (u < cp.p_rebuild_strip_per_month)
+    strips.active[back] = True
+    model.month_flows["airstrips_rebuilt"] += int(back.sum())

@@ -1,0 +1,195 @@
+"""Clans (clanes, family groups): MODEL_SPEC section 3.2.
+
+A clan controls a territory (the cells nearest its base), buys the leaf grown there at the
+farm-gate price, processes it in labs (cocinas, maceration pits) and sells paste/base to the
+cartels. Households that make paste themselves sell it through their clan for a smaller cut.
+Clans pay for protection (Shining Path remnants) and bribes (plata before plomo), rebuild raided
+labs elsewhere in their territory, and recruit teenage couriers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from mesa import Agent
+
+from vraem.economy import rationed_share
+
+
+def expand_lab_capacity(capacity_per_lab, offered_per_lab, margin, rate):
+    """Clans enlarge their kitchens toward the leaf on offer (with spare capacity); never shrink."""
+    target = margin * offered_per_lab
+    return np.where(
+        target > capacity_per_lab, capacity_per_lab + rate * (target - capacity_per_lab), capacity_per_lab
+    )
+
+
+@dataclass
+class Labs:
+    """Columns of lab state."""
+
+    cell: np.ndarray
+    clan: np.ndarray
+    active: np.ndarray
+    rebuild_in: np.ndarray
+    """Months until a destroyed lab is rebuilt (<= 0 when active)."""
+
+
+class Clan(Agent):
+    """A family clan; its labs are rows of ``model.labs`` with ``clan == idx``."""
+
+    def __init__(self, model, idx: int, base_cell: int) -> None:
+        super().__init__(model)
+        self.idx = idx
+        self.base_cell = base_cell
+        self.stock_kg = 0.0
+        self.cash_usd = 0.0
+
+    @property
+    def active_labs(self) -> int:
+        """Labs working this month."""
+        labs = self.model.labs
+        return int(np.count_nonzero(labs.active & (labs.clan == self.idx)))
+
+
+def create_clans(model, rng: np.random.Generator) -> tuple[list[Clan], np.ndarray]:
+    """Place clan bases on farmland and split the valley into their territories."""
+    p, L = model.params, model.landscape
+    farm = L.layer("farm_capacity_ha")
+    n = min(p.clan.n_clans, int(np.count_nonzero(farm)))
+    bases = rng.choice(L.n_cells, size=n, replace=False, p=farm / farm.sum())
+    bx, by = L.xy(bases)
+    gx, gy = L.xy(np.arange(L.n_cells))
+    territory = np.argmin((gx[:, None] - bx) ** 2 + (gy[:, None] - by) ** 2, axis=1).astype(np.int32)
+    clans = [Clan(model, i, int(b)) for i, b in enumerate(bases)]
+    return clans, territory
+
+
+def build_labs(model, leaf_kg: np.ndarray, rng: np.random.Generator) -> Labs:
+    """Give each clan labs in proportion to the leaf its territory sells, with spare capacity.
+
+    Args:
+        model: The model.
+        leaf_kg: Opening monthly harvest per household.
+        rng: The clans' stream.
+    """
+    p, h = model.params, model.households
+    cp = p.clan
+    n_clans = len(model.clans)
+    n_labs = max(n_clans, round(cp.n_clans * cp.labs_per_clan * p.scale))
+    sold = np.bincount(h.clan, weights=np.where(h.processes_paste, 0.0, leaf_kg), minlength=n_clans)
+    share = sold / sold.sum() if sold.sum() > 0 else np.full(n_clans, 1.0 / n_clans)
+    per_clan = 1 + np.floor(share * (n_labs - n_clans)).astype(int)
+    lab_clan = np.repeat(np.arange(n_clans), per_clan)
+    per_lab = cp.lab_capacity_margin * sold.sum() / max(lab_clan.size - n_clans, 1)
+    model.lab_capacity_kg_leaf = np.full(n_clans, per_lab)
+    u = rng.random(lab_clan.size)
+    lab_cell = np.array([pick_lab_cell(model, model.cell_clan, c, u[i]) for i, c in enumerate(lab_clan)])
+    return Labs(
+        cell=lab_cell,
+        clan=lab_clan,
+        active=np.ones(lab_clan.size, dtype=bool),
+        rebuild_in=np.zeros(lab_clan.size),
+    )
+
+
+def pick_lab_cell(model, territory: np.ndarray, clan: int, u: float) -> int:
+    """A lab site in the clan's territory, favouring places the police reach least.
+
+    Site weights are cached per clan and dropped when new roads change police reach.
+    """
+    cache = model.lab_site_cache
+    if clan not in cache:
+        L = model.landscape
+        cells = np.flatnonzero(territory == clan)
+        w = (1.0 - L.layer("police_reach")[cells]) * (L.layer("forest_ha")[cells] + 1.0)
+        cache[clan] = (cells, np.cumsum(w))
+    cells, cum = cache[clan]
+    return int(cells[min(np.searchsorted(cum, u * cum[-1]), cells.size - 1)])
+
+
+def buy_and_process(model, leaf_kg: np.ndarray) -> None:
+    """Clans buy leaf and household paste, run their labs, and pay the farmers.
+
+    Args:
+        model: The model.
+        leaf_kg: Leaf harvested by each household this month.
+    """
+    p, h, prices, f = model.params, model.households, model.prices, model.month_flows
+    mp, cp = p.market, p.clan
+    labs = model.labs
+    own = h.processes_paste
+    # Households making their own paste.
+    hh_base_kg = np.where(own, leaf_kg / mp.leaf_kg_per_kg_base, 0.0)
+    paste_pay = hh_base_kg * prices.paste_usd * (1.0 - cp.broker_margin)
+    hh_processing = hh_base_kg * mp.processing_usd_per_kg_base
+    # Leaf sold to clans, up to their labs' capacity.
+    offered = np.where(own, 0.0, leaf_kg)
+    n_clans = len(model.clans)
+    offered_by_clan = np.bincount(h.clan, weights=offered, minlength=n_clans)
+    active_by_clan = np.bincount(labs.clan[labs.active], minlength=n_clans)
+    capacity = active_by_clan * model.lab_capacity_kg_leaf
+    share = rationed_share(capacity, offered_by_clan)
+    all_by_clan = np.maximum(np.bincount(labs.clan, minlength=n_clans), 1)
+    model.lab_capacity_kg_leaf[:] = expand_lab_capacity(
+        model.lab_capacity_kg_leaf,
+        offered_by_clan / all_by_clan,
+        cp.lab_capacity_margin,
+        cp.lab_expansion_per_month,
+    )
+    sold = offered * share[h.clan]
+    leaf_pay = sold * prices.leaf_usd
+    clan_base_kg = np.bincount(h.clan, weights=sold, minlength=n_clans) / mp.leaf_kg_per_kg_base
+    hh_base_by_clan = np.bincount(h.clan, weights=hh_base_kg, minlength=n_clans)
+    clan_processing = clan_base_kg * mp.processing_usd_per_kg_base
+
+    h.coca_income[:] = leaf_pay + paste_pay - hh_processing
+    model.clan_stock_kg += clan_base_kg + hh_base_by_clan
+    model.clan_cash_usd -= (
+        np.bincount(h.clan, weights=leaf_pay + paste_pay, minlength=n_clans) + clan_processing
+    )
+    f["leaf_t"] += float(leaf_kg.sum()) / 1_000.0
+    f["leaf_unsold_t"] += float((offered - sold).sum()) / 1_000.0
+    f["paste_t"] += float(clan_base_kg.sum() + hh_base_kg.sum()) / 1_000.0
+    f["usd_clans_to_households"] += float((leaf_pay + paste_pay).sum())
+    f["usd_clan_processing"] += float(clan_processing.sum())
+    f["usd_household_processing"] += float(hh_processing.sum())
+
+
+def sell_to_cartels(model, demand_kg: float) -> float:
+    """Clans sell stock to the cartels, up to export demand; pays protection and bribes.
+
+    Returns:
+        Kilograms of paste/base sold.
+    """
+    p, prices, f = model.params, model.prices, model.month_flows
+    cp = p.clan
+    stock = model.clan_stock_kg
+    total = float(stock.sum())
+    sold_total = min(total, demand_kg)
+    sold = stock * (sold_total / total) if total > 0 else np.zeros_like(stock)
+    revenue = sold * prices.paste_usd
+    protection = revenue * cp.protection_share
+    bribes = revenue * cp.bribe_share
+    model.clan_stock_kg -= sold
+    model.clan_cash_usd += revenue - protection - bribes
+    f["usd_cartels_to_clans"] += float(revenue.sum())
+    f["usd_protection"] += float(protection.sum())
+    f["usd_bribes"] += float(bribes.sum())
+    return sold_total
+
+
+def rebuild_labs(model) -> None:
+    """Destroyed labs come back after a delay, at a new site in the clan's territory."""
+    cp, labs = model.params.clan, model.labs
+    u = model.streams.labs.random(labs.cell.size)
+    labs.rebuild_in[~labs.active] -= 1.0
+    ready = (~labs.active) & (labs.rebuild_in <= 0)
+    for i in np.flatnonzero(ready):
+        labs.cell[i] = pick_lab_cell(model, model.cell_clan, int(labs.clan[i]), float(u[i]))
+    labs.active[ready] = True
+    cost = np.bincount(labs.clan[ready], minlength=len(model.clans)) * cp.lab_rebuild_cost_usd
+    model.clan_cash_usd -= cost
+    model.month_flows["usd_lab_rebuilding"] += float(cost.sum())
+    model.month_flows["labs_rebuilt"] += int(ready.sum())

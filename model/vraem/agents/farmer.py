@@ -1,0 +1,555 @@
+"""Farmer households (campesinos / cocaleros): MODEL_SPEC section 3.1.
+
+Each household is a Mesa agent (:class:`Farmer`) placed on its home cell, so the UI, data
+collection and tests can address it. Its state lives in the columns of :class:`Households`
+(one NumPy array per attribute), and the monthly decisions of all households run as array
+arithmetic over those columns: a per-household Python loop would cost about 0.6 us per agent per
+step before doing anything, too slow for 20,000 households over 240 months.
+
+The behaviour rules are module-level functions that work on scalars and arrays alike, so the same
+rule serves one household in a test and all of them in the model.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from enum import IntEnum
+
+import numpy as np
+from mesa.discrete_space import CellAgent
+
+from vraem.economy import coca_net_usd_per_ha_year, legal_net_usd_per_ha_year, rationed_share
+
+HOME, REMOTE = 0, 1
+"""Plot index: the home field, and a field opened in more remote forest (the balloon effect)."""
+
+
+class HouseholdType(IntEnum):
+    """Moral cost of growing coca (Colombian field experiment, MODEL_SPEC 3.1)."""
+
+    NEVER = 0
+    """About one third would never grow coca."""
+    RESPONSIVE = 1
+    """Grow coca, but stop for a moderate incentive."""
+    COMMITTED = 2
+    """About two fifths need extreme compensation or risk to stop."""
+
+
+class ProgrammeStage(IntEnum):
+    """The development programme's sequence (seed interview; MODEL_SPEC 3.6)."""
+
+    NONE = 0
+    ID = 1
+    TITLE = 2
+    SOIL = 3
+    QUICK_CROPS = 4
+    PERENNIAL = 5
+
+
+# ---------------------------------------------------------------------------------------------
+# Rules
+
+
+def moral_cost_by_type(responsive_cost):
+    """Moral cost of a hectare of coca by household type, USD/ha/yr (index with the type).
+
+    Never-types never grow (infinite cost), committed growers feel none, the responsive third a
+    moderate one (Colombian field experiment; the size is an assumption).
+    """
+    costs = np.zeros(len(HouseholdType))
+    costs[HouseholdType.NEVER] = np.inf
+    costs[HouseholdType.RESPONSIVE] = responsive_cost
+    return costs
+
+
+def sigmoid(x):
+    """Logistic function, for scalars or arrays."""
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def target_coca_ha(coca_net, legal_net, premium, sensitivity, neighbour_share, norm_weight, max_ha):
+    """Coca a household would like to tend, ha (0 to ``max_ha``, what family labour allows).
+
+    A logit in the income gap between coca and the best legal crop beyond the premium that an
+    illegal crop must pay (USD/ha/yr, in thousands), shifted by the share of neighbours growing
+    coca (the social norm). MODEL_SPEC 3.1.
+    """
+    gap = (coca_net - legal_net - premium) / 1_000.0
+    return max_ha * sigmoid(sensitivity * gap + norm_weight * (neighbour_share - 0.5))
+
+
+def land_change_ha(target_ha, current_ha, max_expand, max_abandon):
+    """Coca planted (+) or abandoned (-) this month, limited by family labour (ha)."""
+    return np.clip(target_ha - current_ha, -max_abandon, max_expand)
+
+
+def replant_probability(p_replant, agreement, no_alternative, p_agreement, no_alternative_bonus):
+    """Chance that a household replants an eradicated field.
+
+    The scenario's rate (seed interview: about 50%), lowered to the voluntary-agreement rate for
+    households that signed one (UNODC 2019: 0.6% after a year; Monzón: peers press replanters),
+    raised for households with no legal income (MODEL_SPEC 3.1).
+    """
+    p = np.where(agreement, p_agreement, p_replant)
+    return np.clip(p + np.where(no_alternative & ~agreement, no_alternative_bonus, 0.0), 0.0, 1.0)
+
+
+def annual_risk(monthly_share):
+    """Perceived yearly chance that a field is eradicated, from the share destroyed last month."""
+    return 1.0 - (1.0 - np.clip(monthly_share, 0.0, 1.0)) ** 12
+
+
+def update_expectation(expected, observed, rate):
+    """Adaptive expectation: move a fraction ``rate`` of the way to what was observed."""
+    return expected + rate * (observed - expected)
+
+
+def mature(young, mature_ha, maturity_months):
+    """Move young plantings into production; returns (young, mature).
+
+    A constant monthly hazard of 1/maturity gives the mean delay from MODEL_SPEC 3.1
+    (coca 12-18 months, banana 9-12, cacao and coffee 24-36).
+    """
+    moved = young / maturity_months
+    return young - moved, mature_ha + moved
+
+
+def trust_after_eradication(trust, eradicated_share, in_programme, loss):
+    """Trust in the state after part of a household's coca was destroyed.
+
+    Forced eradication outside a programme costs trust (seed interview: confidence in the state
+    must be built first); inside a programme the household expected it.
+    """
+    return np.clip(trust - np.where(in_programme, 0.0, loss * eradicated_share), 0.0, 1.0)
+
+
+# ---------------------------------------------------------------------------------------------
+# State
+
+
+@dataclass
+class Households:
+    """Columns of household state; index ``i`` is household ``i`` (``Farmer.idx``)."""
+
+    cell: np.ndarray
+    remote_cell: np.ndarray
+    district: np.ndarray
+    clan: np.ndarray
+    kind: np.ndarray
+    farm_ha: np.ndarray
+    coca_young: np.ndarray
+    """(2, n) ha: home and remote plots."""
+    coca_mature: np.ndarray
+    food_young: np.ndarray
+    food_mature: np.ndarray
+    cacao_young: np.ndarray
+    cacao_mature: np.ndarray
+    coffee_young: np.ndarray
+    coffee_mature: np.ndarray
+    fallow: np.ndarray
+    savings: np.ndarray
+    trust: np.ndarray
+    stage: np.ndarray
+    months_in_stage: np.ndarray
+    in_programme: np.ndarray
+    agreement: np.ndarray
+    processes_paste: np.ndarray
+    child_courier: np.ndarray
+    worry: np.ndarray
+    soil_bonus: np.ndarray
+    expected_leaf_value: np.ndarray
+    risk: np.ndarray
+    income: np.ndarray
+    coca_income: np.ndarray
+    legal_income: np.ndarray
+    eradicated: np.ndarray
+    replanted: np.ndarray
+    programme_order: np.ndarray
+
+    @property
+    def n(self) -> int:
+        """Number of households."""
+        return self.cell.size
+
+    def coca_ha(self) -> np.ndarray:
+        """Coca ha per household, young and mature, both plots."""
+        return (self.coca_young + self.coca_mature).sum(axis=0)
+
+    def legal_ha(self) -> np.ndarray:
+        """Legal crop ha per household."""
+        return (
+            self.food_young
+            + self.food_mature
+            + self.cacao_young
+            + self.cacao_mature
+            + self.coffee_young
+            + self.coffee_mature
+        )
+
+    def nbytes(self) -> int:
+        """Memory held by the columns."""
+        return sum(getattr(self, f.name).nbytes for f in fields(self))
+
+
+class Farmer(CellAgent):
+    """A farm household: a Mesa agent whose state is row ``idx`` of the model's ``Households``."""
+
+    def __init__(self, model, idx: int, cell) -> None:
+        super().__init__(model)
+        self.idx = idx
+        self.cell = cell
+
+    def _col(self, name: str):
+        return getattr(self.model.households, name)[self.idx]
+
+    @property
+    def kind(self) -> HouseholdType:
+        """Moral type of the household."""
+        return HouseholdType(int(self._col("kind")))
+
+    @property
+    def stage(self) -> ProgrammeStage:
+        """Programme stage reached."""
+        return ProgrammeStage(int(self._col("stage")))
+
+    @property
+    def coca_ha(self) -> float:
+        """Coca ha, young and mature, home and remote."""
+        h = self.model.households
+        return float(h.coca_young[:, self.idx].sum() + h.coca_mature[:, self.idx].sum())
+
+    @property
+    def legal_ha(self) -> float:
+        """Legal crop ha."""
+        h = self.model.households
+        return float(
+            h.food_young[self.idx]
+            + h.food_mature[self.idx]
+            + h.cacao_young[self.idx]
+            + h.cacao_mature[self.idx]
+            + h.coffee_young[self.idx]
+            + h.coffee_mature[self.idx]
+        )
+
+    @property
+    def trust(self) -> float:
+        """Trust in the state, 0-1."""
+        return float(self._col("trust"))
+
+    @property
+    def income_usd_per_month(self) -> float:
+        """Net income last month, USD."""
+        return float(self._col("income"))
+
+    @property
+    def agreement(self) -> bool:
+        """Signed a no-coca agreement."""
+        return bool(self._col("agreement"))
+
+    def as_dict(self) -> dict:
+        """The household's state as plain values (for the UI and tests)."""
+        return {
+            "idx": self.idx,
+            "kind": self.kind.name,
+            "stage": self.stage.name,
+            "coca_ha": self.coca_ha,
+            "legal_ha": self.legal_ha,
+            "trust": self.trust,
+            "income_usd_per_month": self.income_usd_per_month,
+            "agreement": self.agreement,
+        }
+
+
+# ---------------------------------------------------------------------------------------------
+# Set-up
+
+
+def create_households(model, rng: np.random.Generator) -> Households:
+    """Draw the households, place them on farmland and give them their initial land.
+
+    Households settle with probability proportional to a cell's farmland and coca suitability.
+    Initial coca is each household's desired coca under the opening prices, rescaled so that the
+    valley total equals the observed area (UNODC: 19,167 ha in 2013); the rescaling factor is kept
+    in ``model.initial_coca_rescale`` (near 1 when the calibration is consistent).
+    """
+    p = model.params
+    fp, L = p.farmer, model.landscape
+    n = fp.n_households
+    weight = L.layer("farm_capacity_ha") * (0.25 + L.layer("suitability"))
+    cell = rng.choice(L.n_cells, size=n, p=weight / weight.sum())
+    # A remote field: the most remote of three random spots a few cells away.
+    x, y = L.xy(cell)
+    r = fp.remote_field_radius_cells
+    offsets = rng.integers(-r, r + 1, size=(3, 2, n))
+    cx = np.clip(x + offsets[:, 0], 0, L.width - 1)
+    cy = np.clip(y + offsets[:, 1], 0, L.height - 1)
+    cand = cx * L.height + cy
+    best = np.argmax(L.layer("dist_road")[cand] + L.layer("forest_ha")[cand] / L.cell_ha, axis=0)
+    remote = cand[best, np.arange(n)]
+
+    u = rng.random(n)
+    kind = np.where(
+        u < fp.share_never,
+        HouseholdType.NEVER,
+        np.where(u < fp.share_never + fp.share_committed, HouseholdType.COMMITTED, HouseholdType.RESPONSIVE),
+    ).astype(np.int8)
+    farm = fp.farm_ha_mean * rng.lognormal(-(fp.farm_size_sigma**2) / 2, fp.farm_size_sigma, n)
+    spread = fp.initial_legal_spread
+    legal = np.minimum(
+        fp.initial_legal_ha_mean * rng.uniform(1 - spread, 1 + spread, n), fp.max_initial_legal_share * farm
+    )
+    perennial_share = rng.uniform(0.0, fp.max_initial_perennial_share, n)
+    zeros = np.zeros(n)
+    h = Households(
+        cell=cell,
+        remote_cell=remote,
+        district=L.layer("district")[cell].astype(np.int16),
+        clan=np.zeros(n, dtype=np.int32),
+        kind=kind,
+        farm_ha=farm,
+        coca_young=np.zeros((2, n)),
+        coca_mature=np.zeros((2, n)),
+        food_young=zeros.copy(),
+        food_mature=legal * (1 - perennial_share),
+        cacao_young=zeros.copy(),
+        cacao_mature=legal * perennial_share * 0.5,
+        coffee_young=zeros.copy(),
+        coffee_mature=legal * perennial_share * 0.5,
+        fallow=farm - legal,
+        savings=zeros.copy(),
+        trust=np.clip(rng.normal(fp.initial_trust, fp.initial_trust_sd, n), 0, 1),
+        stage=np.zeros(n, dtype=np.int8),
+        months_in_stage=zeros.copy(),
+        in_programme=np.zeros(n, dtype=bool),
+        agreement=np.zeros(n, dtype=bool),
+        processes_paste=rng.random(n) < fp.share_process_paste,
+        child_courier=rng.random(n) < fp.share_child_courier,
+        worry=zeros.copy(),
+        soil_bonus=zeros.copy(),
+        expected_leaf_value=zeros.copy(),
+        risk=zeros.copy(),
+        income=zeros.copy(),
+        coca_income=zeros.copy(),
+        legal_income=zeros.copy(),
+        eradicated=zeros.copy(),
+        replanted=zeros.copy(),
+        programme_order=rng.permutation(n),
+    )
+    return h
+
+
+def seed_initial_coca(model) -> None:
+    """Give each household its desired coca under opening prices, summing to the observed area."""
+    h, p = model.households, model.params
+    n_d = p.landscape.n_districts
+    growers = np.bincount(h.district, weights=h.kind != HouseholdType.NEVER, minlength=n_d)
+    share = growers / np.maximum(np.bincount(h.district, minlength=n_d), 1)
+    desired = desired_coca_ha(model, share[h.district])
+    total = p.farmer.initial_coca_ha * p.scale
+    k = total / max(desired.sum(), 1e-9)
+    model.initial_coca_rescale = k
+    coca = desired * k
+    # A year of new planting is still young (coca takes 12-18 months to produce).
+    young_share = 1.0 / p.farmer.coca_maturity_months
+    h.coca_mature[HOME] = coca * (1 - young_share)
+    h.coca_young[HOME] = coca * young_share
+    h.fallow -= coca
+    h.farm_ha += np.maximum(-h.fallow, 0.0)  # the few small farms short of land clear a little more
+    h.fallow[:] = np.maximum(h.fallow, 0.0)
+
+
+def leaf_value_usd_per_kg(model) -> np.ndarray:
+    """What a kilogram of leaf is worth to each household this month (sold, or made into paste)."""
+    h = model.households
+    return np.where(h.processes_paste, model.prices.own_paste_leaf_usd, model.prices.leaf_usd)
+
+
+def desired_coca_ha(model, neighbour_share: np.ndarray) -> np.ndarray:
+    """Coca each household would like to hold, ha (rule :func:`target_coca_share`)."""
+    p, h, L = model.params, model.households, model.landscape
+    fp, cp = p.farmer, p.crops
+    fert = relative_fertility(model, h.cell, h.soil_bonus)
+    access = L.layer("market_access")[h.cell]
+    expected = h.expected_leaf_value
+    moral = (
+        moral_cost_by_type(fp.moral_cost_usd_per_ha_year)[h.kind] + h.worry * fp.child_worry_usd_per_ha_year
+    )
+    coca_net = coca_net_usd(expected, cp.coca_leaf_kg_per_ha_year, fert, fp, h.risk, moral)
+    legal_net = legal_net_usd(model, fert, access)
+    want = target_coca_ha(
+        coca_net,
+        legal_net,
+        fp.illegality_premium_usd_per_ha_year,
+        fp.allocation_sensitivity,
+        neighbour_share,
+        fp.norm_weight,
+        fp.max_coca_ha,
+    )
+    return np.where((h.kind == HouseholdType.NEVER) | h.agreement, 0.0, want)
+
+
+def coca_net_usd(expected, yield_kg, fert, fp, risk, moral):
+    """Expected coca net income per ha per year for each household (economy rule)."""
+    with np.errstate(invalid="ignore"):
+        return coca_net_usd_per_ha_year(
+            expected, yield_kg, fert, fp.coca_cost_share, risk, fp.risk_weight, moral
+        )
+
+
+def best_legal_revenue(model) -> np.ndarray:
+    """Revenue of each household's best legal crop, USD/ha/yr, with programme support."""
+    cp, h = model.params.crops, model.households
+    cacao = cp.cacao_kg_per_ha_year * cp.cacao_usd_per_kg
+    best = max(cacao, cp.coffee_usd_per_ha_year, cp.food_usd_per_ha_year)
+    return best * np.where(h.stage >= ProgrammeStage.PERENNIAL, 1.0 + cp.programme_yield_bonus, 1.0)
+
+
+def legal_net_usd(model, fert, access) -> np.ndarray:
+    """Expected net income of a hectare of the best legal crop for each household."""
+    return legal_net_usd_per_ha_year(
+        best_legal_revenue(model), fert, access, model.params.farmer.legal_cost_share
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Monthly phase
+
+
+def allocate_land(model) -> None:
+    """Farmers' monthly land decision: plant or pull out coca toward their desired area.
+
+    New coca comes from fallow first, then from forest cleared at the home cell, then in the
+    remote field once the home cell's forest is gone. Land changes slowly (labour-limited).
+    """
+    p, h, L = model.params, model.households, model.landscape
+    fp = p.farmer
+    value_now = leaf_value_usd_per_kg(model)
+    h.expected_leaf_value[:] = update_expectation(
+        h.expected_leaf_value,
+        value_now,
+        fp.expectation_rate,
+    )
+    district_risk = annual_risk(model.district_eradicated_share)
+    h.risk[:] = update_expectation(h.risk, district_risk[h.district], fp.risk_memory_rate)
+    coca = h.coca_ha()
+    desired = desired_coca_ha(model, model.district_coca_share[h.district])
+    noise = model.streams.allocation.uniform(1.0 - fp.labour_noise, 1.0 + fp.labour_noise, h.n)
+    change = land_change_ha(desired, coca, fp.max_expand_ha_per_month * noise, fp.max_abandon_ha_per_month)
+
+    plant = np.maximum(change, 0.0)
+    from_fallow = np.minimum(plant, h.fallow)
+    h.fallow -= from_fallow
+    to_clear = plant - from_fallow
+    # Forest available at home is shared among the households clearing there this month.
+    forest = L.layer("forest_ha")
+    asked = np.bincount(h.cell, weights=to_clear, minlength=L.n_cells)
+    home_clear = to_clear * rationed_share(forest, asked)[h.cell]
+    remote_want = to_clear - home_clear
+    asked_r = np.bincount(h.remote_cell, weights=remote_want, minlength=L.n_cells)
+    forest_after_home = forest - np.bincount(h.cell, weights=home_clear, minlength=L.n_cells)
+    remote_clear = remote_want * rationed_share(forest_after_home, asked_r)[h.remote_cell]
+    cleared = np.bincount(h.cell, weights=home_clear, minlength=L.n_cells) + np.bincount(
+        h.remote_cell, weights=remote_clear, minlength=L.n_cells
+    )
+    forest -= cleared
+    np.maximum(forest, 0.0, out=forest)
+    model.month_flows["forest_cleared_ha"] += float(cleared.sum())
+    h.farm_ha += home_clear + remote_clear
+    h.coca_young[HOME] += from_fallow + home_clear
+    h.coca_young[REMOTE] += remote_clear
+
+    # Pulling out coca: mature fields first, home before remote; land goes to fallow.
+    pull = np.minimum(np.maximum(-change, 0.0), coca)
+    for plot in (HOME, REMOTE):
+        for stock in (h.coca_mature, h.coca_young):
+            take = np.minimum(pull, stock[plot])
+            stock[plot] -= take
+            pull -= take
+            h.fallow += take
+
+
+def respond_to_eradication(model, eradicated_home, eradicated_remote, p_replant: float) -> None:
+    """Households whose coca was destroyed this month replant, or leave the land fallow.
+
+    ``None`` for both amounts means no eradication this month (the stream still draws, so that
+    replanting draws stay aligned across policies).
+
+    Replanting follows :func:`replant_probability`; a share of it opens a new field in remote
+    forest (the balloon effect), the rest replants in place. Trust and perceived risk respond.
+    """
+    p, h, L = model.params, model.households, model.landscape
+    fp = p.farmer
+    u = model.streams.replanting.random(h.n)
+    if eradicated_home is None:
+        h.eradicated[:] = 0.0
+        h.replanted[:] = 0.0
+        return
+    eradicated = eradicated_home + eradicated_remote
+    coca_before = h.coca_ha() + eradicated
+    no_alt = (h.food_mature + h.cacao_mature + h.coffee_mature) < fp.no_alternative_legal_ha
+    prob = replant_probability(
+        p_replant, h.agreement, no_alt, fp.p_replant_agreement, fp.replant_no_alternative_bonus
+    )
+    replant = np.where(u < prob, eradicated, 0.0)
+    remote_want = replant * fp.share_replant_remote
+    forest = L.layer("forest_ha")
+    asked = np.bincount(h.remote_cell, weights=remote_want, minlength=L.n_cells)
+    remote = remote_want * rationed_share(forest, asked)[h.remote_cell]
+    forest -= np.bincount(h.remote_cell, weights=remote, minlength=L.n_cells)
+    np.maximum(forest, 0.0, out=forest)
+    in_place = replant - remote
+    h.coca_young[HOME] += np.minimum(in_place, eradicated_home)
+    h.coca_young[REMOTE] += remote + np.maximum(in_place - eradicated_home, 0.0)
+    h.farm_ha += remote
+    h.fallow += eradicated - in_place
+    h.eradicated[:] = eradicated
+    h.replanted[:] = replant
+    share_lost = eradicated / np.maximum(coca_before, 1e-12)  # nothing eradicated where nothing grew
+    h.trust[:] = trust_after_eradication(h.trust, share_lost, h.in_programme, fp.trust_loss_eradicated)
+    model.month_flows["forest_cleared_ha"] += float(remote.sum())
+    model.month_flows["eradicated_ha"] += float(eradicated.sum())
+    model.month_flows["replanted_ha"] += float(replant.sum())
+    model.month_flows["replanted_remote_ha"] += float(
+        remote.sum() + np.maximum(in_place - eradicated_home, 0.0).sum()
+    )
+
+
+def relative_fertility(model, cells: np.ndarray, bonus=0.0) -> np.ndarray:
+    """Soil fertility relative to the 2013 farmed soils the sourced yields were measured on."""
+    fert = np.clip(model.landscape.layer("fertility")[cells] + bonus, 0.0, 1.0)
+    return fert / model.params.landscape.initial_fertility_farmed
+
+
+def harvest(model) -> np.ndarray:
+    """Leaf harvested by each household this month, kg (mature coca x yield x fertility)."""
+    p, h = model.params, model.households
+    per_ha_month = p.crops.coca_leaf_kg_per_ha_year / 12.0
+    return per_ha_month * (
+        h.coca_mature[HOME] * relative_fertility(model, h.cell, h.soil_bonus)
+        + h.coca_mature[REMOTE] * relative_fertility(model, h.remote_cell)
+    )
+
+
+def legal_revenue_usd(model) -> np.ndarray:
+    """Legal crop revenue of each household this month, USD."""
+    cp, h, L = model.params.crops, model.households, model.landscape
+    fert = relative_fertility(model, h.cell, h.soil_bonus)
+    access = L.layer("market_access")[h.cell]
+    bonus = np.where(h.stage >= ProgrammeStage.PERENNIAL, 1.0 + cp.programme_yield_bonus, 1.0)
+    per_year = (
+        h.food_mature * cp.food_usd_per_ha_year
+        + bonus * h.cacao_mature * cp.cacao_kg_per_ha_year * cp.cacao_usd_per_kg
+        + bonus * h.coffee_mature * cp.coffee_usd_per_ha_year
+    )
+    return per_year * fert * access / 12.0
+
+
+def mature_crops(model) -> None:
+    """Young plantings of every crop move into production (rule :func:`mature`)."""
+    fp, h = model.params.farmer, model.households
+    h.coca_young[:], h.coca_mature[:] = mature(h.coca_young, h.coca_mature, fp.coca_maturity_months)
+    h.food_young[:], h.food_mature[:] = mature(h.food_young, h.food_mature, fp.food_maturity_months)
+    h.cacao_young[:], h.cacao_mature[:] = mature(h.cacao_young, h.cacao_mature, fp.perennial_maturity_months)
+    h.coffee_young[:], h.coffee_mature[:] = mature(
+        h.coffee_young, h.coffee_mature, fp.perennial_maturity_months
+    )

@@ -1,0 +1,155 @@
+"""Police and military units: MODEL_SPEC section 3.4.
+
+Budget-limited monthly capacities (from the policy timeline) for eradication, lab raids, airstrip
+destructions, flight interdictions and courier arrests, less what poor coordination between
+police, military and civil authorities wastes (seed interview). Eradication teams choose fields
+by the scenario's targeting rule; where a community's hostility is high they can meet resistance
+(Samugari: stones and shotguns, the forces withdrew): the operation fails, hostility rises, and
+there may be casualties. Corruption warns clans of raids (seed article: plata before plomo).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from mesa.discrete_space import CellAgent
+
+from vraem.agents.farmer import HOME, REMOTE, respond_to_eradication
+from vraem.policy import Levers, Targeting
+
+
+def resistance_probability(hostility, threshold, slope):
+    """Chance that an operation in a district meets resistance (logistic in hostility)."""
+    return 1.0 / (1.0 + np.exp(-slope * (hostility - threshold)))
+
+
+def allocate_eradication(coca_by_cell, priority, capacity_ha):
+    """Hectares eradicated per cell: cells in priority order (lowest first) until capacity runs out."""
+    cells = np.flatnonzero(coca_by_cell > 0)
+    order = cells[np.argsort(priority[cells], kind="stable")]
+    sorted_coca = coca_by_cell[order]
+    before = np.cumsum(sorted_coca) - sorted_coca
+    out = np.zeros_like(coca_by_cell)
+    out[order] = np.clip(capacity_ha - before, 0.0, sorted_coca)
+    return out
+
+
+def effective_capacity(capacity, coordination_waste):
+    """Capacity left after coordination losses between police, military and civil authorities."""
+    return capacity * (1.0 - coordination_waste)
+
+
+class SecurityUnit(CellAgent):
+    """A police or military unit; it moves to where it operated last (for the map)."""
+
+    def __init__(self, model, idx: int, cell) -> None:
+        super().__init__(model)
+        self.idx = idx
+        self.cell = cell
+
+
+def eradicate(model, levers: Levers) -> None:
+    """Eradication of the month, with resistance, and the farmers' response."""
+    p, h, L, f = model.params, model.households, model.landscape, model.month_flows
+    sp = p.security
+    n_d = p.landscape.n_districts
+    u_cells = model.streams.eradication.random(L.n_cells)
+    u_resist = model.streams.resistance.random(n_d)
+    casualties_draw = model.streams.resistance.poisson(sp.casualties_per_confrontation, n_d)
+    capacity = effective_capacity(levers.eradication_ha, sp.coordination_waste)
+    if capacity <= 0:
+        respond_to_eradication(model, None, None, levers.p_replant)
+        model.district_eradicated_share[:] = 0.0
+        return
+    coca = h.coca_young + h.coca_mature
+    if levers.spare_agreement_households:
+        coca *= ~h.agreement
+    coca_home, coca_remote = coca[HOME], coca[REMOTE]
+    by_cell = np.bincount(h.cell, weights=coca_home, minlength=L.n_cells) + np.bincount(
+        h.remote_cell, weights=coca_remote, minlength=L.n_cells
+    )
+    if levers.targeting is Targeting.ACCESSIBLE:
+        priority = L.layer("dist_road") + u_cells
+    elif levers.targeting is Targeting.INTELLIGENCE:
+        cooperation = model.district_mean_trust[L.district]
+        priority = -by_cell * (cooperation + u_cells * p.clan.corruption)
+    else:
+        priority = u_cells
+    plan = allocate_eradication(by_cell, priority, capacity)
+    district = L.district
+    planned_d = np.bincount(district, weights=plan, minlength=n_d)
+    p_resist = resistance_probability(model.hostility, sp.resistance_threshold, sp.resistance_slope)
+    resisted = (planned_d > 0) & (u_resist < p_resist)
+    plan[resisted[district]] = 0.0
+    frac = np.divide(plan, by_cell, out=np.zeros_like(plan), where=by_cell > 0)
+    # Each eligible field in a cell loses the cell's eradicated fraction, young and mature alike.
+    hit = np.stack((frac[h.cell], frac[h.remote_cell]))
+    if levers.spare_agreement_households:
+        hit *= ~h.agreement
+    e_home, e_remote = coca_home * hit[HOME], coca_remote * hit[REMOTE]
+    keep = 1.0 - hit
+    h.coca_young *= keep
+    h.coca_mature *= keep
+    respond_to_eradication(model, e_home, e_remote, levers.p_replant)
+
+    done_d = np.bincount(district, weights=plan, minlength=n_d)
+    coca_d = np.bincount(district, weights=by_cell, minlength=n_d)
+    share_d = np.divide(done_d, coca_d, out=np.zeros(n_d), where=coca_d > 0)
+    model.district_eradicated_share[:] = share_d
+    model.hostility += sp.hostility_per_share_eradicated * share_d
+    model.hostility[resisted] += sp.hostility_after_confrontation
+    np.clip(model.hostility, 0.0, 1.0, out=model.hostility)
+    f["confrontations"] += int(resisted.sum())
+    f["casualties"] += int(casualties_draw[resisted].sum())
+    f["eradication_planned_ha"] += float(planned_d.sum())
+    move_units(model, plan)
+
+
+def move_units(model, effort_by_cell: np.ndarray) -> None:
+    """Send each unit to one of the cells where most work was done this month."""
+    units = model.security_units
+    if effort_by_cell.max() <= 0:
+        return
+    k = min(len(units), effort_by_cell.size)
+    top = np.argpartition(-effort_by_cell, k - 1)[:k]
+    for unit, c in zip(units, top, strict=False):
+        cell = model.landscape.cell(int(c))
+        if effort_by_cell[c] > 0 and unit.cell is not cell:
+            unit.cell = cell
+
+
+def raid_labs(model, raids: float) -> None:
+    """Lab raids: the most reachable labs first; corruption warns some clans off."""
+    p, labs, f, L = model.params, model.labs, model.month_flows, model.landscape
+    u_pick = model.streams.raids.random(labs.cell.size)
+    u_warn = model.streams.raids.random(labs.cell.size)
+    n = int(np.floor(effective_capacity(raids, p.security.coordination_waste) + u_pick[0]))
+    active = np.flatnonzero(labs.active)
+    if n <= 0 or active.size == 0:
+        return
+    reach = L.layer("police_reach")[labs.cell[active]]
+    targets = active[np.argsort(u_pick[active] / (reach + 1e-3))[:n]]
+    hit = targets[u_warn[targets] >= p.clan.corruption]
+    labs.active[hit] = False
+    labs.rebuild_in[hit] = p.clan.lab_rebuild_months
+    # Each destroyed lab loses its share of the clan's stock.
+    n_clans = len(model.clans)
+    active_by_clan = np.maximum(np.bincount(labs.clan[active], minlength=n_clans), 1)
+    lost_share = np.bincount(labs.clan[hit], minlength=n_clans) / active_by_clan
+    seized = model.clan_stock_kg * lost_share
+    model.clan_stock_kg -= seized
+    f["labs_raided"] += int(targets.size)
+    f["labs_destroyed"] += int(hit.size)
+    f["seized_t"] += float(seized.sum()) / 1_000.0
+
+
+def destroy_airstrips(model, destructions: float) -> None:
+    """Airstrip destructions: random active strips are made unusable."""
+    strips, f = model.airstrips, model.month_flows
+    u = model.streams.airstrips.random(strips.cell.size + 1)
+    n = int(np.floor(effective_capacity(destructions, model.params.security.coordination_waste) + u[-1]))
+    active = np.flatnonzero(strips.active)
+    if n <= 0 or active.size == 0:
+        return
+    hit = active[np.argsort(u[active])[:n]]
+    strips.active[hit] = False
+    f["airstrips_destroyed"] += int(hit.size)

@@ -1,0 +1,378 @@
+"""The ``vraem`` command line: run, validate, params.
+
+Errors a user can make (a bad key or value, a missing file, a malformed ``--set``) print one line
+naming the file or option, the key and what is allowed, and exit with status 2; never a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from vraem.scenario import ScenarioError, load_scenario, parse_set_options, resolve_scenario_path
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    help="vraem: simulate coca policy in Peru's VRAEM valley.",
+)
+console = Console()
+err = Console(stderr=True)
+
+EXIT_USAGE = 2
+
+
+def fail(message: str) -> None:
+    """Print one line to stderr and exit with status 2."""
+    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(EXIT_USAGE)
+
+
+def _load(paths: list[str], sets: list[str] | None, months: int | None):
+    overrides = parse_set_options(sets or [])
+    if months is not None:
+        if months < 1:
+            raise ScenarioError(f"--months must be >= 1 (got {months})")
+        overrides["months"] = months
+    out = []
+    for p in paths:
+        path = resolve_scenario_path(p)
+        sc = load_scenario(path, overrides)
+        out.append((sc, path.read_text(encoding="utf-8"), str(path)))
+    return out
+
+
+@app.command()
+def run(
+    scenarios: Annotated[list[str], typer.Argument(help="Scenario YAML files (or shipped names).")],
+    replicates: Annotated[
+        int | None, typer.Option(help="Replicates per scenario (default: the file's).", min=1)
+    ] = None,
+    seed: Annotated[int | None, typer.Option(help="Base seed (default: the file's).", min=0)] = None,
+    months: Annotated[int | None, typer.Option(help="Months to simulate (default: the file's).")] = None,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set", help="Override a value: dotted.key=VALUE (e.g. farmer.p_replant=0.3). Repeatable."
+        ),
+    ] = None,
+    out: Annotated[Path, typer.Option(help="Output folder.")] = Path("results/run"),
+    plot: Annotated[bool, typer.Option(help="Also write coca_ha.png.")] = True,
+) -> None:
+    """Run one or more scenarios and write results.parquet, maps.npz, manifest.json."""
+    from vraem.runner import run_scenarios, summarise
+
+    try:
+        loaded = _load(scenarios, set_, months)
+    except ScenarioError as exc:
+        fail(str(exc))
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        fail(f"--out {out}: cannot create the folder ({exc.strerror})")
+
+    def progress(done: int, total: int, label: str) -> None:
+        console.print(f"  run {done}/{total}: {label}", highlight=False)
+
+    table = run_scenarios(loaded, out, replicates=replicates, seed=seed, progress=progress)
+    summary = summarise(table)
+    t = Table(title="coca ha: start and end (mean, 5-95% across replicates)")
+    for col in ("scenario", "replicates", "months", "start", "end mean", "end 5%", "end 95%"):
+        t.add_column(col, justify="right" if col != "scenario" else "left")
+    for r in summary.itertuples():
+        t.add_row(
+            r.scenario,
+            str(r.replicates),
+            str(r.months),
+            f"{r.coca_ha_start:,.0f}",
+            f"{r.coca_ha_end_mean:,.0f}",
+            f"{r.coca_ha_end_p5:,.0f}",
+            f"{r.coca_ha_end_p95:,.0f}",
+        )
+    console.print(t)
+    if plot:
+        from vraem.report.figures import fig_headline
+        from vraem.report.view import ReportView
+        from vraem.results import load_results
+
+        # The report's headline figure, drawn from the saved results (not the in-memory table).
+        figure = fig_headline(ReportView(load_results(out)), out, formats=("png",))
+        png = figure.files[0].replace(out / "coca_ha.png")
+        console.print(f"plot: {png}")
+    console.print(f"results: {out / 'results.parquet'}  manifest: {out / 'manifest.json'}")
+
+
+@app.command()
+def validate(files: Annotated[list[str], typer.Argument(help="Scenario YAML files to check.")]) -> None:
+    """Check scenario files without running them."""
+    bad = 0
+    for f in files:
+        try:
+            sc = load_scenario(f)
+        except ScenarioError as exc:
+            err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+            bad += 1
+            continue
+        console.print(f"ok: {f} ({sc.name}: {sc.months} months, {len(sc.policy.phases)} policy phases)")
+    if bad:
+        raise typer.Exit(EXIT_USAGE)
+
+
+@app.command()
+def scenarios() -> None:
+    """List the shipped scenarios and experiments, by the names the other commands take."""
+    from vraem.scenario import load_scenario
+    from vraem.shipped import shipped_folder, shipped_names
+
+    for kind in ("scenarios", "experiments"):
+        t = Table(title=f"shipped {kind} ({shipped_folder(kind)})")
+        t.add_column("name")
+        t.add_column("description", overflow="fold")
+        for name in shipped_names(kind):
+            path = shipped_folder(kind) / f"{name}.yaml"
+            if kind == "scenarios":
+                try:
+                    text = load_scenario(path).description
+                except ScenarioError as exc:
+                    text = f"(does not load: {exc})"
+            else:
+                text = _first_comment_or_description(path)
+            t.add_row(name, " ".join(text.split()))
+        console.print(t)
+
+
+def _first_comment_or_description(path: Path) -> str:
+    """An experiment's ``description``, or its first comment line, for listings."""
+    import yaml
+
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return "(unreadable)"
+    if isinstance(data, dict) and isinstance(data.get("description"), str):
+        return data["description"]
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.startswith("#"):
+            return line.lstrip("# ")
+    return ""
+
+
+@app.command()
+def init(
+    folder: Annotated[Path, typer.Argument(help="Folder to create (or fill) with editable copies.")],
+    force: Annotated[bool, typer.Option(help="Overwrite files that already exist there.")] = False,
+) -> None:
+    """Copy the shipped scenarios and experiments into FOLDER, to edit and run as files."""
+    from vraem.shipped import copy_shipped
+
+    if folder.exists() and not folder.is_dir():
+        fail(f"{folder}: exists and is not a folder")
+    try:
+        written = copy_shipped(folder, overwrite=force)
+    except OSError as exc:
+        fail(f"{folder}: cannot write there ({exc.strerror})")
+    kept = sum(1 for kind in ("scenarios", "experiments") for _ in (folder / kind).glob("*.yaml")) - len(
+        written
+    )
+    console.print(f"wrote {len(written)} file(s) under {folder}", highlight=False)
+    if kept:
+        console.print(f"kept {kept} existing file(s) (use --force to overwrite)", highlight=False)
+    console.print(
+        f"next: vraem run {folder / 'scenarios' / 'status_quo.yaml'} --months 24", highlight=False
+    )
+
+
+@app.command()
+def params() -> None:
+    """List every parameter with its default, unit and source."""
+    from vraem.params import parameter_table
+
+    t = Table(title="vraem parameters")
+    for col in ("parameter", "default", "unit", "source"):
+        t.add_column(col, overflow="fold")
+    for row in parameter_table():
+        t.add_row(row["parameter"], str(row["value"]), row["unit"], row["source"])
+    console.print(t)
+
+
+@app.command()
+def sweep(
+    experiment: Annotated[str, typer.Argument(help="Experiment YAML file (or a shipped name).")],
+    out: Annotated[
+        Path | None, typer.Option(help="Sweep folder (default: results/<experiment name>).")
+    ] = None,
+    workers: Annotated[
+        int | None, typer.Option(help="Local worker processes (default: one per core).", min=1)
+    ] = None,
+    scheduler: Annotated[
+        str | None, typer.Option(help="Use a running Dask cluster instead: tcp://HOST:PORT.")
+    ] = None,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="Override a value in every scenario: dotted.key=VALUE."),
+    ] = None,
+    max_in_flight: Annotated[
+        int | None, typer.Option(help="Tasks submitted at a time (default: 2 x threads).", min=1)
+    ] = None,
+    restart: Annotated[
+        bool, typer.Option(help="Discard earlier results in --out and start again (no resume).")
+    ] = False,
+) -> None:
+    """Run an experiment (scenarios x parameter points x replicates) on Dask; rerun to resume."""
+    import os
+    import signal
+
+    from vraem.sweep import (
+        ExperimentError,
+        SweepError,
+        load_experiment,
+        run_sweep,
+        shadowed_parameters,
+    )
+    from vraem.sweep.progress import terminal_progress
+
+    if workers and scheduler:
+        fail("--workers and --scheduler exclude each other (a scheduler has its own workers)")
+    try:
+        loaded = load_experiment(experiment, parse_set_options(set_ or []))
+    except ScenarioError as exc:
+        fail(str(exc))
+    for warning in shadowed_parameters(loaded):
+        err.print(f"[yellow]warning:[/] {warning}", highlight=False, soft_wrap=True)
+    out = out or Path("results") / loaded.spec.name
+    where = scheduler or f"a local cluster of {workers or os.cpu_count()} worker process(es)"
+    sizes = f"{len(loaded.scenarios)} scenario(s) x {len(loaded.points)} point(s)"
+    console.print(
+        f"sweep {loaded.spec.name}: {sizes} x {loaded.spec.replicates} replicate(s) "
+        f"= {loaded.n_runs} runs on {where} -> {out}",
+        highlight=False,
+    )
+
+    def note(text: str) -> None:
+        err.print(text, highlight=False, soft_wrap=True)
+
+    # SLURM and PBS send SIGTERM before killing a job: stop as on Ctrl-C, keeping finished runs.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    try:
+        s = run_sweep(
+            loaded,
+            out,
+            workers=workers,
+            scheduler=scheduler,
+            max_in_flight=max_in_flight,
+            restart=restart,
+            progress=terminal_progress(console),
+            note=note,
+        )
+    except (ExperimentError, SweepError) as exc:
+        fail(str(exc))
+    for run_id, error in s.failures[:5]:
+        err.print(f"[red]failed:[/] {run_id}: {error}", highlight=False, soft_wrap=True)
+    console.print(
+        f"{s.done}/{s.total} runs done ({s.ran} this time, {s.skipped} before), {s.failed} failed, "
+        f"{s.seconds:,.1f} s; peak memory of this process {s.peak_rss_mb:,.0f} MB",
+        highlight=False,
+    )
+    if s.failed:
+        console.print(
+            f"errors are in {out / 'runs.jsonl'}; run the same command again to retry them",
+            highlight=False,
+        )
+    if s.interrupted:
+        console.print("interrupted: run the same command again to resume", highlight=False)
+        raise typer.Exit(130)
+    if s.failed:
+        raise typer.Exit(1)
+    console.print(f"results: {out}", highlight=False)
+
+
+@app.command()
+def compare(
+    folder: Annotated[Path, typer.Argument(help="A results folder of vraem sweep or vraem run.")],
+    baseline: Annotated[
+        str | None,
+        typer.Option(help="Scenario to compare with (default: status_quo, or the first)."),
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Folder for the CSV files (default: FOLDER/compare).")
+    ] = None,
+) -> None:
+    """Summarise a results folder: coca ha per month, paired differences, a summary table."""
+    from vraem.compare import CompareError, compare_folder, print_comparison
+
+    try:
+        comparison = compare_folder(folder, baseline=baseline, out=out)
+    except CompareError as exc:
+        fail(str(exc))
+    wide = console if console.is_terminal else Console(width=160)
+    print_comparison(comparison, wide)
+
+
+@app.command()
+def ui(
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0: any free port).", min=0, max=65535)] = 8765,
+) -> None:
+    """Start the classroom browser app (Mesa SolaraViz) on 127.0.0.1 and print its address."""
+    from vraem.ui.server import PortInUseError, serve
+
+    try:
+        status = serve(port, announce=lambda line: console.print(line, highlight=False, soft_wrap=True))
+    except PortInUseError as exc:
+        fail(str(exc))
+    raise typer.Exit(status)
+
+
+@app.command()
+def report(
+    folder: Annotated[
+        Path, typer.Argument(help="A results folder of vraem run or vraem sweep.", metavar="DIR")
+    ],
+    out: Annotated[
+        Path | None,
+        typer.Option(help="HTML file to write (default: DIR/report.html); figures go beside it."),
+    ] = None,
+) -> None:
+    """Write figures (PNG, SVG) and one self-contained HTML report from saved results."""
+    from vraem.results import ResultsError, load_results
+
+    if not folder.exists():
+        fail(f"{folder}: no such folder")
+    if not folder.is_dir():
+        fail(f"{folder}: not a folder (expected a results folder of vraem run or vraem sweep)")
+    html = out if out is not None else folder / "report.html"
+    if html.suffix.lower() not in {".html", ".htm"}:
+        fail(f"--out {html}: expected a file name ending in .html")
+    try:
+        results = load_results(folder)
+    except ResultsError as exc:
+        fail(str(exc))
+    except (OSError, ValueError) as exc:
+        fail(f"{folder}: cannot read the results ({type(exc).__name__}: {exc})")
+    from vraem.report import ReportError, build_report
+
+    try:
+        written = build_report(results, html)
+    except ReportError as exc:
+        fail(str(exc))
+    except OSError as exc:
+        fail(f"--out {html}: cannot write the report ({exc.strerror or exc})")
+    for f in written.figures:
+        if f.failed:
+            err.print(f"warning: figure {f.key}: {f.note}", highlight=False, soft_wrap=True)
+    console.print(f"figures: {written.figures_dir}", highlight=False, soft_wrap=True)
+    console.print(f"report: {written.html}", highlight=False, soft_wrap=True)
+
+
+def main() -> None:  # pragma: no cover - console entry for `python -m vraem.cli`
+    """Entry point."""
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

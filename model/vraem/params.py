@@ -1,0 +1,574 @@
+"""Every parameter of the model, in one place, with its unit and its source.
+
+Parameters are grouped by concern (landscape, farmers, clans, cartels, security forces, mayors,
+development programme, market). Each field carries ``unit`` and ``source`` metadata; a source is a
+seed fact (the interview with Carmen Masías, DEVIDA 2012-2014 and 2016-2018), a published figure
+(UNODC, DEVIDA, press), ``calibrated`` (see ``docs/calibration.md``) or ``assumption: <reason>``.
+
+Policy *levers* (eradication capacity, budgets, interdiction, timing) are not here: they live in
+the scenario's policy timeline (:mod:`vraem.policy`). What is here are the uncertain facts about the
+valley, following the EMA Workbench's split between levers and uncertainties.
+
+All groups are pydantic models with ``extra="forbid"`` and ``frozen=True``: an unknown key or an
+out-of-range value fails when the scenario is loaded, never on the first step.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+REFERENCE_HOUSEHOLDS = 20_000
+"""Households in the full valley (MODEL_SPEC section 8: about 20,000 coca-growing households).
+
+Quantities given for the whole valley (initial coca, export demand, policy capacities, budgets)
+are multiplied by ``n_households / REFERENCE_HOUSEHOLDS`` so that a small classroom valley behaves
+like a scaled-down copy of the full one.
+"""
+
+USD_PER_SOL = 9.7 / 32.0
+"""Exchange rate, USD per Peruvian sol: seed interview (32 million soles = 9.7 million dollars, 2013)."""
+
+
+def P(
+    default: Any,
+    unit: str,
+    source: str,
+    *,
+    plausible: tuple[float, float] | None = None,
+    plausible_source: str | None = None,
+    fixed: str | None = None,
+    **constraints: Any,
+) -> Any:
+    """Declare a parameter field with its unit, its source and its plausible range.
+
+    Args:
+        default: Default value.
+        unit: Physical or economic unit ("ha", "USD/kg", "1" for dimensionless ...).
+        source: Where the default comes from, or ``"assumption: <reason>"``.
+        plausible: ``(low, high)``, the range a sensitivity analysis or a prior explores.
+        plausible_source: Where the range comes from: a published interval, the spread of the
+            figures in the sources, or a stated rule for an assumption (``"rule: x0.5 to x2"``).
+        fixed: Instead of a range, why the parameter is held fixed (it sets the valley's size or
+            generated geometry, or is a unit conversion).
+        **constraints: pydantic constraints such as ``ge``, ``le``, ``gt``.
+    """
+    extra: dict[str, Any] = {"unit": unit, "source": source}
+    if plausible is not None:
+        extra["plausible"] = [plausible[0], plausible[1]]
+        extra["plausible_source"] = plausible_source or ""
+    if fixed is not None:
+        extra["fixed"] = fixed
+    return Field(default, json_schema_extra=extra, **constraints)
+
+
+class _Group(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+
+
+class LandscapeParams(_Group):
+    """The generated valley (MODEL_SPEC section 2)."""
+
+    width: int = P(72, "cells", "assumption: about 90 km across at 1.25 km cells", ge=24, le=400)
+    height: int = P(56, "cells", "assumption: about 70 km along the rivers", ge=24, le=400)
+    cell_ha: float = P(156.25, "ha", "assumption: 1.25 km x 1.25 km cells", gt=0)
+    n_districts: int = P(15, "districts", "seed interview: the state works with 15 mayors", ge=1, le=60)
+    forest_share: float = P(
+        0.85, "1", "assumption: most unfarmed land below 2,200 m is montane forest", ge=0, le=1
+    )
+    farm_share_near_rivers: float = P(
+        0.5, "1", "assumption: share of a cell near a river that is farmed", ge=0, le=1
+    )
+    initial_fertility_farmed: float = P(
+        0.75, "1", "assumption: decades of coca have partly exhausted farmed soils", ge=0, le=1
+    )
+    fertility_loss_per_year_coca: float = P(
+        0.035,
+        "1/yr",
+        "seed interview: 20-30 years of coca exhaust the soil (1/28 per year)",
+        ge=0,
+        le=1,
+    )
+    fertility_recovery_per_year: float = P(
+        0.02,
+        "1/yr",
+        "assumption: fallow and forest restore soils slowly (about 50 years)",
+        ge=0,
+        le=1,
+    )
+    road_access_decay_cells: float = P(
+        8.0, "cells", "assumption: legal-crop market access halves about 7 cells from a road", gt=0
+    )
+    police_reach_decay_cells: float = P(
+        10.0, "cells", "assumption: police reach fades with distance from roads", gt=0
+    )
+
+
+class FarmerParams(_Group):
+    """Farmer households (MODEL_SPEC section 3.1)."""
+
+    n_households: int = P(
+        REFERENCE_HOUSEHOLDS, "households", "MODEL_SPEC section 8: about 20,000 households", ge=50
+    )
+    farm_size_sigma: float = P(
+        0.5, "1", "assumption: lognormal spread of farm sizes (mean kept at farm_ha_mean)", ge=0
+    )
+    initial_legal_spread: float = P(
+        0.5, "1", "assumption: legal hectares vary +/-50% around their mean between farms", ge=0, lt=1
+    )
+    max_initial_legal_share: float = P(
+        0.8, "1", "assumption: at most 80% of a farm starts in legal crops", ge=0, le=1
+    )
+    max_initial_perennial_share: float = P(
+        0.6, "1", "assumption: up to 60% of legal land is old cacao or coffee, the rest food", ge=0, le=1
+    )
+    initial_trust_sd: float = P(0.1, "1", "assumption: spread of trust in the state between households", ge=0)
+    remote_field_radius_cells: int = P(
+        8, "cells", "assumption: a remote field lies up to ~10 km (a day's walk) from home", ge=1
+    )
+    initial_coca_ha: float = P(
+        19_167.0, "ha", "UNODC Peru coca survey 2014: 19,167 ha in the VRAEM in 2013", ge=0
+    )
+    farm_ha_mean: float = P(3.5, "ha/household", "assumption: VRAEM smallholdings of a few hectares", gt=0)
+    initial_legal_ha_mean: float = P(
+        1.0, "ha/household", "assumption: food plots and old coffee/cacao on most farms", ge=0
+    )
+    share_never: float = P(
+        0.33, "1", "Colombian field experiment: about one third would never grow coca", ge=0, le=1
+    )
+    share_committed: float = P(
+        0.40,
+        "1",
+        "Colombian field experiment: about two fifths need extreme compensation or risk to stop",
+        ge=0,
+        le=1,
+    )
+    moral_cost_usd_per_ha_year: float = P(
+        2_500.0,
+        "USD/ha/yr",
+        "assumption: moral cost of the responsive third, in coca-income terms",
+        ge=0,
+    )
+    coca_maturity_months: float = P(
+        15.0, "months", "MODEL_SPEC 3.1: new coca produces after about 12-18 months", gt=0
+    )
+    food_maturity_months: float = P(
+        10.5, "months", "MODEL_SPEC 3.1: banana produces after about 9-12 months", gt=0
+    )
+    perennial_maturity_months: float = P(
+        30.0, "months", "MODEL_SPEC 3.1: cacao and coffee produce after about 24-36 months", gt=0
+    )
+    coca_cost_share: float = P(
+        0.35, "1", "assumption: labour and inputs take about a third of coca revenue", ge=0, lt=1
+    )
+    legal_cost_share: float = P(0.40, "1", "assumption: labour and inputs of legal crops", ge=0, lt=1)
+    allocation_sensitivity: float = P(
+        1.2,
+        "1/(1000 USD/ha/yr)",
+        "calibrated: docs/calibration.md",
+        plausible=(0.4, 3.0),
+        plausible_source="rule: x1/3 to x2.5 around the calibrated value, spanning the grid searched",
+        gt=0,
+    )
+    illegality_premium_usd_per_ha_year: float = P(
+        6_000.0,
+        "USD/ha/yr",
+        "calibrated: coca's edge at which a family half-fills its labour with it",
+        plausible=(3_000.0, 12_000.0),
+        plausible_source="rule: x0.5 to x2 of the calibrated value (a scale-free threshold)",
+        ge=0,
+    )
+    norm_weight: float = P(1.0, "1", "assumption: weight of the neighbours' coca share (social norm)", ge=0)
+    risk_weight: float = P(
+        0.5,
+        "1",
+        "assumption: farmers discount eradication risk, as half of eradicated fields are replanted",
+        ge=0,
+    )
+    max_coca_ha: float = P(
+        7.834,
+        "ha/household",
+        "calibrated: opening desired coca equals the 2013 survey (docs/calibration.md)",
+        fixed="derived: set so that the opening state is an equilibrium at the 2013 survey",
+        gt=0,
+    )
+    max_expand_ha_per_month: float = P(
+        0.045, "ha/month", "calibrated: labour limits how fast a family opens coca", gt=0
+    )
+    labour_noise: float = P(
+        0.5,
+        "1",
+        "assumption: a family's monthly planting capacity varies +/-50% (weather, labour)",
+        ge=0,
+        lt=1,
+    )
+    max_abandon_ha_per_month: float = P(
+        0.08, "ha/month", "assumption: pulling out coca is faster than planting it", gt=0
+    )
+    expectation_rate: float = P(
+        0.02,
+        "1/month",
+        "calibrated: slow adaptive price expectations (about four years' memory)",
+        plausible=(0.007, 0.08),
+        plausible_source="rule: memory of one to twelve years (1/rate months)",
+        gt=0,
+        le=1,
+    )
+    risk_memory_rate: float = P(
+        0.15,
+        "1/month",
+        "assumption: perceived eradication risk follows recent eradication",
+        gt=0,
+        le=1,
+    )
+    p_replant: float = P(
+        0.5, "1", "seed interview: on average 50% of destroyed fields are replanted", ge=0, le=1
+    )
+    p_replant_agreement: float = P(
+        0.006,
+        "1",
+        "UNODC 2019: 0.6% replanted after a year under voluntary agreements (Colombia)",
+        ge=0,
+        le=1,
+    )
+    no_alternative_legal_ha: float = P(
+        0.25,
+        "ha",
+        "assumption: below a quarter hectare of producing legal crops there is no alternative",
+        ge=0,
+    )
+    replant_no_alternative_bonus: float = P(
+        0.15, "1", "assumption: households with no legal income replant more often", ge=0, le=1
+    )
+    share_replant_remote: float = P(
+        0.4,
+        "1",
+        "assumption: share of replanting done in a new remote field (balloon effect)",
+        ge=0,
+        le=1,
+    )
+    initial_trust: float = P(
+        0.3,
+        "1",
+        "seed interview: the state was absent for decades; confidence must be built",
+        ge=0,
+        le=1,
+    )
+    trust_gain_per_month_programme: float = P(
+        0.015, "1/month", "assumption: trust grows with each month of delivered programme", ge=0
+    )
+    trust_loss_eradicated: float = P(
+        0.25, "1", "assumption: forced eradication outside a programme costs trust", ge=0, le=1
+    )
+    share_process_paste: float = P(
+        0.5, "1", "seed interview: most peasants now make cocaine base themselves", ge=0, le=1
+    )
+    share_child_courier: float = P(
+        0.08, "1", "seed interview: many VRAEM teenagers carry drugs for the mafia", ge=0, le=1
+    )
+    child_worry_usd_per_ha_year: float = P(
+        1_500.0,
+        "USD/ha/yr",
+        "assumption: parents' worry for courier children, in income terms",
+        ge=0,
+    )
+    worry_decay_per_month: float = P(
+        0.05,
+        "1/month",
+        "assumption: parents' fear after an arrest fades over about two years",
+        ge=0,
+        le=1,
+    )
+    poverty_line_usd_per_month: float = P(
+        260.0,
+        "USD/month/household",
+        "assumption: INEI rural poverty line near S/215 per person, 4 people",
+        ge=0,
+    )
+
+
+class CropParams(_Group):
+    """Yields and prices of coca and legal crops (MODEL_SPEC section 7)."""
+
+    coca_leaf_kg_per_ha_year: float = P(
+        3_600.0, "kg/ha/yr", "UNODC 2013: over 3,600 kg/ha/yr sun-dried leaf in the VRAEM", gt=0
+    )
+    coffee_usd_per_ha_year: float = P(
+        1_033.0, "USD/ha/yr", "UNODC via JNC: coffee revenue US$1,033/ha (2013)", ge=0
+    )
+    cacao_kg_per_ha_year: float = P(710.0, "kg/ha/yr", "MINAGRI / local officials: 650-770 kg/ha", ge=0)
+    cacao_usd_per_kg: float = P(2.5, "USD/kg", "MINAGRI / local officials: about US$2.5/kg", ge=0)
+    food_usd_per_ha_year: float = P(
+        1_200.0, "USD/ha/yr", "assumption: banana and garden crops sold locally", ge=0
+    )
+    programme_yield_bonus: float = P(
+        0.6,
+        "1",
+        "assumption: technical support raises legal yields (cacao to about 1,100 kg/ha)",
+        ge=0,
+    )
+
+
+class MarketParams(_Group):
+    """Prices and the leaf -> paste/base -> export chain (MODEL_SPEC section 4)."""
+
+    paste_price_usd_per_kg: float = P(
+        850.0, "USD/kg", "press: paste/base in the VRAEM about US$800-900/kg", gt=0
+    )
+    leaf_kg_per_kg_base: float = P(
+        250.0, "kg/kg", "UNODC: 240-260 kg leaf per kg now (370 historically)", gt=0
+    )
+    processing_usd_per_kg_base: float = P(
+        120.0, "USD/kg", "assumption: chemicals and labour of maceration pits", ge=0
+    )
+    clan_margin: float = P(
+        0.2, "1", "assumption: clans keep a fifth of the paste value net of costs", ge=0, lt=1
+    )
+    export_value_usd_per_kg: float = P(
+        2_000.0, "USD/kg", "assumption: wholesale value at the Bolivian/Brazilian side", gt=0
+    )
+    export_demand_growth_per_year: float = P(
+        0.08,
+        "1/yr",
+        "calibrated: docs/calibration.md (2013-2019 only)",
+        plausible=(0.0, 0.16),
+        plausible_source="rule: no growth to twice the calibrated rate (VRAEM area grew 0-15%/yr 2014-2024)",
+        ge=-0.5,
+        le=1,
+    )
+    export_demand_growth_years: float = P(
+        11.0,
+        "years",
+        "assumption: demand grows over the observed period (2013-2024), then holds; a scenario input",
+        ge=0,
+    )
+    export_demand_growth_by_year: tuple[float, ...] = P(
+        (),
+        "1/yr per model year",
+        "assumption: optional demand path (year 1 = the first 12 months) to replay a boom or a crash;"
+        " when given it replaces the constant growth, and demand holds after its last year",
+    )
+    price_flexibility: float = P(
+        0.8, "1", "assumption: paste price moves 0.8% per 1% excess demand", ge=0, le=5
+    )
+    max_price_ratio: float = P(
+        2.0,
+        "1",
+        "assumption: beyond about twice the reference price (UNODC's 2003-2013 leaf range spans 2x)"
+        " buyers turn to other valleys and Bolivia",
+        ge=1,
+    )
+    interdiction_pass_through: float = P(
+        1.0, "1", "assumption: cartels pass seizure losses down the chain in full", ge=0, le=2
+    )
+    leaf_price_floor_usd_per_kg: float = P(
+        0.4,
+        "USD/kg",
+        "press: the 2021 crash to S/20 per arroba (11.5 kg) is about US$0.45/kg",
+        ge=0,
+    )
+
+
+class ClanParams(_Group):
+    """Clans: buyers, labs, protection and bribes (MODEL_SPEC section 3.2)."""
+
+    n_clans: int = P(30, "clans", "MODEL_SPEC 3.2: tens of family clans", ge=1, le=500)
+    labs_per_clan: int = P(8, "labs", "assumption: 'huge quantities' of labs; 240 in the valley", ge=1)
+    lab_capacity_margin: float = P(
+        1.3, "1", "assumption: labs can process 30% more than the leaf clans bought in 2013", gt=0
+    )
+    lab_expansion_per_month: float = P(
+        0.2,
+        "1/month",
+        "assumption: clans enlarge kitchens toward the leaf on offer within months",
+        ge=0,
+        le=1,
+    )
+    lab_rebuild_months: float = P(1.5, "months", "assumption: a kitchen is cheap and quick to rebuild", gt=0)
+    lab_rebuild_cost_usd: float = P(5_000.0, "USD", "assumption: pits, drums and chemicals", ge=0)
+    protection_share: float = P(
+        0.05, "1", "seed interview: Shining Path remnants escort the trade for pay", ge=0, lt=1
+    )
+    broker_margin: float = P(
+        0.08,
+        "1",
+        "assumption: clans resell household-made paste for a smaller cut than own",
+        ge=0,
+        lt=1,
+    )
+    bribe_share: float = P(
+        0.05, "1", "seed article: plata before plomo; bribes preferred to violence", ge=0, lt=1
+    )
+    corruption: float = P(0.3, "1", "assumption: share of raids warned off by bribed officials", ge=0, le=1)
+
+
+class CartelParams(_Group):
+    """Cartels: airstrips, flights, couriers (MODEL_SPEC section 3.3)."""
+
+    n_cartels: int = P(3, "cartels", "MODEL_SPEC 3.3: a few firmas and foreign buyers", ge=1, le=50)
+    buyer_origin: str = P("mexican", "label", "seed interview says Mexican; other sources Bolivian/Brazilian")
+    n_airstrips: int = P(65, "strips", "press: 65 known clandestine strips", ge=1)
+    max_flights_per_day: float = P(6.0, "flights/day", "seed interview: an average of 6 daily flights", gt=0)
+    kg_per_flight: float = P(300.0, "kg", "seed interview: up to 300 kg (press: 350-500 kg)", gt=0)
+    flights_per_strip_per_day: float = P(
+        0.25, "flights/day", "assumption: a strip is used about once in four days", gt=0
+    )
+    p_rebuild_strip_per_month: float = P(
+        7 / 18, "1/month", "press: 7 of 18 disabled strips back in use within a month", ge=0, le=1
+    )
+    land_share: float = P(0.12, "1", "assumption: some base leaves by land on couriers' backs", ge=0, le=1)
+    land_capacity_multiple: float = P(
+        2.0, "1", "assumption: the land route can carry at most twice its usual share", ge=1
+    )
+    kg_per_courier: float = P(6.0, "kg", "seed interview: teenagers carry 2-10 kg in a backpack", gt=0)
+
+
+class SecurityParams(_Group):
+    """Police and military units (MODEL_SPEC section 3.4)."""
+
+    n_units: int = P(5, "units", "MODEL_SPEC 3.4: a handful of security units", ge=1, le=100)
+    coordination_waste: float = P(
+        0.2,
+        "1",
+        "seed interview: poor police/military/civil coordination wastes capacity",
+        ge=0,
+        lt=1,
+    )
+    resistance_threshold: float = P(
+        0.75, "1", "assumption: hostility above which communities may resist (Samugari)", ge=0, le=1
+    )
+    resistance_slope: float = P(
+        12.0, "1", "assumption: steepness of resistance probability around the threshold", gt=0
+    )
+    initial_hostility: float = P(
+        0.45,
+        "1",
+        "seed interview: the population supports the cartels rather than the state",
+        ge=0,
+        le=1,
+    )
+    hostility_per_share_eradicated: float = P(
+        0.3, "1", "assumption: hostility rises with the share of a district's coca destroyed", ge=0
+    )
+    hostility_after_confrontation: float = P(
+        0.02, "1", "assumption: a confrontation hardens a community", ge=0, le=1
+    )
+    hostility_decay_per_month: float = P(
+        0.05, "1/month", "assumption: anger fades over about two years", ge=0, le=1
+    )
+    casualties_per_confrontation: float = P(
+        0.3,
+        "people",
+        "seed interview: several losses after skirmishes; seed article: little violence",
+        ge=0,
+    )
+
+
+class MayorParams(_Group):
+    """District mayors (MODEL_SPEC section 3.5)."""
+
+    p_linked: float = P(0.2, "1", "assumption: share of mayors linked to the drug trade", ge=0, le=1)
+    linked_bias: float = P(0.5, "1", "assumption: a linked mayor weighs growers' pressure 50% more", ge=0)
+    election_interval_months: int = P(48, "months", "Peru's local elections every 4 years", ge=1)
+    coca_dependence_share: float = P(
+        0.5, "1", "assumption: a household is coca-dependent when coca is over half its income", ge=0, le=1
+    )
+    trust_wanting_projects: float = P(
+        0.35, "1", "assumption: trust above which a household wants state projects", ge=0, le=1
+    )
+
+
+class ProgrammeParams(_Group):
+    """The state's development programme (MODEL_SPEC section 3.6)."""
+
+    road_share: float = P(
+        0.4, "1", "seed interview: 2013 money went especially to roads and bridges", ge=0, le=1
+    )
+    road_cost_soles_per_cell: float = P(
+        2.0e6, "soles/cell", "assumption: about S/1.6 million per km of rural road", gt=0
+    )
+    join_trust: float = P(0.25, "1", "assumption: trust needed to register for the programme", ge=0, le=1)
+    leave_trust: float = P(0.1, "1", "assumption: households below this trust drop out", ge=0, le=1)
+    stage_cost_soles: tuple[float, float, float, float, float] = P(
+        (300.0, 1_500.0, 4_000.0, 5_000.0, 12_000.0),
+        "soles/household",
+        "assumption: ID, title, soil, quick crops, perennial crops; about US$7,000 a family in all,"
+        " the order of alternative-development spending per family in Peru",
+    )
+    stage_min_months: tuple[int, int, int, int, int] = P(
+        (2, 6, 9, 6, 12),
+        "months",
+        "assumption: minimum time at the previous stage before the next",
+    )
+    cacao_below_m: float = P(
+        1_200.0, "m", "assumption: cacao is planted in the low valley, coffee above about 1,200 m", ge=0
+    )
+    welfare_usd_per_month: float = P(
+        30.0, "USD/month", "Juntos cash transfer: S/200 every two months, unlocked by an ID", ge=0
+    )
+    soil_fertility_gain: float = P(
+        0.2, "1", "assumption: soil recovery programme lifts fertility", ge=0, le=1
+    )
+    quick_crop_ha: float = P(0.5, "ha", "assumption: banana and garden plots per household", ge=0)
+    perennial_ha: float = P(1.0, "ha", "assumption: cacao or coffee per household", ge=0)
+    p_agreement_per_month: float = P(
+        0.08,
+        "1/month",
+        "assumption: programme households sign a no-coca agreement in about a year",
+        ge=0,
+        le=1,
+    )
+    committed_agreement_factor: float = P(
+        0.15,
+        "1",
+        "Colombian field experiment: two fifths need extreme compensation to stop; they sign far less",
+        ge=0,
+        le=1,
+    )
+
+
+class ModelParams(_Group):
+    """All parameter groups of a run."""
+
+    landscape: LandscapeParams = LandscapeParams()
+    farmer: FarmerParams = FarmerParams()
+    crops: CropParams = CropParams()
+    market: MarketParams = MarketParams()
+    clan: ClanParams = ClanParams()
+    cartel: CartelParams = CartelParams()
+    security: SecurityParams = SecurityParams()
+    mayor: MayorParams = MayorParams()
+    programme: ProgrammeParams = ProgrammeParams()
+
+    @property
+    def scale(self) -> float:
+        """Households relative to the full valley; scales valley-wide quantities."""
+        return self.farmer.n_households / REFERENCE_HOUSEHOLDS
+
+
+def parameter_table(params: ModelParams | None = None) -> list[dict[str, Any]]:
+    """Flatten parameters into rows of group, name, value, unit and source (for reports)."""
+    params = params or ModelParams()
+    rows = []
+    for group_name, _group_field in type(params).model_fields.items():
+        group = getattr(params, group_name)
+        for name, field in type(group).model_fields.items():
+            extra = field.json_schema_extra or {}
+            rows.append(
+                {
+                    "parameter": f"{group_name}.{name}",
+                    "value": getattr(group, name),
+                    "unit": extra.get("unit", ""),
+                    "source": extra.get("source", ""),
+                    "plausible": tuple(extra["plausible"]) if "plausible" in extra else None,
+                    "plausible_source": extra.get("plausible_source", ""),
+                    "fixed": extra.get("fixed", ""),
+                }
+            )
+    return rows
+
+
+def plausible_ranges(params: ModelParams | None = None) -> dict[str, tuple[float, float]]:
+    """Dotted key to ``(low, high)`` for every parameter that has a plausible range."""
+    return {r["parameter"]: r["plausible"] for r in parameter_table(params) if r["plausible"] is not None}

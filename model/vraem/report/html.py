@@ -1,0 +1,506 @@
+"""The self-contained HTML report: one file, figures embedded, no external CSS, JS or fonts.
+
+Sections: key findings (computed), scenarios, the figures with captions (grouped by theme), sweep
+results, the parameter table with units and sources, and provenance (seeds, code version, package
+versions, run date). Every text from the results is HTML-escaped.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+from html import escape
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from pydantic import ValidationError
+
+from vraem.params import ModelParams, parameter_table
+from vraem.report.figures import Figure
+from vraem.report.findings import fmt, headlines, key_findings, observed_fit, paired_differences
+from vraem.report.view import ReportView
+
+SECTION_ORDER = (
+    "Coca area",
+    "Eradication and replanting",
+    "Where coca moved",
+    "The drug economy",
+    "Households",
+    "Security",
+)
+MAX_POINT_ROWS = 200
+MAX_SEEDS_SHOWN = 12
+
+CSS = """
+:root { --ink: #1a1a1a; --muted: #555; --rule: #d9d9d9; --band: #f6f6f6; --accent: #0072B2; }
+* { box-sizing: border-box; }
+body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial,
+       sans-serif; color: var(--ink); margin: 0; line-height: 1.5; background: #fff; }
+main { max-width: 1240px; margin: 0 auto; padding: 1.5rem 2rem 4rem; }
+header { border-bottom: 3px solid var(--accent); margin-bottom: 1rem; }
+h1 { font-size: 1.8rem; margin: 0.2rem 0; }
+h2 { font-size: 1.35rem; margin-top: 2.6rem; border-bottom: 1px solid var(--rule);
+     padding-bottom: .2rem; }
+h3 { font-size: 1.1rem; margin: 1.4rem 0 .4rem; }
+.meta, .note, figcaption, .small { color: var(--muted); font-size: .92rem; }
+.note { background: #fff8e5; border-left: 4px solid #E69F00; padding: .4rem .8rem; }
+.error { background: #fdecea; border-left: 4px solid #D55E00; padding: .4rem .8rem; }
+nav ol { columns: 3; font-size: .95rem; padding-left: 1.2rem; }
+nav a, a { color: var(--accent); }
+figure { margin: 1.4rem 0 2rem; }
+figure img { max-width: 100%; height: auto; border: 1px solid var(--rule); display: block; }
+figcaption { margin-top: .4rem; max-width: 70em; }
+table { border-collapse: collapse; margin: .6rem 0 1rem; font-size: .9rem; }
+th, td { border-bottom: 1px solid var(--rule); padding: .25rem .6rem; text-align: left;
+         vertical-align: top; }
+th { background: var(--band); position: sticky; top: 0; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+tr.differs td { background: #fff8e5; }
+.swatch { display: inline-block; width: .9em; height: .9em; border-radius: 2px; margin-right: .4em;
+          vertical-align: -0.05em; }
+pre { background: var(--band); padding: .6rem; overflow-x: auto; font-size: .82rem; }
+details { margin: .3rem 0; }
+summary { cursor: pointer; color: var(--accent); }
+ul.findings li { margin: .25rem 0; }
+.table-wrap { overflow-x: auto; }
+"""
+
+
+# ---------------------------------------------------------------------------------------------
+# Small builders
+
+
+def _e(x: Any) -> str:
+    return escape(str(x), quote=True)
+
+
+def _value(x: Any) -> str:
+    if isinstance(x, bool) or x is None:
+        return str(x)
+    if isinstance(x, float):
+        return f"{x:.6g}"
+    if isinstance(x, list | tuple | dict):
+        return json.dumps(x)
+    return str(x)
+
+
+def table(
+    headers: list[str],
+    rows: list[list[Any]],
+    numeric: set[int] = frozenset(),
+    row_classes: list[str] | None = None,
+    table_id: str | None = None,
+) -> str:
+    """Build an escaped HTML table; columns whose index is in ``numeric`` are right-aligned."""
+    head = "".join(f"<th>{_e(h)}</th>" for h in headers)
+    thead = f"<thead><tr>{head}</tr></thead>" if headers else ""
+    body = []
+    for i, row in enumerate(rows):
+        cls = f' class="{row_classes[i]}"' if row_classes and row_classes[i] else ""
+        cells = "".join(
+            f'<td class="num">{_e(v)}</td>' if j in numeric else f"<td>{_e(v)}</td>"
+            for j, v in enumerate(row)
+        )
+        body.append(f"<tr{cls}>{cells}</tr>")
+    tid = f' id="{_e(table_id)}"' if table_id else ""
+    return f'<div class="table-wrap"><table{tid}>{thead}<tbody>{"".join(body)}</tbody></table></div>'
+
+
+def _data_uri(path: Path) -> str:
+    return "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode("ascii")
+
+
+def _swatch(colour: str) -> str:
+    return f'<span class="swatch" style="background:{_e(colour)}"></span>'
+
+
+def _section(sid: str, title: str, body: str) -> str:
+    return f'<section id="{_e(sid)}"><h2>{_e(title)}</h2>{body}</section>'
+
+
+def _slug(text: str) -> str:
+    return "".join(c if c.isalnum() else "-" for c in text.lower()).strip("-")
+
+
+# ---------------------------------------------------------------------------------------------
+# Sections
+
+
+def _findings_section(view: ReportView) -> str:
+    parts = ['<ul class="findings">' + "".join(f"<li>{_e(s)}</li>" for s in headlines(view)) + "</ul>"]
+    kf = key_findings(view)
+    if not kf.empty:
+        headers = ["outcome", "unit", *view.scenarios]
+        rows = [[r["label"], r["unit"], *(r[s] for s in view.scenarios)] for r in kf.to_dict("records")]
+        parts.append(
+            "<p class=small>Per scenario: the median across runs, with the 5-95% range in brackets "
+            "when runs differ. Totals are summed over the whole simulated period.</p>"
+        )
+        parts.append(table(headers, rows, numeric=set(range(2, len(headers))), table_id="key-findings"))
+    pd_ = paired_differences(view)
+    if not pd_.empty:
+        parts.append(f"<h3>Coca at the end: each scenario minus {_e(view.baseline)}, run by run</h3>")
+        parts.append(
+            "<p class=small>Replicate k has the same seed in every scenario (common random "
+            "numbers), so the difference is taken within each pair of runs.</p>"
+        )
+        rows = [
+            [
+                r.scenario,
+                r.pairs,
+                fmt(r.median),
+                f"{fmt(r.p5)} to {fmt(r.p95)}",
+                fmt(r.median_relative, percent=True),
+                fmt(r.share_less, percent=True),
+            ]
+            for r in pd_.itertuples()
+        ]
+        parts.append(
+            table(
+                [
+                    "scenario",
+                    "pairs",
+                    "median difference (ha)",
+                    "5-95% (ha)",
+                    "median relative",
+                    "pairs with less coca",
+                ],
+                rows,
+                numeric={1, 2, 3, 4, 5},
+                table_id="paired-differences",
+            )
+        )
+    fit = observed_fit(view)
+    if not fit.empty:
+        scale = view.scale("status_quo")
+        scaled = f" (observed x {scale:.3g}, the model's scale)" if scale != 1 else ""
+        parts.append(f"<h3>Status quo against the observed VRAEM series{_e(scaled)}</h3>")
+        rows = [
+            [
+                r.year,
+                r.period,
+                fmt(r.observed_ha),
+                fmt(r.model_median_ha),
+                f"{fmt(r.model_p5_ha)} to {fmt(r.model_p95_ha)}",
+                fmt(r.error, percent=True),
+                r.source,
+            ]
+            for r in fit.itertuples()
+        ]
+        parts.append(
+            table(
+                [
+                    "year",
+                    "period",
+                    "observed (ha)",
+                    "model median (ha)",
+                    "model 5-95% (ha)",
+                    "error",
+                    "source",
+                ],
+                rows,
+                numeric={0, 2, 3, 4, 5},
+                table_id="observed-fit",
+            )
+        )
+    return _section("findings", "Key findings", "".join(parts))
+
+
+def _policy_table(policy: dict) -> str:
+    phases = (policy or {}).get("phases") or []
+    if not phases:
+        return "<p class=small>No policy phases.</p>"
+    keys = list(dict.fromkeys(k for ph in phases for k in ph))
+    rows = [[_value(ph.get(k)) for k in keys] for ph in phases]
+    return table([k.replace("_", " ") for k in keys], rows)
+
+
+def _scenarios_section(view: ReportView) -> str:
+    parts = []
+    for s in view.scenarios:
+        rec = view.records.get(s) or {}
+        resolved = rec.get("resolved") or {}
+        desc = rec.get("description") or resolved.get("description") or "(no description in the manifest)"
+        facts = []
+        if resolved:
+            facts.append(f"start year {resolved.get('start_year')}, {resolved.get('months')} months")
+        facts.append(f"{view.runs_of(s)} runs in these results")
+        if rec.get("path"):
+            facts.append(f"file {rec['path']}")
+        parts.append(f'<h3 id="scenario-{_e(_slug(s))}">{_swatch(view.colours[s])}{_e(s)}</h3>')
+        parts.append(f"<p>{_e(' '.join(str(desc).split()))}</p><p class=small>{_e('; '.join(facts))}.</p>")
+        if resolved.get("policy"):
+            parts.append(
+                f"<details><summary>Policy timeline</summary>{_policy_table(resolved['policy'])}</details>"
+            )
+        if rec.get("yaml"):
+            parts.append(f"<details><summary>Scenario file</summary><pre>{_e(rec['yaml'])}</pre></details>")
+    return _section("scenarios", "Scenarios", "".join(parts))
+
+
+def _figure_html(fig: Figure, number: int) -> str:
+    files = ", ".join(f.name for f in fig.files)
+    return (
+        f'<figure id="fig-{_e(fig.key)}"><img src="{_data_uri(fig.png)}" alt="{_e(fig.title)}">'
+        f"<figcaption><b>Figure {number}. {_e(fig.title)}.</b> {_e(fig.caption)} "
+        f"<span class=small>(Files: {_e(files)} in {_e(fig.png.parent.name)}/.)</span>"
+        "</figcaption></figure>"
+    )
+
+
+class _Numbering:
+    """Figure numbers in document order."""
+
+    def __init__(self) -> None:
+        self.n = 0
+
+    def figures(self, figs: list[Figure]) -> str:
+        body = []
+        for f in figs:
+            if f.png is not None:
+                self.n += 1
+                body.append(_figure_html(f, self.n))
+            else:
+                cls = "error" if f.failed else "note"
+                body.append(f'<p class="{cls}"><b>{_e(f.title)}:</b> {_e(f.note)}</p>')
+        return "".join(body)
+
+
+def _sweep_section(view: ReportView, figures_html: str) -> str:
+    """Swept parameters, points, final coca per point, and the sweep figures."""
+    parts = []
+    params = ", ".join(view.swept) or "none found"
+    parts.append(
+        f"<p>Swept parameters: <b>{_e(params)}</b>. Points: {view.table['point'].nunique()}; "
+        f"runs: {view.n_runs}.</p>"
+    )
+    points = view.manifest.get("points") or []
+    if points:
+        rows = [
+            [p.get("point"), *(_value((p.get("params") or {}).get(k)) for k in view.swept)]
+            for p in points[:MAX_POINT_ROWS]
+        ]
+        more = len(points) - MAX_POINT_ROWS
+        parts.append(
+            "<details><summary>Parameter points</summary>"
+            + table(
+                ["point", *view.swept],
+                rows,
+                numeric=set(range(len(view.swept) + 1)),
+                table_id="sweep-points",
+            )
+            + (f"<p class=small>... and {more} more points (see manifest.json).</p>" if more > 0 else "")
+            + "</details>"
+        )
+    final = view.final("coca_ha") if "coca_ha" in view.table.columns else pd.DataFrame()
+    if not final.empty:
+        g = final.groupby(["scenario", "point", *view.swept], sort=False)["coca_ha"]
+        summ = g.agg(
+            runs="size",
+            median="median",
+            p5=lambda s: s.quantile(0.05),
+            p95=lambda s: s.quantile(0.95),
+        ).reset_index()
+        summ = summ.sort_values("scenario", key=lambda c: c.map(view.scenarios.index), kind="stable")
+        rows = [
+            [
+                r["scenario"],
+                r["point"],
+                *(_value(r[k]) for k in view.swept),
+                r["runs"],
+                fmt(r["median"]),
+                f"{fmt(r['p5'])} to {fmt(r['p95'])}",
+            ]
+            for r in summ.head(MAX_POINT_ROWS).to_dict("records")
+        ]
+        n = len(view.swept)
+        parts.append("<h3>Coca at the end, per scenario and parameter point</h3>")
+        parts.append(
+            table(
+                ["scenario", "point", *view.swept, "runs", "median (ha)", "5-95% (ha)"],
+                rows,
+                numeric=set(range(1, n + 5)),
+                table_id="sweep-final",
+            )
+        )
+        if len(summ) > MAX_POINT_ROWS:
+            parts.append(f"<p class=small>First {MAX_POINT_ROWS} of {len(summ)} rows.</p>")
+    parts.append(figures_html)
+    return _section("sweep", "Sweep", "".join(parts))
+
+
+def _resolved_rows(view: ReportView, scenario: str) -> list[dict] | None:
+    params = view.parameters(scenario)
+    if not params:
+        return None
+    try:
+        return parameter_table(ModelParams.model_validate(params))
+    except ValidationError:
+        rows = parameter_table(ModelParams())
+        for r in rows:
+            group, name = r["parameter"].split(".", 1)
+            r["value"] = (params.get(group) or {}).get(name, r["value"])
+        return rows
+
+
+def _parameters_section(view: ReportView) -> str:
+    per = {s: _resolved_rows(view, s) for s in view.scenarios}
+    have = {s: rows for s, rows in per.items() if rows}
+    intro = (
+        "<p class=small>Every model parameter with its unit and source, as resolved for each "
+        "scenario from the manifest. Highlighted rows differ between scenarios."
+    )
+    if view.swept:
+        intro += " Swept parameters vary by point (see the Sweep section); the value shown is the base."
+    intro += "</p>"
+    if not have:
+        return _section(
+            "parameters",
+            "Parameters",
+            intro + '<p class="note">The manifest holds no resolved parameters.</p>',
+        )
+    names = list(have)
+    base = next(iter(have.values()))
+    values = {s: {r["parameter"]: r["value"] for r in rows} for s, rows in have.items()}
+    same_everywhere = all(values[s] == values[names[0]] for s in names)
+    cols = ["value"] if same_everywhere else names
+    rows, classes = [], []
+    for r in base:
+        p = r["parameter"]
+        vals = [_value(values[s].get(p)) for s in (names[:1] if same_everywhere else names)]
+        swept = " (swept)" if p in view.swept else ""
+        rows.append([p + swept, *vals, r["unit"], r["source"]])
+        classes.append("differs" if (len(set(vals)) > 1 or swept) else "")
+    n = len(cols)
+    return _section(
+        "parameters",
+        "Parameters",
+        intro
+        + table(
+            ["parameter", *cols, "unit", "source"],
+            rows,
+            numeric=set(range(1, n + 1)),
+            row_classes=classes,
+            table_id="parameter-table",
+        ),
+    )
+
+
+def _seeds(view: ReportView) -> list[list[Any]]:
+    rows = []
+    t = view.table
+    for s in view.scenarios:
+        pairs = t.loc[t["scenario"] == s, ["replicate", "seed"]].drop_duplicates().sort_values("replicate")
+        seeds = [int(x) for x in pairs["seed"]] if "seed" in pairs else []
+        shown = ", ".join(f"r{int(r)}: {sd}" for r, sd in zip(pairs["replicate"], seeds, strict=False))
+        if len(seeds) > MAX_SEEDS_SHOWN:
+            head = pairs.head(MAX_SEEDS_SHOWN)
+            shown = ", ".join(
+                f"r{int(r)}: {int(sd)}" for r, sd in zip(head["replicate"], head["seed"], strict=True)
+            )
+            shown += f", ... ({len(seeds)} replicates)"
+        base = ((view.records.get(s) or {}).get("resolved") or {}).get("seed", "")
+        rows.append([s, base, len(seeds), shown])
+    return rows
+
+
+def _provenance_section(view: ReportView, figures_dir: Path) -> str:
+    m = view.manifest
+    skip = {"scenarios", "points", "packages", "kind"}
+    facts = [["results folder", str(view.results.path)], ["kind", view.kind]]
+    long = []
+    for k, v in m.items():
+        if k in skip:
+            continue
+        text = json.dumps(v, indent=1, default=str) if isinstance(v, dict | list) else str(v)
+        if len(text) > 160 or "\n" in text:
+            label = _e(k.replace("_", " "))
+            long.append(f"<details><summary>{label}</summary><pre>{_e(text)}</pre></details>")
+        else:
+            facts.append([k.replace("_", " "), text])
+    parts = ["<h3>Run</h3>", table([], facts, table_id="provenance-run"), *long]
+    parts.append(
+        "<h3>Seeds</h3><p class=small>Replicate k has the same seed in every scenario and "
+        "parameter point (common random numbers).</p>"
+    )
+    parts.append(
+        table(
+            ["scenario", "base seed", "replicates", "seed per replicate"],
+            _seeds(view),
+            numeric={1, 2},
+            table_id="provenance-seeds",
+        )
+    )
+    pk = m.get("packages") or {}
+    if pk:
+        parts.append("<h3>Package versions</h3>")
+        parts.append(
+            table(
+                ["package", "version"],
+                [[k, v] for k, v in pk.items()],
+                table_id="provenance-packages",
+            )
+        )
+    try:
+        version = metadata.version("vraem")
+    except metadata.PackageNotFoundError:
+        version = "unknown"
+    from vraem.runner import git_commit
+
+    now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    parts.append("<h3>This report</h3>")
+    parts.append(
+        table(
+            [],
+            [
+                ["generated", now],
+                ["vraem version", version],
+                ["report code commit", git_commit()],
+                ["figure files (PNG, SVG)", str(figures_dir)],
+            ],
+            table_id="provenance-report",
+        )
+    )
+    return _section("provenance", "Provenance", "".join(parts))
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def render(view: ReportView, figures: list[Figure], figures_dir: Path) -> str:
+    """Render the whole report as one HTML string."""
+    experiment = view.manifest.get("experiment")
+    folder = view.results.path.name or str(view.results.path)
+    name = experiment.get("name", folder) if isinstance(experiment, dict) else folder
+    months = int(view.table["month"].max()) if not view.table.empty else 0
+    created = view.manifest.get("created", "unknown date")
+    commit = str(view.manifest.get("git_commit", "unknown"))[:12]
+    meta = (
+        f"{view.kind} of {len(view.scenarios)} scenario(s), {view.n_runs} runs, {months} months; "
+        f"simulated {created}, code {commit}"
+    )
+    numbering = _Numbering()
+    toc = [("findings", "Key findings"), ("scenarios", "Scenarios")]
+    body = [_findings_section(view), _scenarios_section(view)]
+    if view.swept:
+        toc.append(("sweep", "Sweep"))
+        sweep_figs = [f for f in figures if f.section == "Sweep"]
+        body.append(_sweep_section(view, numbering.figures(sweep_figs)))
+    for section in SECTION_ORDER:
+        figs = [f for f in figures if f.section == section]
+        if figs:
+            toc.append((_slug(section), section))
+            body.append(_section(_slug(section), section, numbering.figures(figs)))
+    toc += [("parameters", "Parameters"), ("provenance", "Provenance")]
+    body += [_parameters_section(view), _provenance_section(view, figures_dir)]
+    nav = "<nav><ol>" + "".join(f'<li><a href="#{_e(i)}">{_e(t)}</a></li>' for i, t in toc) + "</ol></nav>"
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>vraem report: {_e(name)}</title><style>{CSS}</style></head><body><main>"
+        f'<header><h1>vraem report: {_e(name)}</h1><p class="meta">{_e(meta)}</p></header>'
+        f"{nav}{''.join(body)}</main></body></html>\n"
+    )

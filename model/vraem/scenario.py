@@ -1,0 +1,316 @@
+"""Scenario files: loading, validation, dotted overrides and one-line errors.
+
+A scenario YAML holds a name, a description, the run settings (``start_year``, ``months``,
+``replicates``, ``seed``, ``map_months``), only the parameter overrides it needs under
+``parameters`` (grouped as in :mod:`vraem.params`), and a ``policy`` timeline
+(:mod:`vraem.policy`). Everything is validated when loaded; a wrong key or value raises
+:class:`ScenarioError` whose message is one line naming the file, the key and what is allowed.
+"""
+
+from __future__ import annotations
+
+import re
+import types
+import typing
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from vraem.params import ModelParams
+from vraem.policy import Policy
+from vraem.shipped import shipped_folder
+
+SCENARIO_DIR = shipped_folder("scenarios")
+
+
+class ScenarioError(ValueError):
+    """A scenario or option that cannot be used, with a message for people."""
+
+
+class Scenario(BaseModel):
+    """A validated scenario."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(min_length=1)
+    description: str = ""
+    start_year: int = Field(2013, ge=1990, le=2100)
+    months: int = Field(240, ge=1, le=1200)
+    replicates: int = Field(5, ge=1, le=100_000)
+    seed: int = Field(2013, ge=0)
+    map_months: list[int] = Field(default_factory=lambda: [0, 60, 120, 180, 240])
+    landscape_file: str | None = Field(
+        None, description="optional .npz of real rasters (elevation_m, river, road, district)"
+    )
+    parameters: ModelParams = ModelParams()
+    policy: Policy = Policy()
+
+    @field_validator("map_months")
+    @classmethod
+    def _non_negative(cls, v: list[int]) -> list[int]:
+        if any(m < 0 for m in v):
+            raise ValueError("map months must be >= 0")
+        return sorted(set(v))
+
+
+# ---------------------------------------------------------------------------------------------
+# Loading
+
+
+def read_yaml_mapping(
+    path: Path, error: type[ScenarioError] = ScenarioError, what: str = "a YAML file"
+) -> dict[str, Any]:
+    """Read a YAML file whose top level is a mapping; every problem is one ``error`` line."""
+    if not path.exists():
+        raise error(f"{path}: file not found")
+    if path.is_dir():
+        raise error(f"{path}: is a folder, expected {what}")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1})" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or "not valid YAML"
+        raise error(f"{path}: not valid YAML{where}: {problem}") from None
+    if not isinstance(data, dict):
+        raise error(f"{path}: expected a mapping of keys at the top level")
+    return data
+
+
+def shipped_or_path(name_or_path: str | Path, folder: Path) -> Path | None:
+    """A path as given, or the shipped ``folder/<name>.yaml`` for a bare name; None if neither."""
+    path = Path(name_or_path)
+    if path.exists() or path.suffix in {".yaml", ".yml"} or "/" in str(name_or_path):
+        return path
+    shipped = folder / f"{name_or_path}.yaml"
+    return shipped if shipped.exists() else None
+
+
+def resolve_scenario_path(name_or_path: str | Path) -> Path:
+    """Accept a path, or the bare name of a shipped scenario (``status_quo``)."""
+    found = shipped_or_path(name_or_path, SCENARIO_DIR)
+    if found is not None:
+        return found
+    known = ", ".join(sorted(p.stem for p in SCENARIO_DIR.glob("*.yaml")))
+    raise ScenarioError(f"{name_or_path}: unknown scenario (known: {known}; or give a file path)")
+
+
+def load_scenario(
+    path: str | Path, overrides: dict[str, Any] | None = None, *, source: str | None = None
+) -> Scenario:
+    """Read, override and validate a scenario file.
+
+    Args:
+        path: YAML file, or the name of a shipped scenario.
+        overrides: Dotted keys to values (``{"farmer.p_replant": 0.3}``), applied before validation.
+        source: What to call the overrides in error messages (default ``--set``).
+
+    Raises:
+        ScenarioError: With a one-line message naming the file, the key and what is allowed.
+    """
+    path = resolve_scenario_path(path)
+    raw = read_yaml_mapping(path)
+    for key, value in (overrides or {}).items():
+        apply_override(raw, key, value, source=source or "--set")
+    return validate_scenario(raw, str(path))
+
+
+def validate_scenario(raw: dict[str, Any], origin: str) -> Scenario:
+    """Validate a raw scenario mapping; ``origin`` names it in errors.
+
+    A relative ``landscape_file`` is resolved against the scenario file's folder and must exist.
+    """
+    try:
+        sc = Scenario.model_validate(raw)
+    except ValidationError as exc:
+        raise ScenarioError(f"{origin}: {describe_error(exc, Scenario)}") from None
+    if sc.landscape_file is not None:
+        path = Path(sc.landscape_file)
+        if not path.is_absolute():
+            path = Path(origin).resolve().parent / path
+        if not path.exists():
+            raise ScenarioError(f"{origin}: landscape_file: {sc.landscape_file} not found")
+        try:
+            from vraem.landscape import load_rasters
+
+            rasters = load_rasters(path)
+        except (ValueError, OSError) as exc:
+            raise ScenarioError(f"{origin}: landscape_file: {exc}") from None
+        n_districts = int(rasters["district"].max()) + 1
+        if n_districts != sc.parameters.landscape.n_districts:
+            raise ScenarioError(
+                f"{origin}: landscape_file has {n_districts} districts but parameters.landscape.n_districts"
+                f" is {sc.parameters.landscape.n_districts} (set it to {n_districts})"
+            )
+        sc = sc.model_copy(update={"landscape_file": str(path)})
+    return sc
+
+
+def scenario_yaml_text(path: str | Path) -> str:
+    """The scenario file's text (recorded in manifests)."""
+    return resolve_scenario_path(path).read_text(encoding="utf-8")
+
+
+# ---------------------------------------------------------------------------------------------
+# Error messages
+
+
+def _fmt_loc(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+def _unwrap(annotation: Any) -> Any:
+    """The pydantic model class inside ``X``, ``X | None`` or ``list[X]``, if any."""
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType, list, tuple):
+        for arg in typing.get_args(annotation):
+            inner = _unwrap(arg)
+            if isinstance(inner, type) and issubclass(inner, BaseModel):
+                return inner
+        return None
+    return annotation
+
+
+def _model_at(root: type[BaseModel], loc: tuple[Any, ...]) -> type[BaseModel] | None:
+    """The model class reached by following ``loc`` (skipping list indices)."""
+    current: Any = root
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        if not (isinstance(current, type) and issubclass(current, BaseModel)):
+            return None
+        field = current.model_fields.get(part)
+        if field is None:
+            return None
+        current = _unwrap(field.annotation)
+    return current if isinstance(current, type) and issubclass(current, BaseModel) else None
+
+
+def allowed_keys(root: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
+    """Keys allowed at ``loc`` in the schema rooted at ``root``."""
+    model = _model_at(root, loc)
+    return sorted(model.model_fields) if model else []
+
+
+_BOUNDS = {
+    "greater_than_equal": (">=", "ge"),
+    "greater_than": (">", "gt"),
+    "less_than_equal": ("<=", "le"),
+    "less_than": ("<", "lt"),
+}
+
+
+def describe_error(exc: ValidationError, root: type[BaseModel]) -> str:
+    """One line for the first problem in a pydantic ``ValidationError``."""
+    err = exc.errors(include_url=False)[0]
+    loc = tuple(err["loc"])
+    # For unions (e.g. ``int | None``) pydantic appends the tried type to the location.
+    loc = tuple(p for p in loc if p not in {"int", "float", "str", "bool", "none", "list[int]"})
+    key = _fmt_loc(loc) or "(top level)"
+    kind = err["type"]
+    got = err.get("input")
+    extra = "" if len(exc.errors()) == 1 else f" (and {len(exc.errors()) - 1} more problems)"
+    if kind == "extra_forbidden":
+        allowed = ", ".join(allowed_keys(root, loc[:-1]))
+        return f"{key}: unknown key (allowed: {allowed}){extra}"
+    if kind == "missing":
+        return f"{key}: required key is missing{extra}"
+    if kind in _BOUNDS:
+        sym, ctx_key = _BOUNDS[kind]
+        return f"{key} must be {sym} {err['ctx'][ctx_key]} (got {got!r}){extra}"
+    if kind == "enum":
+        return f"{key} must be one of {err['ctx']['expected']} (got {got!r}){extra}"
+    msg = err["msg"]
+    msg = re.sub(r"^Value error, ", "", msg)
+    return f"{key}: {msg} (got {got!r}){extra}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Dotted overrides (--set and experiment designs)
+
+PARAM_GROUPS = frozenset(ModelParams.model_fields)
+_PART = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)((?:\[\d+\])*)$")
+
+
+def split_dotted(key: str) -> list[str | int]:
+    """Split ``policy.phases[1].p_replant`` (or ``policy.phases.1.p_replant``) into parts.
+
+    A key starting with a parameter group (``farmer.p_replant``) is read under ``parameters``.
+    """
+    parts: list[str | int] = []
+    for chunk in key.split("."):
+        if chunk.isdigit():
+            parts.append(int(chunk))
+            continue
+        m = _PART.match(chunk)
+        if not m:
+            raise ScenarioError(
+                f"{key}: not a dotted key (e.g. farmer.p_replant or policy.phases[0].p_replant)"
+            )
+        parts.append(m.group(1))
+        parts.extend(int(i) for i in re.findall(r"\[(\d+)\]", m.group(2)))
+    if parts and parts[0] in PARAM_GROUPS:
+        parts.insert(0, "parameters")
+    return parts
+
+
+def parse_value(text: str) -> Any:
+    """Parse an option value as YAML (``0.3``, ``true``, ``[1, 2]``, ``accessible``)."""
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError:
+        return text
+
+
+def apply_override(raw: dict[str, Any], key: str, value: Any, *, source: str = "--set") -> None:
+    """Set a dotted key in a raw scenario mapping, checking the path against the schema."""
+    parts = split_dotted(key)
+    if not parts:
+        raise ScenarioError(f"{source} {key}: empty key")
+    node: Any = raw
+    walked: list[str | int] = []
+    for i, part in enumerate(parts):
+        last = i == len(parts) - 1
+        if isinstance(part, int):
+            if not isinstance(node, list) or part >= len(node):
+                n = len(node) if isinstance(node, list) else 0
+                raise ScenarioError(
+                    f"{source} {key}: {_fmt_loc(tuple(walked))} has {n} entries, no index {part}"
+                )
+        else:
+            allowed = allowed_keys(Scenario, tuple(walked))
+            if part not in allowed:
+                where = _fmt_loc(tuple(walked)) or "top level"
+                raise ScenarioError(
+                    f"{source} {key}: unknown key {part!r} at {where} (allowed: {', '.join(allowed)})"
+                )
+            if not isinstance(node, dict):
+                raise ScenarioError(f"{source} {key}: {_fmt_loc(tuple(walked))} is not a mapping")
+        if last:
+            node[part] = value
+        else:
+            if isinstance(part, str) and part not in node:
+                node[part] = {}
+            node = node[part]
+        walked.append(part)
+
+
+def parse_set_options(items: list[str]) -> dict[str, Any]:
+    """Turn ``["farmer.p_replant=0.3", ...]`` into a dict; malformed items raise ScenarioError."""
+    out: dict[str, Any] = {}
+    for item in items:
+        if "=" not in item:
+            raise ScenarioError(f"--set {item}: expected dotted.key=VALUE (e.g. farmer.p_replant=0.3)")
+        key, _, value = item.partition("=")
+        if not key.strip():
+            raise ScenarioError(f"--set {item}: the key before '=' is empty")
+        out[key.strip()] = parse_value(value.strip())
+    return out

@@ -1,0 +1,212 @@
+"""The VRAEM model: wiring and the phase order of a month, nothing else.
+
+One step is one month. The schedule reads like the ODD protocol's: market, farmers, clans,
+cartels, security forces, mayors and the state's programme, landscape, collect. The mechanisms
+live in :mod:`vraem.economy`, :mod:`vraem.agents`, :mod:`vraem.programme` and
+:mod:`vraem.landscape`; outputs are the named reporters of :mod:`vraem.metrics`.
+"""
+
+from __future__ import annotations
+
+import mesa
+import numpy as np
+
+from vraem import economy, metrics, programme
+from vraem.agents import cartel, clan, farmer, mayor, police
+from vraem.agents.farmer import HOME, REMOTE, Farmer
+from vraem.landscape import build_landscape, fertility_change
+from vraem.params import ModelParams
+from vraem.policy import Policy, levers_at
+from vraem.rng import Streams
+
+
+class VraemModel(mesa.Model):
+    """The coca and cocaine economy of the VRAEM on a generated valley.
+
+    Args:
+        params: Parameters (defaults: :class:`vraem.params.ModelParams`).
+        policy: The policy timeline (default: every lever off).
+        seed: The run's seed; every random draw flows from it through named streams.
+        months: Horizon, for ``running``.
+        map_months: Months at which the coca map (ha per cell) is kept in ``maps``.
+        rasters: Optional user rasters (see :func:`vraem.landscape.load_rasters`).
+    """
+
+    def __init__(
+        self,
+        params: ModelParams | None = None,
+        policy: Policy | None = None,
+        seed: int = 0,
+        months: int = 240,
+        map_months: list[int] | tuple[int, ...] = (),
+        rasters: dict[str, np.ndarray] | None = None,
+    ) -> None:
+        super().__init__(rng=seed)
+        self.params = params or ModelParams()
+        self.policy = policy or Policy()
+        self.seed = seed
+        self.months = months
+        self.map_months = set(map_months)
+        self.month = 0
+        self.streams = Streams(seed)
+        p = self.params
+        n_d = p.landscape.n_districts
+
+        self.landscape = build_landscape(p.landscape, self.streams.landscape, rasters, random=self.random)
+        L = self.landscape
+        self.month_flows = metrics.new_flows()
+        self.hostility = np.full(n_d, p.security.initial_hostility)
+        self.district_accepting = np.zeros(n_d, dtype=bool)
+        self.district_eradicated_share = np.zeros(n_d)
+        self.district_coca_ha = np.zeros(n_d)
+        self.district_coca_share = np.full(n_d, 0.5)
+        self.district_mean_trust = np.full(n_d, p.farmer.initial_trust)
+        self.road_fund_soles = 0.0
+        self.lab_site_cache: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self.prices = economy.Prices(p.market.paste_price_usd_per_kg, p.market, p.clan.broker_margin)
+
+        self.households = farmer.create_households(self, self.streams.households)
+        self.clans, self.cell_clan = clan.create_clans(self, self.streams.clans)
+        self.households.clan[:] = self.cell_clan[self.households.cell]
+        self.clan_stock_kg = np.zeros(len(self.clans))
+        self.clan_cash_usd = np.zeros(len(self.clans))
+        self.cartels, self.airstrips = cartel.create_cartels(self, self.streams.cartels)
+        self.cartel_stock_kg = 0.0
+        self.cartel_cash_usd = 0.0
+        self.farmers = [Farmer(self, i, L.cell(c)) for i, c in enumerate(self.households.cell)]
+        towns = L.towns
+        self.security_units = [
+            police.SecurityUnit(self, i, L.cell(int(towns[i % towns.size])))
+            for i in range(p.security.n_units)
+        ]
+        linked = self.streams.mayors.random(n_d) < p.mayor.p_linked
+        self.mayors = [mayor.Mayor(self, d, L.cell(int(towns[d])), bool(linked[d])) for d in range(n_d)]
+
+        self.households.expected_leaf_value[:] = farmer.leaf_value_usd_per_kg(self)
+        farmer.seed_initial_coca(self)
+        self._update_coca_layers(first=True)
+        leaf_kg = farmer.harvest(self)
+        self.labs = clan.build_labs(self, leaf_kg, self.streams.clans)
+        self.base_demand_t = float(leaf_kg.sum() / p.market.leaf_kg_per_kg_base / 1_000.0)
+        self._supply_t = self.base_demand_t
+        self._seized_t = self._shipped_t = 0.0
+        economy.update_market(self, self._supply_t, 0.0, self.base_demand_t)
+        mayor.decide(self)
+        self.households.coca_income[:] = leaf_kg * farmer.leaf_value_usd_per_kg(self)
+        self._update_households_income(leaf_kg)
+        self.maps: dict[int, np.ndarray] = {}
+        self.datacollector = mesa.DataCollector(model_reporters=metrics.build_reporters(n_d))
+        self._collect()
+
+    # -------------------------------------------------------------------------------------
+    def step(self) -> None:
+        """Advance one month."""
+        self.month += 1
+        p = self.params
+        levers = levers_at(self.policy, self.month, p.scale, p.farmer.p_replant)
+        self.month_flows = metrics.new_flows()
+        f = self.month_flows
+
+        # Market: prices from last month's supply and seizures.
+        economy.update_market(self, self._supply_t, self._seized_t, self._shipped_t)
+        # Farmers: land decisions and harvest.
+        farmer.allocate_land(self)
+        leaf_kg = farmer.harvest(self)
+        # Clans: buy leaf and paste, process, sell to the cartels.
+        clan.buy_and_process(self, leaf_kg)
+        sold_kg = clan.sell_to_cartels(self, self.prices.demand_t * 1_000.0)
+        # Cartels: fly and carry it out.
+        waste = 1.0 - p.security.coordination_waste
+        cartel.export(self, sold_kg, levers.flight_interdictions * waste, levers.courier_arrests * waste)
+        # Security forces.
+        police.eradicate(self, levers)
+        police.raid_labs(self, levers.lab_raids)
+        police.destroy_airstrips(self, levers.airstrip_destructions)
+        clan.rebuild_labs(self)
+        cartel.rebuild_airstrips(self)
+        # Mayors and the state's programme.
+        mayor.decide(self)
+        programme.spend(self, levers.development_soles)
+        # Landscape: crops mature, soils change, coca is mapped.
+        farmer.mature_crops(self)
+        self._update_landscape()
+        self._update_households_income(leaf_kg)
+
+        self._supply_t = f["paste_t"]
+        self._seized_t = f["seized_t"]
+        self._shipped_t = f["shipped_t"]
+        self._collect()
+        if self.month >= self.months:
+            self.running = False
+
+    # -------------------------------------------------------------------------------------
+    def _update_households_income(self, leaf_kg: np.ndarray) -> None:
+        h, fp, f = self.households, self.params.farmer, self.month_flows
+        legal = farmer.legal_revenue_usd(self)
+        welfare = programme.welfare_usd(self)
+        h.legal_income[:] = legal * (1.0 - fp.legal_cost_share)
+        coca_costs = fp.coca_cost_share * leaf_kg * self.prices.leaf_usd
+        h.income[:] = h.coca_income - coca_costs + h.legal_income + welfare
+        f["usd_legal_sales"] += float(legal.sum())
+        f["usd_welfare"] += float(welfare.sum())
+
+    def _update_coca_layers(self, first: bool = False) -> None:
+        h, L = self.households, self.landscape
+        home = h.coca_young[HOME] + h.coca_mature[HOME]
+        remote = h.coca_young[REMOTE] + h.coca_mature[REMOTE]
+        layer = L.layer("coca_ha")
+        before = layer.copy()
+        layer[:] = np.bincount(h.cell, weights=home, minlength=L.n_cells) + np.bincount(
+            h.remote_cell, weights=remote, minlength=L.n_cells
+        )
+        ever = L.layer("ever_coca")
+        if not first:
+            virgin = ever == 0
+            self.month_flows["new_coca_virgin_ha"] += float(np.maximum(layer - before, 0.0)[virgin].sum())
+        ever[layer > 1e-9] = 1.0
+        n_d = self.params.landscape.n_districts
+        district = h.district
+        self.district_coca_ha[:] = np.bincount(district, weights=home + remote, minlength=n_d)
+        growers = np.bincount(district, weights=(home + remote) > 0, minlength=n_d)
+        count = np.maximum(np.bincount(district, minlength=n_d), 1)
+        self.district_coca_share[:] = growers / count
+        self.district_mean_trust[:] = np.bincount(district, weights=h.trust, minlength=n_d) / count
+
+    def _update_landscape(self) -> None:
+        p, h, L = self.params, self.households, self.landscape
+        lp, sp = p.landscape, p.security
+        coca = (h.coca_young + h.coca_mature).sum(axis=0)
+        farm = np.bincount(h.cell, weights=h.farm_ha, minlength=L.n_cells)
+        coca_cell = np.bincount(h.cell, weights=coca, minlength=L.n_cells)
+        fallow_cell = np.bincount(h.cell, weights=h.fallow, minlength=L.n_cells)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            coca_share = np.where(farm > 0, coca_cell / farm, 0.0)
+            fallow_share = np.where(farm > 0, fallow_cell / farm, 1.0)
+        fert = L.layer("fertility")
+        fert[:] = fertility_change(
+            fert, coca_share, fallow_share, lp.fertility_loss_per_year_coca, lp.fertility_recovery_per_year
+        )
+        self._update_coca_layers()
+        # Hostility relaxes toward a level set by the district's trust in the state.
+        target = (
+            sp.initial_hostility * (1.0 - self.district_mean_trust) / (1.0 - p.farmer.initial_trust + 1e-9)
+        )
+        self.hostility += sp.hostility_decay_per_month * (np.clip(target, 0, 1) - self.hostility)
+
+    def _collect(self) -> None:
+        self.datacollector.collect(self)
+        if self.month in self.map_months:
+            L = self.landscape
+            self.maps[self.month] = L.layer("coca_ha").reshape(L.width, L.height).copy()
+
+    # -------------------------------------------------------------------------------------
+    def run(self) -> None:
+        """Run to the horizon."""
+        while self.running and self.month < self.months:
+            self.step()
+
+    def results(self):
+        """Monthly outputs as a DataFrame indexed by month."""
+        df = self.datacollector.get_model_vars_dataframe()
+        df.insert(0, "month", np.arange(len(df)))
+        return df.reset_index(drop=True)

@@ -1,0 +1,416 @@
+"""Experiment files: which scenarios, which parameter points, how many replicates, which seed.
+
+An experiment YAML is validated when loaded, like a scenario (pydantic, ``extra="forbid"``) and a
+wrong key or value raises :class:`ExperimentError` with a one-line message naming the file and the
+key. Example::
+
+    name: replanting_sweep
+    description: Replanting 0.1-0.9 under three policies.
+    scenarios: [eradication_first, development_first, integrated]
+    replicates: 30
+    base_seed: 2013
+    overrides: {farmer.n_households: 20000}      # applied to every scenario and point
+    design:
+      kind: grid                                   # or latin_hypercube, or points
+      parameters:
+        farmer.p_replant: [0.1, 0.3, 0.5, 0.7, 0.9]
+
+Parameter names are the dotted keys of ``vraem run --set`` (``farmer.p_replant``,
+``policy.phases[0].p_replant``); they are applied to each scenario's raw YAML before validation,
+so an out-of-range value fails here, with the point and the scenario named, not in a worker.
+
+Designs follow the EMA Workbench's vocabulary: a full factorial grid, a Latin hypercube sample
+(scipy's seeded, scrambled :class:`scipy.stats.qmc.LatinHypercube`) over bounds, or an explicit list
+of points. Every (scenario, point) pair is run for replicates ``0..n-1``, and replicate ``k`` has
+the seed :func:`vraem.runner.replicate_seed` ``(base_seed, k)`` everywhere (common random numbers):
+differences between scenarios or points are paired.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import numpy as np
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from vraem.runner import replicate_seed
+from vraem.scenario import (
+    Scenario,
+    ScenarioError,
+    apply_override,
+    describe_error,
+    load_scenario,
+    read_yaml_mapping,
+    resolve_scenario_path,
+    shipped_or_path,
+    split_dotted,
+    validate_scenario,
+)
+from vraem.shipped import shipped_folder
+
+EXPERIMENT_DIR = shipped_folder("experiments")
+
+
+class ExperimentError(ScenarioError):
+    """An experiment file or option that cannot be used, with a one-line message for people."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _check_dotted(keys: list[str]) -> None:
+    for key in keys:
+        split_dotted(key)  # raises ScenarioError with the key named
+
+
+class GridDesign(_Strict):
+    """Every combination of the listed values (a full factorial design)."""
+
+    kind: Literal["grid"]
+    parameters: dict[str, list[Any]] = Field(min_length=1, description="dotted key -> values")
+
+    @field_validator("parameters")
+    @classmethod
+    def _non_empty(cls, v: dict[str, list[Any]]) -> dict[str, list[Any]]:
+        for key, values in v.items():
+            if not values:
+                raise ValueError(f"{key} has no values")
+        return v
+
+    def points(self) -> list[dict[str, Any]]:
+        """List the grid's points, the last parameter varying fastest."""
+        keys = list(self.parameters)
+        return [
+            dict(zip(keys, combo, strict=True))
+            for combo in itertools.product(*self.parameters.values())
+        ]
+
+
+class Bounds(_Strict):
+    """The range of one parameter in a Latin hypercube."""
+
+    low: float
+    high: float
+    integer: bool = Field(False, description="round samples to whole numbers")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Bounds:
+        if not self.high > self.low:
+            raise ValueError(f"high must be greater than low ({self.low}), got {self.high}")
+        return self
+
+
+class LatinHypercubeDesign(_Strict):
+    """A seeded Latin hypercube sample of ``samples`` points within bounds (McKay et al. 1979)."""
+
+    kind: Literal["latin_hypercube"]
+    samples: int = Field(ge=1, le=1_000_000)
+    seed: int = Field(0, ge=0, description="seed of the sample (not of the runs)")
+    parameters: dict[str, Bounds] = Field(min_length=1, description="dotted key -> bounds")
+
+    def points(self) -> list[dict[str, Any]]:
+        """Sample the points, scaled to the bounds (scipy's scrambled LatinHypercube)."""
+        from scipy.stats import qmc
+
+        keys = list(self.parameters)
+        unit = qmc.LatinHypercube(d=len(keys), rng=np.random.default_rng(self.seed)).random(
+            self.samples
+        )
+        low = [self.parameters[k].low for k in keys]
+        high = [self.parameters[k].high for k in keys]
+        scaled = qmc.scale(unit, low, high)
+        out = []
+        for row in scaled:
+            point = {}
+            for k, x in zip(keys, row, strict=True):
+                point[k] = round(float(x)) if self.parameters[k].integer else float(x)
+            out.append(point)
+        return out
+
+
+class PointsDesign(_Strict):
+    """An explicit list of points; a key missing from a point keeps the scenario's own value."""
+
+    kind: Literal["points"]
+    points_: list[dict[str, Any]] = Field(alias="points", min_length=1)
+
+    def points(self) -> list[dict[str, Any]]:
+        """Return the listed points."""
+        return [dict(p) for p in self.points_]
+
+
+Design = Annotated[GridDesign | LatinHypercubeDesign | PointsDesign, Field(discriminator="kind")]
+DESIGNS: dict[str, type[BaseModel]] = {
+    "grid": GridDesign,
+    "latin_hypercube": LatinHypercubeDesign,
+    "points": PointsDesign,
+}
+
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+
+class Experiment(_Strict):
+    """A validated experiment file."""
+
+    name: str = Field(min_length=1)
+    description: str = ""
+    scenarios: list[str] = Field(min_length=1, description="shipped scenario names or YAML paths")
+    replicates: int = Field(ge=1, le=1_000_000)
+    base_seed: int = Field(2013, ge=0)
+    overrides: dict[str, Any] = Field(
+        default_factory=dict, description="dotted key -> value, applied to every scenario and point"
+    )
+    design: Design | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _safe_name(cls, v: str) -> str:
+        if not _NAME.match(v):
+            raise ValueError("use letters, digits, '_', '-' or '.' (it names the output folder)")
+        return v
+
+    def points(self) -> list[dict[str, Any]]:
+        """List the parameter points; one empty point when there is no design."""
+        return self.design.points() if self.design is not None else [{}]
+
+    def swept_keys(self) -> list[str]:
+        """Every dotted key the design sets, in first-seen order."""
+        keys: dict[str, None] = {}
+        for point in self.points():
+            keys.update(dict.fromkeys(point))
+        return list(keys)
+
+
+# ---------------------------------------------------------------------------------------------
+# Loading
+
+
+@dataclass(frozen=True)
+class ScenarioEntry:
+    """One scenario of an experiment: its file, its text and its validated base form."""
+
+    name: str
+    path: str
+    text: str
+    base: Scenario
+    """The scenario with the experiment's overrides, without any design point."""
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """One task of a sweep: a scenario at a parameter point, one replicate, one seed."""
+
+    run_id: str
+    scenario: Scenario
+    point: int
+    params: dict[str, Any]
+    """The swept keys' effective values in this run (one table column each)."""
+    replicate: int
+    seed: int
+
+
+def run_id(scenario: str, point: int, replicate: int) -> str:
+    """Name a run uniquely within a sweep: ``status_quo/p0/r3``."""
+    return f"{scenario}/p{point}/r{replicate}"
+
+
+@dataclass(frozen=True)
+class LoadedExperiment:
+    """An experiment with its scenarios resolved and every (scenario, point) validated."""
+
+    spec: Experiment
+    path: str
+    text: str
+    scenarios: list[ScenarioEntry]
+    points: list[dict[str, Any]]
+    grid: dict[tuple[str, int], Scenario]
+    """(scenario name, point) -> the scenario to run."""
+
+    @property
+    def n_runs(self) -> int:
+        """Scenarios x points x replicates."""
+        return len(self.grid) * self.spec.replicates
+
+    def seeds(self) -> list[int]:
+        """List the seed of each replicate (the same in every scenario and point)."""
+        return [replicate_seed(self.spec.base_seed, k) for k in range(self.spec.replicates)]
+
+    def runs(self) -> Iterator[RunSpec]:
+        """Every run, replicate by replicate, so that an interrupted sweep has balanced results."""
+        keys = self.spec.swept_keys()
+        params = {
+            pair: {key: effective_value(sc, key) for key in keys} for pair, sc in self.grid.items()
+        }
+        for k, seed in enumerate(self.seeds()):
+            for entry in self.scenarios:
+                for i in range(len(self.points)):
+                    pair = (entry.name, i)
+                    yield RunSpec(
+                        run_id(entry.name, i, k), self.grid[pair], i, params[pair], k, seed
+                    )
+
+    def run_ids(self) -> set[str]:
+        """Return the ids of every run of the experiment."""
+        return {
+            run_id(e.name, i, k)
+            for k in range(self.spec.replicates)
+            for e in self.scenarios
+            for i in range(len(self.points))
+        }
+
+    def resolved(self) -> dict[str, Any]:
+        """Return the experiment as JSON-ready data (what a resumed sweep must match)."""
+        return json.loads(self.spec.model_dump_json(by_alias=True))
+
+
+def effective_value(scenario: Scenario, key: str) -> Any:
+    """Read the value of a dotted key in a validated scenario (JSON form)."""
+    node: Any = scenario.model_dump(mode="json")
+    for part in split_dotted(key):
+        node = node[part]
+    return node
+
+
+def resolve_experiment_path(name_or_path: str | Path) -> Path:
+    """Accept a path, or the bare name of a shipped experiment (``policy_comparison``)."""
+    return shipped_or_path(name_or_path, EXPERIMENT_DIR) or Path(name_or_path)
+
+
+def _resolve_scenario(ref: str, exp_path: Path) -> Path:
+    """Resolve a scenario reference in an experiment file.
+
+    A path is taken relative to the experiment file (or the working folder). A bare name is looked
+    up first in the ``scenarios/`` folder beside the experiment's folder, the layout of a checkout
+    and of ``vraem init``, so that an edited copy wins; then among the shipped scenarios.
+    """
+    p = Path(ref)
+    if not p.is_absolute() and (p.suffix in {".yaml", ".yml"} or "/" in ref):
+        beside = exp_path.parent / p
+        if beside.exists():
+            return beside
+    elif not p.is_absolute():
+        sibling = exp_path.resolve().parent.parent / "scenarios" / f"{ref}.yaml"
+        if sibling.is_file():
+            return sibling
+    return resolve_scenario_path(ref)
+
+
+def _read(path: Path) -> dict[str, Any]:
+    return read_yaml_mapping(path, ExperimentError, "an experiment YAML file")
+
+
+def describe_experiment_error(exc: ValidationError, raw: dict[str, Any]) -> str:
+    """One line for a validation error, naming design keys within the chosen design kind."""
+    err = exc.errors(include_url=False)[0]
+    loc = tuple(err["loc"])
+    if loc and loc[0] == "design" and isinstance(raw.get("design"), dict):
+        kinds = ", ".join(DESIGNS)
+        if err["type"] == "union_tag_not_found":
+            return f"design.kind: required key is missing (one of {kinds})"
+        if err["type"] == "union_tag_invalid":
+            return f"design.kind must be one of {kinds} (got {raw['design'].get('kind')!r})"
+        cls = DESIGNS.get(str(raw["design"].get("kind")))
+        if cls is not None:
+            try:
+                cls.model_validate(raw["design"])
+            except ValidationError as inner:
+                return "design." + describe_error(inner, cls)
+    return describe_error(exc, Experiment)
+
+
+def _point_label(point: dict[str, Any]) -> str:
+    return ", ".join(f"{k}={v!r}" for k, v in point.items()) or "no parameters"
+
+
+def load_experiment(path: str | Path, overrides: dict[str, Any] | None = None) -> LoadedExperiment:
+    """Read and validate an experiment, and every (scenario, point) it will run.
+
+    Args:
+        path: Experiment YAML, or the name of a shipped experiment.
+        overrides: Extra dotted keys for every scenario (``vraem sweep --set``), after the file's
+            own ``overrides``.
+
+    Raises:
+        ExperimentError: With a one-line message naming the file, the key and what is allowed.
+
+    """
+    exp_path = resolve_experiment_path(path)
+    raw = _read(exp_path)
+    if overrides:
+        raw = copy.deepcopy(raw)
+        raw["overrides"] = {**(raw.get("overrides") or {}), **overrides}
+    try:
+        spec = Experiment.model_validate(raw)
+    except ValidationError as exc:
+        raise ExperimentError(f"{exp_path}: {describe_experiment_error(exc, raw)}") from None
+    try:
+        _check_dotted(list(spec.overrides))
+        _check_dotted(spec.swept_keys())
+    except ScenarioError as exc:
+        raise ExperimentError(f"{exp_path}: {exc}") from None
+
+    points = spec.points()
+    entries: list[ScenarioEntry] = []
+    grid: dict[tuple[str, int], Scenario] = {}
+    for ref in spec.scenarios:
+        try:
+            sc_path = _resolve_scenario(ref, exp_path)
+            load_scenario(sc_path)  # the file on its own: errors name the scenario file
+        except ScenarioError as exc:
+            raise ExperimentError(f"{exp_path}: scenarios: {exc}") from None
+        text = sc_path.read_text(encoding="utf-8")
+        raw_sc = yaml.safe_load(text)
+        try:
+            for key, value in spec.overrides.items():
+                apply_override(raw_sc, key, value, source="overrides")
+            base = validate_scenario(raw_sc, f"scenario {ref}")
+        except ScenarioError as exc:
+            raise ExperimentError(f"{exp_path}: {exc}") from None
+        if any(e.name == base.name for e in entries):
+            raise ExperimentError(f"{exp_path}: scenarios: {base.name!r} is listed twice")
+        entries.append(ScenarioEntry(base.name, str(sc_path), text, base))
+        resolved: list[Scenario] = []
+        for i, point in enumerate(points):
+            raw_point = copy.deepcopy(raw_sc)
+            origin = f"scenario {base.name} at design point {i} ({_point_label(point)})"
+            try:
+                for key, value in point.items():
+                    apply_override(raw_point, key, value, source="design")
+                sc = validate_scenario(raw_point, origin)
+            except ScenarioError as exc:
+                raise ExperimentError(f"{exp_path}: {exc}") from None
+            grid[(base.name, i)] = sc
+            resolved.append(sc)
+        if len(points) > 1 and all(sc == resolved[0] for sc in resolved[1:]):
+            raise ExperimentError(
+                f"{exp_path}: design: the parameters ({', '.join(spec.swept_keys())}) change "
+                f"nothing in scenario {base.name} (does a policy phase pin them, like p_replant?)"
+            )
+    return LoadedExperiment(
+        spec, str(exp_path), exp_path.read_text(encoding="utf-8"), entries, points, grid
+    )
+
+
+def shadowed_parameters(loaded: LoadedExperiment) -> list[str]:
+    """Warnings for swept farmer parameters that a policy phase overrides (``p_replant``)."""
+    out = []
+    if "farmer.p_replant" in loaded.spec.swept_keys():
+        for entry in loaded.scenarios:
+            pinned = [
+                i for i, ph in enumerate(entry.base.policy.phases) if ph.p_replant is not None
+            ]
+            if pinned:
+                out.append(
+                    f"scenario {entry.name}: policy.phases{pinned} set p_replant, which overrides "
+                    "farmer.p_replant in those phases"
+                )
+    return out
