@@ -154,7 +154,7 @@ def load_results(
     maps_path = path / "maps.npz"
     if maps and maps_path.exists():
         try:
-            with np.load(maps_path) as data:
+            with maps_path.open("rb") as f, np.load(f) as data:
                 for key in data.files:
                     if key == "district":
                         district = data[key]

@@ -9,6 +9,7 @@ A scenario YAML holds a name, a description, the run settings (``start_year``, `
 
 from __future__ import annotations
 
+import math
 import re
 import types
 import typing
@@ -45,7 +46,9 @@ class Scenario(BaseModel):
     seed: int = Field(2013, ge=0, le=2**63 - 1)
     map_months: list[int] = Field(default_factory=lambda: [0, 60, 120, 180, 240], max_length=MAX_MONTHS + 1)
     landscape_file: str | None = Field(
-        None, description="optional .npz of real rasters (elevation_m, river, road, district)"
+        None,
+        description="optional real rasters (elevation_m, river, road, district): an .npz, a GeoTIFF "
+        "stack or a folder of GeoTIFFs (see vraem.landscape)",
     )
     parameters: ModelParams = ModelParams()
     policy: Policy = Policy()
@@ -145,19 +148,32 @@ def validate_scenario(raw: dict[str, Any], origin: str) -> Scenario:
             path = Path(origin).resolve().parent / path
         if not path.exists():
             raise ScenarioError(f"{origin}: landscape_file: {sc.landscape_file} not found")
-        try:
-            from vraem.landscape import load_rasters
+        from vraem.landscape import RasterError, read_rasters
 
-            rasters = load_rasters(path)
-        except (ValueError, OSError) as exc:
+        try:
+            rasters = read_rasters(path)
+        except RasterError as exc:
             raise ScenarioError(f"{origin}: landscape_file: {exc}") from None
-        n_districts = int(rasters["district"].max()) + 1
+        n_districts = int(rasters.arrays["district"].max()) + 1
         if n_districts != sc.parameters.landscape.n_districts:
             raise ScenarioError(
                 f"{origin}: landscape_file has {n_districts} districts but parameters.landscape.n_districts"
                 f" is {sc.parameters.landscape.n_districts} (set it to {n_districts})"
             )
-        sc = sc.model_copy(update={"landscape_file": str(path)})
+        update: dict[str, Any] = {"landscape_file": str(path)}
+        if rasters.cell_ha is not None:  # a GeoTIFF's transform gives the cell area
+            landscape = (raw.get("parameters") or {}).get("landscape") or {}
+            given = sc.parameters.landscape.cell_ha
+            if "cell_ha" in landscape and not math.isclose(given, rasters.cell_ha, rel_tol=1e-6):
+                raise ScenarioError(
+                    f"{origin}: parameters.landscape.cell_ha is {given:g} but the cells of "
+                    f"landscape_file are {rasters.cell_ha:g} ha (from its transform); remove cell_ha"
+                )
+            params = sc.parameters.model_copy(
+                update={"landscape": sc.parameters.landscape.model_copy(update={"cell_ha": rasters.cell_ha})}
+            )
+            update["parameters"] = params
+        sc = sc.model_copy(update=update)
     return sc
 
 

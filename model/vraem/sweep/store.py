@@ -245,7 +245,7 @@ def read_maps(
             if f"{path.parent.name}/p{point}/r{rep}" not in ok:
                 continue  # written by a run that did not finish (or not a map of this sweep)
             try:
-                with np.load(path) as data:
+                with path.open("rb") as f, np.load(f) as data:
                     for key in data.files:
                         maps[(path.parent.name, int(point), int(rep), int(key[1:]))] = data[key]
             except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile, AttributeError) as exc:
@@ -257,7 +257,8 @@ def read_maps(
 
 def _load_npy(path: Path) -> np.ndarray:
     try:
-        return np.load(path)
+        with path.open("rb") as f:
+            return np.load(f)
     except (OSError, ValueError, EOFError) as exc:
         raise CorruptFileError(
             f"{path}: not a readable district raster ({type(exc).__name__}); delete it to go without"
