@@ -1,44 +1,170 @@
-"""The ``vraem`` command line: run, validate, params.
+"""The ``vraem`` command line: run, validate, sweep, compare, report, params, ui, scenarios, init.
 
-Errors a user can make (a bad key or value, a missing file, a malformed ``--set``) print one line
-naming the file or option, the key and what is allowed, and exit with status 2; never a traceback.
+Errors a user can make (a bad key or value, a missing or corrupt file, a malformed ``--set``, a
+bad option value) print one line naming the file or option, the key and what is allowed, and exit
+with status 2; never a traceback. One mechanism does it for every command, so a new command gets
+it for free:
+
+- A command raises one of the exception classes listed in :data:`USER_ERRORS` (``ScenarioError``,
+  ``ResultsError`` ... each carries a one-line message for people); :class:`OneLineErrors`, the
+  app's click group, prints ``error: <message>`` and exits 2. Commands need no ``try`` of their
+  own for these. A new module with its own error class adds ``"module:ClassName"`` to
+  :data:`USER_ERRORS` (classes are looked up only in modules already imported, so the list costs
+  no import time).
+- Click's usage errors (a bad option value such as ``--replicates 0`` or ``--months abc``, a
+  missing argument, an unknown option) become one line too, ``error: --months: 'abc' is not a
+  valid integer (see vraem run --help)``, instead of Typer's multi-line panels; exit 2.
+- :func:`fail` stops a command with a one-line message of its own.
+
+Anything else is a bug in vraem, and keeps its traceback so that it can be reported.
 """
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
+from typer.core import TyperGroup
 
+from vraem.policy import MAX_MONTHS
 from vraem.scenario import ScenarioError, load_scenario, parse_set_options, resolve_scenario_path
 
+EXIT_USAGE = 2
+
+USER_ERRORS: list[str] = [
+    "vraem.scenario:ScenarioError",  # and its subclass vraem.sweep.experiment:ExperimentError
+    "vraem.results:ResultsError",
+    "vraem.compare:CompareError",
+    "vraem.report:ReportError",
+    "vraem.sweep.engine:SweepError",
+    "vraem.ui.assets:AssetsError",
+    "vraem.ui.server:PortInUseError",
+]
+"""``module:Class`` of every exception whose message is one line for people (exit 2, no traceback)."""
+
+err = Console(stderr=True)
+
+# Click's exception classes, wherever this Typer takes them from (Typer >= 0.22 vendors Click as
+# ``typer._click``; older ones use ``click``): the module that defines ``typer.BadParameter``.
+_click_errors = sys.modules[typer.BadParameter.__module__]
+UsageError = _click_errors.UsageError
+MissingParameter = _click_errors.MissingParameter
+NoArgsIsHelpError = getattr(_click_errors, "NoArgsIsHelpError", ())
+
+
+def user_error_classes() -> tuple[type[BaseException], ...]:
+    """The classes of :data:`USER_ERRORS` whose modules are imported (only those can have raised)."""
+    out = []
+    for spec in USER_ERRORS:
+        module, _, name = spec.partition(":")
+        if module in sys.modules:
+            out.append(getattr(sys.modules[module], name))
+    return tuple(out)
+
+
+def one_line(text: str) -> str:
+    """``text`` with its line breaks and runs of blanks folded into single spaces."""
+    return " ".join(str(text).split())
+
+
+def print_error(message: str) -> None:
+    """Print ``error: <message>`` as one line on stderr."""
+    err.print(f"[bold red]error:[/] {one_line(message)}", highlight=False, soft_wrap=True, markup=True)
+
+
+def usage_line(exc: Exception) -> str:
+    """One line for a click usage error: the option or argument, what is wrong, where to look."""
+    ctx = exc.ctx
+    where = f" (see {ctx.command_path} --help)" if ctx is not None else ""
+    if isinstance(exc, typer.BadParameter) and not isinstance(exc, MissingParameter):
+        param = exc.param
+        if param is not None and getattr(param, "param_type_name", "") == "option":
+            hint = "/".join(param.opts)
+        elif param is not None:
+            hint = (param.human_readable_name or param.name or "").upper()
+        else:
+            hint = exc.param_hint if isinstance(exc.param_hint, str) else ""
+        message = _coercion_message(exc) or one_line(exc.message).rstrip(".")
+        return f"{hint}: {message}{where}" if hint else f"{message}{where}"
+    return f"{one_line(exc.format_message()).rstrip('.')}{where}"
+
+
+def _coercion_message(exc: Exception) -> str | None:
+    """What is allowed and what was given, from the pydantic error behind a Typer option value."""
+    from pydantic import ValidationError
+
+    from vraem.scenario import BOUNDS
+
+    cause = exc.__cause__
+    if not isinstance(cause, ValidationError):
+        return None
+    first = cause.errors(include_url=False)[0]
+    got = first.get("input")
+    if first["type"] in BOUNDS:
+        symbol, key = BOUNDS[first["type"]]
+        return f"must be {symbol} {first['ctx'][key]} (got {got})"
+    msg = first["msg"]
+    return f"{msg[:1].lower()}{msg[1:]} (got {got!r})"
+
+
+class OneLineErrors(TyperGroup):
+    """The app's click group: usage errors and :data:`USER_ERRORS` become one line and exit 2."""
+
+    def main(  # type: ignore[override]
+        self,
+        args: Any = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        """Run the command line like click's standalone mode, printing errors as one line."""
+        if not standalone_mode:  # a caller that handles click's exceptions itself
+            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        try:
+            rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except NoArgsIsHelpError as exc:  # plain `vraem`: the help, not an error
+            typer.echo(exc.ctx.get_help())
+            sys.exit(0)
+        except UsageError as exc:
+            print_error(usage_line(exc))
+            sys.exit(EXIT_USAGE)
+        except typer.Abort:
+            print_error("aborted")
+            sys.exit(1)
+        except Exception as exc:
+            if not isinstance(exc, user_error_classes()):
+                raise
+            print_error(str(exc))
+            sys.exit(EXIT_USAGE)
+        sys.exit(rv if isinstance(rv, int) else 0)
+
+
 app = typer.Typer(
+    cls=OneLineErrors,
     add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     help="vraem: simulate coca policy in Peru's VRAEM valley.",
 )
 console = Console()
-err = Console(stderr=True)
-
-EXIT_USAGE = 2
 
 
 def fail(message: str) -> None:
     """Print one line to stderr and exit with status 2."""
-    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    print_error(message)
     raise typer.Exit(EXIT_USAGE)
 
 
 def _load(paths: list[str], sets: list[str] | None, months: int | None):
     overrides = parse_set_options(sets or [])
     if months is not None:
-        if months < 1:
-            raise ScenarioError(f"--months must be >= 1 (got {months})")
+        if not 1 <= months <= MAX_MONTHS:
+            raise ScenarioError(f"--months must be >= 1 and <= {MAX_MONTHS} (got {months})")
         overrides["months"] = months
     out = []
     for p in paths:

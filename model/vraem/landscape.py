@@ -7,14 +7,31 @@ Fifteen districts (one mayor each, seed interview) are the Voronoi regions of th
 
 Every per-cell quantity is a Mesa ``PropertyLayer`` on an ``OrthogonalMooreGrid``; model code
 works on flat views (``layer.data.reshape(-1)``) so that the monthly arithmetic is vectorised.
-A user with real rasters names an ``.npz`` of equally shaped arrays (``elevation_m``, ``river``,
-``road``, ``district`` with ids 0..n-1; optionally ``towns`` as flat indices) in the scenario's
-``landscape_file``; :func:`load_rasters` reads it. A GeoTIFF can be converted with rasterio.
+A user with real rasters names them in the scenario's ``landscape_file``; :func:`read_rasters`
+reads them. Three forms hold the layers ``elevation_m``, ``river``, ``road`` and ``district`` (ids
+0..n-1):
+
+- an ``.npz`` of equally shaped arrays already in the model's orientation (below), optionally with
+  ``towns`` as flat cell indices;
+- a GeoTIFF stack (``.tif``/``.tiff``), one band per layer, named by the band descriptions;
+- a folder of GeoTIFFs, one per layer, each file's stem naming its layer (``elevation_m.tif``).
+
+GeoTIFFs are read with rasterio (``pip install vraem[gis]``). Their cell area comes from the
+raster's transform (``|a * e|`` square metres of a projected CRS, over 10,000 = ha) and replaces
+``parameters.landscape.cell_ha``; their CRS goes into the run's manifest. A geographic CRS (degrees)
+is refused: reproject to a metric CRS first (UTM zone 18S, EPSG:32718, covers the VRAEM).
+
+Orientation: the model's arrays are indexed ``[x, y]`` with x growing east and y growing north
+(``y = 0`` is the southern edge, Mesa's grid convention). A north-up raster is read as
+``[row, column]`` with row 0 the northern edge. :func:`model_orientation` turns one into the other:
+flip the rows (south first), then transpose; so the raster's north-east pixel is model cell
+``(width - 1, height - 1)``. An ``.npz`` must already be in model orientation.
 """
 
 from __future__ import annotations
 
 import itertools
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -261,24 +278,222 @@ def build_landscape(
     return Landscape(grid, w, h, p.cell_ha, towns, river.reshape(-1), road.reshape(-1), layers)
 
 
-def load_rasters(path: str | Path) -> dict[str, np.ndarray]:
-    """Read user rasters from an ``.npz`` with ``elevation_m``, ``river``, ``road``, ``district``.
+class RasterError(ValueError):
+    """User rasters that cannot be used, with a one-line message naming the file and the layer."""
 
-    All arrays must share one (width, height) shape; ``district`` holds ids 0..n-1.
+
+@dataclass(frozen=True)
+class UserRasters:
+    """User-supplied layers in model orientation, and what the files say about their cells."""
+
+    arrays: dict[str, np.ndarray]
+    cell_ha: float | None = None
+    """Cell area from a GeoTIFF's transform (None for an ``.npz``: ``cell_ha`` applies)."""
+    crs: str | None = None
+    """The GeoTIFF's CRS (``EPSG:nnnn`` when it has a code, else WKT)."""
+    form: str = "npz"
+    """``npz``, ``geotiff`` or ``geotiff folder``."""
+
+    def describe(self) -> dict[str, object]:
+        """What a manifest records of the rasters."""
+        width, height = self.arrays["elevation_m"].shape
+        return {"form": self.form, "width": width, "height": height, "cell_ha": self.cell_ha, "crs": self.crs}
+
+
+MAX_RASTER_CELLS = 400 * 400
+"""The largest grid a scenario may use: the generated valley's ``width`` and ``height`` limits."""
+
+OPTIONAL_RASTERS = ("towns",)
+"""Arrays an ``.npz`` may add (``towns``: flat cell indices ``x * height + y``, one per district)."""
+
+
+def model_orientation(band: np.ndarray, transform) -> np.ndarray:
+    """Turn a raster band ``[row, column]`` into the model's ``[x, y]`` (x east, y north).
+
+    Rows are flipped when they run north to south (``transform.e < 0``, the usual north-up
+    raster), columns when they run east to west (``transform.a < 0``); then the array is
+    transposed. The raster's north-east pixel becomes cell ``(width - 1, height - 1)``.
     """
+    if transform.e < 0:
+        band = band[::-1, :]
+    if transform.a < 0:
+        band = band[:, ::-1]
+    return np.ascontiguousarray(band.T)
+
+
+def read_rasters(path: str | Path) -> UserRasters:
+    """Read user rasters: an ``.npz``, a GeoTIFF stack or a folder of GeoTIFFs (see module docs).
+
+    Raises:
+        RasterError: One line naming the file and the layer, for anything unusable.
+    """
+    path = Path(path)
+    if path.is_dir():
+        rasters = _read_geotiff_folder(path)
+    elif path.suffix.lower() in {".tif", ".tiff"}:
+        rasters = _read_geotiff_stack(path)
+    elif path.suffix.lower() == ".npz":
+        rasters = UserRasters(_read_npz(path))
+    else:
+        raise RasterError(
+            f"{path}: unknown raster format "
+            "(expected an .npz, a GeoTIFF .tif stack or a folder of .tif files)"
+        )
+    _check_layers(path, rasters.arrays)
+    return rasters
+
+
+def load_rasters(path: str | Path) -> dict[str, np.ndarray]:
+    """The arrays of :func:`read_rasters`, in model orientation."""
+    return read_rasters(path).arrays
+
+
+def _read_npz(path: Path) -> dict[str, np.ndarray]:
     try:
-        data = np.load(path)
-    except (OSError, ValueError) as exc:
-        raise ValueError(f"{path}: not a NumPy .npz file ({exc})") from None
-    with data:
-        missing = [k for k in REQUIRED_RASTERS if k not in data]
-        if missing:
-            raise ValueError(f"{path}: missing arrays {missing} (need {list(REQUIRED_RASTERS)})")
-        arrays = {k: data[k] for k in data.files}
+        # Our own file object: np.load leaves its own open when a corrupt file fails to parse.
+        with path.open("rb") as f, np.load(f, allow_pickle=False) as data:
+            if not hasattr(data, "files"):
+                raise RasterError(f"{path}: a single .npy array, not an .npz of named arrays")
+            missing = [k for k in REQUIRED_RASTERS if k not in data.files]
+            if missing:
+                raise RasterError(f"{path}: missing arrays {missing} (need {list(REQUIRED_RASTERS)})")
+            return {k: data[k] for k in data.files}
+    except RasterError:
+        raise
+    except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile) as exc:
+        raise RasterError(f"{path}: not a readable NumPy .npz file ({type(exc).__name__})") from None
+
+
+def _rasterio(path: Path):
+    try:
+        import rasterio
+    except ImportError:
+        raise RasterError(
+            f"{path}: reading GeoTIFFs needs rasterio: pip install 'vraem[gis]' (or convert to .npz)"
+        ) from None
+    return rasterio
+
+
+def _open_geotiff(path: Path):
+    """Read every band of one GeoTIFF: (bands as masked arrays, descriptions, transform, crs)."""
+    rasterio = _rasterio(path)
+    try:
+        with rasterio.open(path) as src:
+            bands = src.read(masked=True)
+            return bands, list(src.descriptions), src.transform, src.crs
+    except (rasterio.errors.RasterioError, OSError, ValueError) as exc:
+        reason = " ".join(str(exc).split())[:160]
+        raise RasterError(f"{path}: not a readable GeoTIFF ({reason})") from None
+
+
+def _cell_ha_and_crs(path: Path, transform, crs) -> tuple[float, str]:
+    """Cell area (ha) from a north-up transform in a projected CRS, and the CRS as text."""
+    if crs is None:
+        raise RasterError(
+            f"{path}: has no CRS, so its cell size has no unit; assign the projected CRS it is in "
+            "(e.g. gdal_edit.py -a_srs EPSG:32718)"
+        )
+    if not crs.is_projected:
+        raise RasterError(
+            f"{path}: CRS {crs.to_string()} is geographic (degrees); reproject to a metric CRS first, "
+            "e.g. gdalwarp -t_srs EPSG:32718 (UTM 18S covers the VRAEM)"
+        )
+    if transform.b != 0 or transform.d != 0:
+        raise RasterError(f"{path}: the grid is rotated; warp it north-up first (gdalwarp)")
+    metres = crs.linear_units_factor[1]
+    area_m2 = abs(transform.a * transform.e) * metres**2
+    if not np.isfinite(area_m2) or area_m2 <= 0:
+        raise RasterError(f"{path}: the transform gives no cell size ({transform})")
+    epsg = crs.to_epsg()
+    return area_m2 / 10_000.0, f"EPSG:{epsg}" if epsg else crs.to_wkt()
+
+
+def _layer(path: Path, name: str, band: np.ma.MaskedArray, transform) -> np.ndarray:
+    """One band in model orientation; nodata is refused where it matters, else read as 0."""
+    if name in ("elevation_m", "district") and np.ma.count_masked(band):
+        raise RasterError(
+            f"{path}: layer {name} has {np.ma.count_masked(band)} nodata cells; fill or crop them"
+        )
+    return model_orientation(np.ma.filled(band, 0), transform)
+
+
+def _read_geotiff_stack(path: Path) -> UserRasters:
+    bands, names, transform, crs = _open_geotiff(path)
+    cell_ha, crs_text = _cell_ha_and_crs(path, transform, crs)
+    allowed = list(REQUIRED_RASTERS)
+    arrays = {}
+    for i, name in enumerate(names):
+        if name not in allowed:
+            raise RasterError(
+                f"{path}: band {i + 1} is described as {name!r}; band descriptions must name the layers "
+                f"{allowed}"
+            )
+        arrays[name] = _layer(path, name, bands[i], transform)
+    missing = [k for k in REQUIRED_RASTERS if k not in arrays]
+    if missing:
+        raise RasterError(f"{path}: no bands described as {missing} (need {allowed})")
+    return UserRasters(arrays, cell_ha, crs_text, "geotiff")
+
+
+def _read_geotiff_folder(folder: Path) -> UserRasters:
+    files = {p.stem: p for p in sorted(folder.iterdir()) if p.suffix.lower() in {".tif", ".tiff"}}
+    missing = [k for k in REQUIRED_RASTERS if k not in files]
+    if missing:
+        raise RasterError(
+            f"{folder}: no GeoTIFFs for {missing} (need one file per layer: "
+            f"{', '.join(k + '.tif' for k in REQUIRED_RASTERS)})"
+        )
+    arrays, grids = {}, {}
+    for name in REQUIRED_RASTERS:
+        bands, _, transform, crs = _open_geotiff(files[name])
+        cell_ha, crs_text = _cell_ha_and_crs(files[name], transform, crs)
+        grids[name] = (tuple(transform)[:6], crs_text, bands.shape[1:])
+        arrays[name] = _layer(files[name], name, bands[0], transform)
+    if len(set(grids.values())) != 1:
+        raise RasterError(
+            f"{folder}: the layers are on different grids (transform, CRS or shape differ); "
+            "warp them onto one grid first"
+        )
+    return UserRasters(arrays, cell_ha, crs_text, "geotiff folder")
+
+
+def _check_layers(path: Path, arrays: dict[str, np.ndarray]) -> None:
+    """Shapes, types and values every form of user rasters must have."""
+    for k in REQUIRED_RASTERS:
+        a = arrays[k]
+        if a.ndim != 2 or not (np.issubdtype(a.dtype, np.number) or a.dtype == bool):
+            raise RasterError(f"{path}: {k} must be a 2-D numeric array (got {a.dtype} of shape {a.shape})")
     shapes = {k: arrays[k].shape for k in REQUIRED_RASTERS}
     if len(set(shapes.values())) != 1:
-        raise ValueError(f"{path}: arrays differ in shape {shapes}")
-    return arrays
+        raise RasterError(f"{path}: arrays differ in shape {shapes}")
+    width, height = shapes["elevation_m"]
+    if width < 2 or height < 2 or width * height > MAX_RASTER_CELLS:
+        raise RasterError(
+            f"{path}: {width} x {height} cells; the model takes 2 x 2 up to {MAX_RASTER_CELLS:,} cells "
+            "(resample to coarser cells, e.g. gdalwarp -tr 1250 1250)"
+        )
+    if not np.isfinite(arrays["elevation_m"]).all():
+        raise RasterError(f"{path}: elevation_m has NaN or infinite cells; fill them")
+    district = arrays["district"]
+    if not np.isfinite(district).all() or (district != np.round(district)).any() or district.min() < 0:
+        raise RasterError(f"{path}: district must hold whole ids 0..n-1 in every cell")
+    if district.max() >= np.iinfo(np.int16).max:
+        raise RasterError(f"{path}: district ids must be below {np.iinfo(np.int16).max}")
+    ids = np.unique(district.astype(np.int64))
+    if len(ids) != int(ids[-1]) + 1:
+        gaps = sorted(set(range(int(ids[-1]) + 1)) - set(ids.tolist()))[:5]
+        raise RasterError(f"{path}: district ids must run 0..n-1 without gaps (missing {gaps})")
+    for k in ("river", "road"):
+        if not np.isin(arrays[k], (0, 1)).all():
+            raise RasterError(f"{path}: {k} must hold 0 or 1 (or booleans) in every cell")
+    if "towns" in arrays:
+        towns = arrays["towns"]
+        n = int(ids[-1]) + 1
+        ok = towns.ndim == 1 and len(towns) == n and np.issubdtype(towns.dtype, np.integer)
+        if not ok or towns.min() < 0 or towns.max() >= width * height:
+            raise RasterError(
+                f"{path}: towns must be {n} whole flat cell indices x * height + y, one per district"
+            )
 
 
 def fertility_change(fertility, coca_share, fallow_share, loss_per_year, recovery_per_year):

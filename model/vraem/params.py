@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 REFERENCE_HOUSEHOLDS = 20_000
 """Households in the full valley (MODEL_SPEC section 8: about 20,000 coca-growing households).
@@ -63,8 +63,30 @@ def P(
     return Field(default, json_schema_extra=extra, **constraints)
 
 
+MAX_HOUSEHOLDS = 2_000_000
+"""Upper bound of ``farmer.n_households``: 100 times the real valley. Measured on this project's
+machines, a run needs about 0.6 kB of memory per household (20,000 households: ~200 MB in all;
+200,000: ~310 MB) and its time grows with households, so 2,000,000 households need over 1 GB and
+seconds per month: the largest valley a workstation runs. 10^12 would need petabytes."""
+
+
+MAX_MAGNITUDE = 1e9
+"""No parameter may exceed this in size. The largest default is 2 million (soles per road cell);
+far beyond it, products in the monthly arithmetic (x households x cells x months) overflow to inf
+and turn outputs into NaN without a word, and integer draws (a field radius of 10^20 cells) fail."""
+
+
 class _Group(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+    # allow_inf_nan=False: an infinite or NaN parameter (YAML .inf, .nan) is refused when loaded.
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True, allow_inf_nan=False)
+
+    @field_validator("*")
+    @classmethod
+    def _not_absurd(cls, value: Any) -> Any:
+        numbers = value if isinstance(value, tuple | list) else (value,)
+        if any(isinstance(x, int | float) and abs(x) > MAX_MAGNITUDE for x in numbers):
+            raise ValueError(f"must be between -{MAX_MAGNITUDE:,.0f} and {MAX_MAGNITUDE:,.0f}")
+        return value
 
 
 class LandscapeParams(_Group):
@@ -109,7 +131,11 @@ class FarmerParams(_Group):
     """Farmer households (MODEL_SPEC section 3.1)."""
 
     n_households: int = P(
-        REFERENCE_HOUSEHOLDS, "households", "MODEL_SPEC section 8: about 20,000 households", ge=50
+        REFERENCE_HOUSEHOLDS,
+        "households",
+        "MODEL_SPEC section 8: about 20,000 households",
+        ge=50,
+        le=MAX_HOUSEHOLDS,
     )
     farm_size_sigma: float = P(
         0.5, "1", "assumption: lognormal spread of farm sizes (mean kept at farm_ha_mean)", ge=0

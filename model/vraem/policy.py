@@ -28,23 +28,50 @@ class Targeting(StrEnum):
     """Anywhere coca grows."""
 
 
+MAX_MONTHS = 1200
+"""Longest run, months (a century): a run's time and its table grow with its months."""
+MAX_ERADICATION_HA_PER_MONTH = 1_000_000.0
+"""More than all the land of the default valley (72 x 56 cells of 156 ha, about 630,000 ha); Peru's
+national record is about 25,000 ha in a whole year."""
+MAX_BUDGET_SOLES_PER_YEAR = 240e9
+"""Peru's entire public budget (about S/ 240 billion in 2024): no programme can spend more."""
+MAX_ACTIONS_PER_MONTH = 10_000.0
+"""Raids, destructions, interdictions, arrests: hundreds of times any campaign on record (about 20
+lab raids a month, seed interview). The counts are Poisson draws, which need a finite, sane rate."""
+
+
 class PolicyPhase(BaseModel):
     """One phase of the policy timeline; every lever defaults to off."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # allow_inf_nan=False: .inf or .nan for a lever is refused when the scenario is loaded.
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
-    start_month: int = Field(0, ge=0, description="first month of the phase")
-    end_month: int | None = Field(None, ge=1, description="month the phase stops (exclusive)")
-    eradication_ha_per_month: float = Field(0.0, ge=0, description="ha/month, valley-wide")
+    start_month: int = Field(0, ge=0, le=MAX_MONTHS, description="first month of the phase")
+    end_month: int | None = Field(
+        None, ge=1, le=MAX_MONTHS, description="month the phase stops (exclusive)"
+    )
+    eradication_ha_per_month: float = Field(
+        0.0, ge=0, le=MAX_ERADICATION_HA_PER_MONTH, description="ha/month, valley-wide"
+    )
     eradication_targeting: Targeting = Targeting.ACCESSIBLE
     spare_agreement_households: bool = Field(
         False, description="do not eradicate households that signed a no-coca agreement"
     )
-    development_budget_soles_per_year: float = Field(0.0, ge=0, description="soles/yr")
-    lab_raids_per_month: float = Field(0.0, ge=0, description="raids/month")
-    airstrip_destructions_per_month: float = Field(0.0, ge=0, description="strips/month")
-    flight_interdictions_per_month: float = Field(0.0, ge=0, description="forced landings/month")
-    courier_arrests_per_month: float = Field(0.0, ge=0, description="couriers/month")
+    development_budget_soles_per_year: float = Field(
+        0.0, ge=0, le=MAX_BUDGET_SOLES_PER_YEAR, description="soles/yr"
+    )
+    lab_raids_per_month: float = Field(
+        0.0, ge=0, le=MAX_ACTIONS_PER_MONTH, description="raids/month"
+    )
+    airstrip_destructions_per_month: float = Field(
+        0.0, ge=0, le=MAX_ACTIONS_PER_MONTH, description="strips/month"
+    )
+    flight_interdictions_per_month: float = Field(
+        0.0, ge=0, le=MAX_ACTIONS_PER_MONTH, description="forced landings/month"
+    )
+    courier_arrests_per_month: float = Field(
+        0.0, ge=0, le=MAX_ACTIONS_PER_MONTH, description="couriers/month"
+    )
     p_replant: float | None = Field(
         None, ge=0, le=1, description="replanting probability; default farmer.p_replant"
     )

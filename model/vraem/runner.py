@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from vraem.landscape import load_rasters
+from vraem.landscape import load_rasters, read_rasters
 from vraem.scenario import Scenario
 from vraem.simulation import VraemModel
 
@@ -134,6 +134,11 @@ def scenario_record(scenario: Scenario, text: str, path: str, seeds: list[int]) 
         "resolved": scenario.model_dump(mode="json"),
         "replicates": len(seeds),
         "seeds": seeds,
+        "landscape": (
+            {"file": scenario.landscape_file, **read_rasters(scenario.landscape_file).describe()}
+            if scenario.landscape_file
+            else {"form": "generated"}
+        ),
     }
 
 

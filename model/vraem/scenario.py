@@ -9,6 +9,7 @@ A scenario YAML holds a name, a description, the run settings (``start_year``, `
 
 from __future__ import annotations
 
+import math
 import re
 import types
 import typing
@@ -19,7 +20,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from vraem.params import ModelParams
-from vraem.policy import Policy
+from vraem.policy import MAX_MONTHS, Policy
 from vraem.shipped import shipped_folder
 
 SCENARIO_DIR = shipped_folder("scenarios")
@@ -32,17 +33,22 @@ class ScenarioError(ValueError):
 class Scenario(BaseModel):
     """A validated scenario."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # allow_inf_nan=False: no .inf or .nan anywhere (parameter groups and phases say so too).
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     name: str = Field(min_length=1)
     description: str = ""
     start_year: int = Field(2013, ge=1990, le=2100)
-    months: int = Field(240, ge=1, le=1200)
+    months: int = Field(240, ge=1, le=MAX_MONTHS)
+    # 100,000 replicates of the full valley take days on a workstation; more is no experiment.
     replicates: int = Field(5, ge=1, le=100_000)
-    seed: int = Field(2013, ge=0)
-    map_months: list[int] = Field(default_factory=lambda: [0, 60, 120, 180, 240])
+    # Seeds feed numpy's SeedSequence, which takes any size; 2^63 keeps them in Parquet's int64.
+    seed: int = Field(2013, ge=0, le=2**63 - 1)
+    map_months: list[int] = Field(default_factory=lambda: [0, 60, 120, 180, 240], max_length=MAX_MONTHS + 1)
     landscape_file: str | None = Field(
-        None, description="optional .npz of real rasters (elevation_m, river, road, district)"
+        None,
+        description="optional real rasters (elevation_m, river, road, district): an .npz, a GeoTIFF "
+        "stack or a folder of GeoTIFFs (see vraem.landscape)",
     )
     parameters: ModelParams = ModelParams()
     policy: Policy = Policy()
@@ -50,8 +56,8 @@ class Scenario(BaseModel):
     @field_validator("map_months")
     @classmethod
     def _non_negative(cls, v: list[int]) -> list[int]:
-        if any(m < 0 for m in v):
-            raise ValueError("map months must be >= 0")
+        if any(m < 0 or m > MAX_MONTHS for m in v):
+            raise ValueError(f"map months must be between 0 and {MAX_MONTHS}")
         return sorted(set(v))
 
 
@@ -68,7 +74,17 @@ def read_yaml_mapping(
     if path.is_dir():
         raise error(f"{path}: is a folder, expected {what}")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        bom = " (a UTF-16 file)" if path.read_bytes()[:2] in (b"\xff\xfe", b"\xfe\xff") else ""
+        raise error(
+            f"{path}: not UTF-8 text{bom}: byte 0x{exc.object[exc.start]:02x} at position {exc.start}; "
+            f"save it as UTF-8 (expected {what})"
+        ) from None
+    except OSError as exc:
+        raise error(f"{path}: cannot read the file ({exc.strerror or exc})") from None
+    try:
+        data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 1})" if mark is not None else ""
@@ -132,19 +148,32 @@ def validate_scenario(raw: dict[str, Any], origin: str) -> Scenario:
             path = Path(origin).resolve().parent / path
         if not path.exists():
             raise ScenarioError(f"{origin}: landscape_file: {sc.landscape_file} not found")
-        try:
-            from vraem.landscape import load_rasters
+        from vraem.landscape import RasterError, read_rasters
 
-            rasters = load_rasters(path)
-        except (ValueError, OSError) as exc:
+        try:
+            rasters = read_rasters(path)
+        except RasterError as exc:
             raise ScenarioError(f"{origin}: landscape_file: {exc}") from None
-        n_districts = int(rasters["district"].max()) + 1
+        n_districts = int(rasters.arrays["district"].max()) + 1
         if n_districts != sc.parameters.landscape.n_districts:
             raise ScenarioError(
                 f"{origin}: landscape_file has {n_districts} districts but parameters.landscape.n_districts"
                 f" is {sc.parameters.landscape.n_districts} (set it to {n_districts})"
             )
-        sc = sc.model_copy(update={"landscape_file": str(path)})
+        update: dict[str, Any] = {"landscape_file": str(path)}
+        if rasters.cell_ha is not None:  # a GeoTIFF's transform gives the cell area
+            landscape = (raw.get("parameters") or {}).get("landscape") or {}
+            given = sc.parameters.landscape.cell_ha
+            if "cell_ha" in landscape and not math.isclose(given, rasters.cell_ha, rel_tol=1e-6):
+                raise ScenarioError(
+                    f"{origin}: parameters.landscape.cell_ha is {given:g} but the cells of "
+                    f"landscape_file are {rasters.cell_ha:g} ha (from its transform); remove cell_ha"
+                )
+            params = sc.parameters.model_copy(
+                update={"landscape": sc.parameters.landscape.model_copy(update={"cell_ha": rasters.cell_ha})}
+            )
+            update["parameters"] = params
+        sc = sc.model_copy(update=update)
     return sc
 
 
@@ -200,7 +229,7 @@ def allowed_keys(root: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
     return sorted(model.model_fields) if model else []
 
 
-_BOUNDS = {
+BOUNDS = {
     "greater_than_equal": (">=", "ge"),
     "greater_than": (">", "gt"),
     "less_than_equal": ("<=", "le"),
@@ -223,8 +252,8 @@ def describe_error(exc: ValidationError, root: type[BaseModel]) -> str:
         return f"{key}: unknown key (allowed: {allowed}){extra}"
     if kind == "missing":
         return f"{key}: required key is missing{extra}"
-    if kind in _BOUNDS:
-        sym, ctx_key = _BOUNDS[kind]
+    if kind in BOUNDS:
+        sym, ctx_key = BOUNDS[kind]
         return f"{key} must be {sym} {err['ctx'][ctx_key]} (got {got!r}){extra}"
     if kind == "enum":
         return f"{key} must be one of {err['ctx']['expected']} (got {got!r}){extra}"

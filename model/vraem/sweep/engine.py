@@ -185,8 +185,8 @@ def open_sweep_folder(
             raise ExperimentError(
                 f"--out {out}: manifest.json is unreadable; use another folder"
             ) from None
-        if old.get("kind") != "sweep":
-            kind = old.get("kind")
+        if not isinstance(old, dict) or old.get("kind") != "sweep":
+            kind = old.get("kind") if isinstance(old, dict) else type(old).__name__
             raise ExperimentError(
                 f"--out {out}: holds {kind!r} results, not a sweep; use another folder"
             )
@@ -194,7 +194,7 @@ def open_sweep_folder(
         def essence(manifest: dict, key: str):
             value = manifest.get(key)
             if key == "scenarios":  # what runs, not where the files were found
-                value = [(s.get("name"), s.get("resolved")) for s in value or []]
+                value = [(s.get("name"), s.get("resolved")) for s in value or [] if isinstance(s, dict)]
             return json.dumps(value, sort_keys=True, default=str)
 
         def same(key: str) -> bool:

@@ -22,6 +22,7 @@ import json
 import os
 import tempfile
 import uuid
+import zipfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -76,14 +77,27 @@ def read_log(folder: Path) -> dict[str, dict[str, Any]]:
                 rec = json.loads(line)
             except ValueError:
                 continue
-            if isinstance(rec, dict) and "run_id" in rec:
+            if isinstance(rec, dict) and isinstance(rec.get("run_id"), str):
                 records[rec["run_id"]] = rec
     return records
 
 
 def ok_runs(records: dict[str, dict[str, Any]]) -> dict[str, str]:
-    """Run id -> the part holding it, for runs whose last record is ok."""
-    return {rid: rec["part"] for rid, rec in records.items() if rec.get("status") == "ok"}
+    """Run id -> the part holding it, for runs whose last record is ok (and names a part file)."""
+    return {
+        rid: rec["part"]
+        for rid, rec in records.items()
+        if rec.get("status") == "ok" and isinstance(rec.get("part"), str) and _is_part_name(rec["part"])
+    }
+
+
+def _is_part_name(name: str) -> bool:
+    """A bare ``*.parquet`` file name (a log line never points outside ``parts/``)."""
+    return name.endswith(".parquet") and Path(name).name == name and not name.startswith(".")
+
+
+class CorruptFileError(ValueError):
+    """A file of the sweep folder that cannot be read (truncated, overwritten, foreign)."""
 
 
 def map_path(folder: Path, scenario: str, point: int, replicate: int) -> Path:
@@ -191,7 +205,17 @@ def read_table(folder: str | Path, columns: Iterable[str] | None = None) -> pd.D
     cols = None if columns is None else list(dict.fromkeys([*columns, "run_id"]))
     frames = []
     for part in sorted(by_part):
-        t = pd.read_parquet(folder / PARTS / part, columns=cols)
+        path = folder / PARTS / part
+        try:
+            t = pd.read_parquet(path, columns=cols)
+        except (OSError, ValueError, KeyError) as exc:
+            reason = " ".join(str(exc).split())[:200]
+            raise CorruptFileError(
+                f"{path}: not a readable Parquet part ({type(exc).__name__}: {reason}); "
+                f"rerun the sweep with --restart, or delete its lines from {LOG} to run them again"
+            ) from None
+        if "run_id" not in t.columns:
+            raise CorruptFileError(f"{path}: not a part of a vraem sweep (no run_id column)")
         wanted = by_part[part]
         if len(wanted) != t["run_id"].nunique():
             t = t[t["run_id"].isin(wanted)]
@@ -212,13 +236,30 @@ def read_maps(
     ok = set(ok_runs(read_log(Path(folder))))
     folder = Path(folder) / MAPS
     maps: dict[tuple[str, int, int, int], np.ndarray] = {}
-    district = np.load(folder / "district.npy") if (folder / "district.npy").exists() else None
+    district = None
+    if (folder / "district.npy").exists():
+        district = _load_npy(folder / "district.npy")
     if folder.exists():
         for path in sorted(folder.glob("*/p*-r*.npz")):
-            point, rep = path.stem[1:].split("-r")
+            point, _, rep = path.stem[1:].partition("-r")
             if f"{path.parent.name}/p{point}/r{rep}" not in ok:
-                continue  # written by a run that did not finish
-            with np.load(path) as data:
-                for key in data.files:
-                    maps[(path.parent.name, int(point), int(rep), int(key[1:]))] = data[key]
+                continue  # written by a run that did not finish (or not a map of this sweep)
+            try:
+                with path.open("rb") as f, np.load(f) as data:
+                    for key in data.files:
+                        maps[(path.parent.name, int(point), int(rep), int(key[1:]))] = data[key]
+            except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile, AttributeError) as exc:
+                raise CorruptFileError(
+                    f"{path}: not a readable map file ({type(exc).__name__}); delete it to go without"
+                ) from None
     return maps, district
+
+
+def _load_npy(path: Path) -> np.ndarray:
+    try:
+        with path.open("rb") as f:
+            return np.load(f)
+    except (OSError, ValueError, EOFError) as exc:
+        raise CorruptFileError(
+            f"{path}: not a readable district raster ({type(exc).__name__}); delete it to go without"
+        ) from None
