@@ -316,14 +316,20 @@ def init(
 
 @app.command()
 def params() -> None:
-    """List every parameter with its default, unit and source."""
+    """List every parameter with its default, unit, source and plausible range."""
     from vraem.params import parameter_table
 
+    def span(row: dict) -> str:
+        if row["plausible"] is None:
+            return "fixed"
+        return " to ".join(f"{x:,.6g}" for x in row["plausible"])
+
     t = Table(title="vraem parameters")
-    for col in ("parameter", "default", "unit", "source"):
+    for col in ("parameter", "default", "unit", "source", "plausible range", "range source"):
         t.add_column(col, overflow="fold")
     for row in parameter_table():
-        t.add_row(row["parameter"], str(row["value"]), row["unit"], row["source"])
+        why = row["plausible_source"] if row["plausible"] is not None else f"fixed: {row['fixed']}"
+        t.add_row(row["parameter"], str(row["value"]), row["unit"], row["source"], span(row), why)
     console.print(t)
 
 

@@ -92,23 +92,70 @@ class _Group(BaseModel):
 class LandscapeParams(_Group):
     """The generated valley (MODEL_SPEC section 2)."""
 
-    width: int = P(72, "cells", "assumption: about 90 km across at 1.25 km cells", ge=24, le=400)
-    height: int = P(56, "cells", "assumption: about 70 km along the rivers", ge=24, le=400)
-    cell_ha: float = P(156.25, "ha", "assumption: 1.25 km x 1.25 km cells", gt=0)
-    n_districts: int = P(15, "districts", "seed interview: the state works with 15 mayors", ge=1, le=60)
+    width: int = P(
+        72,
+        "cells",
+        "assumption: about 90 km across at 1.25 km cells",
+        fixed="size of the generated valley (cells), not an uncertain fact",
+        ge=24,
+        le=400,
+    )
+    height: int = P(
+        56,
+        "cells",
+        "assumption: about 70 km along the rivers",
+        fixed="size of the generated valley (cells), not an uncertain fact",
+        ge=24,
+        le=400,
+    )
+    cell_ha: float = P(
+        156.25,
+        "ha",
+        "assumption: 1.25 km x 1.25 km cells",
+        fixed="geometry: the area of a grid cell (a unit of the map)",
+        gt=0,
+    )
+    n_districts: int = P(
+        15,
+        "districts",
+        "seed interview: the state works with 15 mayors",
+        fixed="geometry: the number of districts the map is cut into",
+        ge=1,
+        le=60,
+    )
     forest_share: float = P(
-        0.85, "1", "assumption: most unfarmed land below 2,200 m is montane forest", ge=0, le=1
+        0.85,
+        "1",
+        "assumption: most unfarmed land below 2,200 m is montane forest",
+        plausible=(0.7, 0.95),
+        plausible_source="rule: the assumed share +/-0.15, capped below 1",
+        ge=0,
+        le=1,
     )
     farm_share_near_rivers: float = P(
-        0.5, "1", "assumption: share of a cell near a river that is farmed", ge=0, le=1
+        0.5,
+        "1",
+        "assumption: share of a cell near a river that is farmed",
+        plausible=(0.3, 0.7),
+        plausible_source="rule: the assumed share +/-0.2 (a share with no published spread)",
+        ge=0,
+        le=1,
     )
     initial_fertility_farmed: float = P(
-        0.75, "1", "assumption: decades of coca have partly exhausted farmed soils", ge=0, le=1
+        0.75,
+        "1",
+        "assumption: decades of coca have partly exhausted farmed soils",
+        plausible=(0.5, 0.9),
+        plausible_source="rule: from half-exhausted to nearly fresh soils",
+        ge=0,
+        le=1,
     )
     fertility_loss_per_year_coca: float = P(
         0.035,
         "1/yr",
         "seed interview: 20-30 years of coca exhaust the soil (1/28 per year)",
+        plausible=(0.033333, 0.05),
+        plausible_source="seed interview: 20-30 years of coca exhaust the soil (1/30 to 1/20 per year)",
         ge=0,
         le=1,
     )
@@ -116,14 +163,26 @@ class LandscapeParams(_Group):
         0.02,
         "1/yr",
         "assumption: fallow and forest restore soils slowly (about 50 years)",
+        plausible=(0.01, 0.04),
+        plausible_source="rule: x0.5 to x2 of the assumed value (a scale-free quantity)",
         ge=0,
         le=1,
     )
     road_access_decay_cells: float = P(
-        8.0, "cells", "assumption: legal-crop market access halves about 7 cells from a road", gt=0
+        8.0,
+        "cells",
+        "assumption: legal-crop market access halves about 7 cells from a road",
+        plausible=(4.0, 16.0),
+        plausible_source="rule: x0.5 to x2 of the assumed value (a scale-free quantity)",
+        gt=0,
     )
     police_reach_decay_cells: float = P(
-        10.0, "cells", "assumption: police reach fades with distance from roads", gt=0
+        10.0,
+        "cells",
+        "assumption: police reach fades with distance from roads",
+        plausible=(5.0, 20.0),
+        plausible_source="rule: x0.5 to x2 of the assumed value (a scale-free quantity)",
+        gt=0,
     )
 
 
@@ -134,39 +193,99 @@ class FarmerParams(_Group):
         REFERENCE_HOUSEHOLDS,
         "households",
         "MODEL_SPEC section 8: about 20,000 households",
+        fixed="size of the valley; valley-wide quantities scale with it",
         ge=50,
         le=MAX_HOUSEHOLDS,
     )
     farm_size_sigma: float = P(
-        0.5, "1", "assumption: lognormal spread of farm sizes (mean kept at farm_ha_mean)", ge=0
+        0.5,
+        "1",
+        "assumption: lognormal spread of farm sizes (mean kept at farm_ha_mean)",
+        plausible=(0.25, 1.0),
+        plausible_source="rule: x0.5 to x2 of the assumed value (a scale-free quantity)",
+        ge=0,
     )
     initial_legal_spread: float = P(
-        0.5, "1", "assumption: legal hectares vary +/-50% around their mean between farms", ge=0, lt=1
+        0.5,
+        "1",
+        "assumption: legal hectares vary +/-50% around their mean between farms",
+        plausible=(0.25, 0.75),
+        plausible_source="rule: the assumed share +/-0.25 (a share with no published spread)",
+        ge=0,
+        lt=1,
     )
     max_initial_legal_share: float = P(
-        0.8, "1", "assumption: at most 80% of a farm starts in legal crops", ge=0, le=1
+        0.8,
+        "1",
+        "assumption: at most 80% of a farm starts in legal crops",
+        plausible=(0.6, 1.0),
+        plausible_source="rule: the assumed share +/-0.2 (a share with no published spread)",
+        ge=0,
+        le=1,
     )
     max_initial_perennial_share: float = P(
-        0.6, "1", "assumption: up to 60% of legal land is old cacao or coffee, the rest food", ge=0, le=1
+        0.6,
+        "1",
+        "assumption: up to 60% of legal land is old cacao or coffee, the rest food",
+        plausible=(0.3, 0.9),
+        plausible_source="rule: the assumed share +/-0.3 (a share with no published spread)",
+        ge=0,
+        le=1,
     )
-    initial_trust_sd: float = P(0.1, "1", "assumption: spread of trust in the state between households", ge=0)
+    initial_trust_sd: float = P(
+        0.1,
+        "1",
+        "assumption: spread of trust in the state between households",
+        plausible=(0.05, 0.2),
+        plausible_source="rule: x0.5 to x2 of the assumed value (a scale-free quantity)",
+        ge=0,
+    )
     remote_field_radius_cells: int = P(
-        8, "cells", "assumption: a remote field lies up to ~10 km (a day's walk) from home", ge=1
+        8,
+        "cells",
+        "assumption: a remote field lies up to ~10 km (a day's walk) from home",
+        plausible=(4, 12),
+        plausible_source="rule: half a day's to a day and a half's walk (x0.5 to x1.5)",
+        ge=1,
     )
     initial_coca_ha: float = P(
-        19_167.0, "ha", "UNODC Peru coca survey 2014: 19,167 ha in the VRAEM in 2013", ge=0
+        19_167.0,
+        "ha",
+        "UNODC Peru coca survey 2014: 19,167 ha in the VRAEM in 2013",
+        fixed="the observed opening state (UNODC 2013 survey); max_coca_ha is derived from it",
+        ge=0,
     )
-    farm_ha_mean: float = P(3.5, "ha/household", "assumption: VRAEM smallholdings of a few hectares", gt=0)
+    farm_ha_mean: float = P(
+        3.5,
+        "ha/household",
+        "assumption: VRAEM smallholdings of a few hectares",
+        plausible=(2.0, 5.0),
+        plausible_source="rule: 'a few hectares': 2 to 5 ha per household",
+        gt=0,
+    )
     initial_legal_ha_mean: float = P(
-        1.0, "ha/household", "assumption: food plots and old coffee/cacao on most farms", ge=0
+        1.0,
+        "ha/household",
+        "assumption: food plots and old coffee/cacao on most farms",
+        plausible=(0.5, 2.0),
+        plausible_source="rule: x0.5 to x2 of the assumed value (a scale-free quantity)",
+        ge=0,
     )
     share_never: float = P(
-        0.33, "1", "Colombian field experiment: about one third would never grow coca", ge=0, le=1
+        0.33,
+        "1",
+        "Colombian field experiment: about one third would never grow coca",
+        plausible=(0.2, 0.45),
+        plausible_source="rule: the experiment's one third +/-0.12 (one small field experiment)",
+        ge=0,
+        le=1,
     )
     share_committed: float = P(
         0.40,
         "1",
         "Colombian field experiment: about two fifths need extreme compensation or risk to stop",
+        plausible=(0.25, 0.55),
+        plausible_source="rule: the experiment's two fifths +/-0.15 (one small field experiment)",
         ge=0,
         le=1,
     )
@@ -174,21 +293,52 @@ class FarmerParams(_Group):
         2_500.0,
         "USD/ha/yr",
         "assumption: moral cost of the responsive third, in coca-income terms",
+        plausible=(1_250.0, 5_000.0),
+        plausible_source="rule: x0.5 to x2 of the assumed value (a scale-free quantity)",
         ge=0,
     )
     coca_maturity_months: float = P(
-        15.0, "months", "MODEL_SPEC 3.1: new coca produces after about 12-18 months", gt=0
+        15.0,
+        "months",
+        "MODEL_SPEC 3.1: new coca produces after about 12-18 months",
+        plausible=(12.0, 18.0),
+        plausible_source="MODEL_SPEC 3.1: 12-18 months",
+        gt=0,
     )
     food_maturity_months: float = P(
-        10.5, "months", "MODEL_SPEC 3.1: banana produces after about 9-12 months", gt=0
+        10.5,
+        "months",
+        "MODEL_SPEC 3.1: banana produces after about 9-12 months",
+        plausible=(9.0, 12.0),
+        plausible_source="MODEL_SPEC 3.1: 9-12 months",
+        gt=0,
     )
     perennial_maturity_months: float = P(
-        30.0, "months", "MODEL_SPEC 3.1: cacao and coffee produce after about 24-36 months", gt=0
+        30.0,
+        "months",
+        "MODEL_SPEC 3.1: cacao and coffee produce after about 24-36 months",
+        plausible=(24.0, 36.0),
+        plausible_source="MODEL_SPEC 3.1: 24-36 months",
+        gt=0,
     )
     coca_cost_share: float = P(
-        0.35, "1", "assumption: labour and inputs take about a third of coca revenue", ge=0, lt=1
+        0.35,
+        "1",
+        "assumption: labour and inputs take about a third of coca revenue",
+        plausible=(0.25, 0.5),
+        plausible_source="rule: a quarter to a half of revenue",
+        ge=0,
+        lt=1,
     )
-    legal_cost_share: float = P(0.40, "1", "assumption: labour and inputs of legal crops", ge=0, lt=1)
+    legal_cost_share: float = P(
+        0.40,
+        "1",
+        "assumption: labour and inputs of legal crops",
+        plausible=(0.3, 0.55),
+        plausible_source="rule: the assumed share -0.1 to +0.15 (legal crops need more inputs)",
+        ge=0,
+        lt=1,
+    )
     allocation_sensitivity: float = P(
         1.2,
         "1/(1000 USD/ha/yr)",
@@ -205,11 +355,20 @@ class FarmerParams(_Group):
         plausible_source="rule: x0.5 to x2 of the calibrated value (a scale-free threshold)",
         ge=0,
     )
-    norm_weight: float = P(1.0, "1", "assumption: weight of the neighbours' coca share (social norm)", ge=0)
+    norm_weight: float = P(
+        1.0,
+        "1",
+        "assumption: weight of the neighbours' coca share (social norm)",
+        plausible=(0.5, 2.0),
+        plausible_source="rule: x0.5 to x2 of the assumed value (a scale-free quantity)",
+        ge=0,
+    )
     risk_weight: float = P(
         0.5,
         "1",
         "assumption: farmers discount eradication risk, as half of eradicated fields are replanted",
+        plausible=(0.25, 1.0),
+        plausible_source="rule: x0.5 to x2 of the assumed value (a scale-free quantity)",
         ge=0,
     )
     max_coca_ha: float = P(
@@ -220,17 +379,29 @@ class FarmerParams(_Group):
         gt=0,
     )
     max_expand_ha_per_month: float = P(
-        0.045, "ha/month", "calibrated: labour limits how fast a family opens coca", gt=0
+        0.045,
+        "ha/month",
+        "calibrated: labour limits how fast a family opens coca",
+        plausible=(0.0225, 0.09),
+        plausible_source="rule: x0.5 to x2 of the calibrated value",
+        gt=0,
     )
     labour_noise: float = P(
         0.5,
         "1",
         "assumption: a family's monthly planting capacity varies +/-50% (weather, labour)",
+        plausible=(0.25, 0.75),
+        plausible_source="rule: the assumed share +/-0.25 (a share with no published spread)",
         ge=0,
         lt=1,
     )
     max_abandon_ha_per_month: float = P(
-        0.08, "ha/month", "assumption: pulling out coca is faster than planting it", gt=0
+        0.08,
+        "ha/month",
+        "assumption: pulling out coca is faster than planting it",
+        plausible=(0.04, 0.16),
+        plausible_source="rule: x0.5 to x2 of the assumed value (a scale-free quantity)",
+        gt=0,
     )
     expectation_rate: float = P(
         0.02,
@@ -245,16 +416,26 @@ class FarmerParams(_Group):
         0.15,
         "1/month",
         "assumption: perceived eradication risk follows recent eradication",
+        plausible=(0.075, 0.3),
+        plausible_source="rule: x0.5 to x2 of the assumed value (a scale-free quantity)",
         gt=0,
         le=1,
     )
     p_replant: float = P(
-        0.5, "1", "seed interview: on average 50% of destroyed fields are replanted", ge=0, le=1
+        0.5,
+        "1",
+        "seed interview: on average 50% of destroyed fields are replanted",
+        plausible=(0.3, 0.7),
+        plausible_source="rule: the interview's 50% +/-0.2 (the replanting scenarios span 0.3-0.7)",
+        ge=0,
+        le=1,
     )
     p_replant_agreement: float = P(
         0.006,
         "1",
         "UNODC 2019: 0.6% replanted after a year under voluntary agreements (Colombia)",
+        plausible=(0.003, 0.03),
+        plausible_source="rule: x0.5 to x5 of the Colombian figure (Peru may differ)",
         ge=0,
         le=1,
     )
@@ -262,15 +443,25 @@ class FarmerParams(_Group):
         0.25,
         "ha",
         "assumption: below a quarter hectare of producing legal crops there is no alternative",
+        plausible=(0.125, 0.5),
+        plausible_source="rule: x0.5 to x2 of the assumed value (a scale-free quantity)",
         ge=0,
     )
     replant_no_alternative_bonus: float = P(
-        0.15, "1", "assumption: households with no legal income replant more often", ge=0, le=1
+        0.15,
+        "1",
+        "assumption: households with no legal income replant more often",
+        plausible=(0.075, 0.3),
+        plausible_source="rule: x0.5 to x2 of the assumed value (a scale-free quantity)",
+        ge=0,
+        le=1,
     )
     share_replant_remote: float = P(
         0.4,
         "1",
         "assumption: share of replanting done in a new remote field (balloon effect)",
+        plausible=(0.2, 0.6),
+        plausible_source="rule: the assumed share +/-0.2 (a share with no published spread)",
         ge=0,
         le=1,
     )
@@ -278,31 +469,60 @@ class FarmerParams(_Group):
         0.3,
         "1",
         "seed interview: the state was absent for decades; confidence must be built",
+        plausible=(0.15, 0.45),
+        plausible_source="rule: x0.5 to x1.5 of the assumed trust",
         ge=0,
         le=1,
     )
     trust_gain_per_month_programme: float = P(
-        0.015, "1/month", "assumption: trust grows with each month of delivered programme", ge=0
+        0.015,
+        "1/month",
+        "assumption: trust grows with each month of delivered programme",
+        plausible=(0.0075, 0.03),
+        plausible_source="rule: x0.5 to x2 of the assumed value (a scale-free quantity)",
+        ge=0,
     )
     trust_loss_eradicated: float = P(
-        0.25, "1", "assumption: forced eradication outside a programme costs trust", ge=0, le=1
+        0.25,
+        "1",
+        "assumption: forced eradication outside a programme costs trust",
+        plausible=(0.125, 0.5),
+        plausible_source="rule: x0.5 to x2 of the assumed value (a scale-free quantity)",
+        ge=0,
+        le=1,
     )
     share_process_paste: float = P(
-        0.5, "1", "seed interview: most peasants now make cocaine base themselves", ge=0, le=1
+        0.5,
+        "1",
+        "seed interview: most peasants now make cocaine base themselves",
+        plausible=(0.3, 0.7),
+        plausible_source="rule: 'most peasants' read as 30% to 70%",
+        ge=0,
+        le=1,
     )
     share_child_courier: float = P(
-        0.08, "1", "seed interview: many VRAEM teenagers carry drugs for the mafia", ge=0, le=1
+        0.08,
+        "1",
+        "seed interview: many VRAEM teenagers carry drugs for the mafia",
+        plausible=(0.04, 0.16),
+        plausible_source="rule: x0.5 to x2 of the assumed value (a scale-free quantity)",
+        ge=0,
+        le=1,
     )
     child_worry_usd_per_ha_year: float = P(
         1_500.0,
         "USD/ha/yr",
         "assumption: parents' worry for courier children, in income terms",
+        plausible=(750.0, 3_000.0),
+        plausible_source="rule: x0.5 to x2 of the assumed value (a scale-free quantity)",
         ge=0,
     )
     worry_decay_per_month: float = P(
         0.05,
         "1/month",
         "assumption: parents' fear after an arrest fades over about two years",
+        plausible=(0.025, 0.1),
+        plausible_source="rule: x0.5 to x2 of the assumed value (a scale-free quantity)",
         ge=0,
         le=1,
     )
@@ -310,6 +530,8 @@ class FarmerParams(_Group):
         260.0,
         "USD/month/household",
         "assumption: INEI rural poverty line near S/215 per person, 4 people",
+        plausible=(195.0, 325.0),
+        plausible_source="rule: households of 3 to 5 people at the same line per person",
         ge=0,
     )
 
@@ -318,20 +540,51 @@ class CropParams(_Group):
     """Yields and prices of coca and legal crops (MODEL_SPEC section 7)."""
 
     coca_leaf_kg_per_ha_year: float = P(
-        3_600.0, "kg/ha/yr", "UNODC 2013: over 3,600 kg/ha/yr sun-dried leaf in the VRAEM", gt=0
+        3_600.0,
+        "kg/ha/yr",
+        "UNODC 2013: over 3,600 kg/ha/yr sun-dried leaf in the VRAEM",
+        plausible=(2_700.0, 4_500.0),
+        plausible_source="rule: the UNODC figure +/-25% (yields vary between survey zones)",
+        gt=0,
     )
     coffee_usd_per_ha_year: float = P(
-        1_033.0, "USD/ha/yr", "UNODC via JNC: coffee revenue US$1,033/ha (2013)", ge=0
+        1_033.0,
+        "USD/ha/yr",
+        "UNODC via JNC: coffee revenue US$1,033/ha (2013)",
+        plausible=(700.0, 1_500.0),
+        plausible_source="rule: the 2013 figure -1/3 to +45% (coffee prices swing)",
+        ge=0,
     )
-    cacao_kg_per_ha_year: float = P(710.0, "kg/ha/yr", "MINAGRI / local officials: 650-770 kg/ha", ge=0)
-    cacao_usd_per_kg: float = P(2.5, "USD/kg", "MINAGRI / local officials: about US$2.5/kg", ge=0)
+    cacao_kg_per_ha_year: float = P(
+        710.0,
+        "kg/ha/yr",
+        "MINAGRI / local officials: 650-770 kg/ha",
+        plausible=(650.0, 770.0),
+        plausible_source="MINAGRI / local officials: 650-770 kg/ha",
+        ge=0,
+    )
+    cacao_usd_per_kg: float = P(
+        2.5,
+        "USD/kg",
+        "MINAGRI / local officials: about US$2.5/kg",
+        plausible=(1.5, 3.5),
+        plausible_source="rule: the local price +/-US$1/kg (world cacao prices swing)",
+        ge=0,
+    )
     food_usd_per_ha_year: float = P(
-        1_200.0, "USD/ha/yr", "assumption: banana and garden crops sold locally", ge=0
+        1_200.0,
+        "USD/ha/yr",
+        "assumption: banana and garden crops sold locally",
+        plausible=(600.0, 2_400.0),
+        plausible_source="rule: x0.5 to x2 of the assumed value (a scale-free quantity)",
+        ge=0,
     )
     programme_yield_bonus: float = P(
         0.6,
         "1",
         "assumption: technical support raises legal yields (cacao to about 1,100 kg/ha)",
+        plausible=(0.3, 0.9),
+        plausible_source="rule: +/-50% of the assumed bonus (cacao 920-1,350 kg/ha)",
         ge=0,
     )
 
@@ -340,19 +593,45 @@ class MarketParams(_Group):
     """Prices and the leaf -> paste/base -> export chain (MODEL_SPEC section 4)."""
 
     paste_price_usd_per_kg: float = P(
-        850.0, "USD/kg", "press: paste/base in the VRAEM about US$800-900/kg", gt=0
+        850.0,
+        "USD/kg",
+        "press: paste/base in the VRAEM about US$800-900/kg",
+        plausible=(800.0, 900.0),
+        plausible_source="press: US$800-900/kg in the VRAEM",
+        gt=0,
     )
     leaf_kg_per_kg_base: float = P(
-        250.0, "kg/kg", "UNODC: 240-260 kg leaf per kg now (370 historically)", gt=0
+        250.0,
+        "kg/kg",
+        "UNODC: 240-260 kg leaf per kg now (370 historically)",
+        plausible=(240.0, 260.0),
+        plausible_source="UNODC: 240-260 kg leaf per kg base",
+        gt=0,
     )
     processing_usd_per_kg_base: float = P(
-        120.0, "USD/kg", "assumption: chemicals and labour of maceration pits", ge=0
+        120.0,
+        "USD/kg",
+        "assumption: chemicals and labour of maceration pits",
+        plausible=(60.0, 240.0),
+        plausible_source="rule: x0.5 to x2 of the assumed value (a scale-free quantity)",
+        ge=0,
     )
     clan_margin: float = P(
-        0.2, "1", "assumption: clans keep a fifth of the paste value net of costs", ge=0, lt=1
+        0.2,
+        "1",
+        "assumption: clans keep a fifth of the paste value net of costs",
+        plausible=(0.1, 0.4),
+        plausible_source="rule: x0.5 to x2 of the assumed value (a scale-free quantity)",
+        ge=0,
+        lt=1,
     )
     export_value_usd_per_kg: float = P(
-        2_000.0, "USD/kg", "assumption: wholesale value at the Bolivian/Brazilian side", gt=0
+        2_000.0,
+        "USD/kg",
+        "assumption: wholesale value at the Bolivian/Brazilian side",
+        plausible=(1_000.0, 4_000.0),
+        plausible_source="rule: x0.5 to x2 of the assumed value (a scale-free quantity)",
+        gt=0,
     )
     export_demand_growth_per_year: float = P(
         0.08,
@@ -367,6 +646,8 @@ class MarketParams(_Group):
         11.0,
         "years",
         "assumption: demand grows over the observed period (2013-2024), then holds; a scenario input",
+        plausible=(6.0, 16.0),
+        plausible_source="rule: growth ends 5 years before to 5 years after 2024",
         ge=0,
     )
     export_demand_growth_by_year: tuple[float, ...] = P(
@@ -374,24 +655,41 @@ class MarketParams(_Group):
         "1/yr per model year",
         "assumption: optional demand path (year 1 = the first 12 months) to replay a boom or a crash;"
         " when given it replaces the constant growth, and demand holds after its last year",
+        fixed="an optional path (a list) that scenarios set to replay a boom or crash; empty by default",
     )
     price_flexibility: float = P(
-        0.8, "1", "assumption: paste price moves 0.8% per 1% excess demand", ge=0, le=5
+        0.8,
+        "1",
+        "assumption: paste price moves 0.8% per 1% excess demand",
+        plausible=(0.4, 1.6),
+        plausible_source="rule: x0.5 to x2 of the assumed value (a scale-free quantity)",
+        ge=0,
+        le=5,
     )
     max_price_ratio: float = P(
         2.0,
         "1",
         "assumption: beyond about twice the reference price (UNODC's 2003-2013 leaf range spans 2x)"
         " buyers turn to other valleys and Bolivia",
+        plausible=(1.5, 3.0),
+        plausible_source="rule: the leaf price's observed 2x range, x0.75 to x1.5",
         ge=1,
     )
     interdiction_pass_through: float = P(
-        1.0, "1", "assumption: cartels pass seizure losses down the chain in full", ge=0, le=2
+        1.0,
+        "1",
+        "assumption: cartels pass seizure losses down the chain in full",
+        plausible=(0.5, 1.5),
+        plausible_source="rule: half to one and a half times the seizure losses",
+        ge=0,
+        le=2,
     )
     leaf_price_floor_usd_per_kg: float = P(
         0.4,
         "USD/kg",
         "press: the 2021 crash to S/20 per arroba (11.5 kg) is about US$0.45/kg",
+        plausible=(0.2, 0.6),
+        plausible_source="rule: the 2021 crash price x0.5 to x1.5",
         ge=0,
     )
 
@@ -399,94 +697,259 @@ class MarketParams(_Group):
 class ClanParams(_Group):
     """Clans: buyers, labs, protection and bribes (MODEL_SPEC section 3.2)."""
 
-    n_clans: int = P(30, "clans", "MODEL_SPEC 3.2: tens of family clans", ge=1, le=500)
-    labs_per_clan: int = P(8, "labs", "assumption: 'huge quantities' of labs; 240 in the valley", ge=1)
+    n_clans: int = P(
+        30,
+        "clans",
+        "MODEL_SPEC 3.2: tens of family clans",
+        plausible=(15, 60),
+        plausible_source="rule: 'tens of family clans' read as 15 to 60",
+        ge=1,
+        le=500,
+    )
+    labs_per_clan: int = P(
+        8,
+        "labs",
+        "assumption: 'huge quantities' of labs; 240 in the valley",
+        plausible=(4, 16),
+        plausible_source="rule: x0.5 to x2 of the assumed value (a scale-free quantity)",
+        ge=1,
+    )
     lab_capacity_margin: float = P(
-        1.3, "1", "assumption: labs can process 30% more than the leaf clans bought in 2013", gt=0
+        1.3,
+        "1",
+        "assumption: labs can process 30% more than the leaf clans bought in 2013",
+        plausible=(1.1, 1.6),
+        plausible_source="rule: 10% to 60% spare capacity",
+        gt=0,
     )
     lab_expansion_per_month: float = P(
         0.2,
         "1/month",
         "assumption: clans enlarge kitchens toward the leaf on offer within months",
+        plausible=(0.1, 0.4),
+        plausible_source="rule: x0.5 to x2 of the assumed value (a scale-free quantity)",
         ge=0,
         le=1,
     )
-    lab_rebuild_months: float = P(1.5, "months", "assumption: a kitchen is cheap and quick to rebuild", gt=0)
-    lab_rebuild_cost_usd: float = P(5_000.0, "USD", "assumption: pits, drums and chemicals", ge=0)
+    lab_rebuild_months: float = P(
+        1.5,
+        "months",
+        "assumption: a kitchen is cheap and quick to rebuild",
+        plausible=(0.75, 3.0),
+        plausible_source="rule: x0.5 to x2 of the assumed value (a scale-free quantity)",
+        gt=0,
+    )
+    lab_rebuild_cost_usd: float = P(
+        5_000.0,
+        "USD",
+        "assumption: pits, drums and chemicals",
+        plausible=(2_500.0, 10_000.0),
+        plausible_source="rule: x0.5 to x2 of the assumed value (a scale-free quantity)",
+        ge=0,
+    )
     protection_share: float = P(
-        0.05, "1", "seed interview: Shining Path remnants escort the trade for pay", ge=0, lt=1
+        0.05,
+        "1",
+        "seed interview: Shining Path remnants escort the trade for pay",
+        plausible=(0.025, 0.1),
+        plausible_source="rule: x0.5 to x2 of the assumed value (a scale-free quantity)",
+        ge=0,
+        lt=1,
     )
     broker_margin: float = P(
         0.08,
         "1",
         "assumption: clans resell household-made paste for a smaller cut than own",
+        plausible=(0.04, 0.16),
+        plausible_source="rule: x0.5 to x2 of the assumed value (a scale-free quantity)",
         ge=0,
         lt=1,
     )
     bribe_share: float = P(
-        0.05, "1", "seed article: plata before plomo; bribes preferred to violence", ge=0, lt=1
+        0.05,
+        "1",
+        "seed article: plata before plomo; bribes preferred to violence",
+        plausible=(0.025, 0.1),
+        plausible_source="rule: x0.5 to x2 of the assumed value (a scale-free quantity)",
+        ge=0,
+        lt=1,
     )
-    corruption: float = P(0.3, "1", "assumption: share of raids warned off by bribed officials", ge=0, le=1)
+    corruption: float = P(
+        0.3,
+        "1",
+        "assumption: share of raids warned off by bribed officials",
+        plausible=(0.15, 0.6),
+        plausible_source="rule: x0.5 to x2 of the assumed value (a scale-free quantity)",
+        ge=0,
+        le=1,
+    )
 
 
 class CartelParams(_Group):
     """Cartels: airstrips, flights, couriers (MODEL_SPEC section 3.3)."""
 
-    n_cartels: int = P(3, "cartels", "MODEL_SPEC 3.3: a few firmas and foreign buyers", ge=1, le=50)
-    buyer_origin: str = P("mexican", "label", "seed interview says Mexican; other sources Bolivian/Brazilian")
-    n_airstrips: int = P(65, "strips", "press: 65 known clandestine strips", ge=1)
-    max_flights_per_day: float = P(6.0, "flights/day", "seed interview: an average of 6 daily flights", gt=0)
-    kg_per_flight: float = P(300.0, "kg", "seed interview: up to 300 kg (press: 350-500 kg)", gt=0)
+    n_cartels: int = P(
+        3,
+        "cartels",
+        "MODEL_SPEC 3.3: a few firmas and foreign buyers",
+        plausible=(2, 6),
+        plausible_source="rule: x0.5 to x2 of the assumed value (a scale-free quantity)",
+        ge=1,
+        le=50,
+    )
+    buyer_origin: str = P(
+        "mexican",
+        "label",
+        "seed interview says Mexican; other sources Bolivian/Brazilian",
+        fixed="a label (who the foreign buyers are), not a quantity",
+    )
+    n_airstrips: int = P(
+        65,
+        "strips",
+        "press: 65 known clandestine strips",
+        plausible=(50, 100),
+        plausible_source="rule: the 65 known strips -15 to +35 (unknown strips exist)",
+        ge=1,
+    )
+    max_flights_per_day: float = P(
+        6.0,
+        "flights/day",
+        "seed interview: an average of 6 daily flights",
+        plausible=(3.0, 12.0),
+        plausible_source="rule: x0.5 to x2 of the assumed value (a scale-free quantity)",
+        gt=0,
+    )
+    kg_per_flight: float = P(
+        300.0,
+        "kg",
+        "seed interview: up to 300 kg (press: 350-500 kg)",
+        plausible=(250.0, 500.0),
+        plausible_source="seed interview up to 300 kg; press 350-500 kg",
+        gt=0,
+    )
     flights_per_strip_per_day: float = P(
-        0.25, "flights/day", "assumption: a strip is used about once in four days", gt=0
+        0.25,
+        "flights/day",
+        "assumption: a strip is used about once in four days",
+        plausible=(0.125, 0.5),
+        plausible_source="rule: x0.5 to x2 of the assumed value (a scale-free quantity)",
+        gt=0,
     )
     p_rebuild_strip_per_month: float = P(
-        7 / 18, "1/month", "press: 7 of 18 disabled strips back in use within a month", ge=0, le=1
+        7 / 18,
+        "1/month",
+        "press: 7 of 18 disabled strips back in use within a month",
+        plausible=(0.2, 0.61),
+        plausible_source="press: Wilson 95% interval of 7 rebuilt out of 18",
+        ge=0,
+        le=1,
     )
-    land_share: float = P(0.12, "1", "assumption: some base leaves by land on couriers' backs", ge=0, le=1)
+    land_share: float = P(
+        0.12,
+        "1",
+        "assumption: some base leaves by land on couriers' backs",
+        plausible=(0.06, 0.24),
+        plausible_source="rule: x0.5 to x2 of the assumed value (a scale-free quantity)",
+        ge=0,
+        le=1,
+    )
     land_capacity_multiple: float = P(
-        2.0, "1", "assumption: the land route can carry at most twice its usual share", ge=1
+        2.0,
+        "1",
+        "assumption: the land route can carry at most twice its usual share",
+        plausible=(1.0, 4.0),
+        plausible_source="rule: x0.5 to x2 of the assumed value (a scale-free quantity)",
+        ge=1,
     )
-    kg_per_courier: float = P(6.0, "kg", "seed interview: teenagers carry 2-10 kg in a backpack", gt=0)
+    kg_per_courier: float = P(
+        6.0,
+        "kg",
+        "seed interview: teenagers carry 2-10 kg in a backpack",
+        plausible=(2.0, 10.0),
+        plausible_source="seed interview: 2-10 kg in a backpack",
+        gt=0,
+    )
 
 
 class SecurityParams(_Group):
     """Police and military units (MODEL_SPEC section 3.4)."""
 
-    n_units: int = P(5, "units", "MODEL_SPEC 3.4: a handful of security units", ge=1, le=100)
+    n_units: int = P(
+        5,
+        "units",
+        "MODEL_SPEC 3.4: a handful of security units",
+        plausible=(3, 10),
+        plausible_source="rule: x0.5 to x2 of the assumed value (a scale-free quantity)",
+        ge=1,
+        le=100,
+    )
     coordination_waste: float = P(
         0.2,
         "1",
         "seed interview: poor police/military/civil coordination wastes capacity",
+        plausible=(0.1, 0.4),
+        plausible_source="rule: x0.5 to x2 of the assumed value (a scale-free quantity)",
         ge=0,
         lt=1,
     )
     resistance_threshold: float = P(
-        0.75, "1", "assumption: hostility above which communities may resist (Samugari)", ge=0, le=1
+        0.75,
+        "1",
+        "assumption: hostility above which communities may resist (Samugari)",
+        plausible=(0.6, 0.9),
+        plausible_source="rule: the assumed threshold +/-0.15",
+        ge=0,
+        le=1,
     )
     resistance_slope: float = P(
-        12.0, "1", "assumption: steepness of resistance probability around the threshold", gt=0
+        12.0,
+        "1",
+        "assumption: steepness of resistance probability around the threshold",
+        plausible=(6.0, 24.0),
+        plausible_source="rule: x0.5 to x2 of the assumed value (a scale-free quantity)",
+        gt=0,
     )
     initial_hostility: float = P(
         0.45,
         "1",
         "seed interview: the population supports the cartels rather than the state",
+        plausible=(0.3, 0.6),
+        plausible_source="rule: the assumed hostility +/-0.15",
         ge=0,
         le=1,
     )
     hostility_per_share_eradicated: float = P(
-        0.3, "1", "assumption: hostility rises with the share of a district's coca destroyed", ge=0
+        0.3,
+        "1",
+        "assumption: hostility rises with the share of a district's coca destroyed",
+        plausible=(0.15, 0.6),
+        plausible_source="rule: x0.5 to x2 of the assumed value (a scale-free quantity)",
+        ge=0,
     )
     hostility_after_confrontation: float = P(
-        0.02, "1", "assumption: a confrontation hardens a community", ge=0, le=1
+        0.02,
+        "1",
+        "assumption: a confrontation hardens a community",
+        plausible=(0.01, 0.04),
+        plausible_source="rule: x0.5 to x2 of the assumed value (a scale-free quantity)",
+        ge=0,
+        le=1,
     )
     hostility_decay_per_month: float = P(
-        0.05, "1/month", "assumption: anger fades over about two years", ge=0, le=1
+        0.05,
+        "1/month",
+        "assumption: anger fades over about two years",
+        plausible=(0.025, 0.1),
+        plausible_source="rule: x0.5 to x2 of the assumed value (a scale-free quantity)",
+        ge=0,
+        le=1,
     )
     casualties_per_confrontation: float = P(
         0.3,
         "people",
         "seed interview: several losses after skirmishes; seed article: little violence",
+        plausible=(0.15, 0.6),
+        plausible_source="rule: x0.5 to x2 of the assumed value (a scale-free quantity)",
         ge=0,
     )
 
@@ -494,14 +957,47 @@ class SecurityParams(_Group):
 class MayorParams(_Group):
     """District mayors (MODEL_SPEC section 3.5)."""
 
-    p_linked: float = P(0.2, "1", "assumption: share of mayors linked to the drug trade", ge=0, le=1)
-    linked_bias: float = P(0.5, "1", "assumption: a linked mayor weighs growers' pressure 50% more", ge=0)
-    election_interval_months: int = P(48, "months", "Peru's local elections every 4 years", ge=1)
+    p_linked: float = P(
+        0.2,
+        "1",
+        "assumption: share of mayors linked to the drug trade",
+        plausible=(0.1, 0.4),
+        plausible_source="rule: x0.5 to x2 of the assumed value (a scale-free quantity)",
+        ge=0,
+        le=1,
+    )
+    linked_bias: float = P(
+        0.5,
+        "1",
+        "assumption: a linked mayor weighs growers' pressure 50% more",
+        plausible=(0.25, 1.0),
+        plausible_source="rule: x0.5 to x2 of the assumed value (a scale-free quantity)",
+        ge=0,
+    )
+    election_interval_months: int = P(
+        48,
+        "months",
+        "Peru's local elections every 4 years",
+        fixed="set by law: Peru's local elections every 4 years",
+        ge=1,
+    )
     coca_dependence_share: float = P(
-        0.5, "1", "assumption: a household is coca-dependent when coca is over half its income", ge=0, le=1
+        0.5,
+        "1",
+        "assumption: a household is coca-dependent when coca is over half its income",
+        plausible=(0.3, 0.7),
+        plausible_source="rule: the assumed share +/-0.2 (a share with no published spread)",
+        ge=0,
+        le=1,
     )
     trust_wanting_projects: float = P(
-        0.35, "1", "assumption: trust above which a household wants state projects", ge=0, le=1
+        0.35,
+        "1",
+        "assumption: trust above which a household wants state projects",
+        plausible=(0.2, 0.5),
+        plausible_source="rule: the assumed share +/-0.15 (a share with no published spread)",
+        ge=0,
+        le=1,
     )
 
 
@@ -509,39 +1005,99 @@ class ProgrammeParams(_Group):
     """The state's development programme (MODEL_SPEC section 3.6)."""
 
     road_share: float = P(
-        0.4, "1", "seed interview: 2013 money went especially to roads and bridges", ge=0, le=1
+        0.4,
+        "1",
+        "seed interview: 2013 money went especially to roads and bridges",
+        plausible=(0.2, 0.6),
+        plausible_source="rule: the assumed share +/-0.2 (a share with no published spread)",
+        ge=0,
+        le=1,
     )
     road_cost_soles_per_cell: float = P(
-        2.0e6, "soles/cell", "assumption: about S/1.6 million per km of rural road", gt=0
+        2.0e6,
+        "soles/cell",
+        "assumption: about S/1.6 million per km of rural road",
+        plausible=(1.0e6, 4.0e6),
+        plausible_source="rule: x0.5 to x2 of the assumed value (a scale-free quantity)",
+        gt=0,
     )
-    join_trust: float = P(0.25, "1", "assumption: trust needed to register for the programme", ge=0, le=1)
-    leave_trust: float = P(0.1, "1", "assumption: households below this trust drop out", ge=0, le=1)
+    join_trust: float = P(
+        0.25,
+        "1",
+        "assumption: trust needed to register for the programme",
+        plausible=(0.15, 0.35),
+        plausible_source="rule: the assumed share +/-0.1 (a share with no published spread)",
+        ge=0,
+        le=1,
+    )
+    leave_trust: float = P(
+        0.1,
+        "1",
+        "assumption: households below this trust drop out",
+        plausible=(0.05, 0.15),
+        plausible_source="rule: the assumed share +/-0.05 (a share with no published spread)",
+        ge=0,
+        le=1,
+    )
     stage_cost_soles: tuple[float, float, float, float, float] = P(
         (300.0, 1_500.0, 4_000.0, 5_000.0, 12_000.0),
         "soles/household",
         "assumption: ID, title, soil, quick crops, perennial crops; about US$7,000 a family in all,"
         " the order of alternative-development spending per family in Peru",
+        fixed="a list of five stage costs; vary the programme's money through scenario budgets",
     )
     stage_min_months: tuple[int, int, int, int, int] = P(
         (2, 6, 9, 6, 12),
         "months",
         "assumption: minimum time at the previous stage before the next",
+        fixed="a list of five stage durations; a scalar range does not apply",
     )
     cacao_below_m: float = P(
-        1_200.0, "m", "assumption: cacao is planted in the low valley, coffee above about 1,200 m", ge=0
+        1_200.0,
+        "m",
+        "assumption: cacao is planted in the low valley, coffee above about 1,200 m",
+        plausible=(900.0, 1_500.0),
+        plausible_source="rule: the assumed altitude -300 to +300 m",
+        ge=0,
     )
     welfare_usd_per_month: float = P(
-        30.0, "USD/month", "Juntos cash transfer: S/200 every two months, unlocked by an ID", ge=0
+        30.0,
+        "USD/month",
+        "Juntos cash transfer: S/200 every two months, unlocked by an ID",
+        fixed="a published transfer (Juntos: S/200 every two months), a policy amount",
+        ge=0,
     )
     soil_fertility_gain: float = P(
-        0.2, "1", "assumption: soil recovery programme lifts fertility", ge=0, le=1
+        0.2,
+        "1",
+        "assumption: soil recovery programme lifts fertility",
+        plausible=(0.1, 0.4),
+        plausible_source="rule: x0.5 to x2 of the assumed value (a scale-free quantity)",
+        ge=0,
+        le=1,
     )
-    quick_crop_ha: float = P(0.5, "ha", "assumption: banana and garden plots per household", ge=0)
-    perennial_ha: float = P(1.0, "ha", "assumption: cacao or coffee per household", ge=0)
+    quick_crop_ha: float = P(
+        0.5,
+        "ha",
+        "assumption: banana and garden plots per household",
+        plausible=(0.25, 1.0),
+        plausible_source="rule: x0.5 to x2 of the assumed value (a scale-free quantity)",
+        ge=0,
+    )
+    perennial_ha: float = P(
+        1.0,
+        "ha",
+        "assumption: cacao or coffee per household",
+        plausible=(0.5, 2.0),
+        plausible_source="rule: x0.5 to x2 of the assumed value (a scale-free quantity)",
+        ge=0,
+    )
     p_agreement_per_month: float = P(
         0.08,
         "1/month",
         "assumption: programme households sign a no-coca agreement in about a year",
+        plausible=(0.04, 0.16),
+        plausible_source="rule: x0.5 to x2 of the assumed value (a scale-free quantity)",
         ge=0,
         le=1,
     )
@@ -549,6 +1105,8 @@ class ProgrammeParams(_Group):
         0.15,
         "1",
         "Colombian field experiment: two fifths need extreme compensation to stop; they sign far less",
+        plausible=(0.075, 0.3),
+        plausible_source="rule: x0.5 to x2 of the assumed value (a scale-free quantity)",
         ge=0,
         le=1,
     )
@@ -598,3 +1156,64 @@ def parameter_table(params: ModelParams | None = None) -> list[dict[str, Any]]:
 def plausible_ranges(params: ModelParams | None = None) -> dict[str, tuple[float, float]]:
     """Dotted key to ``(low, high)`` for every parameter that has a plausible range."""
     return {r["parameter"]: r["plausible"] for r in parameter_table(params) if r["plausible"] is not None}
+
+
+def parameter_fields(params: ModelParams | None = None) -> dict[str, tuple[Any, Any]]:
+    """Dotted key to ``(pydantic FieldInfo, value)`` for every parameter."""
+    params = params or ModelParams()
+    out = {}
+    for group_name in type(params).model_fields:
+        group = getattr(params, group_name)
+        for name, field in type(group).model_fields.items():
+            out[f"{group_name}.{name}"] = (field, getattr(group, name))
+    return out
+
+
+def range_problem(field: Any, low: float, high: float, default: Any = None) -> str | None:
+    """What is wrong with ``(low, high)`` as the range of a parameter field, or None.
+
+    The range must be ordered, contain the default (when given), lie inside the field's own
+    constraints (``ge``, ``gt``, ``le``, ``lt``), and be whole numbers for an integer field.
+    """
+    for x in (low, high):
+        if isinstance(x, bool) or not isinstance(x, int | float):
+            return f"bounds must be numbers (got {x!r})"
+    if field.annotation not in (int, float):
+        return f"a {getattr(field.annotation, '__name__', field.annotation)} parameter has no numeric range"
+    if low > high:
+        return f"low {low} is above high {high}"
+    if field.annotation is int and (low != int(low) or high != int(high)):
+        return f"an integer parameter needs whole-number bounds (got [{low}, {high}])"
+    if default is not None and not low <= default <= high:
+        return f"the range [{low}, {high}] does not contain the default {default}"
+    for c in field.metadata:
+        for attr, ok, words in (
+            ("ge", lambda x, b: x >= b, ">="),
+            ("gt", lambda x, b: x > b, ">"),
+            ("le", lambda x, b: x <= b, "<="),
+            ("lt", lambda x, b: x < b, "<"),
+        ):
+            bound = getattr(c, attr, None)
+            if bound is not None and not (ok(low, bound) and ok(high, bound)):
+                return f"the range [{low}, {high}] leaves the allowed values (must be {words} {bound})"
+    return None
+
+
+def validate_plausible_ranges(params: ModelParams | None = None) -> list[str]:
+    """Problems with the declared ranges: each parameter has a valid range or a fixed reason."""
+    problems = []
+    for key, (field, value) in parameter_fields(params).items():
+        extra = field.json_schema_extra or {}
+        has_range, fixed = "plausible" in extra, bool(extra.get("fixed"))
+        if has_range == fixed:
+            what = "both a plausible range and a fixed reason" if has_range else "neither a range nor fixed"
+            problems.append(f"{key}: has {what}")
+            continue
+        if has_range:
+            if not extra.get("plausible_source"):
+                problems.append(f"{key}: the plausible range has no source")
+            low, high = extra["plausible"]
+            why = range_problem(field, low, high, value)
+            if why:
+                problems.append(f"{key}: {why}")
+    return problems
