@@ -292,6 +292,68 @@ def sweep(
     console.print(f"results: {out}", highlight=False)
 
 
+# ---------------------------------------------------------------------------------------------
+# vraem calibrate (issue 10)
+
+
+@app.command()
+def calibrate(
+    config: Annotated[
+        Path | None,
+        typer.Argument(help="Calibration YAML (default: the shipped vraem/data/calibration.yaml).", metavar="CONFIG"),
+    ] = None,
+    out: Annotated[Path, typer.Option(help="Output folder.")] = Path("results/calibration"),
+    workers: Annotated[
+        int | None, typer.Option(help="Local worker processes (default: one per core).", min=1)
+    ] = None,
+    scheduler: Annotated[
+        str | None, typer.Option(help="Use a running Dask cluster instead: tcp://HOST:PORT.")
+    ] = None,
+    ship: Annotated[
+        bool,
+        typer.Option(help="Also copy the posterior and manifest into vraem/data (what `make run` uses)."),
+    ] = False,
+) -> None:
+    """Fit the status quo by ABC-SMC (pyabc on Dask) to coca ha and leaf prices; write a posterior."""
+    from vraem.calibration import CalibrationError, load_config, run_calibration
+    from vraem.calibration import ship as ship_posterior
+    from vraem.sweep import SweepError
+
+    if workers and scheduler:
+        fail("--workers and --scheduler exclude each other (a scheduler has its own workers)")
+    try:
+        cfg = load_config(config)
+    except CalibrationError as exc:
+        fail(str(exc))
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        fail(f"--out {out}: cannot create the folder ({exc.strerror})")
+    console.print(
+        f"calibrate {cfg.scenario}: {len(cfg.parameters)} parameters, population {cfg.population_size}, "
+        f"up to {cfg.generations} generations or {cfg.max_minutes:g} min -> {out}",
+        highlight=False,
+    )
+    try:
+        manifest = run_calibration(
+            cfg, out, workers=workers, scheduler=scheduler, config_path=str(config) if config else None,
+            note=lambda t: console.print(t, highlight=False),
+        )
+    except SweepError as exc:
+        fail(str(exc))
+    for row in manifest["posterior_summary"]:
+        console.print(
+            f"  {row['parameter']}: mean {row['mean']:.4g}, 90% interval {row['q05']:.4g} to {row['q95']:.4g}",
+            highlight=False,
+        )
+    if ship:
+        from vraem.calibration import package_data_dir
+
+        ship_posterior(out, package_data_dir())
+        console.print(f"shipped: {package_data_dir() / 'posterior.parquet'}", highlight=False)
+    console.print(f"posterior: {out / 'posterior.parquet'} ({manifest['seconds']:.0f} s)", highlight=False)
+
+
 @app.command()
 def compare(
     folder: Annotated[Path, typer.Argument(help="A results folder of vraem sweep or vraem run.")],
