@@ -51,7 +51,8 @@ from vraem.observed import (
     month_of_date,
     month_of_year,
 )
-from vraem.params import ModelParams, plausible_ranges
+from vraem.params import plausible_ranges
+from vraem.posterior import draw_parameters, is_parameter
 from vraem.runner import provenance, replicate_seed, run_once
 from vraem.scenario import ScenarioError, describe_error, load_scenario, read_yaml_mapping
 from vraem.simulation import VraemModel
@@ -94,7 +95,7 @@ class CalibrationConfig(BaseModel):
         for key, rng in v.items():
             if key == DERIVED:
                 raise ValueError(f"{key} is derived for every candidate (opening equilibrium), not sampled")
-            if not _is_parameter(key):
+            if not is_parameter(key):
                 raise ValueError(f"{key} is not a model parameter (see `vraem params`)")
             if rng is None and key not in ranges:
                 raise ValueError(f"{key} has no plausible range in params.py: give [low, high]")
@@ -134,12 +135,6 @@ class CalibrationConfig(BaseModel):
         """Dotted key -> (low, high) of each uniform prior."""
         ranges = plausible_ranges()
         return {k: tuple(map(float, v if v is not None else ranges[k])) for k, v in self.parameters.items()}
-
-
-def _is_parameter(key: str) -> bool:
-    group, _, name = key.partition(".")
-    fields = ModelParams.model_fields
-    return group in fields and name in fields[group].annotation.model_fields
 
 
 def package_data_dir() -> Path:
@@ -212,7 +207,7 @@ def equilibrium_max_coca_ha(overrides: dict, seed: int = 1, scenario: str = "sta
 
 
 def pyabc_name(key: str) -> str:
-    """pyabc's name for a dotted key (its parameters are attribute-like names)."""
+    """The name pyabc knows a dotted key by (its parameters are attribute-like names)."""
     return key.replace(".", "__")
 
 
@@ -236,7 +231,9 @@ class Simulator:
 
     def _month(self, target: str) -> int:
         kind, _, when = target.partition("_")
-        return month_of_year(int(when), self.start_year) if kind == "coca" else month_of_date(when, self.start_year)
+        if kind == "coca":
+            return month_of_year(int(when), self.start_year)
+        return month_of_date(when, self.start_year)
 
     def overrides(self, values: dict[str, float]) -> dict[str, Any]:
         """Scenario overrides of a candidate: its values, the scale and the derived capacity."""
@@ -423,14 +420,6 @@ def posterior_summary(posterior: pd.DataFrame, priors: dict[str, tuple[float, fl
 # Drawing from a posterior, and the posterior predictive
 
 
-def resample(posterior: pd.DataFrame, n: int, seed: int) -> pd.DataFrame:
-    """``n`` draws of the parameter columns, resampled by weight with a seeded generator."""
-    w = posterior["weight"].to_numpy(dtype=float)
-    idx = np.random.default_rng(seed).choice(len(posterior), size=n, replace=True, p=w / w.sum())
-    keep = [c for c in posterior.columns if c not in {"weight", "generation", "distance"}]
-    return posterior.iloc[idx][keep].reset_index(drop=True)
-
-
 def _predictive_run(scenario: str, overrides: dict[str, Any], replicate: int, seed: int) -> pd.DataFrame:
     from vraem.sweep.engine import relax_malloc_trim
 
@@ -456,7 +445,7 @@ def posterior_predictive(posterior: pd.DataFrame, config: CalibrationConfig, cli
         return pd.DataFrame()
     start = load_scenario(config.scenario).start_year
     months = month_of_year(PREDICTIVE_END_YEAR, start)
-    draws = resample(posterior, config.predictive_draws, config.seed)
+    draws = pd.DataFrame(draw_parameters(posterior, config.predictive_draws, config.seed))
     futures = [
         client.submit(
             _predictive_run,
@@ -568,7 +557,8 @@ def plot_predictive(predictive: pd.DataFrame, config: CalibrationConfig, path: P
         ax.plot(xs[fit], pts["observed"][fit], "ko", label="observed, fitted")
         ax.plot(xs[~fit], pts["observed"][~fit], "o", mfc="white", mec="k", label="observed, not fitted")
     a1.axvspan(CALIBRATION_YEARS[1] + 0.5, PREDICTIVE_END_YEAR + 0.5, color="0.9", zorder=0)
-    a1.text(CALIBRATION_YEARS[1] + 0.7, a1.get_ylim()[1] * 0.97, "2020-2024: not fitted", va="top", fontsize=8)
+    top = a1.get_ylim()[1] * 0.97
+    a1.text(CALIBRATION_YEARS[1] + 0.7, top, "2020-2024: not fitted", va="top", fontsize=8)
     a1.set(title=f"Coca ha, {config.scenario} over the posterior", xlabel="year", ylabel="ha (valley)")
     a2.set(title="VRAEM farm-gate leaf price", xlabel="year", ylabel="USD/kg")
     a1.legend(fontsize=7, loc="upper left")

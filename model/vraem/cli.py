@@ -80,7 +80,10 @@ def run(
     def progress(done: int, total: int, label: str) -> None:
         console.print(f"  run {done}/{total}: {label}", highlight=False)
 
-    table = run_scenarios(loaded, out, replicates=replicates, seed=seed, progress=progress)
+    try:
+        table = run_scenarios(loaded, out, replicates=replicates, seed=seed, progress=progress)
+    except ScenarioError as exc:  # posterior draws that do not fit --replicates
+        fail(str(exc))
     summary = summarise(table)
     t = Table(title="coca ha: start and end (mean, 5-95% across replicates)")
     for col in ("scenario", "replicates", "months", "start", "end mean", "end 5%", "end 95%"):
@@ -300,7 +303,9 @@ def sweep(
 def calibrate(
     config: Annotated[
         Path | None,
-        typer.Argument(help="Calibration YAML (default: the shipped vraem/data/calibration.yaml).", metavar="CONFIG"),
+        typer.Argument(
+            help="Calibration YAML (default: the shipped vraem/data/calibration.yaml).", metavar="CONFIG"
+        ),
     ] = None,
     out: Annotated[Path, typer.Option(help="Output folder.")] = Path("results/calibration"),
     workers: Annotated[
@@ -343,7 +348,8 @@ def calibrate(
         fail(str(exc))
     for row in manifest["posterior_summary"]:
         console.print(
-            f"  {row['parameter']}: mean {row['mean']:.4g}, 90% interval {row['q05']:.4g} to {row['q95']:.4g}",
+            f"  {row['parameter']}: mean {row['mean']:.4g}, "
+            f"90% interval {row['q05']:.4g} to {row['q95']:.4g}",
             highlight=False,
         )
     if ship:
@@ -374,6 +380,18 @@ def compare(
         fail(str(exc))
     wide = console if console.is_terminal else Console(width=160)
     print_comparison(comparison, wide)
+    _compare_robustness(folder, out, wide)
+
+
+def _compare_robustness(folder: Path, out: Path | None, wide: Console) -> None:
+    """Issue 10: which uncertainty the ranges include, ranking robustness, flip discovery."""
+    from vraem.results import ResultsError
+    from vraem.robustness import print_robustness
+
+    try:
+        print_robustness(folder, wide, out)
+    except (ResultsError, OSError) as exc:
+        fail(str(exc))
 
 
 @app.command()
