@@ -206,7 +206,10 @@ def run(
     def progress(done: int, total: int, label: str) -> None:
         console.print(f"  run {done}/{total}: {label}", highlight=False)
 
-    table = run_scenarios(loaded, out, replicates=replicates, seed=seed, progress=progress)
+    try:
+        table = run_scenarios(loaded, out, replicates=replicates, seed=seed, progress=progress)
+    except ScenarioError as exc:  # posterior draws that do not fit --replicates
+        fail(str(exc))
     summary = summarise(table)
     t = Table(title="coca ha: start and end (mean, 5-95% across replicates)")
     for col in ("scenario", "replicates", "months", "start", "end mean", "end 5%", "end 95%"):
@@ -424,6 +427,71 @@ def sweep(
     console.print(f"results: {out}", highlight=False)
 
 
+# ---------------------------------------------------------------------------------------------
+# vraem calibrate (issue 10)
+
+
+@app.command()
+def calibrate(
+    config: Annotated[
+        Path | None,
+        typer.Argument(
+            help="Calibration YAML (default: the shipped vraem/data/calibration.yaml).", metavar="CONFIG"
+        ),
+    ] = None,
+    out: Annotated[Path, typer.Option(help="Output folder.")] = Path("results/calibration"),
+    workers: Annotated[
+        int | None, typer.Option(help="Local worker processes (default: one per core).", min=1)
+    ] = None,
+    scheduler: Annotated[
+        str | None, typer.Option(help="Use a running Dask cluster instead: tcp://HOST:PORT.")
+    ] = None,
+    ship: Annotated[
+        bool,
+        typer.Option(help="Also copy the posterior and manifest into vraem/data (what `make run` uses)."),
+    ] = False,
+) -> None:
+    """Fit the status quo by ABC-SMC (pyabc on Dask) to coca ha and leaf prices; write a posterior."""
+    from vraem.calibration import CalibrationError, load_config, run_calibration
+    from vraem.calibration import ship as ship_posterior
+    from vraem.sweep import SweepError
+
+    if workers and scheduler:
+        fail("--workers and --scheduler exclude each other (a scheduler has its own workers)")
+    try:
+        cfg = load_config(config)
+    except CalibrationError as exc:
+        fail(str(exc))
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        fail(f"--out {out}: cannot create the folder ({exc.strerror})")
+    console.print(
+        f"calibrate {cfg.scenario}: {len(cfg.parameters)} parameters, population {cfg.population_size}, "
+        f"up to {cfg.generations} generations or {cfg.max_minutes:g} min -> {out}",
+        highlight=False,
+    )
+    try:
+        manifest = run_calibration(
+            cfg, out, workers=workers, scheduler=scheduler, config_path=str(config) if config else None,
+            note=lambda t: console.print(t, highlight=False),
+        )
+    except SweepError as exc:
+        fail(str(exc))
+    for row in manifest["posterior_summary"]:
+        console.print(
+            f"  {row['parameter']}: mean {row['mean']:.4g}, "
+            f"90% interval {row['q05']:.4g} to {row['q95']:.4g}",
+            highlight=False,
+        )
+    if ship:
+        from vraem.calibration import package_data_dir
+
+        ship_posterior(out, package_data_dir())
+        console.print(f"shipped: {package_data_dir() / 'posterior.parquet'}", highlight=False)
+    console.print(f"posterior: {out / 'posterior.parquet'} ({manifest['seconds']:.0f} s)", highlight=False)
+
+
 @app.command()
 def compare(
     folder: Annotated[Path, typer.Argument(help="A results folder of vraem sweep or vraem run.")],
@@ -444,6 +512,18 @@ def compare(
         fail(str(exc))
     wide = console if console.is_terminal else Console(width=160)
     print_comparison(comparison, wide)
+    _compare_robustness(folder, out, wide)
+
+
+def _compare_robustness(folder: Path, out: Path | None, wide: Console) -> None:
+    """Issue 10: which uncertainty the ranges include, ranking robustness, flip discovery."""
+    from vraem.results import ResultsError
+    from vraem.robustness import print_robustness
+
+    try:
+        print_robustness(folder, wide, out)
+    except (ResultsError, OSError) as exc:
+        fail(str(exc))
 
 
 @app.command()

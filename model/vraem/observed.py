@@ -33,3 +33,32 @@ def load_context() -> pd.DataFrame:
 def month_of_year(year: int, start_year: int) -> int:
     """Simulation month that corresponds to the survey of ``year``."""
     return 12 * (year - start_year)
+
+
+def load_leaf_prices() -> pd.DataFrame:
+    """Observed farm-gate coca leaf prices, 2010-2020, with the price in USD/kg added.
+
+    ``data/vraem_leaf_price_observed.csv`` (UNODC's annual coca surveys and DEVIDA's 2020 price
+    monitoring, as quoted in the press) gives each price in the currency of its source: USD, or
+    soles (PEN). ``price_usd_per_kg`` converts soles with :data:`vraem.params.USD_PER_SOL` (the
+    2013 rate, 3.3 soles per USD; the 2020 rate was about 3.4, so 2020 prices in USD are about 3%
+    high). ``year`` and ``month`` (1-12, or 0 for an annual mean) are parsed from ``date``.
+    """
+    from vraem.params import USD_PER_SOL
+
+    with resources.files("vraem.data").joinpath("vraem_leaf_price_observed.csv").open() as fh:
+        df = pd.read_csv(fh, dtype={"date": str})
+    parts = df["date"].str.split("-", expand=True)
+    df["year"] = parts[0].astype(int)
+    df["month"] = parts[1].fillna("0").astype(int) if parts.shape[1] > 1 else 0
+    rate = df["currency"].map({"USD": 1.0, "PEN": USD_PER_SOL})
+    if rate.isna().any():
+        raise ValueError(f"vraem_leaf_price_observed.csv: unknown currency in {set(df['currency'])}")
+    df["price_usd_per_kg"] = df["price"] * rate
+    return df
+
+
+def month_of_date(date: str, start_year: int) -> int:
+    """Simulation month of ``"YYYY-MM"`` (a monthly figure) or ``"YYYY"`` (its survey month)."""
+    year, _, month = date.partition("-")
+    return 12 * (int(year) - start_year) + (int(month) - 1 if month else 0)

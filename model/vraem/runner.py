@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from vraem.landscape import load_rasters, read_rasters
-from vraem.scenario import Scenario
+from vraem.scenario import Scenario, ScenarioError, with_parameters
 from vraem.simulation import VraemModel
 
 ID_COLUMNS = ("scenario", "replicate", "seed", "month", "year")
@@ -162,15 +162,19 @@ def run_scenarios(
     out.mkdir(parents=True, exist_ok=True)
     tables, maps, records = [], {}, []
     district = None
-    total = sum(replicates or s.replicates for s, _, _ in scenarios)
+    total = sum(s.n_draws or replicates or s.replicates for s, _, _ in scenarios)
     done = 0
-    for sc, text, path in scenarios:
-        if seed is not None:
-            sc = sc.model_copy(update={"seed": seed})
-        n = replicates or sc.replicates
+    if seed is not None:
+        scenarios = [(sc.model_copy(update={"seed": seed}), text, path) for sc, text, path in scenarios]
+    plan = [(sc, text, path, scenario_draws(sc, replicates)) for sc, text, path in scenarios]
+    for sc, text, path, draws in plan:
+        n = len(draws) if draws else replicates or sc.replicates
         seeds = [replicate_seed(sc.seed, k) for k in range(n)]
         for k, s in enumerate(seeds):
-            res = run_once(sc, k, s)
+            run_sc = with_parameters(sc, draws[k], f"{path}, posterior draw {k}") if draws else sc
+            res = run_once(run_sc, k, s)
+            for key, value in (draws[k] if draws else {}).items():
+                res.table[key] = value
             tables.append(res.table)
             district = res.district
             for month, grid in res.maps.items():
@@ -185,6 +189,28 @@ def run_scenarios(
     manifest = {"kind": "run", "scenarios": records, **provenance()}
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str))
     return table
+
+
+def scenario_draws(scenario: Scenario, replicates: int | None = None) -> list[dict[str, float]]:
+    """A scenario's posterior draws (none without ``parameter_draws``); replicate k runs draw k.
+
+    Draws are resampled by weight with the scenario's base seed, so two scenarios with the same
+    posterior, ``n_draws`` and seed run the same draw k with the same seed k.
+
+    Raises:
+        ScenarioError: ``--replicates`` disagrees with ``n_draws``.
+    """
+    from vraem.posterior import draw_parameters, read_posterior
+
+    if scenario.parameter_draws is None:
+        return []
+    n = int(scenario.n_draws or 0)
+    if replicates is not None and replicates != n:
+        raise ScenarioError(
+            f"--replicates {replicates}: scenario {scenario.name} runs one replicate per posterior draw "
+            f"(n_draws: {n}); leave --replicates out or change n_draws"
+        )
+    return draw_parameters(read_posterior(Path(scenario.parameter_draws)), n, scenario.seed)
 
 
 def summarise(table: pd.DataFrame) -> pd.DataFrame:

@@ -52,6 +52,10 @@ class Scenario(BaseModel):
     )
     parameters: ModelParams = ModelParams()
     policy: Policy = Policy()
+    parameter_draws: str | None = Field(
+        None, description="posterior.parquet of vraem calibrate: replicate k runs posterior draw k"
+    )
+    n_draws: int | None = Field(None, ge=1, description="posterior draws (with parameter_draws)")
 
     @field_validator("map_months")
     @classmethod
@@ -174,7 +178,30 @@ def validate_scenario(raw: dict[str, Any], origin: str) -> Scenario:
             )
             update["parameters"] = params
         sc = sc.model_copy(update=update)
+    if (sc.parameter_draws is None) != (sc.n_draws is None):
+        raise ScenarioError(f"{origin}: parameter_draws and n_draws go together (set both or neither)")
+    if sc.parameter_draws is not None:
+        from vraem.posterior import PosteriorError, read_posterior, resolve_posterior_path
+
+        path = resolve_posterior_path(sc.parameter_draws, Path(origin).resolve().parent)
+        try:
+            n = len(read_posterior(path))
+        except PosteriorError as exc:
+            raise ScenarioError(f"{origin}: parameter_draws: {path}: {exc}") from None
+        if sc.n_draws > n:
+            raise ScenarioError(
+                f"{origin}: n_draws must be at most the posterior's {n} particles (got {sc.n_draws})"
+            )
+        sc = sc.model_copy(update={"parameter_draws": str(path)})
     return sc
+
+
+def with_parameters(scenario: Scenario, values: dict[str, float], origin: str) -> Scenario:
+    """The scenario with some parameters replaced (dotted keys), validated."""
+    raw = {**scenario.model_dump(mode="json"), "parameter_draws": None, "n_draws": None}
+    for key, value in values.items():
+        apply_override(raw, key, value, source="parameter_draws")
+    return validate_scenario(raw, origin)
 
 
 def scenario_yaml_text(path: str | Path) -> str:

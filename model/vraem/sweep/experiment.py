@@ -33,7 +33,7 @@ import itertools
 import json
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -170,6 +170,31 @@ class Experiment(_Strict):
         default_factory=dict, description="dotted key -> value, applied to every scenario and point"
     )
     design: Design | None = None
+    parameter_draws: str | None = Field(
+        None, description="posterior.parquet of vraem calibrate: replicate k runs draw k"
+    )
+    n_draws: int | None = Field(None, ge=1, description="draws resampled by weight (with parameter_draws)")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _draws_set_replicates(cls, data: Any) -> Any:
+        """With ``parameter_draws``, one replicate per draw: ``replicates`` defaults to ``n_draws``."""
+        if isinstance(data, dict) and data.get("parameter_draws") is not None:
+            if data.get("n_draws") is None:
+                raise ValueError("n_draws: required with parameter_draws (how many posterior draws)")
+            if data.get("replicates") is None:
+                data = {**data, "replicates": data["n_draws"]}
+        return data
+
+    @model_validator(mode="after")
+    def _draws_pair_replicates(self) -> Experiment:
+        if self.n_draws is not None and self.parameter_draws is None:
+            raise ValueError("n_draws: needs parameter_draws (a posterior.parquet)")
+        if self.parameter_draws is not None and self.replicates != self.n_draws:
+            raise ValueError(
+                f"replicates must equal n_draws ({self.n_draws}): replicate k runs posterior draw k"
+            )
+        return self
 
     @field_validator("name")
     @classmethod
@@ -234,6 +259,12 @@ class LoadedExperiment:
     points: list[dict[str, Any]]
     grid: dict[tuple[str, int], Scenario]
     """(scenario name, point) -> the scenario to run."""
+    draws: list[dict[str, float]] = field(default_factory=list)
+    """Posterior draws (``parameter_draws``): replicate k runs draw k in every scenario and point."""
+    drawn: dict[tuple[str, int, int], Scenario] = field(default_factory=dict)
+    """(scenario name, point, draw) -> the scenario with draw k's parameters."""
+    draws_digest: str | None = None
+    """SHA-256 of the posterior file the draws came from."""
 
     @property
     def n_runs(self) -> int:
@@ -254,6 +285,12 @@ class LoadedExperiment:
             for entry in self.scenarios:
                 for i in range(len(self.points)):
                     pair = (entry.name, i)
+                    if self.draws:
+                        sc = self.drawn[(entry.name, i, k)]
+                        yield RunSpec(
+                            run_id(entry.name, i, k), sc, i, {**params[pair], **self.draws[k]}, k, seed
+                        )
+                        continue
                     yield RunSpec(
                         run_id(entry.name, i, k), self.grid[pair], i, params[pair], k, seed
                     )
@@ -269,7 +306,10 @@ class LoadedExperiment:
 
     def resolved(self) -> dict[str, Any]:
         """Return the experiment as JSON-ready data (what a resumed sweep must match)."""
-        return json.loads(self.spec.model_dump_json(by_alias=True))
+        out = json.loads(self.spec.model_dump_json(by_alias=True))
+        if self.draws:
+            out["parameter_draws_sha256"] = self.draws_digest
+        return out
 
 
 def effective_value(scenario: Scenario, key: str) -> Any:
@@ -358,8 +398,10 @@ def load_experiment(path: str | Path, overrides: dict[str, Any] | None = None) -
     except ScenarioError as exc:
         raise ExperimentError(f"{exp_path}: {exc}") from None
 
+    draws, digest = _load_draws(spec, exp_path)
     points = spec.points()
     entries: list[ScenarioEntry] = []
+    drawn: dict[tuple[str, int, int], Scenario] = {}
     grid: dict[tuple[str, int], Scenario] = {}
     for ref in spec.scenarios:
         try:
@@ -375,6 +417,11 @@ def load_experiment(path: str | Path, overrides: dict[str, Any] | None = None) -
             base = validate_scenario(raw_sc, f"scenario {ref}")
         except ScenarioError as exc:
             raise ExperimentError(f"{exp_path}: {exc}") from None
+        if base.parameter_draws is not None:
+            raise ExperimentError(
+                f"{exp_path}: scenario {base.name} sets parameter_draws; in an experiment set "
+                "parameter_draws and n_draws on the experiment, so every scenario shares the draws"
+            )
         if any(e.name == base.name for e in entries):
             raise ExperimentError(f"{exp_path}: scenarios: {base.name!r} is listed twice")
         entries.append(ScenarioEntry(base.name, str(sc_path), text, base))
@@ -390,14 +437,48 @@ def load_experiment(path: str | Path, overrides: dict[str, Any] | None = None) -
                 raise ExperimentError(f"{exp_path}: {exc}") from None
             grid[(base.name, i)] = sc
             resolved.append(sc)
+            for k, draw in enumerate(draws):
+                raw_draw = copy.deepcopy(raw_point)
+                try:
+                    for key, value in draw.items():
+                        apply_override(raw_draw, key, value, source="parameter_draws")
+                    drawn[(base.name, i, k)] = validate_scenario(raw_draw, f"{origin}, posterior draw {k}")
+                except ScenarioError as exc:
+                    raise ExperimentError(f"{exp_path}: {exc}") from None
         if len(points) > 1 and all(sc == resolved[0] for sc in resolved[1:]):
             raise ExperimentError(
                 f"{exp_path}: design: the parameters ({', '.join(spec.swept_keys())}) change "
                 f"nothing in scenario {base.name} (does a policy phase pin them, like p_replant?)"
             )
     return LoadedExperiment(
-        spec, str(exp_path), exp_path.read_text(encoding="utf-8"), entries, points, grid
+        spec, str(exp_path), exp_path.read_text(encoding="utf-8"), entries, points, grid, draws, drawn, digest
     )
+
+
+def _load_draws(spec: Experiment, exp_path: Path) -> tuple[list[dict[str, float]], str | None]:
+    """The experiment's posterior draws (none without ``parameter_draws``), and the file's digest."""
+    from vraem.posterior import (
+        PosteriorError,
+        draw_parameters,
+        file_digest,
+        read_posterior,
+        resolve_posterior_path,
+    )
+
+    if spec.parameter_draws is None:
+        return [], None
+    path = resolve_posterior_path(spec.parameter_draws, exp_path.parent)
+    try:
+        posterior = read_posterior(path)
+        draws = draw_parameters(posterior, int(spec.n_draws or 0), spec.base_seed)
+    except PosteriorError as exc:
+        raise ExperimentError(f"{exp_path}: parameter_draws: {path}: {exc}") from None
+    clash = sorted(set(draws[0]) & set(spec.swept_keys()))
+    if clash:
+        raise ExperimentError(
+            f"{exp_path}: design: {', '.join(clash)} also come from parameter_draws; sweep other keys"
+        )
+    return draws, file_digest(path)
 
 
 def shadowed_parameters(loaded: LoadedExperiment) -> list[str]:
