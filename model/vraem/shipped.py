@@ -23,7 +23,12 @@ def shipped_folder(kind: str) -> Path:
     root = Path(__file__).resolve().parent.parent.parent
     if (root / "pyproject.toml").is_file() and (root / kind).is_dir():
         return root / kind
-    return Path(str(resources.files(f"vraem.{kind}")))
+    # Through the regular package vraem: vraem.scenarios itself has no __init__.py (the folder is
+    # the students'), so files("vraem.scenarios") would give a namespace MultiplexedPath.
+    shipped = resources.files("vraem").joinpath(kind)
+    if not isinstance(shipped, Path):
+        raise RuntimeError(f"vraem's shipped {kind} are not files on disk ({shipped}): install from a wheel")
+    return shipped
 
 
 def shipped_names(kind: str) -> list[str]:
