@@ -238,19 +238,39 @@ def run(
 
 
 @app.command()
-def validate(files: Annotated[list[str], typer.Argument(help="Scenario YAML files to check.")]) -> None:
-    """Check scenario files without running them."""
+def validate(
+    files: Annotated[
+        list[str], typer.Argument(help="Scenario or experiment YAML files (or shipped scenario names).")
+    ],
+) -> None:
+    """Check scenario and experiment files without running them (experiments: every point)."""
     bad = 0
     for f in files:
         try:
-            sc = load_scenario(f)
+            console.print(_check_file(f), highlight=False, soft_wrap=True)
         except ScenarioError as exc:
-            err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+            print_error(str(exc))
             bad += 1
-            continue
-        console.print(f"ok: {f} ({sc.name}: {sc.months} months, {len(sc.policy.phases)} policy phases)")
     if bad:
         raise typer.Exit(EXIT_USAGE)
+
+
+def _check_file(name_or_path: str) -> str:
+    """Validate one scenario or experiment file (an experiment lists ``scenarios``); a summary line."""
+    from vraem.scenario import read_yaml_mapping
+
+    path = resolve_scenario_path(name_or_path)
+    raw = read_yaml_mapping(path)
+    if "scenarios" in raw and "parameters" not in raw and "policy" not in raw:
+        from vraem.sweep import load_experiment
+
+        loaded = load_experiment(path)
+        return (
+            f"ok: {path} (experiment {loaded.spec.name}: {len(loaded.scenarios)} scenario(s) x "
+            f"{len(loaded.points)} point(s) x {loaded.spec.replicates} replicate(s) = {loaded.n_runs} runs)"
+        )
+    sc = load_scenario(path)
+    return f"ok: {path} ({sc.name}: {sc.months} months, {len(sc.policy.phases)} policy phases)"
 
 
 @app.command()
