@@ -123,6 +123,11 @@ class CalibrationConfig(BaseModel):
 
     @model_validator(mode="after")
     def _after_start(self) -> CalibrationConfig:
+        if self.predictive_draws > self.population_size:
+            raise ValueError(
+                f"predictive_draws ({self.predictive_draws}) must be at most population_size "
+                f"({self.population_size}): draws are resampled from the final particles"
+            )
         start = load_scenario(self.scenario).start_year
         early = [y for y in self.coca_years if y < start] + [
             d for d in self.leaf_price_dates if int(d[:4]) < start
@@ -270,9 +275,22 @@ def run_calibration(
     workers: int | None = None,
     scheduler: str | None = None,
     config_path: str | None = None,
+    observed: dict[str, float] | None = None,
     note=print,
 ) -> dict[str, Any]:
-    """Run ABC-SMC, write the posterior and diagnostics to ``out``, and return the manifest."""
+    """Run ABC-SMC, write the posterior and diagnostics to ``out``, and return the manifest.
+
+    Args:
+        config: The validated config.
+        out: Output folder (created; an earlier calibration there is replaced).
+        client: A connected Dask client (else one is made from ``workers`` or ``scheduler``).
+        workers: Local worker processes (default one per core).
+        scheduler: Address of a running Dask scheduler.
+        config_path: Where the config came from (recorded).
+        observed: Targets to fit instead of the observed data (synthetic data in tests), with the
+            keys of :func:`observed_targets`.
+        note: Where progress lines go.
+    """
     import pyabc
     from pyabc.sampler import DaskDistributedSampler
 
@@ -283,7 +301,7 @@ def run_calibration(
     for name in ("abc.db", "posterior.parquet", "manifest.json"):
         (out / name).unlink(missing_ok=True)
     priors = config.priors()
-    targets = observed_targets(config)
+    targets = observed if observed is not None else observed_targets(config)
     cluster = None
     if client is None:
         client, cluster = connect(workers, scheduler)

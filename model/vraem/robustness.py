@@ -197,6 +197,9 @@ def _leaf_conditions(tree, leaf: int, names: list[str]) -> list[str]:
 def robustness_tables(table: pd.DataFrame, manifest: dict) -> tuple[pd.DataFrame, list[dict]]:
     """Ranking robustness for every pair, and scenario discovery for pairs whose ranking flips."""
     ends = end_values(table)
+    order = {sc.get("name"): i for i, sc in enumerate(manifest.get("scenarios") or [])}
+    if order:  # the order the scenarios were listed in, not the table's
+        ends = ends.sort_values("scenario", key=lambda c: c.map(order), kind="stable", ignore_index=True)
     ranking = ranking_robustness(ends)
     cols = draw_parameter_columns(table, manifest)
     found: list[dict] = []

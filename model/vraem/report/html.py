@@ -209,6 +209,70 @@ def _findings_section(view: ReportView) -> str:
     return _section("findings", "Key findings", "".join(parts))
 
 
+def _robustness_section(view: ReportView) -> str:
+    """Issue 10: which uncertainty the ranges include, ranking robustness, flip discovery."""
+    from vraem.robustness import robustness_tables, uncertainty_label, uncertainty_note
+
+    label = uncertainty_label(view.manifest)
+    note = uncertainty_note(view.manifest).split(": ", 1)[1]
+    includes = "run-to-run randomness only"
+    if label != "runs only":
+        includes = "run-to-run randomness and parameter uncertainty"
+    parts = [
+        f"<p><strong>Uncertainty in this report: {_e(label)}.</strong> {_e(note[0].upper() + note[1:])}. "
+        f"Every 5-95% band, range and interval in the figures and tables of this report includes {includes}."
+        "</p>"
+    ]
+    ranking, found = robustness_tables(view.table, view.manifest)
+    if not ranking.empty:
+        has_points = ranking["point"].nunique() > 1
+        parts.append(
+            "<h3>How robust the ranking is</h3><p class=small>For each pair of scenarios, the share of "
+            "paired draws (replicate k of both: the same parameters and seed) in which each has less "
+            "coca in the last month.</p>"
+        )
+        rows = [
+            [
+                r.scenario_a,
+                r.scenario_b,
+                *([r.point] if has_points else []),
+                r.draws,
+                fmt(r.share_a_lower, percent=True),
+                fmt(r.share_b_lower, percent=True),
+                f"{r.majority} ({fmt(r.majority_share, percent=True)})",
+            ]
+            for r in ranking.itertuples()
+        ]
+        heads = ["A", "B", *(["point"] if has_points else []), "draws", "A lower", "B lower"]
+        heads.append("lower more often")
+        numeric = {len(heads) - 4, len(heads) - 3, len(heads) - 2}
+        parts.append(table(heads, rows, numeric=numeric, table_id="ranking-robustness"))
+    if found:
+        parts.append(
+            "<h3>When the ranking flips</h3><p class=small>Scenario discovery: a "
+            f"{_e(found[0]['method'])} separates the draws where a pair's ranking goes against its "
+            "majority from the others. Importance: the share of the tree's separation due to each "
+            "parameter.</p>"
+        )
+        rows = []
+        for d in found:
+            top = ", ".join(f"{k} ({v:.2f})" for k, v in d["importance"].items() if v > 0) or "none"
+            region = " and ".join(d["region"]) or "all draws"
+            rows.append(
+                [
+                    f"{d['scenario_a']} vs {d['scenario_b']}",
+                    f"{d['flips']} of {d['draws']}",
+                    top,
+                    f"{region}: {d['region_flips']} of {d['region_draws']} draws flip",
+                ]
+            )
+        heads = ["pair", "flipped draws", "parameters (importance)", "flip region"]
+        parts.append(table(heads, rows, table_id="flip-discovery"))
+    elif label != "runs only" and not ranking.empty:
+        parts.append("<p class=small>No pair's ranking flips in any draw: nothing to separate.</p>")
+    return _section("robustness", "Uncertainty and ranking robustness", "".join(parts))
+
+
 def _policy_table(policy: dict) -> str:
     phases = (policy or {}).get("phases") or []
     if not phases:
@@ -483,8 +547,9 @@ def render(view: ReportView, figures: list[Figure], figures_dir: Path) -> str:
         f"simulated {created}, code {commit}"
     )
     numbering = _Numbering()
-    toc = [("findings", "Key findings"), ("scenarios", "Scenarios")]
-    body = [_findings_section(view), _scenarios_section(view)]
+    toc = [("findings", "Key findings"), ("robustness", "Uncertainty and ranking robustness")]
+    toc.append(("scenarios", "Scenarios"))
+    body = [_findings_section(view), _robustness_section(view), _scenarios_section(view)]
     if view.swept:
         toc.append(("sweep", "Sweep"))
         sweep_figs = [f for f in figures if f.section == "Sweep"]
