@@ -73,7 +73,7 @@ class VraemModel(mesa.Model):
         self.cartels, self.airstrips = cartel.create_cartels(self, self.streams.cartels)
         self.cartel_stock_kg = 0.0
         self.cartel_cash_usd = 0.0
-        self.farmers = [Farmer(self, i, L.cell(c)) for i, c in enumerate(self.households.cell)]
+        self._farmers: list[Farmer] | None = None
         towns = L.towns
         self.security_units = [
             police.SecurityUnit(self, i, L.cell(int(towns[i % towns.size])))
@@ -97,6 +97,41 @@ class VraemModel(mesa.Model):
         self.maps: dict[int, np.ndarray] = {}
         self.datacollector = mesa.DataCollector(model_reporters=metrics.build_reporters(n_d))
         self._collect()
+
+    # -------------------------------------------------------------------------------------
+    @property
+    def farmers(self) -> list[Farmer]:
+        """The households as Mesa agents on their home cells, built on first use.
+
+        The monthly rules work on the columns of ``households`` and nothing in a run reads these
+        agents, so a sweep never builds them (20,000 of them cost about 0.15 s, a tenth of a
+        full-scale run). The UI, the tests and users get them here, or through Mesa's ``agents``
+        and ``agents_by_type``, which build them too.
+        """
+        self._with_households()
+        return self._farmers
+
+    def _with_households(self) -> None:
+        if self._farmers is None:
+            self._farmers = farmer.household_agents(self)
+
+    @property
+    def agents(self):
+        """Every Mesa agent of the model, households included (see :attr:`farmers`)."""
+        self._with_households()
+        return super().agents
+
+    @property
+    def agents_by_type(self):
+        """Mesa's agents by type, households included (see :attr:`farmers`)."""
+        self._with_households()
+        return super().agents_by_type
+
+    @property
+    def agent_types(self) -> list[type]:
+        """Agent types of the model, households included (see :attr:`farmers`)."""
+        self._with_households()
+        return super().agent_types
 
     # -------------------------------------------------------------------------------------
     def step(self) -> None:

@@ -1,10 +1,12 @@
 """Farmer households (campesinos / cocaleros): MODEL_SPEC section 3.1.
 
-Each household is a Mesa agent (:class:`Farmer`) placed on its home cell, so the UI, data
-collection and tests can address it. Its state lives in the columns of :class:`Households`
-(one NumPy array per attribute), and the monthly decisions of all households run as array
-arithmetic over those columns: a per-household Python loop would cost about 0.6 us per agent per
-step before doing anything, too slow for 20,000 households over 240 months.
+A household's state lives in the columns of :class:`Households` (one NumPy array per
+attribute), and the monthly decisions of all households run as array arithmetic over those
+columns: a per-household Python loop would cost about 0.6 us per agent per step before doing
+anything, too slow for 20,000 households over 240 months. Each household can also be addressed as
+a Mesa agent (:class:`Farmer`) on its home cell, a view of its row; these agents are built on
+first use (:func:`household_agents`, ``VraemModel.farmers``), for the UI and tests, so that a
+sweep's runs do not pay for objects nothing reads.
 
 The behaviour rules are module-level functions that work on scalars and arrays alike, so the same
 rule serves one household in a test and all of them in the model.
@@ -258,6 +260,12 @@ class Farmer(CellAgent):
             "income_usd_per_month": self.income_usd_per_month,
             "agreement": self.agreement,
         }
+
+
+def household_agents(model) -> list[Farmer]:
+    """One :class:`Farmer` agent per household, on its home cell (index ``i`` is household ``i``)."""
+    L = model.landscape
+    return [Farmer(model, i, L.cell(c)) for i, c in enumerate(model.households.cell)]
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,0 +1,35 @@
+"""Households become Mesa agents only when something reads them (the UI, tests, users)."""
+
+import mesa
+import pytest
+
+from vraem.agents.farmer import Farmer
+from vraem.scenario import load_scenario
+from vraem.simulation import VraemModel
+
+
+def _model(n: int = 300) -> VraemModel:
+    sc = load_scenario("integrated", {"farmer.n_households": n, "months": 3})
+    return VraemModel(params=sc.parameters, policy=sc.policy, seed=1, months=3)
+
+
+def test_a_run_builds_no_household_agents():
+    m = _model()
+    m.run()
+    registered = mesa.Model.agents.fget(m)  # Mesa's registry, read without building households
+    assert not any(isinstance(a, Farmer) for a in registered)
+    assert len(registered) == len(m.clans) + len(m.cartels) + len(m.security_units) + len(m.mayors)
+
+
+def test_household_agents_are_built_on_first_read_and_once():
+    m = _model()
+    m.run()
+    others = len(mesa.Model.agents.fget(m))
+    assert len(m.agents) == others + 300
+    assert len(m.agents_by_type[Farmer]) == 300
+    farmers = m.farmers
+    assert farmers is m.farmers
+    assert [f.idx for f in farmers] == list(range(300))
+    x, y = m.landscape.xy(m.households.cell)
+    assert [f.cell.coordinate for f in farmers] == list(zip(x.tolist(), y.tolist(), strict=True))
+    assert sum(f.coca_ha for f in farmers) == pytest.approx(m.households.coca_ha().sum())
