@@ -286,9 +286,8 @@ def sweep_dir(run_dir, tmp_path_factory) -> Path:
     records = [{"run_id": rid, "status": "ok"} for rid in table["run_id"].unique()]
     store.commit([table], records)
     store.close()
-    for command in ("compare", "report"):
-        answer = cli(command, str(out))
-        assert answer.code == 0, answer.stdout + answer.stderr
+    answer = cli("compare", str(out))  # readable as it is: the breakers below are what fails
+    assert answer.code == 0, answer.stdout + answer.stderr
     return out
 
 
@@ -550,7 +549,6 @@ def _subprocess_cases() -> list[tuple[str, Callable[[Path], tuple[list[str], str
         out.append((f"{command}-{shipped.stem}-{needle.strip()}", build))
     # The first case of every command.
     out += [(f"{cmd}-option", cases[0]) for cmd, cases in COMMAND_CASES.items()]
-    out += [(f"{cmd}-last", cases[-1]) for cmd, cases in COMMAND_CASES.items() if len(cases) > 1]
     return out
 
 
