@@ -566,3 +566,9 @@ def test_broken_results_in_a_subprocess(run_dir, tmp_path):
     needle = RUN_BREAKERS["results.parquet truncated"](folder)
     assert_refused(subprocess_cli("report", str(folder)), needle)
     assert_refused(subprocess_cli("compare", str(folder)), needle)
+
+
+def test_user_text_in_the_line_is_not_read_as_markup(tmp_path):
+    path = tmp_path / "markup.yaml"
+    path.write_text('name: x\nmonths: "[red]lots[/red] [x]"\n')
+    assert_refused(cli("validate", str(path)), str(path), "(got '[red]lots[/red] [x]')")
