@@ -129,6 +129,7 @@ def mutations(shipped: Path) -> list[Case]:
         Case("NUL byte", raw[: len(raw) // 2] + b"\x00" + raw[len(raw) // 2 :]),
         Case("not a mapping", b"- just\n- a list\n"),
         Case("empty file", b""),
+        Case("nested 5,000 deep", b"name: x\nmonths: " + b"[" * 5000 + b"]" * 5000 + b"\n"),
     ]
     return cases
 
@@ -356,6 +357,7 @@ MANIFEST_BREAKERS: dict[str, Breaker] = {
     "manifest is a list": _manifest([1, 2, 3]),
     "manifest is a string": _manifest('"results"'),
     "manifest not JSON": _manifest("{kind: run"),
+    "manifest nested 100,000 deep": _manifest("[" * 100_000 + "]" * 100_000),
     "manifest latin-1": _manifest("{}"),  # replaced below with bytes
     "scenarios not a list": _edit_manifest(lambda m: m.update(scenarios="status_quo")),
     "scenario without name": _edit_manifest(lambda m: m.update(scenarios=[{"yaml": ""}])),
