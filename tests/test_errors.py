@@ -108,3 +108,17 @@ def test_scenario_error_names_file_key_and_allowed():
     message = str(info.value)
     assert "status_quo.yaml" in message and "export_demand_growth_per_year must be <= 1" in message
     assert "\n" not in message
+
+
+def test_missing_browser_fails_in_ci_and_skips_elsewhere(monkeypatch, tmp_path):
+    from tests import browser
+
+    monkeypatch.setitem(sys.modules, "playwright", None)  # as if Playwright were not installed
+    monkeypatch.setattr(browser, "CHROMIUM", tmp_path / "no-chromium")
+    for needed in (browser.sync_api, browser.chromium):
+        monkeypatch.setenv("CI", "true")
+        with pytest.raises(pytest.fail.Exception, match="CI must run the browser tests"):
+            needed()
+        monkeypatch.delenv("CI")
+        with pytest.raises(pytest.skip.Exception):
+            needed()

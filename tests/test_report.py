@@ -15,7 +15,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tests.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, ROOT
+from tests import browser as browsers
+from tests.browser import ARTIFACTS, CHROMIUM_ARGS, ROOT
 from vraem.report.findings import fmt
 
 VRAEM = Path(sys.executable).with_name("vraem")
@@ -97,12 +98,11 @@ def sweep_dir(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def browser():
-    if not CHROMIUM.exists():
-        pytest.fail("Debian's chromium is not installed: run `make browser`")
-    from playwright.sync_api import sync_playwright
+    chromium = browsers.chromium()  # fail in CI, skip elsewhere, if missing
+    sync_playwright = browsers.sync_api().sync_playwright
 
     with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        b = pw.chromium.launch(executable_path=str(chromium), args=CHROMIUM_ARGS)
         yield b
         b.close()
 

@@ -19,14 +19,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, ROOT
+from tests import browser as browsers
+from tests.browser import ARTIFACTS, CHROMIUM_ARGS, ROOT
 from vraem.ui.server import free_port
-
-"""Issue 5: at classroom scale the app advances at least 5 months per second while playing."""
 
 pytestmark = pytest.mark.slow
 
-sync_api = pytest.importorskip("playwright.sync_api")
+sync_api = browsers.sync_api()  # fails in CI, skips elsewhere, if Playwright is missing
 expect = sync_api.expect
 
 
@@ -79,10 +78,9 @@ def app_url(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: run `make browser` (Debian's chromium package)")
+    chromium = browsers.chromium()
     with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        b = p.chromium.launch(executable_path=str(chromium), args=CHROMIUM_ARGS)
         yield b
         b.close()
 
@@ -138,7 +136,9 @@ def test_pick_move_reset_play(page):
     pg.get_by_role("button", name="Step").click()
     expect(pg.locator(".vraem-map-title")).to_contain_text("month 1")
 
-    # Play, measure the months per second the browser shows, pause.
+    # Play until 30 more months show, pause. The speed the browser showed is kept as an artefact
+    # only: timing is noisy on shared machines, so the speed target (>= 5 months/s at classroom
+    # scale, issue 5) is measured by `make bench-ui` (benchmarks/bench_ui.py), not asserted here.
     pg.get_by_role("button", name="▶").click()
     pg.wait_for_function(
         "/month ([3-9]|\\d\\d+) /.test(document.querySelector('.vraem-map-title').innerText)"
@@ -156,11 +156,9 @@ def test_pick_move_reset_play(page):
     speed = (m1 - m0) / (t1 - t0)
     print(f"\nbrowser: {speed:.1f} months/s while playing at 1,500 households")
     (ARTIFACTS / "ui_speed.txt").write_text(f"{speed:.2f} months/s (1,500 households, headless chromium)\n")
-    # No speed assertion here: timing is noisy on shared machines. The figure is kept as an
-    # artefact, and `make bench-ui` measures the speed target (>= 5 months/s) for the notes.
-    assert speed > 0
 
-    assert month(pg) > 5
+    assert m1 >= m0 + 30  # playing advanced the months on its own
+    assert month(pg) >= m1  # and pausing kept them
     assert map_src(pg) != map0
     after = charts(pg)
     assert after != charts0

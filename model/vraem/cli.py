@@ -27,6 +27,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from typer.core import TyperGroup
 
@@ -73,7 +74,8 @@ def one_line(text: str) -> str:
 
 def print_error(message: str) -> None:
     """Print ``error: <message>`` as one line on stderr."""
-    err.print(f"[bold red]error:[/] {one_line(message)}", highlight=False, soft_wrap=True, markup=True)
+    # escape: a message quotes user input, whose brackets must not be read as rich markup.
+    err.print(f"[bold red]error:[/] {escape(one_line(message))}", highlight=False, soft_wrap=True)
 
 
 def usage_line(exc: Exception) -> str:
@@ -399,7 +401,7 @@ def sweep(
     except ScenarioError as exc:
         fail(str(exc))
     for warning in shadowed_parameters(loaded):
-        err.print(f"[yellow]warning:[/] {warning}", highlight=False, soft_wrap=True)
+        err.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False, soft_wrap=True)
     out = out or Path("results") / loaded.spec.name
     where = scheduler or f"a local cluster of {workers or os.cpu_count()} worker process(es)"
     sizes = f"{len(loaded.scenarios)} scenario(s) x {len(loaded.points)} point(s)"
@@ -428,7 +430,7 @@ def sweep(
     except (ExperimentError, SweepError) as exc:
         fail(str(exc))
     for run_id, error in s.failures[:5]:
-        err.print(f"[red]failed:[/] {run_id}: {error}", highlight=False, soft_wrap=True)
+        err.print(f"[red]failed:[/] {escape(f'{run_id}: {error}')}", highlight=False, soft_wrap=True)
     console.print(
         f"{s.done}/{s.total} runs done ({s.ran} this time, {s.skipped} before), {s.failed} failed, "
         f"{s.seconds:,.1f} s; peak memory of this process {s.peak_rss_mb:,.0f} MB",

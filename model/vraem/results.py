@@ -67,7 +67,7 @@ def read_manifest(folder: Path) -> dict[str, Any]:
         raise ResultsError(f"{folder}: not a results folder (no manifest.json)")
     try:
         data = json.loads(path.read_bytes().decode("utf-8"))
-    except (ValueError, OSError):
+    except (ValueError, OSError, RecursionError):
         raise ResultsError(
             f"{path}: not valid JSON (a manifest written by vraem run or vraem sweep)"
         ) from None

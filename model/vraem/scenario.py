@@ -94,6 +94,8 @@ def read_yaml_mapping(
         where = f" (line {mark.line + 1})" if mark is not None else ""
         problem = getattr(exc, "problem", None) or "not valid YAML"
         raise error(f"{path}: not valid YAML{where}: {problem}") from None
+    except RecursionError:
+        raise error(f"{path}: nested too deeply to be {what}") from None
     if not isinstance(data, dict):
         raise error(f"{path}: expected a mapping of keys at the top level")
     return data

@@ -4,11 +4,20 @@ The child is ``python -m solara run vraem.ui.app`` in production mode, with Sola
 its version check (both would call out to the internet) switched off; the page's web assets are
 fetched from the npm registry first if missing (:mod:`vraem.ui.assets`). Only the loopback address
 is served: a teacher who wants to share the app on a network can run ``solara run`` directly.
+
+The server dies with ``vraem ui``, however that is stopped. The child runs in its own process
+group; SIGTERM (a service manager, a classroom script), SIGINT (Ctrl+C) and SIGHUP (a closed
+terminal) make ``vraem ui`` terminate that whole group, wait for it, and kill it if it lingers.
+On Linux the child also asks the kernel (``prctl(PR_SET_PDEATHSIG)``) for SIGTERM when its parent
+dies, so even ``kill -9`` of ``vraem ui`` takes the server down.
 """
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -77,13 +86,69 @@ def serve(port: int = DEFAULT_PORT, host: str = HOST, announce=print) -> int:
     check_port(port, host)
     ensure_assets(announce=announce)
     announce(f"vraem ui: open http://{host}:{port} in a browser (Ctrl+C stops the app)")
-    proc = subprocess.Popen(server_command(port, host), env=server_env())
+    parent = os.getpid()
+    preexec = (lambda: _die_with_parent(parent)) if sys.platform.startswith("linux") else None
+    proc = None
+    previous = {sig: signal.signal(sig, _raise_stop) for sig in STOP_SIGNALS}
     try:
+        proc = subprocess.Popen(
+            server_command(port, host), env=server_env(), start_new_session=True, preexec_fn=preexec
+        )
         return proc.wait()
-    except KeyboardInterrupt:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+    except (_Stop, KeyboardInterrupt):
         return 0
+    finally:
+        for sig in STOP_SIGNALS:  # a second Ctrl+C must not interrupt the clean-up
+            signal.signal(sig, signal.SIG_IGN)
+        if proc is not None:
+            stop_group(proc)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+"""Signals that stop ``vraem ui`` and, with it, the server."""
+STOP_TIMEOUT_S = 10.0
+"""How long the server gets to shut down after SIGTERM before it is killed."""
+PR_SET_PDEATHSIG = 1
+"""``prctl`` option (linux/prctl.h): the signal a process gets when its parent dies."""
+
+
+class _Stop(Exception):
+    """Raised in the main thread by a stop signal."""
+
+
+def _raise_stop(signum, frame) -> None:
+    raise _Stop(signum)
+
+
+def _die_with_parent(parent: int) -> None:  # pragma: no cover - runs in the child before exec
+    """In the child (Linux): get SIGTERM when the parent dies; exit now if it already has."""
+    libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(1)
+
+
+def stop_group(proc: subprocess.Popen, timeout: float = STOP_TIMEOUT_S) -> None:
+    """Terminate the child's process group, wait for it, and kill the group if it lingers."""
+    for sig, wait in ((signal.SIGTERM, timeout), (signal.SIGKILL, timeout)):
+        try:
+            os.killpg(proc.pid, sig)  # the child's group: the server and anything it started
+        except (ProcessLookupError, PermissionError):
+            break  # the group is gone
+        try:
+            proc.wait(timeout=wait)
+        except subprocess.TimeoutExpired:
+            continue
+        if not _group_alive(proc.pid):
+            break
+    proc.poll()
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except (ProcessLookupError, PermissionError):
+        return False
+    return True
