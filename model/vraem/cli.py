@@ -416,7 +416,8 @@ def ui(
 @app.command()
 def report(
     folder: Annotated[
-        Path, typer.Argument(help="A results folder of vraem run or vraem sweep.", metavar="DIR")
+        Path,
+        typer.Argument(help="A results folder of vraem run, sweep or sensitivity.", metavar="DIR"),
     ],
     out: Annotated[
         Path | None,
@@ -433,6 +434,21 @@ def report(
     html = out if out is not None else folder / "report.html"
     if html.suffix.lower() not in {".html", ".htm"}:
         fail(f"--out {html}: expected a file name ending in .html")
+    from vraem.report.sensitivity import is_sensitivity_folder
+
+    if is_sensitivity_folder(folder):  # a vraem sensitivity folder: rank the parameters
+        from vraem.report.sensitivity import build_sensitivity_report
+        from vraem.sensitivity import AnalysisError
+
+        try:
+            written_html = build_sensitivity_report(folder, html)
+        except AnalysisError as exc:
+            fail(str(exc))
+        except OSError as exc:
+            fail(f"--out {html}: cannot write the report ({exc.strerror or exc})")
+        console.print(f"figures: {folder / 'figures'}", highlight=False, soft_wrap=True)
+        console.print(f"report: {written_html}", highlight=False, soft_wrap=True)
+        return
     try:
         results = load_results(folder)
     except ResultsError as exc:
