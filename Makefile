@@ -10,7 +10,7 @@ PYTHON_BOOT ?= $(shell for p in python3.13 python3.12 python3 python; do \
     for p in $$(ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.1[2-9]* 2>/dev/null | sort -V -r); do \
     if [ -x $$p/bin/python ]; then echo $$p/bin/python; exit 0; fi; done)
 
-.PHONY: setup run test browser ui-assets lint bench bench-sweep calibrate baseline clean ui bench-ui
+.PHONY: setup run test browser ui-assets lint bench bench-sweep bench-sensitivity calibrate baseline clean ui bench-ui
 
 setup: $(STAMP)
 
@@ -51,6 +51,10 @@ bench: $(STAMP)
 ## Sweep throughput with 1 and 2 workers, and the driver's memory at 100 vs 1,000 runs.
 bench-sweep: $(STAMP)
 	$(PY) benchmarks/bench_sweep.py
+
+## How long the shipped Morris screening takes: one eighth of it on 2 workers, extrapolated (--full: all).
+bench-sensitivity: $(STAMP)
+	$(PY) benchmarks/bench_sensitivity.py
 
 calibrate: $(STAMP)
 	$(PY) -m vraem.calibration

@@ -83,6 +83,10 @@ def test_compare_a_run_folder_writes_csvs_and_prints(tmp_path):
     assert result.exit_code == 0, result.output
     assert "eradication_first" in result.stdout
     assert "paired differences" in result.stdout
+    # the output says what its interval is (vraem.stats)
+    assert "t-interval of the mean paired difference over 3 replicates" in result.stdout
+    paired = pd.read_csv(tmp_path / "compare" / "paired_differences.csv")
+    assert paired["interval"].str.contains("run-to-run noise only").all()
     for name in ("coca_ha_by_month", "paired_differences", "summary"):
         assert (tmp_path / "compare" / f"{name}.csv").exists()
     by_month = pd.read_csv(tmp_path / "compare" / "coca_ha_by_month.csv")

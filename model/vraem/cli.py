@@ -515,6 +515,85 @@ def calibrate(
 
 
 @app.command()
+def sensitivity(
+    experiment: Annotated[
+        str, typer.Argument(help="Sensitivity experiment YAML (kind: morris or sobol), or a shipped name.")
+    ],
+    out: Annotated[
+        Path | None, typer.Option(help="Folder (default: results/<experiment name>).")
+    ] = None,
+    workers: Annotated[
+        int | None, typer.Option(help="Local worker processes (default: one per core).", min=1)
+    ] = None,
+    scheduler: Annotated[
+        str | None, typer.Option(help="Use a running Dask cluster instead: tcp://HOST:PORT.")
+    ] = None,
+    restart: Annotated[
+        bool, typer.Option(help="Discard earlier results in --out and start again (no resume).")
+    ] = False,
+) -> None:
+    """Global sensitivity analysis (SALib Morris or Sobol') on the sweep engine; rerun to resume."""
+    import os
+    import signal
+
+    from vraem.sensitivity import AnalysisError, load_sensitivity, run_sensitivity
+    from vraem.sweep import ExperimentError, SweepError
+    from vraem.sweep.progress import terminal_progress
+
+    if workers and scheduler:
+        fail("--workers and --scheduler exclude each other (a scheduler has its own workers)")
+    try:
+        design = load_sensitivity(experiment)
+    except ScenarioError as exc:
+        fail(str(exc))
+    spec, loaded = design.spec, design.experiment
+    out = out or Path("results") / spec.name
+    where = scheduler or f"a local cluster of {workers or os.cpu_count()} worker process(es)"
+    console.print(
+        f"sensitivity {spec.name}: {spec.kind} over {design.problem['num_vars']} parameter(s), "
+        f"{len(loaded.points)} point(s) x {len(loaded.scenarios)} scenario(s) x {spec.replicates} "
+        f"replicate(s) = {loaded.n_runs} runs on {where} -> {out}",
+        highlight=False,
+    )
+
+    def note(text: str) -> None:
+        err.print(text, highlight=False, soft_wrap=True)
+
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    try:
+        s, analysis = run_sensitivity(
+            design,
+            out,
+            workers=workers,
+            scheduler=scheduler,
+            restart=restart,
+            progress=terminal_progress(console),
+            note=note,
+        )
+    except (ExperimentError, SweepError, AnalysisError) as exc:
+        fail(str(exc))
+    for run_id, error in s.failures[:5]:
+        err.print(f"[red]failed:[/] {run_id}: {error}", highlight=False, soft_wrap=True)
+    console.print(
+        f"{s.done}/{s.total} runs done ({s.ran} this time, {s.skipped} before), {s.failed} failed, "
+        f"{s.seconds:,.1f} s",
+        highlight=False,
+    )
+    if s.interrupted:
+        console.print("interrupted: run the same command again to resume", highlight=False)
+        raise typer.Exit(130)
+    if analysis is None:
+        console.print("runs are missing: run the same command again to finish them", highlight=False)
+        raise typer.Exit(1)
+    from vraem.sensitivity.report import print_ranking
+
+    wide = console if console.is_terminal else Console(width=160)
+    print_ranking(analysis, wide)
+    console.print(f"indices: {out / 'indices.csv'}  figures: {out / 'figures'}", highlight=False)
+    console.print(f"next: vraem report {out}", highlight=False)
+
+
+@app.command()
 def compare(
     folder: Annotated[Path, typer.Argument(help="A results folder of vraem sweep or vraem run.")],
     baseline: Annotated[
@@ -565,7 +644,8 @@ def ui(
 @app.command()
 def report(
     folder: Annotated[
-        Path, typer.Argument(help="A results folder of vraem run or vraem sweep.", metavar="DIR")
+        Path,
+        typer.Argument(help="A results folder of vraem run, sweep or sensitivity.", metavar="DIR"),
     ],
     out: Annotated[
         Path | None,
@@ -582,6 +662,21 @@ def report(
     html = out if out is not None else folder / "report.html"
     if html.suffix.lower() not in {".html", ".htm"}:
         fail(f"--out {html}: expected a file name ending in .html")
+    from vraem.report.sensitivity import is_sensitivity_folder
+
+    if is_sensitivity_folder(folder):  # a vraem sensitivity folder: rank the parameters
+        from vraem.report.sensitivity import build_sensitivity_report
+        from vraem.sensitivity import AnalysisError
+
+        try:
+            written_html = build_sensitivity_report(folder, html)
+        except AnalysisError as exc:
+            fail(str(exc))
+        except OSError as exc:
+            fail(f"--out {html}: cannot write the report ({exc.strerror or exc})")
+        console.print(f"figures: {folder / 'figures'}", highlight=False, soft_wrap=True)
+        console.print(f"report: {written_html}", highlight=False, soft_wrap=True)
+        return
     try:
         results = load_results(folder)
     except ResultsError as exc:

@@ -7,7 +7,8 @@ Reads a ``vraem sweep`` or ``vraem run`` folder (never runs the model) and write
 - ``paired_differences.csv``: per point, each scenario minus the baseline scenario, and, when
   there are several points, each point minus point 0 within a scenario, for the summary metrics;
   differences are paired by replicate and seed (the runs share their random numbers), with a 95%
-  confidence interval of the mean difference from Student's t;
+  confidence interval of the mean difference from Student's t (:func:`vraem.stats.mean_interval`:
+  run-to-run noise only, not parameter uncertainty);
 - ``summary.csv``: per scenario and point, coca ha at the end, cumulative eradicated ha, the
   replanted share, exports, development money spent and hectares avoided per million soles.
 
@@ -23,9 +24,11 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from vraem.results import ResultsError, load_results
+from vraem.stats import mean_ci, mean_interval
+
+__all__ = ["compare_folder", "mean_ci", "paired_differences", "print_comparison"]
 
 COLUMNS = (
     "seed",
@@ -99,25 +102,12 @@ def coca_by_month(table: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index()
 
 
-def mean_ci(diff: np.ndarray, level: float = 0.95) -> tuple[float, float, float]:
-    """Mean of paired differences and its two-sided t confidence interval (NaN for n < 2)."""
-    diff = diff[~np.isnan(diff)]
-    n = len(diff)
-    if n == 0:
-        return float("nan"), float("nan"), float("nan")
-    mean = float(diff.mean())
-    if n < 2:
-        return mean, float("nan"), float("nan")
-    half = stats.t.ppf(0.5 + level / 2, n - 1) * diff.std(ddof=1) / np.sqrt(n)
-    return mean, mean - float(half), mean + float(half)
-
-
 def _pair(runs: pd.DataFrame, a: pd.DataFrame, b: pd.DataFrame, labels: dict) -> list[dict]:
     merged = a.merge(b, on=["replicate", "seed"], suffixes=("", "_base"))
     rows = []
     for metric in METRICS:
         diff = (merged[metric] - merged[f"{metric}_base"]).to_numpy(dtype=float)
-        mean, low, high = mean_ci(diff)
+        ci = mean_interval(diff)
         rows.append(
             {
                 **labels,
@@ -125,9 +115,10 @@ def _pair(runs: pd.DataFrame, a: pd.DataFrame, b: pd.DataFrame, labels: dict) ->
                 "pairs": int((~np.isnan(diff)).sum()),
                 "mean": merged[metric].mean(),
                 "mean_base": merged[f"{metric}_base"].mean(),
-                "difference_mean": mean,
-                "difference_ci95_low": low,
-                "difference_ci95_high": high,
+                "difference_mean": ci.centre,
+                "difference_ci95_low": ci.low,
+                "difference_ci95_high": ci.high,
+                "interval": ci.describe,
             }
         )
     return rows
@@ -298,6 +289,8 @@ def print_comparison(c: Comparison, console) -> None:
     end = c.paired[c.paired["metric"] == "coca_ha_end"] if len(c.paired) else c.paired
     if len(end):
         t = Table(title="coca ha at the end: paired differences (mean, 95% CI)")
+        n = int(end["pairs"].max())
+        t.caption = mean_interval(np.zeros(n)).describe.replace("95%", "95% CI:", 1)
         heads = ("scenario", *(["point"] if has_points else []), "versus", "pairs", "difference", "95% CI")
         for col in heads:
             t.add_column(col, justify="left" if col in ("scenario", "point", "versus") else "right")

@@ -3,7 +3,8 @@
 :func:`run_summary` reduces each run to one row of outcomes; :func:`key_findings` summarises those
 per scenario (median and 5-95% range across runs); :func:`paired_differences` compares each scenario
 with the baseline run by run (replicate ``k`` has the same seed in every scenario, so differences
-are paired); :func:`observed_fit` sets the status quo against the observed VRAEM survey series.
+are paired; the statistics are :mod:`vraem.stats`'s); :func:`observed_fit` sets the status quo
+against the observed VRAEM survey series.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import pandas as pd
 
 from vraem.observed import CALIBRATION_YEARS, VALIDATION_YEARS, load_observed
 from vraem.report.view import RUN_KEYS, ReportView
+from vraem.stats import share_below, spread_interval
 
 
 @dataclass(frozen=True)
@@ -189,8 +191,9 @@ def paired_differences(
 ) -> pd.DataFrame:
     """Each scenario minus the baseline, run by run (same point and replicate, same seed).
 
-    Returns one row per other scenario: pairs, median and 5-95% of the difference, the median
-    relative difference and the share of pairs in which the scenario had less.
+    Returns one row per other scenario: pairs, median and 5-95% of the difference
+    (:func:`vraem.stats.spread_interval`), the median relative difference, the share of pairs in
+    which the scenario had less, and ``interval``, the words saying what the range is.
     """
     summary = run_summary(view) if summary is None else summary
     if metric not in summary.columns:
@@ -206,16 +209,18 @@ def paired_differences(
         rel = ((a - b) / b.where(b != 0)).dropna()
         if d.empty:
             continue
+        spread = spread_interval(d.to_numpy())
         rows.append(
             {
                 "scenario": s,
                 "baseline": base,
-                "pairs": len(d),
-                "median": float(d.median()),
-                "p5": float(d.quantile(0.05)),
-                "p95": float(d.quantile(0.95)),
+                "pairs": spread.n,
+                "median": spread.centre,
+                "p5": spread.low,
+                "p95": spread.high,
                 "median_relative": float(rel.median()) if not rel.empty else float("nan"),
-                "share_less": float((d < 0).mean()),
+                "share_less": share_below(d.to_numpy()),
+                "interval": spread.describe,
             }
         )
     return pd.DataFrame(rows)
@@ -293,7 +298,7 @@ def headlines(view: ReportView, summary: pd.DataFrame | None = None) -> list[str
             f"{r.scenario} ends with {fmt(abs(r.median))} ha {sign} coca than {r.baseline} "
             f"(median of {r.pairs} paired runs; 5-95%: {fmt(r.p5)} to {fmt(r.p95)} ha; "
             f"{fmt(r.median_relative, percent=True)}); it has less coca in "
-            f"{fmt(r.share_less, percent=True)} of the pairs."
+            f"{fmt(r.share_less, percent=True)} of the pairs. These are the {r.interval}."
         )
     if "replanted_share" in summary.columns:
         share = summary["replanted_share"].groupby(level="scenario", sort=False).median().dropna()

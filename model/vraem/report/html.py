@@ -145,7 +145,9 @@ def _findings_section(view: ReportView) -> str:
         parts.append(f"<h3>Coca at the end: each scenario minus {_e(view.baseline)}, run by run</h3>")
         parts.append(
             "<p class=small>Replicate k has the same seed in every scenario (common random "
-            "numbers), so the difference is taken within each pair of runs.</p>"
+            "numbers), so the difference is taken within each pair of runs. Shown: the "
+            f"{_e(pd_['interval'].iloc[0])}. The range is how much single runs differ; it "
+            "does not include uncertainty about the parameters (see a sensitivity analysis).</p>"
         )
         rows = [
             [

@@ -29,6 +29,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+import pandas as pd
+
 from vraem.runner import provenance, run_once, scenario_record
 from vraem.sweep.experiment import ExperimentError, LoadedExperiment, RunSpec
 from vraem.sweep.store import MANIFEST, SweepStore, atomic_write_text
@@ -138,8 +140,9 @@ def execute_run(spec: RunSpec, with_maps: bool, run: Callable = run_once) -> dic
     table = res.table
     table.insert(1, "point", spec.point)
     table["run_id"] = spec.run_id
-    for key, value in spec.params.items():
-        table[key] = value
+    if spec.params:  # one concat, not a column at a time (a sensitivity run has ~100 keys)
+        swept = {k: [v] * len(table) for k, v in spec.params.items()}
+        table = pd.concat([table, pd.DataFrame(swept, index=table.index)], axis=1)
     rec.update(status="ok", seconds=round(time.perf_counter() - t0, 3), table=table)
     if with_maps:
         rec.update(maps=res.maps, district=res.district)

@@ -278,9 +278,7 @@ class LoadedExperiment:
     def runs(self) -> Iterator[RunSpec]:
         """Every run, replicate by replicate, so that an interrupted sweep has balanced results."""
         keys = self.spec.swept_keys()
-        params = {
-            pair: {key: effective_value(sc, key) for key in keys} for pair, sc in self.grid.items()
-        }
+        params = {pair: effective_values(sc, keys) for pair, sc in self.grid.items()}
         for k, seed in enumerate(self.seeds()):
             for entry in self.scenarios:
                 for i in range(len(self.points)):
@@ -314,10 +312,19 @@ class LoadedExperiment:
 
 def effective_value(scenario: Scenario, key: str) -> Any:
     """Read the value of a dotted key in a validated scenario (JSON form)."""
-    node: Any = scenario.model_dump(mode="json")
-    for part in split_dotted(key):
-        node = node[part]
-    return node
+    return effective_values(scenario, [key])[key]
+
+
+def effective_values(scenario: Scenario, keys: list[str]) -> dict[str, Any]:
+    """Read the values of dotted keys in a validated scenario (JSON form), dumping it once."""
+    dumped: Any = scenario.model_dump(mode="json")
+    out = {}
+    for key in keys:
+        node = dumped
+        for part in split_dotted(key):
+            node = node[part]
+        out[key] = node
+    return out
 
 
 def resolve_experiment_path(name_or_path: str | Path) -> Path:
@@ -388,6 +395,16 @@ def load_experiment(path: str | Path, overrides: dict[str, Any] | None = None) -
     if overrides:
         raw = copy.deepcopy(raw)
         raw["overrides"] = {**(raw.get("overrides") or {}), **overrides}
+    return build_experiment(raw, exp_path, exp_path.read_text(encoding="utf-8"))
+
+
+def build_experiment(raw: dict[str, Any], exp_path: Path, text: str) -> LoadedExperiment:
+    """Validate an experiment given as data (``raw``) read from, or generated for, ``exp_path``.
+
+    :func:`load_experiment` reads the file; a sensitivity analysis generates the ``points``
+    design from a SALib sample (:mod:`vraem.sensitivity.design`). ``text`` is recorded in the
+    manifest. Errors name ``exp_path`` as :func:`load_experiment`'s do.
+    """
     try:
         spec = Experiment.model_validate(raw)
     except ValidationError as exc:
@@ -409,8 +426,8 @@ def load_experiment(path: str | Path, overrides: dict[str, Any] | None = None) -
             load_scenario(sc_path)  # the file on its own: errors name the scenario file
         except ScenarioError as exc:
             raise ExperimentError(f"{exp_path}: scenarios: {exc}") from None
-        text = sc_path.read_text(encoding="utf-8")
-        raw_sc = yaml.safe_load(text)
+        sc_text = sc_path.read_text(encoding="utf-8")
+        raw_sc = yaml.safe_load(sc_text)
         try:
             for key, value in spec.overrides.items():
                 apply_override(raw_sc, key, value, source="overrides")
@@ -424,7 +441,7 @@ def load_experiment(path: str | Path, overrides: dict[str, Any] | None = None) -
             )
         if any(e.name == base.name for e in entries):
             raise ExperimentError(f"{exp_path}: scenarios: {base.name!r} is listed twice")
-        entries.append(ScenarioEntry(base.name, str(sc_path), text, base))
+        entries.append(ScenarioEntry(base.name, str(sc_path), sc_text, base))
         resolved: list[Scenario] = []
         for i, point in enumerate(points):
             raw_point = copy.deepcopy(raw_sc)
@@ -450,9 +467,7 @@ def load_experiment(path: str | Path, overrides: dict[str, Any] | None = None) -
                 f"{exp_path}: design: the parameters ({', '.join(spec.swept_keys())}) change "
                 f"nothing in scenario {base.name} (does a policy phase pin them, like p_replant?)"
             )
-    return LoadedExperiment(
-        spec, str(exp_path), exp_path.read_text(encoding="utf-8"), entries, points, grid, draws, drawn, digest
-    )
+    return LoadedExperiment(spec, str(exp_path), text, entries, points, grid, draws, drawn, digest)
 
 
 def _load_draws(spec: Experiment, exp_path: Path) -> tuple[list[dict[str, float]], str | None]:
