@@ -87,6 +87,9 @@ class CalibrationConfig(BaseModel):
     max_minutes: float = Field(14.0, gt=0)
     predictive_draws: int = Field(24, ge=0, le=10_000)
     seed: int = Field(2013, ge=0)
+    max_coca_ha_range: tuple[float, float] = Field(
+        (3.9, 15.7), description="candidates whose derived labour capacity falls outside are rejected"
+    )
 
     @field_validator("parameters")
     @classmethod
@@ -123,6 +126,9 @@ class CalibrationConfig(BaseModel):
 
     @model_validator(mode="after")
     def _after_start(self) -> CalibrationConfig:
+        lo, hi = self.max_coca_ha_range
+        if not 0 < lo < hi:
+            raise ValueError(f"max_coca_ha_range must be [low, high] with 0 < low < high (got {[lo, hi]})")
         if self.predictive_draws > self.population_size:
             raise ValueError(
                 f"predictive_draws ({self.predictive_draws}) must be at most population_size "
@@ -230,6 +236,7 @@ class Simulator:
         self.seed = config.seed
         self.keys = list(config.parameters)
         self.targets = targets
+        self.capacity_range = config.max_coca_ha_range
         start = load_scenario(config.scenario).start_year
         self.start_year = start
         self.months = max(self._month(t) for t in targets)
@@ -246,12 +253,20 @@ class Simulator:
         return {**base, DERIVED: equilibrium_max_coca_ha(base, scenario=self.scenario)}
 
     def __call__(self, par) -> dict[str, float]:
-        """Run the scenario once for a pyabc parameter and return the statistics."""
+        """Run the scenario once for a pyabc parameter and return the statistics.
+
+        A candidate whose derived labour capacity is outside ``max_coca_ha_range`` is not run:
+        its statistics are infinite, so its distance is infinite and pyabc rejects it (the prior
+        is truncated to candidates with a plausible capacity).
+        """
         from vraem.sweep.engine import relax_malloc_trim
 
         relax_malloc_trim()
         values = {k: float(par[pyabc_name(k)]) for k in self.keys}
         over = self.overrides(values)
+        lo, hi = self.capacity_range
+        if not lo <= over[DERIVED] <= hi:
+            return {DERIVED: over[DERIVED], **dict.fromkeys(self.targets, math.inf)}
         sc = load_scenario(self.scenario, {**over, "months": self.months})
         seed = evaluation_seed(self.seed, list(values.values()))
         table = run_once(sc, 0, seed).table.set_index("month")
