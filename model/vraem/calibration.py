@@ -15,9 +15,11 @@ to two observed patterns and writes a weighted posterior with its diagnostics.
   squared relative error of that pattern: coca ha at the surveyed years (valley-wide), and the
   VRAEM farm-gate leaf price at the listed dates (USD/kg, soles converted at ``USD_PER_SOL``).
   Each pattern weighs the same however many points it has.
-- **Sampler**: ABC-SMC (Toni et al. 2009; Klinger et al. 2018) with pyabc's defaults (adaptive
-  multivariate normal transitions, epsilon the median of the previous generation's distances),
-  evaluating candidates on a Dask cluster: a local one of single-threaded worker processes, or
+- **Sampler**: ABC-SMC (Toni et al. 2009; Klinger et al. 2018) with pyabc's adaptive
+  multivariate normal transitions; the first generation accepts distances below
+  ``initial_epsilon`` (which rejects the candidates with an implausible derived capacity, whose
+  distance is infinite), each later one below the median distance of the previous generation.
+  Candidates are evaluated on a Dask cluster: a local one of single-threaded worker processes, or
   the scheduler at ``--scheduler``.
 
 Output folder: ``posterior.parquet`` (the last generation's particles: one column per calibrated
@@ -84,6 +86,7 @@ class CalibrationConfig(BaseModel):
     population_size: int = Field(100, ge=4, le=100_000)
     generations: int = Field(6, ge=1, le=100)
     minimum_epsilon: float = Field(0.02, ge=0)
+    initial_epsilon: float = Field(1.0, gt=0)
     max_minutes: float = Field(14.0, gt=0)
     predictive_draws: int = Field(24, ge=0, le=10_000)
     seed: int = Field(2013, ge=0)
@@ -330,6 +333,7 @@ def run_calibration(
             prior,
             distance,
             population_size=config.population_size,
+            eps=pyabc.QuantileEpsilon(initial_epsilon=config.initial_epsilon, alpha=0.5),
             sampler=DaskDistributedSampler(dask_client=client, batch_size=1),
         )
         abc.new(f"sqlite:///{(out / 'abc.db').resolve()}", targets)
