@@ -56,8 +56,10 @@ bench-sweep: $(STAMP)
 bench-sensitivity: $(STAMP)
 	$(PY) benchmarks/bench_sensitivity.py
 
+## ABC-SMC calibration of the status quo (model/vraem/data/calibration.yaml, at most ~15 min); the
+## posterior and its manifest are also copied to model/vraem/data/, where `make run` reads them.
 calibrate: $(STAMP)
-	$(PY) -m vraem.calibration
+	$(VENV)/bin/vraem calibrate --out results/calibration --ship
 
 ## Rewrite the stored seeded baseline summary (tests/data/baseline.json) after a deliberate model change.
 baseline: $(STAMP)

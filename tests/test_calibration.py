@@ -129,11 +129,11 @@ def test_abc_recovers_a_known_parameter_from_synthetic_data(tmp_path):
 
     truth = 0.10
     cfg = CalibrationConfig(
-        households=1000,
+        households=600,
         parameters={"market.export_demand_growth_per_year": None},
         coca_years=[2014, 2015, 2017, 2018, 2019],
         leaf_price_dates=["2020-01"],
-        population_size=30,
+        population_size=20,
         generations=3,
         minimum_epsilon=0.0,
         max_minutes=10,
@@ -152,7 +152,7 @@ def test_abc_recovers_a_known_parameter_from_synthetic_data(tmp_path):
     ):
         manifest = run_calibration(cfg, tmp_path, client=client, observed=observed, note=lambda _: None)
     post = pd.read_parquet(tmp_path / "posterior.parquet")
-    assert np.isclose(post["weight"].sum(), 1.0) and len(post) == 30
+    assert np.isclose(post["weight"].sum(), 1.0) and len(post) == 20
     rows = {r["parameter"]: r for r in manifest["posterior_summary"]}
     row = rows["market.export_demand_growth_per_year"]
     assert row["q05"] <= truth <= row["q95"], row

@@ -22,6 +22,7 @@ from vraem.report.findings import fmt
 VRAEM = Path(sys.executable).with_name("vraem")
 RUN_SECTIONS = [
     "findings",
+    "robustness",
     "scenarios",
     "coca-area",
     "eradication-and-replanting",
@@ -206,7 +207,8 @@ def test_sweep_report_in_chromium(sweep_dir, browser):
     page, requests = open_report(browser, html, "report_sweep.png")
     check_images_and_offline(page, requests, len(keys))
     check_embedded_files(page, fig_dir)
-    check_common_sections(page, ["findings", "scenarios", "sweep", *RUN_SECTIONS[2:]])
+    check_common_sections(page, ["findings", "robustness", "scenarios", "sweep", *RUN_SECTIONS[3:]])
+    assert "runs only" in page.locator("section#robustness").inner_text()
     sweep = page.locator("section#sweep").inner_text()
     assert "farmer.p_replant" in sweep and "clan.bribe_share" in sweep
     assert page.locator("#sweep-final tbody tr").count() == 2 * 4

@@ -15,9 +15,11 @@ to two observed patterns and writes a weighted posterior with its diagnostics.
   squared relative error of that pattern: coca ha at the surveyed years (valley-wide), and the
   VRAEM farm-gate leaf price at the listed dates (USD/kg, soles converted at ``USD_PER_SOL``).
   Each pattern weighs the same however many points it has.
-- **Sampler**: ABC-SMC (Toni et al. 2009; Klinger et al. 2018) with pyabc's defaults (adaptive
-  multivariate normal transitions, epsilon the median of the previous generation's distances),
-  evaluating candidates on a Dask cluster: a local one of single-threaded worker processes, or
+- **Sampler**: ABC-SMC (Toni et al. 2009; Klinger et al. 2018) with pyabc's adaptive
+  multivariate normal transitions; the first generation accepts distances below
+  ``initial_epsilon`` (which rejects the candidates with an implausible derived capacity, whose
+  distance is infinite), each later one below the median distance of the previous generation.
+  Candidates are evaluated on a Dask cluster: a local one of single-threaded worker processes, or
   the scheduler at ``--scheduler``.
 
 Output folder: ``posterior.parquet`` (the last generation's particles: one column per calibrated
@@ -84,9 +86,13 @@ class CalibrationConfig(BaseModel):
     population_size: int = Field(100, ge=4, le=100_000)
     generations: int = Field(6, ge=1, le=100)
     minimum_epsilon: float = Field(0.02, ge=0)
+    initial_epsilon: float = Field(1.0, gt=0)
     max_minutes: float = Field(14.0, gt=0)
     predictive_draws: int = Field(24, ge=0, le=10_000)
     seed: int = Field(2013, ge=0)
+    max_coca_ha_range: tuple[float, float] = Field(
+        (3.9, 15.7), description="candidates whose derived labour capacity falls outside are rejected"
+    )
 
     @field_validator("parameters")
     @classmethod
@@ -123,6 +129,9 @@ class CalibrationConfig(BaseModel):
 
     @model_validator(mode="after")
     def _after_start(self) -> CalibrationConfig:
+        lo, hi = self.max_coca_ha_range
+        if not 0 < lo < hi:
+            raise ValueError(f"max_coca_ha_range must be [low, high] with 0 < low < high (got {[lo, hi]})")
         if self.predictive_draws > self.population_size:
             raise ValueError(
                 f"predictive_draws ({self.predictive_draws}) must be at most population_size "
@@ -230,6 +239,7 @@ class Simulator:
         self.seed = config.seed
         self.keys = list(config.parameters)
         self.targets = targets
+        self.capacity_range = config.max_coca_ha_range
         start = load_scenario(config.scenario).start_year
         self.start_year = start
         self.months = max(self._month(t) for t in targets)
@@ -246,12 +256,20 @@ class Simulator:
         return {**base, DERIVED: equilibrium_max_coca_ha(base, scenario=self.scenario)}
 
     def __call__(self, par) -> dict[str, float]:
-        """Run the scenario once for a pyabc parameter and return the statistics."""
+        """Run the scenario once for a pyabc parameter and return the statistics.
+
+        A candidate whose derived labour capacity is outside ``max_coca_ha_range`` is not run:
+        its statistics are infinite, so its distance is infinite and pyabc rejects it (the prior
+        is truncated to candidates with a plausible capacity).
+        """
         from vraem.sweep.engine import relax_malloc_trim
 
         relax_malloc_trim()
         values = {k: float(par[pyabc_name(k)]) for k in self.keys}
         over = self.overrides(values)
+        lo, hi = self.capacity_range
+        if not lo <= over[DERIVED] <= hi:
+            return {DERIVED: over[DERIVED], **dict.fromkeys(self.targets, math.inf)}
         sc = load_scenario(self.scenario, {**over, "months": self.months})
         seed = evaluation_seed(self.seed, list(values.values()))
         table = run_once(sc, 0, seed).table.set_index("month")
@@ -315,6 +333,7 @@ def run_calibration(
             prior,
             distance,
             population_size=config.population_size,
+            eps=pyabc.QuantileEpsilon(initial_epsilon=config.initial_epsilon, alpha=0.5),
             sampler=DaskDistributedSampler(dask_client=client, batch_size=1),
         )
         abc.new(f"sqlite:///{(out / 'abc.db').resolve()}", targets)
