@@ -66,6 +66,7 @@ class VraemModel(mesa.Model):
         self.prices = economy.Prices(p.market.paste_price_usd_per_kg, p.market, p.clan.broker_margin)
 
         self.households = farmer.create_households(self, self.streams.households)
+        self._households_per_district = np.maximum(np.bincount(self.households.district, minlength=n_d), 1)
         self.clans, self.cell_clan = clan.create_clans(self, self.streams.clans)
         self.households.clan[:] = self.cell_clan[self.households.cell]
         self.clan_stock_kg = np.zeros(len(self.clans))
@@ -200,10 +201,10 @@ class VraemModel(mesa.Model):
             self.month_flows["new_coca_virgin_ha"] += float(np.maximum(layer - before, 0.0)[virgin].sum())
         ever[layer > 1e-9] = 1.0
         n_d = self.params.landscape.n_districts
-        district = h.district
-        self.district_coca_ha[:] = np.bincount(district, weights=home + remote, minlength=n_d)
-        growers = np.bincount(district, weights=(home + remote) > 0, minlength=n_d)
-        count = np.maximum(np.bincount(district, minlength=n_d), 1)
+        district, count = h.district, self._households_per_district
+        coca = home + remote
+        self.district_coca_ha[:] = np.bincount(district, weights=coca, minlength=n_d)
+        growers = np.bincount(district, weights=coca > 0, minlength=n_d)
         self.district_coca_share[:] = growers / count
         self.district_mean_trust[:] = np.bincount(district, weights=h.trust, minlength=n_d) / count
 

@@ -311,8 +311,8 @@ def create_households(model, rng: np.random.Generator) -> Households:
     h = Households(
         cell=cell,
         remote_cell=remote,
-        district=L.layer("district")[cell].astype(np.int16),
-        clan=np.zeros(n, dtype=np.int32),
+        district=L.district[cell],
+        clan=np.zeros(n, dtype=np.intp),
         kind=kind,
         farm_ha=farm,
         coca_young=np.zeros((2, n)),
@@ -454,11 +454,9 @@ def allocate_land(model) -> None:
     home_clear = to_clear * rationed_share(forest, asked)[h.cell]
     remote_want = to_clear - home_clear
     asked_r = np.bincount(h.remote_cell, weights=remote_want, minlength=L.n_cells)
-    forest_after_home = forest - np.bincount(h.cell, weights=home_clear, minlength=L.n_cells)
-    remote_clear = remote_want * rationed_share(forest_after_home, asked_r)[h.remote_cell]
-    cleared = np.bincount(h.cell, weights=home_clear, minlength=L.n_cells) + np.bincount(
-        h.remote_cell, weights=remote_clear, minlength=L.n_cells
-    )
+    cleared_home = np.bincount(h.cell, weights=home_clear, minlength=L.n_cells)
+    remote_clear = remote_want * rationed_share(forest - cleared_home, asked_r)[h.remote_cell]
+    cleared = cleared_home + np.bincount(h.remote_cell, weights=remote_clear, minlength=L.n_cells)
     forest -= cleared
     np.maximum(forest, 0.0, out=forest)
     model.month_flows["forest_cleared_ha"] += float(cleared.sum())
