@@ -502,6 +502,17 @@ COMMAND_CASES: dict[str, list[CommandCase]] = {
     "scenarios": [
         lambda t: (["scenarios", "status_quo"], "unexpected extra argument"),
     ],
+    "sensitivity": [
+        lambda t: (["sensitivity", str(_bad_yaml(t))], str(t / "bad.yaml")),
+        lambda t: (["sensitivity", "default", "--out", str(t / "o")], "kind"),
+        lambda t: (["sensitivity", "screening", "--workers", "0"], "--workers: must be >= 1"),
+        lambda t: (["sensitivity"], "Missing argument"),
+    ],
+    "calibrate": [
+        lambda t: (["calibrate", str(_bad_yaml(t))], str(t / "bad.yaml")),
+        lambda t: (["calibrate", str(t / "nowhere.yaml")], str(t / "nowhere.yaml")),
+        lambda t: (["calibrate", "--workers", "0"], "--workers: must be >= 1"),
+    ],
     "init": [
         lambda t: (["init", str(_a_file(t))], str(t / "a_file")),
         lambda t: (["init"], "Missing argument"),
