@@ -55,7 +55,7 @@ def throughput(workers: int, runs: int, repeats: int) -> list[float]:
             threads_per_worker=1,
             processes=True,
             host="127.0.0.1",
-            dashboard_address=None,
+            dashboard_address="127.0.0.1:0",  # loopback, any free port (None still serves 8787)
             silence_logs=logging.ERROR,
         ) as cluster,
         Client(cluster) as client,

@@ -297,7 +297,7 @@ def test_a_run_that_raises_is_logged_and_retried_on_resume(tmp_path):
             n_workers=1,
             threads_per_worker=1,
             processes=False,
-            dashboard_address=None,
+            dashboard_address="127.0.0.1:0",  # loopback, any free port (None still serves 8787)
             silence_logs=logging.ERROR,
         ) as cluster,
         Client(cluster) as client,

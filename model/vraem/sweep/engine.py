@@ -279,7 +279,7 @@ def connect(workers: int | None = None, scheduler: str | None = None):
         threads_per_worker=1,
         processes=True,
         host="127.0.0.1",
-        dashboard_address=None,
+        dashboard_address="127.0.0.1:0",  # loopback, any free port (None still serves 8787)
         silence_logs=logging.ERROR,
     )
     return Client(cluster), cluster
