@@ -45,6 +45,7 @@ browser:
 lint: $(STAMP)
 	$(VENV)/bin/ruff check model tests benchmarks
 
+## The full valley against a per-agent Mesa loop of the same size, side by side (ratio), and peak memory.
 bench: $(STAMP)
 	$(PY) benchmarks/bench_model.py
 

@@ -7,11 +7,13 @@ Run with ``make bench``. In one process, alternating, it times
 - the model: ``VraemModel`` with 20,000 households, scenario ``integrated`` (every mechanism
   active), 240 months, set-up and the output table included;
 
-and prints the medians and the ratio (reference time / model time). Timing both side by side makes
-the ratio hold on a busy machine, where single timings do not. Then, in fresh processes, it
-measures the model's peak resident memory (``ru_maxrss``: interpreter and imports included) at full
-and classroom scale. Targets (issue 11): the model at least 6x faster than the reference loop, and
-peak memory at or below 500 MB.
+and prints the medians of wall-clock and CPU time and the ratios (reference time / model time).
+Timing both side by side makes the ratio hold on a busy machine, where single timings do not; CPU
+time is the figure the target is checked on, because on a shared machine the wall-clock time of
+either run depends on how often it is descheduled (the pairwise wall ratios spread widely). Then,
+in fresh processes, it measures the model's peak resident memory (``ru_maxrss``: interpreter and
+imports included) at full and classroom scale. Targets (issue 11): the model at least 6x faster
+than the reference loop, and peak memory at or below 500 MB.
 """
 
 from __future__ import annotations
@@ -64,23 +66,23 @@ class ReferenceValley(mesa.Model):
         self.agents.shuffle_do("step")
 
 
-def time_reference(n: int, months: int) -> float:
-    """Seconds to build the reference valley and run it."""
-    t0 = time.perf_counter()
+def time_reference(n: int, months: int) -> tuple[float, float]:
+    """Wall and CPU seconds to build the reference valley and run it."""
+    t0, c0 = time.perf_counter(), time.process_time()
     m = ReferenceValley(n)
     for _ in range(months):
         m.step()
-    return time.perf_counter() - t0
+    return time.perf_counter() - t0, time.process_time() - c0
 
 
-def time_model(n: int, months: int, scenario: str) -> float:
-    """Seconds to build the model, run it and produce its output table."""
+def time_model(n: int, months: int, scenario: str) -> tuple[float, float]:
+    """Wall and CPU seconds to build the model, run it and produce its output table."""
     sc = load_scenario(scenario, {"farmer.n_households": n, "months": months})
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     m = VraemModel(params=sc.parameters, policy=sc.policy, seed=1, months=months, map_months=sc.map_months)
     m.run()
     m.results()
-    return time.perf_counter() - t0
+    return time.perf_counter() - t0, time.process_time() - c0
 
 
 PEAK_CHILD = r"""
@@ -130,16 +132,23 @@ def main() -> None:
         ref.append(time_reference(n, MONTHS))
         gc.collect()
         model.append(time_model(n, MONTHS, args.scenario))
-    r_med, m_med = statistics.median(ref), statistics.median(model)
-    ratio = r_med / m_med
-    pairs = sorted(r / m for r, m in zip(ref, model, strict=True))
     print(f"{n:,} households, {MONTHS} months, {args.repeats} alternating pairs in one process")
-    print(f"  reference Mesa loop (shuffle_do, 3-line step): median {r_med:6.2f} s  (runs {_span(ref)})")
-    print(f"  model, scenario {args.scenario:<20}  median {m_med:6.2f} s  (runs {_span(model)})")
-    print(
-        f"  ratio reference/model: {ratio:.2f}x (medians); pairwise {pairs[0]:.2f}-{pairs[-1]:.2f}x; "
-        f"target >= {TARGET_RATIO:.0f}x: {'met' if ratio >= TARGET_RATIO else 'NOT met'}"
-    )
+    print(f"  {'':46} {'wall s':>7} {'CPU s':>7}   (median; range of CPU s)")
+    rows = (("reference Mesa loop (shuffle_do, 3-line step)", ref), (f"model, {args.scenario}", model))
+    for label, runs in rows:
+        wall, cpu = (statistics.median(r[j] for r in runs) for j in (0, 1))
+        lo, hi = min(r[1] for r in runs), max(r[1] for r in runs)
+        print(f"  {label:46} {wall:7.2f} {cpu:7.2f}   ({lo:.2f}-{hi:.2f})")
+    ratios = {}
+    for j, clock in ((1, "CPU"), (0, "wall")):
+        pairs = sorted(r[j] / m[j] for r, m in zip(ref, model, strict=True))
+        ratios[clock] = statistics.median(r[j] for r in ref) / statistics.median(m[j] for m in model)
+        print(
+            f"  ratio reference/model, {clock + ' time:':10} {ratios[clock]:5.2f}x "
+            f"(ratio of medians; pairs {pairs[0]:.2f}-{pairs[-1]:.2f}x)"
+        )
+    met = "met" if ratios["CPU"] >= TARGET_RATIO else "NOT met"
+    print(f"  target: model >= {TARGET_RATIO:.0f}x faster in CPU time (not inflated by descheduling): {met}")
 
     print("fresh process per run (peak resident memory includes the interpreter and imports):")
     print(f"  {'households':>10} {'agents built':>12} {'setup s':>8} {'run s':>7} {'peak MB':>8}")
@@ -153,10 +162,6 @@ def main() -> None:
         f"  peak memory target <= {TARGET_PEAK_MB:.0f} MB: "
         f"{'met' if max(peaks) <= TARGET_PEAK_MB else 'NOT met'}"
     )
-
-
-def _span(values: list[float]) -> str:
-    return f"{min(values):.2f}-{max(values):.2f} s"
 
 
 if __name__ == "__main__":
