@@ -10,7 +10,7 @@ PYTHON_BOOT ?= $(shell for p in python3.13 python3.12 python3 python; do \
     for p in $$(ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.1[2-9]* 2>/dev/null | sort -V -r); do \
     if [ -x $$p/bin/python ]; then echo $$p/bin/python; exit 0; fi; done)
 
-.PHONY: setup run test browser ui-assets lint bench bench-sweep bench-sensitivity calibrate baseline clean ui bench-ui
+.PHONY: setup run test test-lowest browser ui-assets lint bench bench-sweep bench-sensitivity calibrate baseline clean ui bench-ui
 
 setup: $(STAMP)
 
@@ -30,6 +30,29 @@ run: $(STAMP)
 
 test: $(STAMP) browser ui-assets
 	$(PY) -m pytest -q
+
+## The fast tests against the lowest versions of the direct dependencies that pyproject.toml allows,
+## in their own venv (tools/lowest_constraints.py pins each to its floor; the rest resolves freely).
+## Not part of `make test`. Another Python: `make test-lowest PYTHON_BOOT=python3.12 LOWEST=.venv-lowest312`.
+## Old releases call APIs that newer transitive dependencies deprecate (matplotlib 3.9 and pyparsing,
+## Solara 1.30 and websockets): those warnings are shown here, not errors; `make test` keeps them errors.
+LOWEST := .venv-lowest
+LOWEST_STAMP := $(LOWEST)/.installed
+
+$(LOWEST_STAMP): pyproject.toml tools/lowest_constraints.py
+	@if [ -z "$(PYTHON_BOOT)" ]; then echo "error: no Python >= 3.12 found on PATH or in pyenv; install one" >&2; exit 1; fi
+	rm -rf $(LOWEST)
+	$(PYTHON_BOOT) -m venv $(LOWEST)
+	$(LOWEST)/bin/python tools/lowest_constraints.py > $(LOWEST)/constraints.txt
+	$(LOWEST)/bin/python -m pip install -q --upgrade pip
+	$(LOWEST)/bin/python -m pip install -q --only-binary=:all: -c $(LOWEST)/constraints.txt -e '.[dev]'
+	$(LOWEST)/bin/python -m pip check
+	@touch $(LOWEST_STAMP)
+
+test-lowest: $(LOWEST_STAMP)
+	$(LOWEST)/bin/python tools/lowest_constraints.py --check
+	$(LOWEST)/bin/python -m pytest -q -m "not slow" -k "not chromium" --ignore=tests/test_ui_browser.py \
+	    -W "default::DeprecationWarning" -W "default::PendingDeprecationWarning"
 
 ## The classroom UI's web assets (Solara's CDN files) from the npm registry, once per .venv.
 ui-assets: $(STAMP)
@@ -67,7 +90,7 @@ baseline: $(STAMP)
 	$(PY) -m tests.baseline --refresh
 
 clean:
-	rm -rf $(VENV) results build *.egg-info
+	rm -rf $(VENV) $(LOWEST) results build *.egg-info
 
 ## The classroom browser app (Mesa SolaraViz) on 127.0.0.1:8765; `make ui PORT=9000` for another port.
 PORT ?= 8765
