@@ -118,6 +118,8 @@ def test_morris_recovers_the_ranking_of_sobols_g_function(tmp_path, client):
         "ST_conf",
     ]
     assert (out / "figures" / "morris_g.png").exists() and (out / "figures" / "morris_g.svg").exists()
+    session = json.loads((out / "manifest.json").read_text())["sessions"][-1]
+    assert session["ran"] == summary.total and session["seconds"] > 0
     # the runs went through the sweep store: every point and replicate once, with its parameters
     table = read_table(out, ["point", "replicate", "month", *G_KEYS])
     assert len(table) == summary.total * 3
