@@ -118,6 +118,8 @@ def test_morris_recovers_the_ranking_of_sobols_g_function(tmp_path, client):
         "ST_conf",
     ]
     assert (out / "figures" / "morris_g.png").exists() and (out / "figures" / "morris_g.svg").exists()
+    session = json.loads((out / "manifest.json").read_text())["sessions"][-1]
+    assert session["ran"] == summary.total and session["seconds"] > 0
     # the runs went through the sweep store: every point and replicate once, with its parameters
     table = read_table(out, ["point", "replicate", "month", *G_KEYS])
     assert len(table) == summary.total * 3
@@ -322,3 +324,31 @@ def test_the_shipped_experiments_load():
     sobol = load_sensitivity("sobol_policy_gap")
     assert sobol.spec.kind == "sobol" and 5 <= sobol.problem["num_vars"] <= 10
     assert math.log2(sobol.spec.base_samples).is_integer()
+
+
+def test_rankings_in_words_follow_the_indices():
+    from vraem.sensitivity.report import ranking_table, sentences
+
+    record = {"problem": {"names": ["a.x", "a.y", "a.z"], "bounds": [[0, 1], [0, 2], [1, 3]]}}
+    morris = pd.DataFrame(
+        {
+            "outcome": "o", "parameter": ["a.x", "a.y", "a.z"], "method": "morris",
+            "mu_star": [1.0, 10.0, 0.1], "mu_star_conf": [0.5, 2.0, 0.1], "sigma": [0.2, 12.0, 0.0],
+        }
+    )
+    words = " ".join(sentences(record, morris, "o"))
+    assert "most is a.y: across its plausible range (0 to 2) it changes the outcome by about 10.0" in words
+    assert "overlap" not in words  # 10 - 2 > 1: the leader is clear
+    assert "1 of the 3 parameters have mu* below 5% of the largest" in words
+    assert "For a.y sigma exceeds mu*" in words
+    assert list(ranking_table(morris, "o")["parameter"]) == ["a.y", "a.x", "a.z"]
+    sobol = pd.DataFrame(
+        {
+            "outcome": "o", "parameter": ["a.x", "a.y", "a.z"], "method": "sobol",
+            "S1": [0.5, 0.2, 0.0], "S1_conf": [0.1] * 3, "ST": [0.55, 0.5, 0.01], "ST_conf": [0.1] * 3,
+        }
+    )
+    words = " ".join(sentences(record, sobol, "o"))
+    assert "most of this outcome's variance is a.x (range 0 to 1): 50% on its own (S1) and 55%" in words
+    assert "The ST intervals overlap" in words
+    assert "first-order indices add up to 70%: the rest of the variance comes from interactions" in words

@@ -34,14 +34,22 @@ numbers in the runs; the analysis uses the sample as drawn.
 
 from __future__ import annotations
 
-import copy
 import json
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from vraem.params import parameter_fields, plausible_ranges, range_problem
 from vraem.scenario import describe_error, read_yaml_mapping
@@ -345,19 +353,7 @@ def _check_months(outcomes: list[dict[str, Any]], months: int) -> None:
             )
 
 
-class _SpecAdapterType:
-    """A pydantic TypeAdapter over the two kinds (built once)."""
-
-    def __init__(self) -> None:
-        from pydantic import TypeAdapter
-
-        self._adapter = TypeAdapter(Spec)
-
-    def validate_python(self, raw: dict[str, Any]) -> MorrisSpec | SobolSpec:
-        return self._adapter.validate_python(copy.deepcopy(raw))
-
-
-_SpecAdapter = _SpecAdapterType()
+_SpecAdapter: TypeAdapter[MorrisSpec | SobolSpec] = TypeAdapter(Spec)
 
 
 def write_design(design: SensitivityDesign, out: Path) -> None:
@@ -403,8 +399,6 @@ def clear_design(out: Path) -> None:
     for name in (PROBLEM, SAMPLE, *ANALYSIS_FILES):
         path = out / name
         if path.is_dir():
-            import shutil
-
             shutil.rmtree(path)
         elif path.exists():
             path.unlink()

@@ -78,6 +78,11 @@ def sentences(record: dict[str, Any], indices: pd.DataFrame, outcome: str) -> li
                 + " and ".join(f"{r.parameter} (mu* {_num(r.mu_star)})" for r in nxt.itertuples())
                 + "."
             )
+            if top.mu_star - top.mu_star_conf < nxt.iloc[0].mu_star:
+                out.append(
+                    "The intervals overlap: with this sample the order among the leading "
+                    "parameters is not certain, only that they lead."
+                )
         total = np.nansum(mu)
         k = min(3, n)
         out.append(
@@ -113,6 +118,11 @@ def sentences(record: dict[str, Any], indices: pd.DataFrame, outcome: str) -> li
             + " and ".join(f"{r.parameter} (S1 {_pct(r.S1)}, ST {_pct(r.ST)})" for r in nxt.itertuples())
             + "."
         )
+        if top.ST - top.ST_conf < nxt.iloc[0].ST:
+            out.append(
+                "The ST intervals overlap: with this sample the order among the leading "
+                "parameters is not certain, only that they lead."
+            )
     s1 = float(np.nansum(np.clip(rows["S1"].to_numpy(dtype=float), 0, None)))
     out.append(
         f"The first-order indices add up to {_pct(s1)}: "

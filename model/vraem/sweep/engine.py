@@ -341,8 +341,8 @@ def run_sweep(
     todo = (s for s in loaded.runs() if s.run_id not in done)
     if summary.done == summary.total:
         store.close()
-        _finish_manifest(out, summary)
-        return _final(summary, t0)
+        _finish_manifest(out, _final(summary, t0))
+        return summary
     if failed:
         note(f"retrying {len(failed)} run(s) that failed before")
 
@@ -469,8 +469,8 @@ def run_sweep(
                 client.close()
                 if cluster is not None:
                     cluster.close()
-    _finish_manifest(out, summary)
-    return _final(summary, t0)
+    _finish_manifest(out, _final(summary, t0))  # the session's seconds, measured so far
+    return summary
 
 
 def _final(summary: SweepSummary, t0: float) -> SweepSummary:

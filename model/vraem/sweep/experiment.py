@@ -392,6 +392,11 @@ def load_experiment(path: str | Path, overrides: dict[str, Any] | None = None) -
     """
     exp_path = resolve_experiment_path(path)
     raw = _read(exp_path)
+    if raw.get("kind") in ("morris", "sobol"):
+        raise ExperimentError(
+            f"{exp_path}: kind: {raw['kind']} makes this a sensitivity experiment; run it with "
+            "vraem sensitivity"
+        )
     if overrides:
         raw = copy.deepcopy(raw)
         raw["overrides"] = {**(raw.get("overrides") or {}), **overrides}
