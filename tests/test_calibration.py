@@ -112,12 +112,18 @@ def test_bad_config_is_one_line_naming_the_file(tmp_path, text, needle):
     with pytest.raises(CalibrationError) as exc:
         load_config(path)
     assert str(path) in str(exc.value) and needle in str(exc.value)
+
+
+def test_vraem_calibrate_with_a_bad_config_prints_one_line_and_exits_2(tmp_path):
+    path = tmp_path / "cal.yaml"
+    path.write_text("parameters: {farmer.p_replnt: }\ncoca_years: [2014]\n")
     proc = subprocess.run(
         [sys.executable, "-m", "vraem.cli", "calibrate", str(path), "--out", str(tmp_path / "o")],
         capture_output=True, text=True, timeout=120,
     )
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
-    assert len([ln for ln in proc.stderr.splitlines() if ln.strip()]) == 1, proc.stderr
+    lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1 and "farmer.p_replnt" in lines[0] and str(path) in lines[0], proc.stderr
 
 
 @pytest.mark.slow

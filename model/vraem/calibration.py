@@ -638,6 +638,8 @@ def ship(out: str | Path, data_dir: str | Path) -> None:
 
 
 if __name__ == "__main__":
+    import sys
+
     from vraem.cli import app
 
-    app(["calibrate"])
+    app(["calibrate", *sys.argv[1:]])
