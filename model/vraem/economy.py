@@ -111,7 +111,12 @@ def rationed_share(available, asked):
 
 
 def seizure_share(seized_t: float, shipped_t: float) -> float:
-    """Share of what left the valley that interdiction seized (0-1)."""
+    """Share of what left the valley that interdiction seized (0-1).
+
+    ``shipped_t`` is everything the cartels sent out, seized loads included, and ``seized_t`` the
+    part seized on the way (forced landings, arrested couriers); seizures in raided labs are the
+    clans' loss, not the cartels', and do not enter.
+    """
     return float(np.clip(seized_t / shipped_t, 0.0, 1.0)) if shipped_t > 0 else 0.0
 
 
@@ -145,7 +150,11 @@ class Prices:
 
 
 def update_market(model, supply_t: float, seized_t: float, shipped_t: float) -> None:
-    """Set this month's demand and prices from last month's supply and seizures."""
+    """Set this month's demand and prices from last month's supply and seizures.
+
+    ``seized_t`` is last month's seizures in transit and ``shipped_t`` last month's shipments,
+    which already include them (counting them again understated the share).
+    """
     p = model.params
     mp = p.market
     prices = model.prices
@@ -156,7 +165,7 @@ def update_market(model, supply_t: float, seized_t: float, shipped_t: float) -> 
         model.month,
         mp.export_demand_growth_by_year,
     )
-    prices.seizure_share = seizure_share(seized_t, shipped_t + seized_t)
+    prices.seizure_share = seizure_share(seized_t, shipped_t)
     paste = paste_price_usd_per_kg(
         mp.paste_price_usd_per_kg,
         prices.demand_t,

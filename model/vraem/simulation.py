@@ -133,7 +133,7 @@ class VraemModel(mesa.Model):
         self._update_households_income(leaf_kg)
 
         self._supply_t = f["paste_t"]
-        self._seized_t = f["seized_t"]
+        self._seized_t = f["seized_in_transit_t"]
         self._shipped_t = f["shipped_t"]
         self._collect()
         if self.month >= self.months:

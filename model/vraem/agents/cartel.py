@@ -86,6 +86,7 @@ def export(model, bought_kg: float, flight_interdictions: float, courier_arrests
     f["exports_air_t"] += (air_kg - seized_air) / 1_000.0
     f["exports_land_t"] += (land_kg - seized_land) / 1_000.0
     f["seized_t"] += (seized_air + seized_land) / 1_000.0
+    f["seized_in_transit_t"] += (seized_air + seized_land) / 1_000.0
     f["flights_per_day"] += flights / DAYS_PER_MONTH
     f["flights_interdicted"] += forced
     f["couriers"] += couriers
