@@ -2,6 +2,8 @@
 
 import pytest
 
+from vraem.agents import farmer
+from vraem.agents.farmer import HOME, REMOTE
 from vraem.runner import replicate_seed
 from vraem.scenario import load_scenario
 from vraem.simulation import VraemModel
@@ -12,6 +14,31 @@ SMALL = {"farmer.n_households": 1500}
 def model_of(name, months, seed=0, **overrides):
     sc = load_scenario(name, {**SMALL, "months": months, **overrides})
     return VraemModel(sc.parameters, sc.policy, seed=replicate_seed(sc.seed, seed), months=months)
+
+
+def remote_leaf_per_ha(m):
+    """Leaf per mature hectare of the remote fields this month (relative to the sourced yield)."""
+    h = m.households
+    home = h.coca_mature[HOME].copy()
+    h.coca_mature[HOME] = 0.0
+    leaf = farmer.harvest(m).sum()
+    h.coca_mature[HOME] = home
+    per_ha_month = m.params.crops.coca_leaf_kg_per_ha_year / 12.0
+    return leaf / (h.coca_mature[REMOTE].sum() * per_ha_month)
+
+
+def test_remote_fields_wear_their_own_soil():
+    """Coca in a remote field exhausts that field, as at home (20-30 years, seed interview)."""
+    m = model_of("eradication_first", 120)
+    for _ in range(24):
+        m.step()
+    early = remote_leaf_per_ha(m)
+    for _ in range(96):
+        m.step()
+    late = remote_leaf_per_ha(m)
+    assert late < early
+    # Before the fix remote soils never wore down and recovered under "fallow" instead.
+    assert late < 0.85 * early
 
 
 def test_seizure_share_counts_each_seizure_once():

@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from vraem.agents.farmer import ProgrammeStage
+from vraem.agents.farmer import ProgrammeStage, mean_soil_fertility
 
 DISTRICT_COLUMN = "coca_ha_d{:02d}"
 
@@ -38,10 +38,8 @@ def poverty_share(m) -> float:
 
 
 def mean_fertility(m) -> float:
-    """Mean soil fertility of farmed land (weighted by farmland)."""
-    L = m.landscape
-    w = L.layer("farm_capacity_ha")
-    return float((L.layer("fertility") * w).sum() / w.sum())
+    """Mean soil fertility of farmed land: home farms and remote fields, weighted by area."""
+    return mean_soil_fertility(m.households)
 
 
 def _flow(name: str) -> Callable:

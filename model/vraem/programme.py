@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from vraem.agents.farmer import HOME, HouseholdType, ProgrammeStage
+from vraem.landscape import MIN_FARMED_HA
 
 
 def advance_within_budget(cost_in_order, budget):
@@ -105,22 +106,27 @@ def welfare_usd(model) -> np.ndarray:
 
 
 def build_roads(model, soles: float) -> None:
-    """Roads: connect the farmland nearest the network in accepting districts, cell by cell."""
-    pp, L = model.params.programme, model.landscape
+    """Roads: connect the farmland nearest the network in accepting districts, cell by cell.
+
+    A cell of a smaller valley holds ``scale`` times the land and people (scaling rule), so its
+    road costs ``scale`` times as much: the same budget share builds the same map of roads.
+    """
+    pp, L, scale = model.params.programme, model.landscape, model.params.scale
     model.road_fund_soles += soles
-    n = int(model.road_fund_soles // pp.road_cost_soles_per_cell)
+    cost = pp.road_cost_soles_per_cell * scale
+    n = int(model.road_fund_soles // cost)
     if n <= 0:
         return
     dist = L.layer("dist_road")
     district = L.district
     candidates = np.flatnonzero(
-        model.district_accepting[district] & ~L.road & (L.layer("farm_capacity_ha") > 1.0)
+        model.district_accepting[district] & ~L.road & (L.layer("farm_capacity_ha") > MIN_FARMED_HA * scale)
     )
     if candidates.size == 0:
         return
     pick = candidates[np.argsort(dist[candidates] - L.layer("farm_capacity_ha")[candidates] / L.cell_ha)[:n]]
     L.road[pick] = True
-    model.road_fund_soles -= pick.size * pp.road_cost_soles_per_cell
+    model.road_fund_soles -= pick.size * cost
     # New road cells can only bring cells closer: the distance to the nearest road is the smaller
     # of the old distance and the distance to the new cells (exact, like a full transform).
     gx, gy = L.xy(np.arange(L.n_cells))

@@ -17,6 +17,29 @@ from mesa import Agent
 from vraem.economy import rationed_share
 
 
+def clans_at_scale(n_clans_full: int, scale: float) -> int:
+    """Clans in a valley of ``scale`` times the full valley's households (at least one)."""
+    return max(1, round(n_clans_full * scale))
+
+
+def labs_per_clan(sold_kg, labs_per_clan_full: int):
+    """Labs of each clan: the valley's labs (clans x labs per clan) shared by leaf sold, at least one.
+
+    Args:
+        sold_kg: Leaf each clan's territory sells to it (kg/month).
+        labs_per_clan_full: Mean labs per clan (``clan.labs_per_clan``).
+    """
+    sold_kg = np.asarray(sold_kg, dtype=float)
+    n_labs = sold_kg.size * labs_per_clan_full
+    share = sold_kg / sold_kg.sum() if sold_kg.sum() > 0 else np.full(sold_kg.size, 1.0 / sold_kg.size)
+    return np.maximum(1, np.rint(share * n_labs)).astype(int)
+
+
+def capacity_per_lab(sold_kg, labs, margin):
+    """Leaf one lab of each clan can take a month (kg): the clan's leaf plus a margin, over its labs."""
+    return margin * np.asarray(sold_kg, dtype=float) / np.maximum(labs, 1)
+
+
 def expand_lab_capacity(capacity_per_lab, offered_per_lab, margin, rate):
     """Clans enlarge their kitchens toward the leaf on offer (with spare capacity); never shrink."""
     target = margin * offered_per_lab
@@ -54,10 +77,14 @@ class Clan(Agent):
 
 
 def create_clans(model, rng: np.random.Generator) -> tuple[list[Clan], np.ndarray]:
-    """Place clan bases on farmland and split the valley into their territories."""
+    """Place clan bases on farmland and split the valley into their territories.
+
+    The number of clans scales with the households (``clan.n_clans`` is the full valley's), so
+    that a clan has the same households, leaf and labs at any scale (docs/model.md, scaling rule).
+    """
     p, L = model.params, model.landscape
     farm = L.layer("farm_capacity_ha")
-    n = min(p.clan.n_clans, int(np.count_nonzero(farm)))
+    n = min(clans_at_scale(p.clan.n_clans, p.scale), int(np.count_nonzero(farm)))
     bases = rng.choice(L.n_cells, size=n, replace=False, p=farm / farm.sum())
     bx, by = L.xy(bases)
     gx, gy = L.xy(np.arange(L.n_cells))
@@ -69,6 +96,11 @@ def create_clans(model, rng: np.random.Generator) -> tuple[list[Clan], np.ndarra
 def build_labs(model, leaf_kg: np.ndarray, rng: np.random.Generator) -> Labs:
     """Give each clan labs in proportion to the leaf its territory sells, with spare capacity.
 
+    Each clan's labs together can take its territory's opening leaf times
+    ``clan.lab_capacity_margin``, at any scale (before, the capacity of one lab was computed from
+    the valley's labs less the number of clans, which is zero below about 2,500 households: each
+    lab could then process the whole valley's leaf and raids bit nothing).
+
     Args:
         model: The model.
         leaf_kg: Opening monthly harvest per household.
@@ -77,13 +109,11 @@ def build_labs(model, leaf_kg: np.ndarray, rng: np.random.Generator) -> Labs:
     p, h = model.params, model.households
     cp = p.clan
     n_clans = len(model.clans)
-    n_labs = max(n_clans, round(cp.n_clans * cp.labs_per_clan * p.scale))
     sold = np.bincount(h.clan, weights=np.where(h.processes_paste, 0.0, leaf_kg), minlength=n_clans)
-    share = sold / sold.sum() if sold.sum() > 0 else np.full(n_clans, 1.0 / n_clans)
-    per_clan = 1 + np.floor(share * (n_labs - n_clans)).astype(int)
+    per_clan = labs_per_clan(sold, cp.labs_per_clan)
     lab_clan = np.repeat(np.arange(n_clans), per_clan)
-    per_lab = cp.lab_capacity_margin * sold.sum() / max(lab_clan.size - n_clans, 1)
-    model.lab_capacity_kg_leaf = np.full(n_clans, per_lab)
+    model.lab_capacity_kg_leaf = capacity_per_lab(sold, per_clan, cp.lab_capacity_margin)
+
     u = rng.random(lab_clan.size)
     lab_cell = np.array([pick_lab_cell(model, model.cell_clan, c, u[i]) for i, c in enumerate(lab_clan)])
     return Labs(
@@ -186,6 +216,7 @@ def rebuild_labs(model) -> None:
     u = model.streams.labs.random(labs.cell.size)
     labs.rebuild_in[~labs.active] -= 1.0
     ready = (~labs.active) & (labs.rebuild_in <= 0)
+
     for i in np.flatnonzero(ready):
         labs.cell[i] = pick_lab_cell(model, model.cell_clan, int(labs.clan[i]), float(u[i]))
     labs.active[ready] = True

@@ -19,6 +19,7 @@ import numpy as np
 from mesa.discrete_space import CellAgent
 
 from vraem.economy import coca_net_usd_per_ha_year, legal_net_usd_per_ha_year, rationed_share
+from vraem.landscape import UNFARMED_FERTILITY, fertility_change
 
 HOME, REMOTE = 0, 1
 """Plot index: the home field, and a field opened in more remote forest (the balloon effect)."""
@@ -157,6 +158,10 @@ class Households:
     child_courier: np.ndarray
     worry: np.ndarray
     soil_bonus: np.ndarray
+    soil_home: np.ndarray
+    """Soil fertility (0-1) of the home farm."""
+    soil_remote: np.ndarray
+    """Soil fertility (0-1) of the remote field (the remote cell's soil until the field is opened)."""
     expected_leaf_value: np.ndarray
     risk: np.ndarray
     income: np.ndarray
@@ -326,6 +331,8 @@ def create_households(model, rng: np.random.Generator) -> Households:
         child_courier=rng.random(n) < fp.share_child_courier,
         worry=zeros.copy(),
         soil_bonus=zeros.copy(),
+        soil_home=L.layer("fertility")[cell].copy(),
+        soil_remote=L.layer("fertility")[remote].copy(),
         expected_leaf_value=zeros.copy(),
         risk=zeros.copy(),
         income=zeros.copy(),
@@ -339,9 +346,18 @@ def create_households(model, rng: np.random.Generator) -> Households:
 
 
 def seed_initial_coca(model) -> None:
-    """Give each household its desired coca under opening prices, summing to the observed area."""
+    """Give each household its desired coca under opening prices, summing to the observed area.
+
+    The rescaling factor ``k`` (observed over desired) also scales every household's labour
+    capacity for coca (``farmer.max_coca_ha``) for the rest of the run, so that the opening state
+    is an equilibrium in every run: desired coca in month 1 equals the coca households hold. The
+    calibration sets ``max_coca_ha`` so that ``k`` is 1 on average at full scale; without the
+    per-run factor a small valley (whose districts' neighbour shares vary more) started about 1%
+    above its desired coca and shed it at once, a scale artefact.
+    """
     h, p = model.households, model.params
     n_d = p.landscape.n_districts
+    model.initial_coca_rescale = 1.0
     growers = np.bincount(h.district, weights=h.kind != HouseholdType.NEVER, minlength=n_d)
     share = growers / np.maximum(np.bincount(h.district, minlength=n_d), 1)
     desired = desired_coca_ha(model, share[h.district])
@@ -368,7 +384,7 @@ def desired_coca_ha(model, neighbour_share: np.ndarray) -> np.ndarray:
     """Coca each household would like to hold, ha (rule :func:`target_coca_share`)."""
     p, h, L = model.params, model.households, model.landscape
     fp, cp = p.farmer, p.crops
-    fert = relative_fertility(model, h.cell, h.soil_bonus)
+    fert = home_fertility(model)
     access = L.layer("market_access")[h.cell]
     expected = h.expected_leaf_value
     moral = (
@@ -383,7 +399,7 @@ def desired_coca_ha(model, neighbour_share: np.ndarray) -> np.ndarray:
         fp.allocation_sensitivity,
         neighbour_share,
         fp.norm_weight,
-        fp.max_coca_ha,
+        fp.max_coca_ha * model.initial_coca_rescale,
     )
     return np.where((h.kind == HouseholdType.NEVER) | h.agreement, 0.0, want)
 
@@ -514,10 +530,74 @@ def respond_to_eradication(model, eradicated_home, eradicated_remote, p_replant:
     )
 
 
-def relative_fertility(model, cells: np.ndarray, bonus=0.0) -> np.ndarray:
+def relative_fertility(soil, initial_farmed, bonus=0.0):
     """Soil fertility relative to the 2013 farmed soils the sourced yields were measured on."""
-    fert = np.clip(model.landscape.layer("fertility")[cells] + bonus, 0.0, 1.0)
-    return fert / model.params.landscape.initial_fertility_farmed
+    return np.clip(soil + bonus, 0.0, 1.0) / initial_farmed
+
+
+def home_fertility(model) -> np.ndarray:
+    """Relative fertility of each household's home farm, with the programme's soil recovery."""
+    h = model.households
+    return relative_fertility(h.soil_home, model.params.landscape.initial_fertility_farmed, h.soil_bonus)
+
+
+def remote_fertility(model) -> np.ndarray:
+    """Relative fertility of each household's remote field."""
+    return relative_fertility(model.households.soil_remote, model.params.landscape.initial_fertility_farmed)
+
+
+def plot_land_shares(farm_ha, fallow_ha, coca_home_ha, coca_remote_ha):
+    """Coca and fallow shares of the home farm, and of the remote field (ha/ha, 0-1).
+
+    The remote field is all coca while it has any (it is opened for coca, the balloon effect) and
+    lies fallow once it has none; the home farm is the rest of the household's land.
+    """
+    home_farm = np.maximum(farm_ha - coca_remote_ha, 1e-9)
+    remote_coca = (coca_remote_ha > 0).astype(float)
+    return (
+        np.clip(coca_home_ha / home_farm, 0.0, 1.0),
+        np.clip(fallow_ha / home_farm, 0.0, 1.0),
+        remote_coca,
+        1.0 - remote_coca,
+    )
+
+
+def wear_soils(model) -> None:
+    """Monthly soil change of every household's home farm and remote field; the soil map.
+
+    The rule is :func:`vraem.landscape.fertility_change`, applied per plot.
+
+    Each plot wears down under its own coca and recovers under its own fallow (seed interview:
+    20-30 years of coca exhaust the soil), so a remote field loses fertility like any other and
+    never climbs above the fertility of soil that was never farmed (``UNFARMED_FERTILITY``).
+    Soils are per plot, not per cell: the loss depends on a plot's own coca share, which a
+    cell-wide share would average differently in a small valley with fewer households per cell.
+    """
+    p, h, L = model.params, model.households, model.landscape
+    lp = p.landscape
+    coca = h.coca_young + h.coca_mature
+    home_coca, home_fallow, remote_coca, remote_fallow = plot_land_shares(
+        h.farm_ha, h.fallow, coca[HOME], coca[REMOTE]
+    )
+    loss, gain = lp.fertility_loss_per_year_coca, lp.fertility_recovery_per_year
+    h.soil_home[:] = np.minimum(
+        fertility_change(h.soil_home, home_coca, home_fallow, loss, gain), UNFARMED_FERTILITY
+    )
+    h.soil_remote[:] = np.minimum(
+        fertility_change(h.soil_remote, remote_coca, remote_fallow, loss, gain), UNFARMED_FERTILITY
+    )
+    # The map shows the farmland-weighted soil of the home farms in each cell.
+    farm = np.bincount(h.cell, weights=h.farm_ha, minlength=L.n_cells)
+    soil = np.bincount(h.cell, weights=h.farm_ha * h.soil_home, minlength=L.n_cells)
+    fert = L.layer("fertility")
+    np.divide(soil, farm, out=fert, where=farm > 0)
+
+
+def mean_soil_fertility(h) -> float:
+    """Mean soil fertility of farmed land (home farms and remote fields, weighted by area)."""
+    remote = h.coca_young[REMOTE] + h.coca_mature[REMOTE]
+    home = np.maximum(h.farm_ha - remote, 0.0)
+    return float((h.soil_home * home + h.soil_remote * remote).sum() / max((home + remote).sum(), 1e-9))
 
 
 def harvest(model) -> np.ndarray:
@@ -525,15 +605,14 @@ def harvest(model) -> np.ndarray:
     p, h = model.params, model.households
     per_ha_month = p.crops.coca_leaf_kg_per_ha_year / 12.0
     return per_ha_month * (
-        h.coca_mature[HOME] * relative_fertility(model, h.cell, h.soil_bonus)
-        + h.coca_mature[REMOTE] * relative_fertility(model, h.remote_cell)
+        h.coca_mature[HOME] * home_fertility(model) + h.coca_mature[REMOTE] * remote_fertility(model)
     )
 
 
 def legal_revenue_usd(model) -> np.ndarray:
     """Legal crop revenue of each household this month, USD."""
     cp, h, L = model.params.crops, model.households, model.landscape
-    fert = relative_fertility(model, h.cell, h.soil_bonus)
+    fert = home_fertility(model)
     access = L.layer("market_access")[h.cell]
     bonus = np.where(h.stage >= ProgrammeStage.PERENNIAL, 1.0 + cp.programme_yield_bonus, 1.0)
     per_year = (

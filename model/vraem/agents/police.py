@@ -48,11 +48,18 @@ class SecurityUnit(CellAgent):
 
 
 def eradicate(model, levers: Levers) -> None:
-    """Eradication of the month, with resistance, and the farmers' response."""
+    """Eradication of the month, with resistance, and the farmers' response.
+
+    Fields are planned plot by plot (each household's home farm and remote field). Accessible
+    and random targeting rank the cells a plot lies in; intelligence-led targeting ranks the plots
+    themselves by their coca (the densest fields, named by informants), which does not depend on
+    how many households share a cell, so the plan is the same at any scale of the valley.
+    """
     p, h, L, f = model.params, model.households, model.landscape, model.month_flows
     sp = p.security
     n_d = p.landscape.n_districts
     u_cells = model.streams.eradication.random(L.n_cells)
+    u_plots = model.streams.eradication.random(2 * h.n)
     u_resist = model.streams.resistance.random(n_d)
     casualties_draw = model.streams.resistance.poisson(sp.casualties_per_confrontation, n_d)
     capacity = effective_capacity(levers.eradication_ha, sp.coordination_waste)
@@ -63,36 +70,32 @@ def eradicate(model, levers: Levers) -> None:
     coca = h.coca_young + h.coca_mature
     if levers.spare_agreement_households:
         coca *= ~h.agreement
-    coca_home, coca_remote = coca[HOME], coca[REMOTE]
-    by_cell = np.bincount(h.cell, weights=coca_home, minlength=L.n_cells) + np.bincount(
-        h.remote_cell, weights=coca_remote, minlength=L.n_cells
-    )
-    if levers.targeting is Targeting.ACCESSIBLE:
-        priority = L.layer("dist_road") + u_cells
-    elif levers.targeting is Targeting.INTELLIGENCE:
-        cooperation = model.district_mean_trust[L.district]
-        priority = -by_cell * (cooperation + u_cells * p.clan.corruption)
+    plots = coca.reshape(-1)  # home plots, then remote fields
+    plot_cell = np.concatenate((h.cell, h.remote_cell))
+    by_cell = np.bincount(plot_cell, weights=plots, minlength=L.n_cells)
+    if levers.targeting is Targeting.INTELLIGENCE:
+        cooperation = np.tile(model.district_mean_trust[h.district], 2)
+        plan = allocate_eradication(plots, -plots * (cooperation + u_plots * p.clan.corruption), capacity)
     else:
-        priority = u_cells
-    plan = allocate_eradication(by_cell, priority, capacity)
-    district = L.district
-    planned_d = np.bincount(district, weights=plan, minlength=n_d)
+        priority = L.layer("dist_road") + u_cells if levers.targeting is Targeting.ACCESSIBLE else u_cells
+        cell_plan = allocate_eradication(by_cell, priority, capacity)
+        frac = np.divide(cell_plan, by_cell, out=np.zeros_like(cell_plan), where=by_cell > 0)
+        plan = plots * frac[plot_cell]
+    plot_district = L.district[plot_cell]
+    planned_d = np.bincount(plot_district, weights=plan, minlength=n_d)
     p_resist = resistance_probability(model.hostility, sp.resistance_threshold, sp.resistance_slope)
     resisted = (planned_d > 0) & (u_resist < p_resist)
-    plan[resisted[district]] = 0.0
-    frac = np.divide(plan, by_cell, out=np.zeros_like(plan), where=by_cell > 0)
-    # Each eligible field in a cell loses the cell's eradicated fraction, young and mature alike.
-    hit = np.stack((frac[h.cell], frac[h.remote_cell]))
-    if levers.spare_agreement_households:
-        hit *= ~h.agreement
-    e_home, e_remote = coca_home * hit[HOME], coca_remote * hit[REMOTE]
+    plan[resisted[plot_district]] = 0.0
+    # Each planned plot loses its planned share, young and mature alike.
+    hit = np.divide(plan, plots, out=np.zeros_like(plan), where=plots > 0).reshape(2, h.n)
+    e_home, e_remote = coca[HOME] * hit[HOME], coca[REMOTE] * hit[REMOTE]
     keep = 1.0 - hit
     h.coca_young *= keep
     h.coca_mature *= keep
     respond_to_eradication(model, e_home, e_remote, levers.p_replant)
 
-    done_d = np.bincount(district, weights=plan, minlength=n_d)
-    coca_d = np.bincount(district, weights=by_cell, minlength=n_d)
+    done_d = np.bincount(plot_district, weights=plan, minlength=n_d)
+    coca_d = np.bincount(plot_district, weights=plots, minlength=n_d)
     share_d = np.divide(done_d, coca_d, out=np.zeros(n_d), where=coca_d > 0)
     model.district_eradicated_share[:] = share_d
     model.hostility += sp.hostility_per_share_eradicated * share_d
@@ -101,7 +104,7 @@ def eradicate(model, levers: Levers) -> None:
     f["confrontations"] += int(resisted.sum())
     f["casualties"] += int(casualties_draw[resisted].sum())
     f["eradication_planned_ha"] += float(planned_d.sum())
-    move_units(model, plan)
+    move_units(model, np.bincount(plot_cell, weights=plan, minlength=L.n_cells))
 
 
 def move_units(model, effort_by_cell: np.ndarray) -> None:
