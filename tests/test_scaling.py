@@ -2,8 +2,9 @@
 
 The effect is the scenario's coca area as a share of the status quo's at 3 and 5 years (replicate
 means, the same seeds in both). Issue 11 asks for agreement within 5 percentage points between the
-classroom valley (1,500 households) and the full one (20,000); here 1,500 against 6,000 keeps the
-test fast. Before the scaling rule the gap reached 8-13 points.
+classroom valley (1,500 households) and the full one (20,000), which this test checks with a few
+paired replicates and five years (a full-valley run of five years takes about a quarter second).
+Before the scaling rule the gap reached 8-13 points.
 """
 
 import numpy as np
@@ -14,7 +15,7 @@ from vraem.scenario import load_scenario
 from vraem.shipped import shipped_names
 
 MONTHS = (36, 60)
-REPLICATES = 4
+REPLICATES = 5
 TOLERANCE_PP = 5.0
 
 
@@ -26,13 +27,13 @@ def coca_at(name: str, households: int) -> np.ndarray:
 
 @pytest.fixture(scope="module")
 def status_quo():
-    return {n: coca_at("status_quo", n) for n in (1500, 6000)}
+    return {n: coca_at("status_quo", n) for n in (1500, 20000)}
 
 
 @pytest.mark.parametrize("name", [n for n in shipped_names("scenarios") if n != "status_quo"])
-def test_policy_effect_is_the_same_at_1500_and_6000_households(name, status_quo):
-    effect = {n: 100.0 * (coca_at(name, n) / status_quo[n] - 1.0) for n in (1500, 6000)}
-    gap = np.abs(effect[1500] - effect[6000])
+def test_policy_effect_is_the_same_at_1500_and_20000_households(name, status_quo):
+    effect = {n: 100.0 * (coca_at(name, n) / status_quo[n] - 1.0) for n in (1500, 20000)}
+    gap = np.abs(effect[1500] - effect[20000])
     assert gap.max() <= TOLERANCE_PP, f"{name}: effect {effect} (gap {gap} pp at months {MONTHS})"
 
 

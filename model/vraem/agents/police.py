@@ -33,6 +33,28 @@ def allocate_eradication(coca_by_cell, priority, capacity_ha):
     return out
 
 
+def intelligence_plan(plots, plot_district, district_trust, u, corruption, capacity_ha, n_districts):
+    """Intelligence-led eradication plan per plot (ha).
+
+    Informants point to the densest fields where communities cooperate: the month's capacity is
+    shared among districts in proportion to their coca times their mean trust in the state, and
+    within a district goes to the plots with most coca first (corruption blurs the ranking). Sharing
+    by district first keeps the plan the same at any scale of the valley: ranking all plots at
+    once sends a small valley's few teams to fewer districts than the full valley's.
+    """
+    weight = np.bincount(plot_district, weights=plots, minlength=n_districts) * district_trust
+    total = weight.sum()
+    plan = np.zeros_like(plots)
+    if total <= 0:
+        return plan
+    share = capacity_ha * weight / total
+    priority = -plots * (1.0 + u * corruption)
+    for d in np.flatnonzero(share > 0):
+        mine = np.flatnonzero(plot_district == d)
+        plan[mine] = allocate_eradication(plots[mine], priority[mine], share[d])
+    return plan
+
+
 def effective_capacity(capacity, coordination_waste):
     """Capacity left after coordination losses between police, military and civil authorities."""
     return capacity * (1.0 - coordination_waste)
@@ -73,15 +95,16 @@ def eradicate(model, levers: Levers) -> None:
     plots = coca.reshape(-1)  # home plots, then remote fields
     plot_cell = np.concatenate((h.cell, h.remote_cell))
     by_cell = np.bincount(plot_cell, weights=plots, minlength=L.n_cells)
+    plot_district = L.district[plot_cell]
     if levers.targeting is Targeting.INTELLIGENCE:
-        cooperation = np.tile(model.district_mean_trust[h.district], 2)
-        plan = allocate_eradication(plots, -plots * (cooperation + u_plots * p.clan.corruption), capacity)
+        plan = intelligence_plan(
+            plots, plot_district, model.district_mean_trust, u_plots, p.clan.corruption, capacity, n_d
+        )
     else:
         priority = L.layer("dist_road") + u_cells if levers.targeting is Targeting.ACCESSIBLE else u_cells
         cell_plan = allocate_eradication(by_cell, priority, capacity)
         frac = np.divide(cell_plan, by_cell, out=np.zeros_like(cell_plan), where=by_cell > 0)
         plan = plots * frac[plot_cell]
-    plot_district = L.district[plot_cell]
     planned_d = np.bincount(plot_district, weights=plan, minlength=n_d)
     p_resist = resistance_probability(model.hostility, sp.resistance_threshold, sp.resistance_slope)
     resisted = (planned_d > 0) & (u_resist < p_resist)
