@@ -55,3 +55,13 @@ def test_seizure_share_counts_each_seizure_once():
             assert m.prices.seizure_share == pytest.approx(expected, rel=1e-9)
             checked += 1
     assert checked > 0
+
+
+def test_clan_cash_never_negative_when_demand_collapses():
+    """Clans buy only what they can pay for: no cash from nowhere when exports collapse."""
+    m = model_of("status_quo", 36, **{"market.export_demand_growth_by_year": [-0.6, -0.6, -0.6]})
+    worst = 0.0
+    for _ in range(36):
+        m.step()
+        worst = min(worst, float(m.clan_cash_usd.min()))
+    assert worst >= 0.0

@@ -137,6 +137,7 @@ FLOW_NAMES = (
     "forest_cleared_ha",
     "leaf_t",
     "leaf_unsold_t",
+    "paste_unsold_t",
     "paste_t",
     "exports_air_t",
     "exports_land_t",

@@ -385,6 +385,15 @@ class ClanParams(_Group):
         ge=0,
         le=1,
     )
+    working_capital_months: float = P(
+        2.0,
+        "months",
+        "assumption: clans hold about two months of their opening purchases (leaf, household paste,"
+        " processing) in cash and buy nothing on credit",
+        plausible=(1.0, 6.0),
+        plausible_source="rule: from one month (paid on delivery) to half a year of purchases",
+        gt=0,
+    )
     lab_rebuild_months: float = P(1.5, "months", "assumption: a kitchen is cheap and quick to rebuild", gt=0)
     lab_rebuild_cost_usd: float = P(5_000.0, "USD", "assumption: pits, drums and chemicals", ge=0)
     protection_share: float = P(

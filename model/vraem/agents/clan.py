@@ -40,6 +40,11 @@ def capacity_per_lab(sold_kg, labs, margin):
     return margin * np.asarray(sold_kg, dtype=float) / np.maximum(labs, 1)
 
 
+def affordable_share(bill_usd, cash_usd):
+    """Share of a clan's purchase bill it can pay from cash (0-1): clans do not buy on credit."""
+    return rationed_share(np.maximum(cash_usd, 0.0), bill_usd)
+
+
 def expand_lab_capacity(capacity_per_lab, offered_per_lab, margin, rate):
     """Clans enlarge their kitchens toward the leaf on offer (with spare capacity); never shrink."""
     target = margin * offered_per_lab
@@ -113,7 +118,16 @@ def build_labs(model, leaf_kg: np.ndarray, rng: np.random.Generator) -> Labs:
     per_clan = labs_per_clan(sold, cp.labs_per_clan)
     lab_clan = np.repeat(np.arange(n_clans), per_clan)
     model.lab_capacity_kg_leaf = capacity_per_lab(sold, per_clan, cp.lab_capacity_margin)
-
+    # Working capital: a few months of the opening purchases (leaf, household paste, processing).
+    mp, prices = p.market, model.prices
+    hh_base = np.bincount(h.clan, weights=np.where(h.processes_paste, leaf_kg, 0.0), minlength=n_clans)
+    hh_base /= mp.leaf_kg_per_kg_base
+    bill = (
+        sold * prices.leaf_usd
+        + hh_base * prices.paste_usd * (1.0 - cp.broker_margin)
+        + sold / mp.leaf_kg_per_kg_base * mp.processing_usd_per_kg_base
+    )
+    model.clan_cash_usd[:] = cp.working_capital_months * bill
     u = rng.random(lab_clan.size)
     lab_cell = np.array([pick_lab_cell(model, model.cell_clan, c, u[i]) for i, c in enumerate(lab_clan)])
     return Labs(
@@ -168,7 +182,17 @@ def buy_and_process(model, leaf_kg: np.ndarray) -> None:
         cp.lab_capacity_margin,
         cp.lab_expansion_per_month,
     )
-    sold = offered * share[h.clan]
+    # Clans pay for leaf, household paste and processing from cash; what they cannot pay for
+    # stays unsold (before, cash could go negative without limit when exports fell).
+    leaf_bill = np.bincount(h.clan, weights=offered * share[h.clan], minlength=n_clans) * (
+        prices.leaf_usd + mp.processing_usd_per_kg_base / mp.leaf_kg_per_kg_base
+    )
+    paste_bill = np.bincount(h.clan, weights=paste_pay, minlength=n_clans)
+    pay_share = affordable_share(leaf_bill + paste_bill, model.clan_cash_usd)[h.clan]
+    sold = offered * share[h.clan] * pay_share
+    hh_base_kg = hh_base_kg * pay_share
+    paste_pay = paste_pay * pay_share
+    hh_processing = hh_processing * pay_share
     leaf_pay = sold * prices.leaf_usd
     clan_base_kg = np.bincount(h.clan, weights=sold, minlength=n_clans) / mp.leaf_kg_per_kg_base
     hh_base_by_clan = np.bincount(h.clan, weights=hh_base_kg, minlength=n_clans)
@@ -181,6 +205,9 @@ def buy_and_process(model, leaf_kg: np.ndarray) -> None:
     )
     f["leaf_t"] += float(leaf_kg.sum()) / 1_000.0
     f["leaf_unsold_t"] += float((offered - sold).sum()) / 1_000.0
+    f["paste_unsold_t"] += (
+        float(np.where(own, leaf_kg / mp.leaf_kg_per_kg_base, 0.0).sum() - hh_base_kg.sum()) / 1_000.0
+    )
     f["paste_t"] += float(clan_base_kg.sum() + hh_base_kg.sum()) / 1_000.0
     f["usd_clans_to_households"] += float((leaf_pay + paste_pay).sum())
     f["usd_clan_processing"] += float(clan_processing.sum())
@@ -211,12 +238,19 @@ def sell_to_cartels(model, demand_kg: float) -> float:
 
 
 def rebuild_labs(model) -> None:
-    """Destroyed labs come back after a delay, at a new site in the clan's territory."""
+    """Destroyed labs come back after a delay, at a new site, when the clan can pay for them."""
     cp, labs = model.params.clan, model.labs
     u = model.streams.labs.random(labs.cell.size)
     labs.rebuild_in[~labs.active] -= 1.0
     ready = (~labs.active) & (labs.rebuild_in <= 0)
-
+    # A clan rebuilds as many of its ready labs as its cash pays for.
+    afford = np.floor(np.maximum(model.clan_cash_usd, 0.0) / max(cp.lab_rebuild_cost_usd, 1e-9))
+    idx = np.flatnonzero(ready)
+    rank = np.zeros(labs.cell.size)
+    for c in np.unique(labs.clan[idx]):
+        mine = idx[labs.clan[idx] == c]
+        rank[mine] = np.arange(mine.size)
+    ready &= rank < afford[labs.clan]
     for i in np.flatnonzero(ready):
         labs.cell[i] = pick_lab_cell(model, model.cell_clan, int(labs.clan[i]), float(u[i]))
     labs.active[ready] = True
