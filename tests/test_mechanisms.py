@@ -65,3 +65,13 @@ def test_clan_cash_never_negative_when_demand_collapses():
         m.step()
         worst = min(worst, float(m.clan_cash_usd.min()))
     assert worst >= 0.0
+
+
+def test_six_flights_a_day_is_an_average_not_a_ceiling():
+    """With lighter loads the cartels fly more than 6 a day when the strips allow it."""
+    m = model_of("status_quo", 6, **{"cartel.kg_per_flight": 50.0})
+    flights = []
+    for _ in range(6):
+        m.step()
+        flights.append(m.month_flows["flights_per_day"] / m.params.scale)
+    assert max(flights) > 6.0 * 1.5

@@ -183,7 +183,7 @@ def test_rationing_and_lab_expansion():
     np.testing.assert_allclose(grown, [10 + 0.2 * (26 - 10), 10.0])
 
 
-def test_air_capacity_limited_by_planes_and_strips():
-    # seed interview: about 6 flights a day of up to 300 kg
-    assert air_capacity_kg(65, 0.25, 6.0, 300.0) == pytest.approx(6 * 30 * 300)
-    assert air_capacity_kg(8, 0.25, 6.0, 300.0) == pytest.approx(2 * 30 * 300)
+def test_air_capacity_limited_by_strips_not_by_the_average_of_6_flights():
+    # seed interview: an average of 6 flights a day of up to 300 kg; 65 strips (press)
+    assert air_capacity_kg(65, 0.25, 300.0) == pytest.approx(16.25 * 30 * 300)
+    assert air_capacity_kg(8, 0.25, 300.0) == pytest.approx(2 * 30 * 300)

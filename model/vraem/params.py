@@ -418,7 +418,6 @@ class CartelParams(_Group):
     n_cartels: int = P(3, "cartels", "MODEL_SPEC 3.3: a few firmas and foreign buyers", ge=1, le=50)
     buyer_origin: str = P("mexican", "label", "seed interview says Mexican; other sources Bolivian/Brazilian")
     n_airstrips: int = P(65, "strips", "press: 65 known clandestine strips", ge=1)
-    max_flights_per_day: float = P(6.0, "flights/day", "seed interview: an average of 6 daily flights", gt=0)
     kg_per_flight: float = P(300.0, "kg", "seed interview: up to 300 kg (press: 350-500 kg)", gt=0)
     flights_per_strip_per_day: float = P(
         0.25, "flights/day", "assumption: a strip is used about once in four days", gt=0
