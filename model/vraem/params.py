@@ -317,7 +317,15 @@ class MarketParams(_Group):
         850.0, "USD/kg", "press: paste/base in the VRAEM about US$800-900/kg", gt=0
     )
     leaf_kg_per_kg_base: float = P(
-        250.0, "kg/kg", "UNODC: 240-260 kg leaf per kg now (370 historically)", gt=0
+        250.0,
+        "kg/kg",
+        "UNODC: 240-260 kg dry leaf per kg cocaine hydrochloride now (370 historically); the model's"
+        " product is washed base, which converts to hydrochloride about 1:1 by weight (DEA 1993:"
+        " 1 t leaf -> 3 kg crude paste -> 1.5 kg base -> 1.5 kg HCl), so the ratio holds for base;"
+        " crude paste would need about half as much leaf",
+        plausible=(240.0, 370.0),
+        plausible_source="UNODC: 240-260 now, 370 historically",
+        gt=0,
     )
     processing_usd_per_kg_base: float = P(
         120.0, "USD/kg", "assumption: chemicals and labour of maceration pits", ge=0
@@ -352,21 +360,28 @@ class MarketParams(_Group):
     price_flexibility: float = P(
         0.8, "1", "assumption: paste price moves 0.8% per 1% excess demand", ge=0, le=5
     )
-    max_price_ratio: float = P(
-        2.0,
-        "1",
-        "assumption: beyond about twice the reference price (UNODC's 2003-2013 leaf range spans 2x)"
-        " buyers turn to other valleys and Bolivia",
-        ge=1,
-    )
     interdiction_pass_through: float = P(
         1.0, "1", "assumption: cartels pass seizure losses down the chain in full", ge=0, le=2
     )
-    leaf_price_floor_usd_per_kg: float = P(
-        0.4,
+    leaf_price_min_usd_per_kg: float = P(
+        0.45,
         "USD/kg",
-        "press: the 2021 crash to S/20 per arroba (11.5 kg) is about US$0.45/kg",
+        "press: the 2021 crash to S/20 per arroba (11.5 kg), about US$0.45/kg, the lowest farm-gate"
+        " price on record; the paste price is bounded where it would pay less (a data bound)",
+        plausible=(0.3, 1.24),
+        plausible_source="press 2021 trough (S/20 per arroba) to DEVIDA's April 2020 VRAEM low"
+        " (S/4.2/kg, US$1.24)",
         ge=0,
+    )
+    leaf_price_max_usd_per_kg: float = P(
+        4.3,
+        "USD/kg",
+        "UNODC Peru survey 2014: national mean US$4.3/kg, the highest annual mean on record"
+        " (2003-2014 range US$2.2-4.3); beyond it buyers turn to other valleys and Bolivia (a data bound)",
+        plausible=(3.3, 6.0),
+        plausible_source="DEVIDA Jan 2020 VRAEM S/11.2/kg (US$3.3) to 1.4x the record annual mean"
+        " (months above the annual mean)",
+        gt=0,
     )
 
 
