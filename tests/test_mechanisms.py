@@ -75,3 +75,39 @@ def test_six_flights_a_day_is_an_average_not_a_ceiling():
         m.step()
         flights.append(m.month_flows["flights_per_day"] / m.params.scale)
     assert max(flights) > 6.0 * 1.5
+
+
+def _signed_model(months=36):
+    m = model_of("development_first", months)
+    for _ in range(months):
+        m.step()
+    return m
+
+
+def _broken_share_after_price_triples(m, months=24):
+    signers = int(m.households.agreement.sum())
+    m.households.expected_leaf_value *= 3.0
+    broken = 0
+    for _ in range(months):
+        m.step()
+        broken += m.month_flows["agreements_broken"]
+    return broken / signers
+
+
+def test_agreements_break_when_coca_pays_triple_and_support_lapses_unmonitored():
+    """Colombia's PNIS: families replanted where payments did not arrive."""
+    from vraem.policy import Policy
+
+    m = _signed_model()
+    assert m.households.agreement.sum() > 50
+    m.policy = Policy(phases=[])  # no budget: support lapses; no monitoring
+    assert _broken_share_after_price_triples(m) > 0.3
+
+
+def test_agreements_hold_when_support_arrives_even_if_coca_pays_triple():
+    """Where payments arrived families complied (PNIS); UNODC 2019: 0.6% replanted in a year."""
+    m = _signed_model()
+    m.policy = m.policy.model_copy(
+        update={"phases": [ph.model_copy(update={"monitor_agreements": False}) for ph in m.policy.phases]}
+    )
+    assert _broken_share_after_price_triples(m) < 0.05

@@ -221,3 +221,34 @@ def test_air_capacity_limited_by_strips_not_by_the_average_of_6_flights():
     # seed interview: an average of 6 flights a day of up to 300 kg; 65 strips (press)
     assert air_capacity_kg(65, 0.25, 300.0) == pytest.approx(16.25 * 30 * 300)
     assert air_capacity_kg(8, 0.25, 300.0) == pytest.approx(2 * 30 * 300)
+
+
+def test_defection_probability_follows_support_price_monitoring_and_peers():
+    from vraem.programme import defection_probability
+
+    pp = P.programme
+    args = dict(
+        base_per_year=pp.defection_per_year,
+        per_price_rise=pp.defection_per_price_rise,
+        lapse_multiplier=pp.defection_lapse_multiplier,
+        detection=pp.monitoring_detection,
+        peer_pressure=pp.peer_pressure,
+    )
+    calm = defection_probability(
+        value_ratio=1.0, lapsed=False, monitored=False, district_signed_share=0.0, **args
+    )
+    assert 1 - (1 - calm) ** 12 == pytest.approx(0.006, rel=0.01)  # UNODC 2019
+    tripled = defection_probability(
+        value_ratio=3.0, lapsed=False, monitored=False, district_signed_share=0.0, **args
+    )
+    lapsed = defection_probability(
+        value_ratio=3.0, lapsed=True, monitored=False, district_signed_share=0.0, **args
+    )
+    watched = defection_probability(
+        value_ratio=3.0, lapsed=True, monitored=True, district_signed_share=0.0, **args
+    )
+    pressed = defection_probability(
+        value_ratio=3.0, lapsed=True, monitored=False, district_signed_share=1.0, **args
+    )
+    assert calm < tripled < lapsed
+    assert watched < lapsed and pressed < lapsed

@@ -549,6 +549,75 @@ class ProgrammeParams(_Group):
         ge=0,
         le=1,
     )
+    defection_per_year: float = P(
+        0.006,
+        "1/yr",
+        "UNODC 2019: 0.6% of families under voluntary agreements replanted after a year (Colombia,"
+        " where support arrived): the yearly defection of supported, monitored signers at the leaf"
+        " value they signed at",
+        plausible=(0.002, 0.03),
+        plausible_source="rule: a third to five times the UNODC figure",
+        ge=0,
+        le=1,
+    )
+    defection_per_price_rise: float = P(
+        1.0,
+        "1",
+        "assumption: defection grows by this multiple of the rise of the expected leaf value over its"
+        " value at signing (a doubling doubles the hazard at 1.0)",
+        plausible=(0.0, 3.0),
+        plausible_source="rule: no response to three times proportional",
+        ge=0,
+    )
+    defection_lapse_multiplier: float = P(
+        30.0,
+        "1",
+        "assumption, after Colombia's PNIS: families complied where payments arrived and replanted"
+        " where they did not; without support for support_lapse_months the hazard is this multiple"
+        " (0.6%/yr becomes about 17%/yr)",
+        plausible=(5.0, 80.0),
+        plausible_source="rule: a sixth to over twice the assumed multiple",
+        ge=1,
+    )
+    support_lapse_months: int = P(
+        3,
+        "months",
+        "assumption: promised support has lapsed after a quarter without programme delivery",
+        plausible=(1, 12),
+        plausible_source="rule: a month to a year",
+        ge=1,
+    )
+    monitoring_detection: float = P(
+        0.8,
+        "1",
+        "assumption: share of would-be defectors deterred by monitoring (field checks, satellite"
+        " surveys) when the policy monitors agreements",
+        plausible=(0.3, 0.95),
+        plausible_source="rule: spans weak to near-complete verification",
+        ge=0,
+        le=1,
+    )
+    peer_pressure: float = P(
+        0.9,
+        "1",
+        "seed interview, Monzón: of 41 communities under agreement only one replanted, and gave up when"
+        " the others pressed it (they feared for their aid): defection falls by this share times the"
+        " district's share of signers",
+        plausible=(0.5, 1.0),
+        plausible_source="rule: half to full suppression in a district where all signed",
+        ge=0,
+        le=1,
+    )
+    trust_gain_per_month_services: float = P(
+        0.004,
+        "1/month",
+        "assumption: households of a district where roads or services were delivered this month gain"
+        " trust even outside the programme (seed interview: confidence in the state must be built"
+        " first; a way in for those below the joining threshold)",
+        plausible=(0.0, 0.015),
+        plausible_source="rule: none to the programme's own monthly gain",
+        ge=0,
+    )
 
 
 class ModelParams(_Group):

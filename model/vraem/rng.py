@@ -27,6 +27,7 @@ STREAM_NAMES: tuple[str, ...] = (
     "programme",
     "clans",
     "cartels",
+    "compliance",
 )
 """Append-only: adding a name at the end leaves every existing stream's draws unchanged."""
 

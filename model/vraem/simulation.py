@@ -128,7 +128,7 @@ class VraemModel(mesa.Model):
         cartel.rebuild_airstrips(self)
         # Mayors and the state's programme.
         mayor.decide(self)
-        programme.spend(self, levers.development_soles)
+        programme.spend(self, levers.development_soles, levers.monitor_agreements)
         # Landscape: crops mature, soils change, coca is mapped.
         farmer.mature_crops(self)
         self._update_landscape()

@@ -154,6 +154,10 @@ class Households:
     months_in_stage: np.ndarray
     in_programme: np.ndarray
     agreement: np.ndarray
+    value_at_signing: np.ndarray
+    """Expected leaf value (USD/kg) when the household signed its agreement."""
+    months_unsupported: np.ndarray
+    """Months since the programme last delivered to the household."""
     processes_paste: np.ndarray
     child_courier: np.ndarray
     worry: np.ndarray
@@ -327,6 +331,8 @@ def create_households(model, rng: np.random.Generator) -> Households:
         months_in_stage=zeros.copy(),
         in_programme=np.zeros(n, dtype=bool),
         agreement=np.zeros(n, dtype=bool),
+        value_at_signing=zeros.copy(),
+        months_unsupported=zeros.copy(),
         processes_paste=rng.random(n) < fp.share_process_paste,
         child_courier=rng.random(n) < fp.share_child_courier,
         worry=zeros.copy(),
