@@ -1,5 +1,6 @@
 """Behaviour tests of the mechanisms of issue 11: each failed on the code before its fix."""
 
+import numpy as np
 import pytest
 
 from vraem.agents import farmer
@@ -111,3 +112,36 @@ def test_agreements_hold_when_support_arrives_even_if_coca_pays_triple():
         update={"phases": [ph.model_copy(update={"monitor_agreements": False}) for ph in m.policy.phases]}
     )
     assert _broken_share_after_price_triples(m) < 0.05
+
+
+def _legal_ha(path, months=60):
+    m = model_of("status_quo", months, **{"crops.cacao_price_index_by_year": path})
+    own = 0.0
+    for _ in range(months):
+        m.step()
+        own += m.month_flows["legal_planted_own_ha"]
+    h = m.households
+    return float((h.cacao_young + h.cacao_mature).sum()), float(h.coca_ha().sum()), own
+
+
+def test_a_cacao_price_path_moves_legal_area_in_its_direction():
+    """Farmers plant cacao themselves when it pays more (the 2024 spike), less when it pays less."""
+    flat_cacao, _, flat_own = _legal_ha([1.0])
+    high_cacao, _, high_own = _legal_ha([1.0, 2.5])
+    low_cacao, _, low_own = _legal_ha([1.0, 0.4])
+    assert high_cacao > 1.1 * max(flat_cacao, low_cacao)
+    assert high_own > flat_own >= low_own
+
+
+def test_pulled_out_coca_becomes_a_legal_crop_that_pays():
+    from vraem.agents.farmer import own_legal_planting
+
+    planted = own_legal_planting(
+        np.array([1.0, 1.0, 1.0, 1.0]),
+        0.02,
+        np.array([1.0, 2.0, 1.0, 3.0]),
+        np.array([False, False, True, False]),
+        0.5,
+        np.array([True, True, True, False]),
+    )
+    np.testing.assert_allclose(planted, [0.0, 0.02, 0.01, 0.0])  # title: credit; no pay: nothing

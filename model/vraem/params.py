@@ -15,6 +15,8 @@ out-of-range value fails when the scenario is loaded, never on the first step.
 
 from __future__ import annotations
 
+import csv
+from importlib import resources
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -61,6 +63,13 @@ def P(
     if fixed is not None:
         extra["fixed"] = fixed
     return Field(default, json_schema_extra=extra, **constraints)
+
+
+def _world_price_index(column: str) -> tuple[float, ...]:
+    """A world price series of ``data/legal_prices.csv`` by year from 2013, relative to 2013."""
+    with resources.files("vraem.data").joinpath("legal_prices.csv").open() as fh:
+        values = [float(row[column]) for row in csv.DictReader(fh)]
+    return tuple(round(v / values[0], 4) for v in values)
 
 
 class _Group(BaseModel):
@@ -308,6 +317,37 @@ class CropParams(_Group):
         "assumption: technical support raises legal yields (cacao to about 1,100 kg/ha)",
         ge=0,
     )
+    cacao_price_index_by_year: tuple[float, ...] = P(
+        _world_price_index("cacao_usd_per_t"),
+        "1 per model year (2013 = 1)",
+        "ICCO daily price of cocoa beans, annual averages 2013-2024 relative to 2013"
+        " (model/vraem/data/legal_prices.csv, with the 2024 spike); farm-gate prices follow it in"
+        " proportion (assumption); year 1 = the first 12 months, the last year holds after",
+    )
+    coffee_price_index_by_year: tuple[float, ...] = P(
+        _world_price_index("coffee_usc_per_lb"),
+        "1 per model year (2013 = 1)",
+        "ICO composite indicator price, annual averages 2013-2024 relative to 2013"
+        " (model/vraem/data/legal_prices.csv); coffee revenue follows it in proportion (assumption)",
+    )
+    legal_min_net_usd_per_ha_year: float = P(
+        300.0,
+        "USD/ha/yr",
+        "assumption: below this expected net income a hectare is not worth a perennial crop's labour"
+        " (about 25 days' wages a year) and stays fallow",
+        plausible=(100.0, 800.0),
+        plausible_source="rule: x1/3 to x2.7",
+        ge=0,
+    )
+    legal_expand_ha_per_month: float = P(
+        0.02,
+        "ha/month",
+        "assumption: a family plants at most about a quarter hectare of cacao or coffee a year on its"
+        " own (half the programme's perennial plot in two years), when prices rise above 2013's",
+        plausible=(0.005, 0.06),
+        plausible_source="rule: x1/4 to x3",
+        ge=0,
+    )
 
 
 class MarketParams(_Group):
@@ -535,6 +575,16 @@ class ProgrammeParams(_Group):
     )
     quick_crop_ha: float = P(0.5, "ha", "assumption: banana and garden plots per household", ge=0)
     perennial_ha: float = P(1.0, "ha", "assumption: cacao or coffee per household", ge=0)
+    title_credit_boost: float = P(
+        0.5,
+        "1",
+        "seed interview: a land title gives legal certainty and lets farmers borrow money; assumption:"
+        " titled households plant perennials on their fallow at this share of"
+        " crops.legal_expand_ha_per_month even at 2013 prices (credit for the investment)",
+        plausible=(0.0, 1.5),
+        plausible_source="rule: no effect to three times the assumed one",
+        ge=0,
+    )
     p_agreement_per_month: float = P(
         0.08,
         "1/month",

@@ -418,12 +418,80 @@ def coca_net_usd(expected, yield_kg, fert, fp, risk, moral):
         )
 
 
+def price_index(path, month: int) -> float:
+    """A yearly price index in force in ``month`` (year 1 = months 0-11; the last year holds)."""
+    if not path:
+        return 1.0
+    return float(path[min(month // 12, len(path) - 1)])
+
+
+def crop_revenues(model) -> tuple[float, float, float]:
+    """Revenue per ha per year of cacao, coffee and food this month, USD (world price paths)."""
+    cp, month = model.params.crops, model.month
+    cacao = cp.cacao_kg_per_ha_year * cp.cacao_usd_per_kg * price_index(cp.cacao_price_index_by_year, month)
+    coffee = cp.coffee_usd_per_ha_year * price_index(cp.coffee_price_index_by_year, month)
+    return cacao, coffee, cp.food_usd_per_ha_year
+
+
 def best_legal_revenue(model) -> np.ndarray:
     """Revenue of each household's best legal crop, USD/ha/yr, with programme support."""
     cp, h = model.params.crops, model.households
-    cacao = cp.cacao_kg_per_ha_year * cp.cacao_usd_per_kg
-    best = max(cacao, cp.coffee_usd_per_ha_year, cp.food_usd_per_ha_year)
+    best = max(crop_revenues(model))
     return best * np.where(h.stage >= ProgrammeStage.PERENNIAL, 1.0 + cp.programme_yield_bonus, 1.0)
+
+
+def own_legal_planting(fallow_ha, rate_ha, price_index_now, titled, title_boost, pays):
+    """Perennials a household plants on its own fallow this month, ha.
+
+    Families extend cacao or coffee when its price rises above its 2013 level (in proportion to
+    the rise, up to the labour rate at a doubling), and titled families also at 2013 prices, with
+    credit (seed interview: a title lets farmers borrow money). Only where the crop pays.
+    """
+    drive = np.clip(price_index_now - 1.0, 0.0, 1.0) + np.where(titled, title_boost, 0.0)
+    return np.where(pays, np.minimum(fallow_ha, rate_ha * drive), 0.0)
+
+
+def plant_legal_crops(model, pulled_ha: np.ndarray) -> None:
+    """Farmers choose legal crops themselves: land pulled out of coca and some fallow.
+
+    Each household's perennial is cacao in the low valley and coffee above ``cacao_below_m``;
+    land pulled out of coca goes to whichever of that perennial and food crops pays more per
+    hectare net (at this month's world prices), or stays fallow when neither reaches
+    ``crops.legal_min_net_usd_per_ha_year``; fallow is planted by :func:`own_legal_planting`.
+    """
+    p, h, L = model.params, model.households, model.landscape
+    cp, fp, pp = p.crops, p.farmer, p.programme
+    cacao_rev, coffee_rev, food_rev = crop_revenues(model)
+    low = L.layer("elevation_m")[h.cell] < pp.cacao_below_m
+    fert = home_fertility(model)
+    access = L.layer("market_access")[h.cell]
+    perennial_net = legal_net_usd_per_ha_year(
+        np.where(low, cacao_rev, coffee_rev), fert, access, fp.legal_cost_share
+    )
+    food_net = legal_net_usd_per_ha_year(food_rev, fert, access, fp.legal_cost_share)
+    perennial_better = perennial_net >= food_net
+    pays = np.maximum(perennial_net, food_net) >= cp.legal_min_net_usd_per_ha_year
+    to_legal = np.where(pays, pulled_ha, 0.0)
+    h.fallow += pulled_ha - to_legal
+    index = np.where(
+        low,
+        price_index(cp.cacao_price_index_by_year, model.month),
+        price_index(cp.coffee_price_index_by_year, model.month),
+    )
+    own = own_legal_planting(
+        h.fallow,
+        cp.legal_expand_ha_per_month,
+        index,
+        h.stage >= ProgrammeStage.TITLE,
+        pp.title_credit_boost,
+        perennial_net >= cp.legal_min_net_usd_per_ha_year,
+    )
+    h.fallow -= own
+    perennial = np.where(perennial_better, to_legal, 0.0) + own
+    h.cacao_young += np.where(low, perennial, 0.0)
+    h.coffee_young += np.where(low, 0.0, perennial)
+    h.food_young += np.where(perennial_better, 0.0, to_legal)
+    model.month_flows["legal_planted_own_ha"] += float(to_legal.sum() + own.sum())
 
 
 def legal_net_usd(model, fert, access) -> np.ndarray:
@@ -480,14 +548,16 @@ def allocate_land(model) -> None:
     h.coca_young[HOME] += from_fallow + home_clear
     h.coca_young[REMOTE] += remote_clear
 
-    # Pulling out coca: mature fields first, home before remote; land goes to fallow.
+    # Pulling out coca: mature fields first, home before remote; the land goes to a legal crop
+    # that pays, or to fallow.
     pull = np.minimum(np.maximum(-change, 0.0), coca)
+    pulled = pull.copy()
     for plot in (HOME, REMOTE):
         for stock in (h.coca_mature, h.coca_young):
             take = np.minimum(pull, stock[plot])
             stock[plot] -= take
             pull -= take
-            h.fallow += take
+    plant_legal_crops(model, pulled - pull)
 
 
 def respond_to_eradication(model, eradicated_home, eradicated_remote, p_replant: float) -> None:
@@ -621,11 +691,8 @@ def legal_revenue_usd(model) -> np.ndarray:
     fert = home_fertility(model)
     access = L.layer("market_access")[h.cell]
     bonus = np.where(h.stage >= ProgrammeStage.PERENNIAL, 1.0 + cp.programme_yield_bonus, 1.0)
-    per_year = (
-        h.food_mature * cp.food_usd_per_ha_year
-        + bonus * h.cacao_mature * cp.cacao_kg_per_ha_year * cp.cacao_usd_per_kg
-        + bonus * h.coffee_mature * cp.coffee_usd_per_ha_year
-    )
+    cacao, coffee, food = crop_revenues(model)
+    per_year = h.food_mature * food + bonus * h.cacao_mature * cacao + bonus * h.coffee_mature * coffee
     return per_year * fert * access / 12.0
 
 
