@@ -145,3 +145,39 @@ def test_pulled_out_coca_becomes_a_legal_crop_that_pays():
         np.array([True, True, True, False]),
     )
     np.testing.assert_allclose(planted, [0.0, 0.02, 0.01, 0.0])  # title: credit; no pay: nothing
+
+
+def test_status_quo_destroys_about_20_labs_a_month():
+    """Seed interview: every month the military destroys about 20 laboratories (full valley)."""
+    m = model_of("status_quo", 24)
+    destroyed = []
+    for _ in range(24):
+        m.step()
+        destroyed.append(m.month_flows["labs_destroyed"] / m.params.scale)
+    assert 16 <= np.mean(destroyed) <= 24
+
+
+def test_hostile_districts_resist_raids_too():
+    """Samugari: security forces came to destroy labs, met stones and shotguns, and withdrew."""
+    destroyed = {}
+    for hostility in (0.0, 1.0):
+        m = model_of("interdiction_heavy", 12)
+        destroyed[hostility] = 0
+        for _ in range(12):
+            m.hostility[:] = hostility
+            m.step()
+            destroyed[hostility] += m.month_flows["labs_destroyed"]
+    assert destroyed[0.0] > 20
+    assert destroyed[1.0] < 0.2 * destroyed[0.0]
+
+
+def test_most_destroyed_strips_are_not_back_within_the_month_but_some_within_a_week():
+    """Seed: a destroyed strip is rebuilt nearby within a week; press: 7 of 18 back within a month."""
+    m = model_of("interdiction_heavy", 24)
+    destroyed = quick = 0
+    for _ in range(24):
+        m.step()
+        destroyed += m.month_flows["airstrips_destroyed"]
+        quick += m.month_flows["airstrips_rebuilt_within_week"]
+    assert destroyed > 20
+    assert 0.2 < quick / destroyed < 0.6

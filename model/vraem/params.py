@@ -477,8 +477,25 @@ class CartelParams(_Group):
     flights_per_strip_per_day: float = P(
         0.25, "flights/day", "assumption: a strip is used about once in four days", gt=0
     )
+    share_strips_back_within_week: float = P(
+        7 / 18,
+        "1",
+        "seed interview: a destroyed runway is rebuilt nearby within a week by local peasants; press:"
+        " 7 of 18 disabled strips back in use within a month (the share that comes back at once)",
+        plausible=(0.2, 0.8),
+        plausible_source="rule: from about the press share halved to most strips (the seed's 'a runway')",
+        ge=0,
+        le=1,
+    )
     p_rebuild_strip_per_month: float = P(
-        7 / 18, "1/month", "press: 7 of 18 disabled strips back in use within a month", ge=0, le=1
+        0.1,
+        "1/month",
+        "assumption: the strips not rebuilt within the week (11 of 18 in the press report) come back"
+        " slowly, over about ten months",
+        plausible=(0.03, 0.4),
+        plausible_source="rule: from three years to under three months",
+        ge=0,
+        le=1,
     )
     land_share: float = P(0.12, "1", "assumption: some base leaves by land on couriers' backs", ge=0, le=1)
     land_capacity_multiple: float = P(

@@ -28,6 +28,7 @@ STREAM_NAMES: tuple[str, ...] = (
     "clans",
     "cartels",
     "compliance",
+    "raid_resistance",
 )
 """Append-only: adding a name at the end leaves every existing stream's draws unchanged."""
 

@@ -144,25 +144,43 @@ def move_units(model, effort_by_cell: np.ndarray) -> None:
 
 
 def raid_labs(model, raids: float) -> None:
-    """Lab raids: the most reachable labs first; corruption warns some clans off."""
+    """Lab raids: the most reachable labs first; hostile districts resist; corruption warns clans.
+
+    A raid that reaches its lab destroys it (seed interview: the military destroys about 20 labs a
+    month); a clan warned by bribed officials (``clan.corruption``) has moved its stock, so the
+    raid seizes nothing there. Where a district resists this month (the same logistic in
+    hostility as for eradication; Samugari met forces come to destroy labs with stones and
+    shotguns, and they withdrew), raids there fail.
+    """
     p, labs, f, L = model.params, model.labs, model.month_flows, model.landscape
+    sp = p.security
+    n_d = p.landscape.n_districts
     u_pick = model.streams.raids.random(labs.cell.size)
     u_warn = model.streams.raids.random(labs.cell.size)
-    n = int(np.floor(effective_capacity(raids, p.security.coordination_waste) + u_pick[0]))
+    u_resist = model.streams.raid_resistance.random(n_d)
+    n = int(np.floor(effective_capacity(raids, sp.coordination_waste) + u_pick[0]))
     active = np.flatnonzero(labs.active)
     if n <= 0 or active.size == 0:
         return
     reach = L.layer("police_reach")[labs.cell[active]]
     targets = active[np.argsort(u_pick[active] / (reach + 1e-3))[:n]]
-    hit = targets[u_warn[targets] >= p.clan.corruption]
+    district = L.district[labs.cell[targets]]
+    resisting = u_resist < resistance_probability(
+        model.hostility, sp.resistance_threshold, sp.resistance_slope
+    )
+    hit = targets[~resisting[district]]
     labs.active[hit] = False
     labs.rebuild_in[hit] = p.clan.lab_rebuild_months
-    # Each destroyed lab loses its share of the clan's stock.
+    # Each destroyed lab of an unwarned clan loses its share of the clan's stock.
+    caught = hit[u_warn[hit] >= p.clan.corruption]
     n_clans = len(model.clans)
     active_by_clan = np.maximum(np.bincount(labs.clan[active], minlength=n_clans), 1)
-    lost_share = np.bincount(labs.clan[hit], minlength=n_clans) / active_by_clan
+    lost_share = np.bincount(labs.clan[caught], minlength=n_clans) / active_by_clan
     seized = model.clan_stock_kg * lost_share
     model.clan_stock_kg -= seized
+    confronted = np.zeros(n_d, dtype=bool)
+    confronted[district[resisting[district]]] = True
+    f["confrontations"] += int(confronted.sum())
     f["labs_raided"] += int(targets.size)
     f["labs_destroyed"] += int(hit.size)
     f["seized_t"] += float(seized.sum()) / 1_000.0
@@ -172,10 +190,16 @@ def destroy_airstrips(model, destructions: float) -> None:
     """Airstrip destructions: random active strips are made unusable."""
     strips, f = model.airstrips, model.month_flows
     u = model.streams.airstrips.random(strips.cell.size + 1)
+    u_quick = model.streams.airstrips.random(strips.cell.size)
     n = int(np.floor(effective_capacity(destructions, model.params.security.coordination_waste) + u[-1]))
     active = np.flatnonzero(strips.active)
     if n <= 0 or active.size == 0:
         return
     hit = active[np.argsort(u[active])[:n]]
-    strips.active[hit] = False
+    # Seed interview: a destroyed strip is rebuilt nearby within a week by local peasants; press:
+    # 7 of 18 disabled strips were back in use within a month. The quick share is usable again
+    # before the next month's flights; the rest wait for cartel.p_rebuild_strip_per_month.
+    quick = u_quick[hit] < model.params.cartel.share_strips_back_within_week
+    strips.active[hit[~quick]] = False
     f["airstrips_destroyed"] += int(hit.size)
+    f["airstrips_rebuilt_within_week"] += int(quick.sum())
