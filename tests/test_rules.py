@@ -252,3 +252,14 @@ def test_defection_probability_follows_support_price_monitoring_and_peers():
     )
     assert calm < tripled < lapsed
     assert watched < lapsed and pressed < lapsed
+
+
+def test_mayor_acceptance_is_smooth_in_the_pressure_gap():
+    from vraem.agents.mayor import acceptance_gap, acceptance_probability
+
+    gap = acceptance_gap(
+        np.array([0.6, 0.3, 0.4]), np.array([0.3, 0.6, 0.3]), np.array([False, False, True]), 0.5
+    )
+    np.testing.assert_allclose(gap, [0.3, -0.3, -0.05])
+    p = acceptance_probability(gap, 0.1)
+    assert p[0] > 0.9 and p[1] < 0.1 and 0.3 < p[2] < 0.5

@@ -557,6 +557,17 @@ class MayorParams(_Group):
     trust_wanting_projects: float = P(
         0.35, "1", "assumption: trust above which a household wants state projects", ge=0, le=1
     )
+    pressure_spread: float = P(
+        0.1,
+        "1",
+        "assumption: a mayor hears the district's pressure with this uncertainty (share points): the"
+        " chance of accepting state projects is logistic in (share for - weighted share against)"
+        " with this scale, rather than a sharp threshold; a sharp threshold on shares of a small"
+        " valley's few households per district decided differently from the full valley's",
+        plausible=(0.05, 0.25),
+        plausible_source="rule: from about the sampling spread of 100 households to a quarter",
+        gt=0,
+    )
 
 
 class ProgrammeParams(_Group):

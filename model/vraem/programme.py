@@ -127,7 +127,10 @@ def spend(model, budget_soles: float, monitor_agreements: bool = False) -> None:
     # Roads and services delivered in a district raise everyone's trust there, not only
     # programme members': the way in for households below the joining threshold.
     n_d = p.landscape.n_districts
-    served = np.bincount(h.district[paid], minlength=n_d) > 0
+    # A district is served when it takes the programme this month (services run there) or gets
+    # new road; not "when some household was paid", which a small valley's few households make
+    # lumpier than the full valley's (the scaling rule).
+    served = model.district_accepting.copy()
     served |= np.bincount(L.district[L.road & ~road_before], minlength=n_d) > 0
     h.trust += pp.trust_gain_per_month_services * (served[h.district] & ~h.in_programme)
     np.minimum(h.trust, 1.0, out=h.trust)

@@ -29,6 +29,7 @@ STREAM_NAMES: tuple[str, ...] = (
     "cartels",
     "compliance",
     "raid_resistance",
+    "mayor_decisions",
 )
 """Append-only: adding a name at the end leaves every existing stream's draws unchanged."""
 
