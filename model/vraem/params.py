@@ -173,7 +173,7 @@ class FarmerParams(_Group):
     )
     legal_cost_share: float = P(0.40, "1", "assumption: labour and inputs of legal crops", ge=0, lt=1)
     allocation_sensitivity: float = P(
-        1.2,
+        0.8,
         "1/(1000 USD/ha/yr)",
         "calibrated: docs/calibration.md",
         plausible=(0.4, 3.0),
@@ -181,10 +181,10 @@ class FarmerParams(_Group):
         gt=0,
     )
     illegality_premium_usd_per_ha_year: float = P(
-        6_000.0,
+        4_500.0,
         "USD/ha/yr",
         "calibrated: coca's edge at which a family half-fills its labour with it",
-        plausible=(3_000.0, 12_000.0),
+        plausible=(2_250.0, 9_000.0),
         plausible_source="rule: x0.5 to x2 of the calibrated value (a scale-free threshold)",
         ge=0,
     )
@@ -196,7 +196,7 @@ class FarmerParams(_Group):
         ge=0,
     )
     max_coca_ha: float = P(
-        7.834,
+        3.03,
         "ha/household",
         "calibrated: opening desired coca equals the 2013 survey (docs/calibration.md)",
         fixed="derived: set so that the opening state is an equilibrium at the 2013 survey",
@@ -377,10 +377,10 @@ class MarketParams(_Group):
         2_000.0, "USD/kg", "assumption: wholesale value at the Bolivian/Brazilian side", gt=0
     )
     export_demand_growth_per_year: float = P(
-        0.08,
+        0.11,
         "1/yr",
         "calibrated: docs/calibration.md (2013-2019 only)",
-        plausible=(0.0, 0.16),
+        plausible=(0.0, 0.22),
         plausible_source="rule: no growth to twice the calibrated rate (VRAEM area grew 0-15%/yr 2014-2024)",
         ge=-0.5,
         le=1,
