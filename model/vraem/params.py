@@ -24,9 +24,10 @@ from pydantic import BaseModel, ConfigDict, Field
 REFERENCE_HOUSEHOLDS = 20_000
 """Households in the full valley (MODEL_SPEC section 8: about 20,000 coca-growing households).
 
-Quantities given for the whole valley (initial coca, export demand, policy capacities, budgets)
-are multiplied by ``n_households / REFERENCE_HOUSEHOLDS`` so that a small classroom valley behaves
-like a scaled-down copy of the full one.
+Quantities given for the whole valley (initial coca, export demand, policy capacities, budgets,
+clans, labs, airstrips, the land in each cell and the cost of a road cell) are multiplied by
+``n_households / REFERENCE_HOUSEHOLDS`` so that a small classroom valley behaves like a thinned copy
+of the full one (the scaling rule in docs/model.md).
 """
 
 USD_PER_SOL = 9.7 / 32.0
