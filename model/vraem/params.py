@@ -324,12 +324,16 @@ class CropParams(_Group):
         "ICCO daily price of cocoa beans, annual averages 2013-2024 relative to 2013"
         " (model/vraem/data/legal_prices.csv, with the 2024 spike); farm-gate prices follow it in"
         " proportion (assumption); year 1 = the first 12 months, the last year holds after",
+        fixed="an input series (observed world prices by year), replaced as a whole in a scenario"
+        " rather than sampled",
     )
     coffee_price_index_by_year: tuple[float, ...] = P(
         _world_price_index("coffee_usc_per_lb"),
         "1 per model year (2013 = 1)",
         "ICO composite indicator price, annual averages 2013-2024 relative to 2013"
         " (model/vraem/data/legal_prices.csv); coffee revenue follows it in proportion (assumption)",
+        fixed="an input series (observed world prices by year), replaced as a whole in a scenario"
+        " rather than sampled",
     )
     legal_min_net_usd_per_ha_year: float = P(
         300.0,
