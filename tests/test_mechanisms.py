@@ -181,3 +181,15 @@ def test_most_destroyed_strips_are_not_back_within_the_month_but_some_within_a_w
         quick += m.month_flows["airstrips_rebuilt_within_week"]
     assert destroyed > 20
     assert 0.2 < quick / destroyed < 0.6
+
+
+def test_the_april_2020_leaf_crash_can_be_replayed():
+    """DEVIDA: VRAEM leaf S/11.2 to S/4.2 per kg from January to April 2020 (-62%), with a
+    lockdown replayed as a demand shock; the price bounds from data do not prevent it."""
+    from vraem.runner import run_once
+
+    shock = {85: 0.35, 86: 0.35, 87: 0.4}
+    sc = load_scenario("status_quo", {**SMALL, "months": 88, "market.export_demand_shock_by_month": shock})
+    leaf = run_once(sc, 0).table["leaf_price_usd_per_kg"]
+    assert leaf[85] <= (1 - 0.62 + 0.02) * leaf[84]
+    assert leaf[85] >= sc.parameters.market.leaf_price_min_usd_per_kg

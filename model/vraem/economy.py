@@ -180,7 +180,7 @@ def update_market(model, supply_t: float, seized_t: float, shipped_t: float) -> 
         mp.export_demand_growth_years,
         model.month,
         mp.export_demand_growth_by_year,
-    )
+    ) * mp.export_demand_shock_by_month.get(model.month, 1.0)
     prices.seizure_share = seizure_share(seized_t, shipped_t)
     paste = paste_price_usd_per_kg(
         mp.paste_price_usd_per_kg,

@@ -402,6 +402,14 @@ class MarketParams(_Group):
         "assumption: optional demand path (year 1 = the first 12 months) to replay a boom or a crash;"
         " when given it replaces the constant growth, and demand holds after its last year",
     )
+    export_demand_shock_by_month: dict[int, float] = P(
+        {},
+        "1 (multiplier) by model month",
+        "assumption: optional one-off multipliers of export demand in given months (a lockdown,"
+        " closed borders), on top of the yearly path; e.g. {85: 0.35, 86: 0.35, 87: 0.45} replays"
+        " the April 2020 crash (DEVIDA: VRAEM leaf -62% in three months)",
+        fixed="an input series (scenario shocks), not sampled",
+    )
     price_flexibility: float = P(
         0.8, "1", "assumption: paste price moves 0.8% per 1% excess demand", ge=0, le=5
     )
