@@ -36,6 +36,8 @@ def test_sources_are_citations_or_marked_assumptions():
         "Peru",
         "Juntos",
         "INEI",
+        "ICCO",
+        "ICO ",
     )
     for r in parameter_table():
         assert any(r["source"].startswith(a) or a in r["source"][:40] for a in allowed), r

@@ -75,7 +75,7 @@ def test_development_budget_starts_at_its_month_and_not_before():
     assert policy.phase_at(35).development_budget_soles_per_year == 0
     assert policy.phase_at(36).development_budget_soles_per_year == pytest.approx(150e6)
     assert policy.phase_at(239).development_budget_soles_per_year == pytest.approx(150e6)
-    assert policy.phase_at(5).lab_raids_per_month == 20  # other levers untouched
+    assert policy.phase_at(5).lab_raids_per_month == 25  # other levers untouched
 
 
 def test_interdiction_effort_multiplies_the_scenarios_raids():

@@ -38,17 +38,35 @@ def paste_price_usd_per_kg(
     flexibility: float,
     loss_share: float,
     pass_through: float,
-    max_ratio: float,
+    min_usd: float,
+    max_usd: float,
 ) -> float:
     """Price cartels pay for paste/base, USD/kg.
 
     Iso-elastic in the demand/supply ratio around the reference price (press: US$800-900/kg),
-    bounded within ``max_ratio`` of it either way (buyers switch to other sources, sellers hold
-    stock), reduced by the share of exports lost to interdiction times the pass-through.
+    reduced by the share of exports lost to interdiction times the pass-through, and kept within
+    the prices at which the farm-gate leaf price reaches the lowest and highest prices on record
+    (:func:`paste_price_bounds_usd_per_kg`).
     """
     ratio = demand_t / max(supply_t, 1e-9)
-    price = reference_usd * float(np.clip(ratio**flexibility, 1.0 / max_ratio, max_ratio))
-    return max(price * (1.0 - pass_through * loss_share), 0.0)
+    price = reference_usd * ratio**flexibility * max(1.0 - pass_through * loss_share, 0.0)
+    return float(np.clip(price, min_usd, max_usd))
+
+
+def paste_price_bounds_usd_per_kg(
+    leaf_min_usd, leaf_max_usd, processing_usd_per_kg, leaf_kg_per_kg_base, clan_margin
+) -> tuple[float, float]:
+    """Paste/base prices at which the farm-gate leaf price equals the observed extremes, USD/kg.
+
+    The inverse of :func:`farm_gate_leaf_price_usd_per_kg`: bounds from data (the 2021 trough and
+    UNODC's highest annual mean) rather than a ratio chosen for convenience. The April 2020 VRAEM
+    crash (S/11.2 to S/4.2 per kg, -62% in three months) lies inside them.
+    """
+
+    def paste_for(leaf):
+        return leaf / (1.0 - clan_margin) * leaf_kg_per_kg_base + processing_usd_per_kg
+
+    return paste_for(leaf_min_usd), paste_for(leaf_max_usd)
 
 
 def farm_gate_leaf_price_usd_per_kg(
@@ -56,15 +74,14 @@ def farm_gate_leaf_price_usd_per_kg(
     processing_usd_per_kg: float,
     leaf_kg_per_kg_base: float,
     clan_margin: float,
-    floor_usd_per_kg: float,
 ) -> float:
     """What clans pay for a kilogram of leaf, USD/kg.
 
     With paste at US$850 the default gives about US$2.3/kg, inside UNODC's US$2.2-4.3 range
-    (2003-2013). Never below the floor observed in the 2021 crash.
+    (2003-2013).
     """
     value = (paste_usd_per_kg - processing_usd_per_kg) / leaf_kg_per_kg_base
-    return max(value * (1.0 - clan_margin), floor_usd_per_kg)
+    return max(value * (1.0 - clan_margin), 0.0)
 
 
 def own_paste_value_usd_per_kg_leaf(
@@ -111,7 +128,12 @@ def rationed_share(available, asked):
 
 
 def seizure_share(seized_t: float, shipped_t: float) -> float:
-    """Share of what left the valley that interdiction seized (0-1)."""
+    """Share of what left the valley that interdiction seized (0-1).
+
+    ``shipped_t`` is everything the cartels sent out, seized loads included, and ``seized_t`` the
+    part seized on the way (forced landings, arrested couriers); seizures in raided labs are the
+    clans' loss, not the cartels', and do not enter.
+    """
     return float(np.clip(seized_t / shipped_t, 0.0, 1.0)) if shipped_t > 0 else 0.0
 
 
@@ -137,7 +159,6 @@ class Prices:
             market.processing_usd_per_kg_base,
             market.leaf_kg_per_kg_base,
             market.clan_margin,
-            market.leaf_price_floor_usd_per_kg,
         )
         self.own_paste_leaf_usd = own_paste_value_usd_per_kg_leaf(
             paste_usd * (1.0 - broker_margin), market.processing_usd_per_kg_base, market.leaf_kg_per_kg_base
@@ -145,7 +166,11 @@ class Prices:
 
 
 def update_market(model, supply_t: float, seized_t: float, shipped_t: float) -> None:
-    """Set this month's demand and prices from last month's supply and seizures."""
+    """Set this month's demand and prices from last month's supply and seizures.
+
+    ``seized_t`` is last month's seizures in transit and ``shipped_t`` last month's shipments,
+    which already include them (counting them again understated the share).
+    """
     p = model.params
     mp = p.market
     prices = model.prices
@@ -155,8 +180,8 @@ def update_market(model, supply_t: float, seized_t: float, shipped_t: float) -> 
         mp.export_demand_growth_years,
         model.month,
         mp.export_demand_growth_by_year,
-    )
-    prices.seizure_share = seizure_share(seized_t, shipped_t + seized_t)
+    ) * mp.export_demand_shock_by_month.get(model.month, 1.0)
+    prices.seizure_share = seizure_share(seized_t, shipped_t)
     paste = paste_price_usd_per_kg(
         mp.paste_price_usd_per_kg,
         prices.demand_t,
@@ -164,6 +189,12 @@ def update_market(model, supply_t: float, seized_t: float, shipped_t: float) -> 
         mp.price_flexibility,
         prices.seizure_share,
         mp.interdiction_pass_through,
-        mp.max_price_ratio,
+        *paste_price_bounds_usd_per_kg(
+            mp.leaf_price_min_usd_per_kg,
+            mp.leaf_price_max_usd_per_kg,
+            mp.processing_usd_per_kg_base,
+            mp.leaf_kg_per_kg_base,
+            mp.clan_margin,
+        ),
     )
     prices.set_paste(paste, mp, p.clan.broker_margin)

@@ -82,6 +82,8 @@ HIGHEST_FARM_M, FOREST_LINE_M, FOREST_LINE_WIDTH_M = 3_000.0, 3_200.0, 1_000.0
 """Assumption: no farming above 3,000 m; forest thins out between 2,200 and 3,200 m (puna above)."""
 UNFARMED_FERTILITY = 0.9
 """Assumption: soils never farmed for coca are nearly intact (0-1 scale)."""
+MIN_FARMED_HA = 1.0
+"""Assumption: a full-scale cell with more than 1 ha of farmland (0.6%) counts as farmed."""
 
 
 @dataclass
@@ -225,10 +227,14 @@ def build_landscape(
     rng: np.random.Generator,
     rasters: dict[str, np.ndarray] | None = None,
     random=None,
+    area_scale: float = 1.0,
 ) -> Landscape:
     """Build the grid and its property layers from generated or user-supplied rasters.
 
     ``random`` is the Mesa model's ``random.Random`` (Mesa's cells use it; the model does not).
+    ``area_scale`` is the valley's scale (households over the full valley's): a smaller valley
+    keeps the same map, but each cell holds ``area_scale`` times the land, so farmland and forest
+    per household are the same at any scale (docs/model.md, scaling rule).
     """
     raw = rasters if rasters is not None else generate_arrays(p, rng)
     elevation = np.asarray(raw["elevation_m"], float)
@@ -250,11 +256,14 @@ def build_landscape(
 
     farm_share = p.farm_share_near_rivers * np.exp(-dist_river / FARM_DECAY_FROM_RIVER_CELLS)
     farm_share += ROADSIDE_FARM_SHARE * np.exp(-dist_road / ROADSIDE_DECAY_CELLS)
-    farm_capacity = p.cell_ha * np.clip(farm_share, 0.0, 1.0) * (elevation < HIGHEST_FARM_M)
-    non_farm = p.cell_ha - farm_capacity
+    cell_ha = p.cell_ha * area_scale
+    farm_capacity = cell_ha * np.clip(farm_share, 0.0, 1.0) * (elevation < HIGHEST_FARM_M)
+    non_farm = cell_ha - farm_capacity
     # Forest covers most non-farm land in the low valleys; puna above 3,200 m has none.
     forest = non_farm * p.forest_share * np.clip((FOREST_LINE_M - elevation) / FOREST_LINE_WIDTH_M, 0.0, 1.0)
-    fertility = np.where(farm_capacity > 1.0, p.initial_fertility_farmed, UNFARMED_FERTILITY)
+    fertility = np.where(
+        farm_capacity > MIN_FARMED_HA * area_scale, p.initial_fertility_farmed, UNFARMED_FERTILITY
+    )
 
     grid = OrthogonalMooreGrid((w, h), torus=False, random=random)
     arrays = {
@@ -275,7 +284,7 @@ def build_landscape(
     for name in LAYER_NAMES:
         layers[name] = PropertyLayer.from_data(name, np.ascontiguousarray(arrays[name], float))
         grid.add_property_layer(layers[name])
-    return Landscape(grid, w, h, p.cell_ha, towns, river.reshape(-1), road.reshape(-1), layers)
+    return Landscape(grid, w, h, cell_ha, towns, river.reshape(-1), road.reshape(-1), layers)
 
 
 class RasterError(ValueError):

@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from vraem.agents.farmer import ProgrammeStage
+from vraem.agents.farmer import ProgrammeStage, mean_soil_fertility
 
 DISTRICT_COLUMN = "coca_ha_d{:02d}"
 
@@ -38,10 +38,8 @@ def poverty_share(m) -> float:
 
 
 def mean_fertility(m) -> float:
-    """Mean soil fertility of farmed land (weighted by farmland)."""
-    L = m.landscape
-    w = L.layer("farm_capacity_ha")
-    return float((L.layer("fertility") * w).sum() / w.sum())
+    """Mean soil fertility of farmed land: home farms and remote fields, weighted by area."""
+    return mean_soil_fertility(m.households)
 
 
 def _flow(name: str) -> Callable:
@@ -84,11 +82,13 @@ def build_reporters(n_districts: int) -> dict[str, Callable]:
         "cacao_ha": lambda m: float((h(m).cacao_young + h(m).cacao_mature).sum()),
         "coffee_ha": lambda m: float((h(m).coffee_young + h(m).coffee_mature).sum()),
         "fallow_ha": lambda m: float(h(m).fallow.sum()),
+        "legal_planted_own_ha": _flow("legal_planted_own_ha"),
         "forest_ha": lambda m: float(m.landscape.layer("forest_ha").sum()),
         "forest_cleared_ha": _flow("forest_cleared_ha"),
         "mean_trust": lambda m: float(h(m).trust.mean()),
         "households_in_programme": lambda m: int(h(m).in_programme.sum()),
         "agreements": lambda m: int(h(m).agreement.sum()),
+        "agreements_broken": _flow("agreements_broken"),
         "leaf_price_usd_per_kg": lambda m: m.prices.leaf_usd,
         "paste_price_usd_per_kg": lambda m: m.prices.paste_usd,
         "export_demand_t": lambda m: m.prices.demand_t,
@@ -98,11 +98,13 @@ def build_reporters(n_districts: int) -> dict[str, Callable]:
         "exports_air_t": _flow("exports_air_t"),
         "exports_land_t": _flow("exports_land_t"),
         "seized_t": _flow("seized_t"),
+        "seized_in_transit_t": _flow("seized_in_transit_t"),
         "flights_per_day": _flow("flights_per_day"),
         "flights_interdicted": _flow("flights_interdicted"),
         "active_airstrips": lambda m: int(m.airstrips.active.sum()),
         "airstrips_destroyed": _flow("airstrips_destroyed"),
         "airstrips_rebuilt": _flow("airstrips_rebuilt"),
+        "airstrips_rebuilt_within_week": _flow("airstrips_rebuilt_within_week"),
         "active_labs": lambda m: int(m.labs.active.sum()),
         "labs_destroyed": _flow("labs_destroyed"),
         "labs_rebuilt": _flow("labs_rebuilt"),
@@ -136,12 +138,15 @@ FLOW_NAMES = (
     "replanted_ha",
     "replanted_remote_ha",
     "forest_cleared_ha",
+    "legal_planted_own_ha",
     "leaf_t",
     "leaf_unsold_t",
+    "paste_unsold_t",
     "paste_t",
     "exports_air_t",
     "exports_land_t",
     "seized_t",
+    "seized_in_transit_t",
     "shipped_t",
     "flights_per_day",
     "flights_interdicted",
@@ -149,12 +154,14 @@ FLOW_NAMES = (
     "couriers_arrested",
     "airstrips_destroyed",
     "airstrips_rebuilt",
+    "airstrips_rebuilt_within_week",
     "labs_raided",
     "labs_destroyed",
     "labs_rebuilt",
     "confrontations",
     "casualties",
     "elections",
+    "agreements_broken",
     "road_cells_built",
     "usd_clans_to_households",
     "usd_cartels_to_clans",

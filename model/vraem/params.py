@@ -15,6 +15,8 @@ out-of-range value fails when the scenario is loaded, never on the first step.
 
 from __future__ import annotations
 
+import csv
+from importlib import resources
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -22,9 +24,10 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 REFERENCE_HOUSEHOLDS = 20_000
 """Households in the full valley (MODEL_SPEC section 8: about 20,000 coca-growing households).
 
-Quantities given for the whole valley (initial coca, export demand, policy capacities, budgets)
-are multiplied by ``n_households / REFERENCE_HOUSEHOLDS`` so that a small classroom valley behaves
-like a scaled-down copy of the full one.
+Quantities given for the whole valley (initial coca, export demand, policy capacities, budgets,
+clans, labs, airstrips, the land in each cell and the cost of a road cell) are multiplied by
+``n_households / REFERENCE_HOUSEHOLDS`` so that a small classroom valley behaves like a thinned copy
+of the full one (the scaling rule in docs/model.md).
 """
 
 USD_PER_SOL = 9.7 / 32.0
@@ -74,6 +77,13 @@ MAX_MAGNITUDE = 1e9
 """No parameter may exceed this in size. The largest default is 2 million (soles per road cell);
 far beyond it, products in the monthly arithmetic (x households x cells x months) overflow to inf
 and turn outputs into NaN without a word, and integer draws (a field radius of 10^20 cells) fail."""
+
+
+def _world_price_index(column: str) -> tuple[float, ...]:
+    """A world price series of ``data/legal_prices.csv`` by year from 2013, relative to 2013."""
+    with resources.files("vraem.data").joinpath("legal_prices.csv").open() as fh:
+        values = [float(row[column]) for row in csv.DictReader(fh)]
+    return tuple(round(v / values[0], 4) for v in values)
 
 
 class _Group(BaseModel):
@@ -340,7 +350,7 @@ class FarmerParams(_Group):
         lt=1,
     )
     allocation_sensitivity: float = P(
-        1.2,
+        0.8,
         "1/(1000 USD/ha/yr)",
         "calibrated: docs/calibration.md",
         plausible=(0.4, 3.0),
@@ -348,10 +358,10 @@ class FarmerParams(_Group):
         gt=0,
     )
     illegality_premium_usd_per_ha_year: float = P(
-        6_000.0,
+        4_500.0,
         "USD/ha/yr",
         "calibrated: coca's edge at which a family half-fills its labour with it",
-        plausible=(3_000.0, 12_000.0),
+        plausible=(2_250.0, 9_000.0),
         plausible_source="rule: x0.5 to x2 of the calibrated value (a scale-free threshold)",
         ge=0,
     )
@@ -372,7 +382,7 @@ class FarmerParams(_Group):
         ge=0,
     )
     max_coca_ha: float = P(
-        7.834,
+        3.03,
         "ha/household",
         "calibrated: opening desired coca equals the 2013 survey (docs/calibration.md)",
         fixed="derived: set so that the opening state is an equilibrium at the 2013 survey",
@@ -587,6 +597,41 @@ class CropParams(_Group):
         plausible_source="rule: +/-50% of the assumed bonus (cacao 920-1,350 kg/ha)",
         ge=0,
     )
+    cacao_price_index_by_year: tuple[float, ...] = P(
+        _world_price_index("cacao_usd_per_t"),
+        "1 per model year (2013 = 1)",
+        "ICCO daily price of cocoa beans, annual averages 2013-2024 relative to 2013"
+        " (model/vraem/data/legal_prices.csv, with the 2024 spike); farm-gate prices follow it in"
+        " proportion (assumption); year 1 = the first 12 months, the last year holds after",
+        fixed="an input series (observed world prices by year), replaced as a whole in a scenario"
+        " rather than sampled",
+    )
+    coffee_price_index_by_year: tuple[float, ...] = P(
+        _world_price_index("coffee_usc_per_lb"),
+        "1 per model year (2013 = 1)",
+        "ICO composite indicator price, annual averages 2013-2024 relative to 2013"
+        " (model/vraem/data/legal_prices.csv); coffee revenue follows it in proportion (assumption)",
+        fixed="an input series (observed world prices by year), replaced as a whole in a scenario"
+        " rather than sampled",
+    )
+    legal_min_net_usd_per_ha_year: float = P(
+        300.0,
+        "USD/ha/yr",
+        "assumption: below this expected net income a hectare is not worth a perennial crop's labour"
+        " (about 25 days' wages a year) and stays fallow",
+        plausible=(100.0, 800.0),
+        plausible_source="rule: x1/3 to x2.7",
+        ge=0,
+    )
+    legal_expand_ha_per_month: float = P(
+        0.02,
+        "ha/month",
+        "assumption: a family plants at most about a quarter hectare of cacao or coffee a year on its"
+        " own (half the programme's perennial plot in two years), when prices rise above 2013's",
+        plausible=(0.005, 0.06),
+        plausible_source="rule: x1/4 to x3",
+        ge=0,
+    )
 
 
 class MarketParams(_Group):
@@ -603,9 +648,12 @@ class MarketParams(_Group):
     leaf_kg_per_kg_base: float = P(
         250.0,
         "kg/kg",
-        "UNODC: 240-260 kg leaf per kg now (370 historically)",
-        plausible=(240.0, 260.0),
-        plausible_source="UNODC: 240-260 kg leaf per kg base",
+        "UNODC: 240-260 kg dry leaf per kg cocaine hydrochloride now (370 historically); the model's"
+        " product is washed base, which converts to hydrochloride about 1:1 by weight (DEA 1993:"
+        " 1 t leaf -> 3 kg crude paste -> 1.5 kg base -> 1.5 kg HCl), so the ratio holds for base;"
+        " crude paste would need about half as much leaf",
+        plausible=(240.0, 370.0),
+        plausible_source="UNODC: 240-260 now, 370 historically",
         gt=0,
     )
     processing_usd_per_kg_base: float = P(
@@ -634,10 +682,10 @@ class MarketParams(_Group):
         gt=0,
     )
     export_demand_growth_per_year: float = P(
-        0.08,
+        0.11,
         "1/yr",
         "calibrated: docs/calibration.md (2013-2019 only)",
-        plausible=(0.0, 0.16),
+        plausible=(0.0, 0.22),
         plausible_source="rule: no growth to twice the calibrated rate (VRAEM area grew 0-15%/yr 2014-2024)",
         ge=-0.5,
         le=1,
@@ -657,6 +705,14 @@ class MarketParams(_Group):
         " when given it replaces the constant growth, and demand holds after its last year",
         fixed="an optional path (a list) that scenarios set to replay a boom or crash; empty by default",
     )
+    export_demand_shock_by_month: dict[int, float] = P(
+        {},
+        "1 (multiplier) by model month",
+        "assumption: optional one-off multipliers of export demand in given months (a lockdown,"
+        " closed borders), on top of the yearly path; e.g. {85: 0.35, 86: 0.35, 87: 0.45} replays"
+        " the April 2020 crash (DEVIDA: VRAEM leaf -62% in three months)",
+        fixed="an input series (scenario shocks), not sampled",
+    )
     price_flexibility: float = P(
         0.8,
         "1",
@@ -665,15 +721,6 @@ class MarketParams(_Group):
         plausible_source="rule: x0.5 to x2 of the assumed value (a scale-free quantity)",
         ge=0,
         le=5,
-    )
-    max_price_ratio: float = P(
-        2.0,
-        "1",
-        "assumption: beyond about twice the reference price (UNODC's 2003-2013 leaf range spans 2x)"
-        " buyers turn to other valleys and Bolivia",
-        plausible=(1.5, 3.0),
-        plausible_source="rule: the leaf price's observed 2x range, x0.75 to x1.5",
-        ge=1,
     )
     interdiction_pass_through: float = P(
         1.0,
@@ -684,13 +731,25 @@ class MarketParams(_Group):
         ge=0,
         le=2,
     )
-    leaf_price_floor_usd_per_kg: float = P(
-        0.4,
+    leaf_price_min_usd_per_kg: float = P(
+        0.45,
         "USD/kg",
-        "press: the 2021 crash to S/20 per arroba (11.5 kg) is about US$0.45/kg",
-        plausible=(0.2, 0.6),
-        plausible_source="rule: the 2021 crash price x0.5 to x1.5",
+        "press: the 2021 crash to S/20 per arroba (11.5 kg), about US$0.45/kg, the lowest farm-gate"
+        " price on record; the paste price is bounded where it would pay less (a data bound)",
+        plausible=(0.3, 1.24),
+        plausible_source="press 2021 trough (S/20 per arroba) to DEVIDA's April 2020 VRAEM low"
+        " (S/4.2/kg, US$1.24)",
         ge=0,
+    )
+    leaf_price_max_usd_per_kg: float = P(
+        4.3,
+        "USD/kg",
+        "UNODC Peru survey 2014: national mean US$4.3/kg, the highest annual mean on record"
+        " (2003-2014 range US$2.2-4.3); beyond it buyers turn to other valleys and Bolivia (a data bound)",
+        plausible=(3.3, 6.0),
+        plausible_source="DEVIDA Jan 2020 VRAEM S/11.2/kg (US$3.3) to 1.4x the record annual mean"
+        " (months above the annual mean)",
+        gt=0,
     )
 
 
@@ -730,6 +789,15 @@ class ClanParams(_Group):
         plausible_source="rule: x0.5 to x2 of the assumed value (a scale-free quantity)",
         ge=0,
         le=1,
+    )
+    working_capital_months: float = P(
+        2.0,
+        "months",
+        "assumption: clans hold about two months of their opening purchases (leaf, household paste,"
+        " processing) in cash and buy nothing on credit",
+        plausible=(1.0, 6.0),
+        plausible_source="rule: from one month (paid on delivery) to half a year of purchases",
+        gt=0,
     )
     lab_rebuild_months: float = P(
         1.5,
@@ -811,14 +879,6 @@ class CartelParams(_Group):
         plausible_source="rule: the 65 known strips -15 to +35 (unknown strips exist)",
         ge=1,
     )
-    max_flights_per_day: float = P(
-        6.0,
-        "flights/day",
-        "seed interview: an average of 6 daily flights",
-        plausible=(3.0, 12.0),
-        plausible_source="rule: x0.5 to x2 of the assumed value (a scale-free quantity)",
-        gt=0,
-    )
     kg_per_flight: float = P(
         300.0,
         "kg",
@@ -835,12 +895,23 @@ class CartelParams(_Group):
         plausible_source="rule: x0.5 to x2 of the assumed value (a scale-free quantity)",
         gt=0,
     )
-    p_rebuild_strip_per_month: float = P(
+    share_strips_back_within_week: float = P(
         7 / 18,
+        "1",
+        "seed interview: a destroyed runway is rebuilt nearby within a week by local peasants; press:"
+        " 7 of 18 disabled strips back in use within a month (the share that comes back at once)",
+        plausible=(0.2, 0.8),
+        plausible_source="rule: from about the press share halved to most strips (the seed's 'a runway')",
+        ge=0,
+        le=1,
+    )
+    p_rebuild_strip_per_month: float = P(
+        0.1,
         "1/month",
-        "press: 7 of 18 disabled strips back in use within a month",
-        plausible=(0.2, 0.61),
-        plausible_source="press: Wilson 95% interval of 7 rebuilt out of 18",
+        "assumption: the strips not rebuilt within the week (11 of 18 in the press report) come back"
+        " slowly, over about ten months",
+        plausible=(0.03, 0.4),
+        plausible_source="rule: from three years to under three months",
         ge=0,
         le=1,
     )
@@ -999,6 +1070,17 @@ class MayorParams(_Group):
         ge=0,
         le=1,
     )
+    pressure_spread: float = P(
+        0.1,
+        "1",
+        "assumption: a mayor hears the district's pressure with this uncertainty (share points): the"
+        " chance of accepting state projects is logistic in (share for - weighted share against)"
+        " with this scale, rather than a sharp threshold; a sharp threshold on shares of a small"
+        " valley's few households per district decided differently from the full valley's",
+        plausible=(0.05, 0.25),
+        plausible_source="rule: from about the sampling spread of 100 households to a quarter",
+        gt=0,
+    )
 
 
 class ProgrammeParams(_Group):
@@ -1092,6 +1174,16 @@ class ProgrammeParams(_Group):
         plausible_source="rule: x0.5 to x2 of the assumed value (a scale-free quantity)",
         ge=0,
     )
+    title_credit_boost: float = P(
+        0.5,
+        "1",
+        "seed interview: a land title gives legal certainty and lets farmers borrow money; assumption:"
+        " titled households plant perennials on their fallow at this share of"
+        " crops.legal_expand_ha_per_month even at 2013 prices (credit for the investment)",
+        plausible=(0.0, 1.5),
+        plausible_source="rule: no effect to three times the assumed one",
+        ge=0,
+    )
     p_agreement_per_month: float = P(
         0.08,
         "1/month",
@@ -1109,6 +1201,75 @@ class ProgrammeParams(_Group):
         plausible_source="rule: x0.5 to x2 of the assumed value (a scale-free quantity)",
         ge=0,
         le=1,
+    )
+    defection_per_year: float = P(
+        0.006,
+        "1/yr",
+        "UNODC 2019: 0.6% of families under voluntary agreements replanted after a year (Colombia,"
+        " where support arrived): the yearly defection of supported, monitored signers at the leaf"
+        " value they signed at",
+        plausible=(0.002, 0.03),
+        plausible_source="rule: a third to five times the UNODC figure",
+        ge=0,
+        le=1,
+    )
+    defection_per_price_rise: float = P(
+        1.0,
+        "1",
+        "assumption: defection grows by this multiple of the rise of the expected leaf value over its"
+        " value at signing (a doubling doubles the hazard at 1.0)",
+        plausible=(0.0, 3.0),
+        plausible_source="rule: no response to three times proportional",
+        ge=0,
+    )
+    defection_lapse_multiplier: float = P(
+        30.0,
+        "1",
+        "assumption, after Colombia's PNIS: families complied where payments arrived and replanted"
+        " where they did not; without support for support_lapse_months the hazard is this multiple"
+        " (0.6%/yr becomes about 17%/yr)",
+        plausible=(5.0, 80.0),
+        plausible_source="rule: a sixth to over twice the assumed multiple",
+        ge=1,
+    )
+    support_lapse_months: int = P(
+        3,
+        "months",
+        "assumption: promised support has lapsed after a quarter without programme delivery",
+        plausible=(1, 12),
+        plausible_source="rule: a month to a year",
+        ge=1,
+    )
+    monitoring_detection: float = P(
+        0.8,
+        "1",
+        "assumption: share of would-be defectors deterred by monitoring (field checks, satellite"
+        " surveys) when the policy monitors agreements",
+        plausible=(0.3, 0.95),
+        plausible_source="rule: spans weak to near-complete verification",
+        ge=0,
+        le=1,
+    )
+    peer_pressure: float = P(
+        0.9,
+        "1",
+        "seed interview, Monzón: of 41 communities under agreement only one replanted, and gave up when"
+        " the others pressed it (they feared for their aid): defection falls by this share times the"
+        " district's share of signers",
+        plausible=(0.5, 1.0),
+        plausible_source="rule: half to full suppression in a district where all signed",
+        ge=0,
+        le=1,
+    )
+    trust_gain_per_month_services: float = P(
+        0.004,
+        "1/month",
+        "assumption: households of a district where roads or services were delivered this month gain"
+        " trust even outside the programme (seed interview: confidence in the state must be built"
+        " first; a way in for those below the joining threshold)",
+        plausible=(0.0, 0.015),
+        plausible_source="rule: none to the programme's own monthly gain",
+        ge=0,
     )
 
 

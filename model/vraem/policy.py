@@ -60,6 +60,9 @@ class PolicyPhase(BaseModel):
     development_budget_soles_per_year: float = Field(
         0.0, ge=0, le=MAX_BUDGET_SOLES_PER_YEAR, description="soles/yr"
     )
+    monitor_agreements: bool = Field(
+        False, description="check that households under a no-coca agreement keep it (deters defection)"
+    )
     lab_raids_per_month: float = Field(
         0.0, ge=0, le=MAX_ACTIONS_PER_MONTH, description="raids/month"
     )
@@ -123,6 +126,7 @@ class Levers:
     targeting: Targeting
     spare_agreement_households: bool
     development_soles: float
+    monitor_agreements: bool
     lab_raids: float
     airstrip_destructions: float
     flight_interdictions: float
@@ -138,6 +142,7 @@ def levers_at(policy: Policy, month: int, scale: float, default_p_replant: float
         targeting=phase.eradication_targeting,
         spare_agreement_households=phase.spare_agreement_households,
         development_soles=phase.development_budget_soles_per_year / 12.0 * scale,
+        monitor_agreements=phase.monitor_agreements,
         lab_raids=phase.lab_raids_per_month * scale,
         airstrip_destructions=phase.airstrip_destructions_per_month * scale,
         flight_interdictions=phase.flight_interdictions_per_month * scale,

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from vraem.agents.farmer import HOME, HouseholdType, ProgrammeStage
+from vraem.landscape import MIN_FARMED_HA
 
 
 def advance_within_budget(cost_in_order, budget):
@@ -19,12 +20,70 @@ def advance_within_budget(cost_in_order, budget):
     return np.cumsum(cost_in_order) <= budget
 
 
-def spend(model, budget_soles: float) -> None:
-    """Spend the month's development budget in accepting districts."""
+def defection_probability(
+    base_per_year,
+    value_ratio,
+    per_price_rise,
+    lapsed,
+    lapse_multiplier,
+    monitored,
+    detection,
+    district_signed_share,
+    peer_pressure,
+):
+    """Monthly chance that a household under a no-coca agreement breaks it and grows coca again.
+
+    A hazard: UNODC's 0.6% a year for supported signers (Colombia, 2019), raised as the expected
+    leaf value climbs above its value at signing, multiplied where promised support has lapsed
+    (Colombia's PNIS: families complied where payments arrived and replanted where they did
+    not), cut by monitoring, and cut by peer pressure in proportion to the district's share of
+    signers (Monzón: 1 of 41 communities replanted and gave up when the others pressed it).
+    """
+    hazard = (
+        base_per_year
+        / 12.0
+        * (1.0 + per_price_rise * np.maximum(value_ratio - 1.0, 0.0))
+        * np.where(lapsed, lapse_multiplier, 1.0)
+        * np.where(monitored, 1.0 - detection, 1.0)
+        * (1.0 - peer_pressure * district_signed_share)
+    )
+    return 1.0 - np.exp(-hazard)
+
+
+def keep_or_break_agreements(model, supported: np.ndarray, monitored: bool) -> None:
+    """Signers keep their agreement or defect (rule :func:`defection_probability`)."""
+    pp, h = model.params.programme, model.households
+    u = model.streams.compliance.random(h.n)
+    h.months_unsupported[:] = np.where(supported, 0.0, h.months_unsupported + 1.0)
+    n_d = model.params.landscape.n_districts
+    signed = np.bincount(h.district, weights=h.agreement, minlength=n_d)
+    share = signed / np.maximum(np.bincount(h.district, minlength=n_d), 1)
+    ratio = np.divide(
+        h.expected_leaf_value, h.value_at_signing, out=np.ones(h.n), where=h.value_at_signing > 0
+    )
+    p_defect = defection_probability(
+        pp.defection_per_year,
+        ratio,
+        pp.defection_per_price_rise,
+        h.months_unsupported >= pp.support_lapse_months,
+        pp.defection_lapse_multiplier,
+        monitored,
+        pp.monitoring_detection,
+        share[h.district],
+        pp.peer_pressure,
+    )
+    defect = h.agreement & (u < p_defect)
+    h.agreement &= ~defect
+    model.month_flows["agreements_broken"] += int(defect.sum())
+
+
+def spend(model, budget_soles: float, monitor_agreements: bool = False) -> None:
+    """Spend the month's development budget in accepting districts; signers keep or break faith."""
     p, h, L, f = model.params, model.households, model.landscape, model.month_flows
     pp, fp = p.programme, p.farmer
     u = model.streams.programme.random(h.n)
     accepting = model.district_accepting[h.district]
+    keep_or_break_agreements(model, h.in_programme & accepting & (budget_soles > 0), monitor_agreements)
 
     # Households leave when trust collapses; programme progress pauses where the mayor refuses.
     h.in_programme &= h.trust >= pp.leave_trust
@@ -37,6 +96,7 @@ def spend(model, budget_soles: float) -> None:
         return
 
     road_soles = budget_soles * pp.road_share if (~L.road).any() else 0.0
+    road_before = L.road.copy()
     build_roads(model, road_soles)
     household_soles = budget_soles - road_soles
 
@@ -61,7 +121,19 @@ def spend(model, budget_soles: float) -> None:
     p_sign = agreement_probability(
         pp.p_agreement_per_month, h.kind == HouseholdType.COMMITTED, pp.committed_agreement_factor
     )
-    h.agreement |= can_sign & (u < p_sign)
+    signs = can_sign & (u < p_sign)
+    h.agreement |= signs
+    h.value_at_signing[signs] = h.expected_leaf_value[signs]
+    # Roads and services delivered in a district raise everyone's trust there, not only
+    # programme members': the way in for households below the joining threshold.
+    n_d = p.landscape.n_districts
+    # A district is served when it takes the programme this month (services run there) or gets
+    # new road; not "when some household was paid", which a small valley's few households make
+    # lumpier than the full valley's (the scaling rule).
+    served = model.district_accepting.copy()
+    served |= np.bincount(L.district[L.road & ~road_before], minlength=n_d) > 0
+    h.trust += pp.trust_gain_per_month_services * (served[h.district] & ~h.in_programme)
+    np.minimum(h.trust, 1.0, out=h.trust)
     f["soles_spent"] += spent + road_soles
     f["soles_unspent"] += household_soles - spent
 
@@ -105,22 +177,27 @@ def welfare_usd(model) -> np.ndarray:
 
 
 def build_roads(model, soles: float) -> None:
-    """Roads: connect the farmland nearest the network in accepting districts, cell by cell."""
-    pp, L = model.params.programme, model.landscape
+    """Roads: connect the farmland nearest the network in accepting districts, cell by cell.
+
+    A cell of a smaller valley holds ``scale`` times the land and people (scaling rule), so its
+    road costs ``scale`` times as much: the same budget share builds the same map of roads.
+    """
+    pp, L, scale = model.params.programme, model.landscape, model.params.scale
     model.road_fund_soles += soles
-    n = int(model.road_fund_soles // pp.road_cost_soles_per_cell)
+    cost = pp.road_cost_soles_per_cell * scale
+    n = int(model.road_fund_soles // cost)
     if n <= 0:
         return
     dist = L.layer("dist_road")
     district = L.district
     candidates = np.flatnonzero(
-        model.district_accepting[district] & ~L.road & (L.layer("farm_capacity_ha") > 1.0)
+        model.district_accepting[district] & ~L.road & (L.layer("farm_capacity_ha") > MIN_FARMED_HA * scale)
     )
     if candidates.size == 0:
         return
     pick = candidates[np.argsort(dist[candidates] - L.layer("farm_capacity_ha")[candidates] / L.cell_ha)[:n]]
     L.road[pick] = True
-    model.road_fund_soles -= pick.size * pp.road_cost_soles_per_cell
+    model.road_fund_soles -= pick.size * cost
     # New road cells can only bring cells closer: the distance to the nearest road is the smaller
     # of the old distance and the distance to the new cells (exact, like a full transform).
     gx, gy = L.xy(np.arange(L.n_cells))

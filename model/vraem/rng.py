@@ -27,6 +27,9 @@ STREAM_NAMES: tuple[str, ...] = (
     "programme",
     "clans",
     "cartels",
+    "compliance",
+    "raid_resistance",
+    "mayor_decisions",
 )
 """Append-only: adding a name at the end leaves every existing stream's draws unchanged."""
 

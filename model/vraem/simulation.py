@@ -14,7 +14,7 @@ import numpy as np
 from vraem import economy, metrics, programme
 from vraem.agents import cartel, clan, farmer, mayor, police
 from vraem.agents.farmer import HOME, REMOTE, Farmer
-from vraem.landscape import build_landscape, fertility_change
+from vraem.landscape import build_landscape
 from vraem.params import ModelParams
 from vraem.policy import Policy, levers_at
 from vraem.rng import Streams
@@ -52,7 +52,9 @@ class VraemModel(mesa.Model):
         p = self.params
         n_d = p.landscape.n_districts
 
-        self.landscape = build_landscape(p.landscape, self.streams.landscape, rasters, random=self.random)
+        self.landscape = build_landscape(
+            p.landscape, self.streams.landscape, rasters, random=self.random, area_scale=p.scale
+        )
         L = self.landscape
         self.month_flows = metrics.new_flows()
         self.hostility = np.full(n_d, p.security.initial_hostility)
@@ -162,14 +164,14 @@ class VraemModel(mesa.Model):
         cartel.rebuild_airstrips(self)
         # Mayors and the state's programme.
         mayor.decide(self)
-        programme.spend(self, levers.development_soles)
+        programme.spend(self, levers.development_soles, levers.monitor_agreements)
         # Landscape: crops mature, soils change, coca is mapped.
         farmer.mature_crops(self)
         self._update_landscape()
         self._update_households_income(leaf_kg)
 
         self._supply_t = f["paste_t"]
-        self._seized_t = f["seized_t"]
+        self._seized_t = f["seized_in_transit_t"]
         self._shipped_t = f["shipped_t"]
         self._collect()
         if self.month >= self.months:
@@ -209,19 +211,9 @@ class VraemModel(mesa.Model):
         self.district_mean_trust[:] = np.bincount(district, weights=h.trust, minlength=n_d) / count
 
     def _update_landscape(self) -> None:
-        p, h, L = self.params, self.households, self.landscape
-        lp, sp = p.landscape, p.security
-        coca = (h.coca_young + h.coca_mature).sum(axis=0)
-        farm = np.bincount(h.cell, weights=h.farm_ha, minlength=L.n_cells)
-        coca_cell = np.bincount(h.cell, weights=coca, minlength=L.n_cells)
-        fallow_cell = np.bincount(h.cell, weights=h.fallow, minlength=L.n_cells)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            coca_share = np.where(farm > 0, coca_cell / farm, 0.0)
-            fallow_share = np.where(farm > 0, fallow_cell / farm, 1.0)
-        fert = L.layer("fertility")
-        fert[:] = fertility_change(
-            fert, coca_share, fallow_share, lp.fertility_loss_per_year_coca, lp.fertility_recovery_per_year
-        )
+        p = self.params
+        sp = p.security
+        farmer.wear_soils(self)
         self._update_coca_layers()
         # Hostility relaxes toward a level set by the district's trust in the state.
         target = (

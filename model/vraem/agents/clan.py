@@ -17,6 +17,34 @@ from mesa import Agent
 from vraem.economy import rationed_share
 
 
+def clans_at_scale(n_clans_full: int, scale: float) -> int:
+    """Clans in a valley of ``scale`` times the full valley's households (at least one)."""
+    return max(1, round(n_clans_full * scale))
+
+
+def labs_per_clan(sold_kg, labs_per_clan_full: int):
+    """Labs of each clan: the valley's labs (clans x labs per clan) shared by leaf sold, at least one.
+
+    Args:
+        sold_kg: Leaf each clan's territory sells to it (kg/month).
+        labs_per_clan_full: Mean labs per clan (``clan.labs_per_clan``).
+    """
+    sold_kg = np.asarray(sold_kg, dtype=float)
+    n_labs = sold_kg.size * labs_per_clan_full
+    share = sold_kg / sold_kg.sum() if sold_kg.sum() > 0 else np.full(sold_kg.size, 1.0 / sold_kg.size)
+    return np.maximum(1, np.rint(share * n_labs)).astype(int)
+
+
+def capacity_per_lab(sold_kg, labs, margin):
+    """Leaf one lab of each clan can take a month (kg): the clan's leaf plus a margin, over its labs."""
+    return margin * np.asarray(sold_kg, dtype=float) / np.maximum(labs, 1)
+
+
+def affordable_share(bill_usd, cash_usd):
+    """Share of a clan's purchase bill it can pay from cash (0-1): clans do not buy on credit."""
+    return rationed_share(np.maximum(cash_usd, 0.0), bill_usd)
+
+
 def expand_lab_capacity(capacity_per_lab, offered_per_lab, margin, rate):
     """Clans enlarge their kitchens toward the leaf on offer (with spare capacity); never shrink."""
     target = margin * offered_per_lab
@@ -54,10 +82,14 @@ class Clan(Agent):
 
 
 def create_clans(model, rng: np.random.Generator) -> tuple[list[Clan], np.ndarray]:
-    """Place clan bases on farmland and split the valley into their territories."""
+    """Place clan bases on farmland and split the valley into their territories.
+
+    The number of clans scales with the households (``clan.n_clans`` is the full valley's), so
+    that a clan has the same households, leaf and labs at any scale (docs/model.md, scaling rule).
+    """
     p, L = model.params, model.landscape
     farm = L.layer("farm_capacity_ha")
-    n = min(p.clan.n_clans, int(np.count_nonzero(farm)))
+    n = min(clans_at_scale(p.clan.n_clans, p.scale), int(np.count_nonzero(farm)))
     bases = rng.choice(L.n_cells, size=n, replace=False, p=farm / farm.sum())
     bx, by = L.xy(bases)
     gx, gy = L.xy(np.arange(L.n_cells))
@@ -69,6 +101,11 @@ def create_clans(model, rng: np.random.Generator) -> tuple[list[Clan], np.ndarra
 def build_labs(model, leaf_kg: np.ndarray, rng: np.random.Generator) -> Labs:
     """Give each clan labs in proportion to the leaf its territory sells, with spare capacity.
 
+    Each clan's labs together can take its territory's opening leaf times
+    ``clan.lab_capacity_margin``, at any scale (before, the capacity of one lab was computed from
+    the valley's labs less the number of clans, which is zero below about 2,500 households: each
+    lab could then process the whole valley's leaf and raids bit nothing).
+
     Args:
         model: The model.
         leaf_kg: Opening monthly harvest per household.
@@ -77,13 +114,20 @@ def build_labs(model, leaf_kg: np.ndarray, rng: np.random.Generator) -> Labs:
     p, h = model.params, model.households
     cp = p.clan
     n_clans = len(model.clans)
-    n_labs = max(n_clans, round(cp.n_clans * cp.labs_per_clan * p.scale))
     sold = np.bincount(h.clan, weights=np.where(h.processes_paste, 0.0, leaf_kg), minlength=n_clans)
-    share = sold / sold.sum() if sold.sum() > 0 else np.full(n_clans, 1.0 / n_clans)
-    per_clan = 1 + np.floor(share * (n_labs - n_clans)).astype(int)
+    per_clan = labs_per_clan(sold, cp.labs_per_clan)
     lab_clan = np.repeat(np.arange(n_clans), per_clan)
-    per_lab = cp.lab_capacity_margin * sold.sum() / max(lab_clan.size - n_clans, 1)
-    model.lab_capacity_kg_leaf = np.full(n_clans, per_lab)
+    model.lab_capacity_kg_leaf = capacity_per_lab(sold, per_clan, cp.lab_capacity_margin)
+    # Working capital: a few months of the opening purchases (leaf, household paste, processing).
+    mp, prices = p.market, model.prices
+    hh_base = np.bincount(h.clan, weights=np.where(h.processes_paste, leaf_kg, 0.0), minlength=n_clans)
+    hh_base /= mp.leaf_kg_per_kg_base
+    bill = (
+        sold * prices.leaf_usd
+        + hh_base * prices.paste_usd * (1.0 - cp.broker_margin)
+        + sold / mp.leaf_kg_per_kg_base * mp.processing_usd_per_kg_base
+    )
+    model.clan_cash_usd[:] = cp.working_capital_months * bill
     u = rng.random(lab_clan.size)
     lab_cell = np.array([pick_lab_cell(model, model.cell_clan, c, u[i]) for i, c in enumerate(lab_clan)])
     return Labs(
@@ -138,7 +182,17 @@ def buy_and_process(model, leaf_kg: np.ndarray) -> None:
         cp.lab_capacity_margin,
         cp.lab_expansion_per_month,
     )
-    sold = offered * share[h.clan]
+    # Clans pay for leaf, household paste and processing from cash; what they cannot pay for
+    # stays unsold (before, cash could go negative without limit when exports fell).
+    leaf_bill = np.bincount(h.clan, weights=offered * share[h.clan], minlength=n_clans) * (
+        prices.leaf_usd + mp.processing_usd_per_kg_base / mp.leaf_kg_per_kg_base
+    )
+    paste_bill = np.bincount(h.clan, weights=paste_pay, minlength=n_clans)
+    pay_share = affordable_share(leaf_bill + paste_bill, model.clan_cash_usd)[h.clan]
+    sold = offered * share[h.clan] * pay_share
+    hh_base_kg = hh_base_kg * pay_share
+    paste_pay = paste_pay * pay_share
+    hh_processing = hh_processing * pay_share
     leaf_pay = sold * prices.leaf_usd
     clan_base_kg = np.bincount(h.clan, weights=sold, minlength=n_clans) / mp.leaf_kg_per_kg_base
     hh_base_by_clan = np.bincount(h.clan, weights=hh_base_kg, minlength=n_clans)
@@ -151,6 +205,9 @@ def buy_and_process(model, leaf_kg: np.ndarray) -> None:
     )
     f["leaf_t"] += float(leaf_kg.sum()) / 1_000.0
     f["leaf_unsold_t"] += float((offered - sold).sum()) / 1_000.0
+    f["paste_unsold_t"] += (
+        float(np.where(own, leaf_kg / mp.leaf_kg_per_kg_base, 0.0).sum() - hh_base_kg.sum()) / 1_000.0
+    )
     f["paste_t"] += float(clan_base_kg.sum() + hh_base_kg.sum()) / 1_000.0
     f["usd_clans_to_households"] += float((leaf_pay + paste_pay).sum())
     f["usd_clan_processing"] += float(clan_processing.sum())
@@ -181,11 +238,19 @@ def sell_to_cartels(model, demand_kg: float) -> float:
 
 
 def rebuild_labs(model) -> None:
-    """Destroyed labs come back after a delay, at a new site in the clan's territory."""
+    """Destroyed labs come back after a delay, at a new site, when the clan can pay for them."""
     cp, labs = model.params.clan, model.labs
     u = model.streams.labs.random(labs.cell.size)
     labs.rebuild_in[~labs.active] -= 1.0
     ready = (~labs.active) & (labs.rebuild_in <= 0)
+    # A clan rebuilds as many of its ready labs as its cash pays for.
+    afford = np.floor(np.maximum(model.clan_cash_usd, 0.0) / max(cp.lab_rebuild_cost_usd, 1e-9))
+    idx = np.flatnonzero(ready)
+    rank = np.zeros(labs.cell.size)
+    for c in np.unique(labs.clan[idx]):
+        mine = idx[labs.clan[idx] == c]
+        rank[mine] = np.arange(mine.size)
+    ready &= rank < afford[labs.clan]
     for i in np.flatnonzero(ready):
         labs.cell[i] = pick_lab_cell(model, model.cell_clan, int(labs.clan[i]), float(u[i]))
     labs.active[ready] = True

@@ -21,6 +21,7 @@ import numpy as np
 from mesa.discrete_space import CellAgent
 
 from vraem.economy import coca_net_usd_per_ha_year, legal_net_usd_per_ha_year, rationed_share
+from vraem.landscape import UNFARMED_FERTILITY, fertility_change
 
 HOME, REMOTE = 0, 1
 """Plot index: the home field, and a field opened in more remote forest (the balloon effect)."""
@@ -155,10 +156,18 @@ class Households:
     months_in_stage: np.ndarray
     in_programme: np.ndarray
     agreement: np.ndarray
+    value_at_signing: np.ndarray
+    """Expected leaf value (USD/kg) when the household signed its agreement."""
+    months_unsupported: np.ndarray
+    """Months since the programme last delivered to the household."""
     processes_paste: np.ndarray
     child_courier: np.ndarray
     worry: np.ndarray
     soil_bonus: np.ndarray
+    soil_home: np.ndarray
+    """Soil fertility (0-1) of the home farm."""
+    soil_remote: np.ndarray
+    """Soil fertility (0-1) of the remote field (the remote cell's soil until the field is opened)."""
     expected_leaf_value: np.ndarray
     risk: np.ndarray
     income: np.ndarray
@@ -330,10 +339,14 @@ def create_households(model, rng: np.random.Generator) -> Households:
         months_in_stage=zeros.copy(),
         in_programme=np.zeros(n, dtype=bool),
         agreement=np.zeros(n, dtype=bool),
+        value_at_signing=zeros.copy(),
+        months_unsupported=zeros.copy(),
         processes_paste=rng.random(n) < fp.share_process_paste,
         child_courier=rng.random(n) < fp.share_child_courier,
         worry=zeros.copy(),
         soil_bonus=zeros.copy(),
+        soil_home=L.layer("fertility")[cell].copy(),
+        soil_remote=L.layer("fertility")[remote].copy(),
         expected_leaf_value=zeros.copy(),
         risk=zeros.copy(),
         income=zeros.copy(),
@@ -347,9 +360,18 @@ def create_households(model, rng: np.random.Generator) -> Households:
 
 
 def seed_initial_coca(model) -> None:
-    """Give each household its desired coca under opening prices, summing to the observed area."""
+    """Give each household its desired coca under opening prices, summing to the observed area.
+
+    The rescaling factor ``k`` (observed over desired) also scales every household's labour
+    capacity for coca (``farmer.max_coca_ha``) for the rest of the run, so that the opening state
+    is an equilibrium in every run: desired coca in month 1 equals the coca households hold. The
+    calibration sets ``max_coca_ha`` so that ``k`` is 1 on average at full scale; without the
+    per-run factor a small valley (whose districts' neighbour shares vary more) started about 1%
+    above its desired coca and shed it at once, a scale artefact.
+    """
     h, p = model.households, model.params
     n_d = p.landscape.n_districts
+    model.initial_coca_rescale = 1.0
     growers = np.bincount(h.district, weights=h.kind != HouseholdType.NEVER, minlength=n_d)
     share = growers / np.maximum(np.bincount(h.district, minlength=n_d), 1)
     desired = desired_coca_ha(model, share[h.district])
@@ -376,7 +398,7 @@ def desired_coca_ha(model, neighbour_share: np.ndarray) -> np.ndarray:
     """Coca each household would like to hold, ha (rule :func:`target_coca_share`)."""
     p, h, L = model.params, model.households, model.landscape
     fp, cp = p.farmer, p.crops
-    fert = relative_fertility(model, h.cell, h.soil_bonus)
+    fert = home_fertility(model)
     access = L.layer("market_access")[h.cell]
     expected = h.expected_leaf_value
     moral = (
@@ -391,7 +413,7 @@ def desired_coca_ha(model, neighbour_share: np.ndarray) -> np.ndarray:
         fp.allocation_sensitivity,
         neighbour_share,
         fp.norm_weight,
-        fp.max_coca_ha,
+        fp.max_coca_ha * model.initial_coca_rescale,
     )
     return np.where((h.kind == HouseholdType.NEVER) | h.agreement, 0.0, want)
 
@@ -404,12 +426,80 @@ def coca_net_usd(expected, yield_kg, fert, fp, risk, moral):
         )
 
 
+def price_index(path, month: int) -> float:
+    """A yearly price index in force in ``month`` (year 1 = months 0-11; the last year holds)."""
+    if not path:
+        return 1.0
+    return float(path[min(month // 12, len(path) - 1)])
+
+
+def crop_revenues(model) -> tuple[float, float, float]:
+    """Revenue per ha per year of cacao, coffee and food this month, USD (world price paths)."""
+    cp, month = model.params.crops, model.month
+    cacao = cp.cacao_kg_per_ha_year * cp.cacao_usd_per_kg * price_index(cp.cacao_price_index_by_year, month)
+    coffee = cp.coffee_usd_per_ha_year * price_index(cp.coffee_price_index_by_year, month)
+    return cacao, coffee, cp.food_usd_per_ha_year
+
+
 def best_legal_revenue(model) -> np.ndarray:
     """Revenue of each household's best legal crop, USD/ha/yr, with programme support."""
     cp, h = model.params.crops, model.households
-    cacao = cp.cacao_kg_per_ha_year * cp.cacao_usd_per_kg
-    best = max(cacao, cp.coffee_usd_per_ha_year, cp.food_usd_per_ha_year)
+    best = max(crop_revenues(model))
     return best * np.where(h.stage >= ProgrammeStage.PERENNIAL, 1.0 + cp.programme_yield_bonus, 1.0)
+
+
+def own_legal_planting(fallow_ha, rate_ha, price_index_now, titled, title_boost, pays):
+    """Perennials a household plants on its own fallow this month, ha.
+
+    Families extend cacao or coffee when its price rises above its 2013 level (in proportion to
+    the rise, up to the labour rate at a doubling), and titled families also at 2013 prices, with
+    credit (seed interview: a title lets farmers borrow money). Only where the crop pays.
+    """
+    drive = np.clip(price_index_now - 1.0, 0.0, 1.0) + np.where(titled, title_boost, 0.0)
+    return np.where(pays, np.minimum(fallow_ha, rate_ha * drive), 0.0)
+
+
+def plant_legal_crops(model, pulled_ha: np.ndarray) -> None:
+    """Farmers choose legal crops themselves: land pulled out of coca and some fallow.
+
+    Each household's perennial is cacao in the low valley and coffee above ``cacao_below_m``;
+    land pulled out of coca goes to whichever of that perennial and food crops pays more per
+    hectare net (at this month's world prices), or stays fallow when neither reaches
+    ``crops.legal_min_net_usd_per_ha_year``; fallow is planted by :func:`own_legal_planting`.
+    """
+    p, h, L = model.params, model.households, model.landscape
+    cp, fp, pp = p.crops, p.farmer, p.programme
+    cacao_rev, coffee_rev, food_rev = crop_revenues(model)
+    low = L.layer("elevation_m")[h.cell] < pp.cacao_below_m
+    fert = home_fertility(model)
+    access = L.layer("market_access")[h.cell]
+    perennial_net = legal_net_usd_per_ha_year(
+        np.where(low, cacao_rev, coffee_rev), fert, access, fp.legal_cost_share
+    )
+    food_net = legal_net_usd_per_ha_year(food_rev, fert, access, fp.legal_cost_share)
+    perennial_better = perennial_net >= food_net
+    pays = np.maximum(perennial_net, food_net) >= cp.legal_min_net_usd_per_ha_year
+    to_legal = np.where(pays, pulled_ha, 0.0)
+    h.fallow += pulled_ha - to_legal
+    index = np.where(
+        low,
+        price_index(cp.cacao_price_index_by_year, model.month),
+        price_index(cp.coffee_price_index_by_year, model.month),
+    )
+    own = own_legal_planting(
+        h.fallow,
+        cp.legal_expand_ha_per_month,
+        index,
+        h.stage >= ProgrammeStage.TITLE,
+        pp.title_credit_boost,
+        perennial_net >= cp.legal_min_net_usd_per_ha_year,
+    )
+    h.fallow -= own
+    perennial = np.where(perennial_better, to_legal, 0.0) + own
+    h.cacao_young += np.where(low, perennial, 0.0)
+    h.coffee_young += np.where(low, 0.0, perennial)
+    h.food_young += np.where(perennial_better, 0.0, to_legal)
+    model.month_flows["legal_planted_own_ha"] += float(to_legal.sum() + own.sum())
 
 
 def legal_net_usd(model, fert, access) -> np.ndarray:
@@ -464,14 +554,16 @@ def allocate_land(model) -> None:
     h.coca_young[HOME] += from_fallow + home_clear
     h.coca_young[REMOTE] += remote_clear
 
-    # Pulling out coca: mature fields first, home before remote; land goes to fallow.
+    # Pulling out coca: mature fields first, home before remote; the land goes to a legal crop
+    # that pays, or to fallow.
     pull = np.minimum(np.maximum(-change, 0.0), coca)
+    pulled = pull.copy()
     for plot in (HOME, REMOTE):
         for stock in (h.coca_mature, h.coca_young):
             take = np.minimum(pull, stock[plot])
             stock[plot] -= take
             pull -= take
-            h.fallow += take
+    plant_legal_crops(model, pulled - pull)
 
 
 def respond_to_eradication(model, eradicated_home, eradicated_remote, p_replant: float) -> None:
@@ -520,10 +612,74 @@ def respond_to_eradication(model, eradicated_home, eradicated_remote, p_replant:
     )
 
 
-def relative_fertility(model, cells: np.ndarray, bonus=0.0) -> np.ndarray:
+def relative_fertility(soil, initial_farmed, bonus=0.0):
     """Soil fertility relative to the 2013 farmed soils the sourced yields were measured on."""
-    fert = np.clip(model.landscape.layer("fertility")[cells] + bonus, 0.0, 1.0)
-    return fert / model.params.landscape.initial_fertility_farmed
+    return np.clip(soil + bonus, 0.0, 1.0) / initial_farmed
+
+
+def home_fertility(model) -> np.ndarray:
+    """Relative fertility of each household's home farm, with the programme's soil recovery."""
+    h = model.households
+    return relative_fertility(h.soil_home, model.params.landscape.initial_fertility_farmed, h.soil_bonus)
+
+
+def remote_fertility(model) -> np.ndarray:
+    """Relative fertility of each household's remote field."""
+    return relative_fertility(model.households.soil_remote, model.params.landscape.initial_fertility_farmed)
+
+
+def plot_land_shares(farm_ha, fallow_ha, coca_home_ha, coca_remote_ha):
+    """Coca and fallow shares of the home farm, and of the remote field (ha/ha, 0-1).
+
+    The remote field is all coca while it has any (it is opened for coca, the balloon effect) and
+    lies fallow once it has none; the home farm is the rest of the household's land.
+    """
+    home_farm = np.maximum(farm_ha - coca_remote_ha, 1e-9)
+    remote_coca = (coca_remote_ha > 0).astype(float)
+    return (
+        np.clip(coca_home_ha / home_farm, 0.0, 1.0),
+        np.clip(fallow_ha / home_farm, 0.0, 1.0),
+        remote_coca,
+        1.0 - remote_coca,
+    )
+
+
+def wear_soils(model) -> None:
+    """Monthly soil change of every household's home farm and remote field; the soil map.
+
+    The rule is :func:`vraem.landscape.fertility_change`, applied per plot.
+
+    Each plot wears down under its own coca and recovers under its own fallow (seed interview:
+    20-30 years of coca exhaust the soil), so a remote field loses fertility like any other and
+    never climbs above the fertility of soil that was never farmed (``UNFARMED_FERTILITY``).
+    Soils are per plot, not per cell: the loss depends on a plot's own coca share, which a
+    cell-wide share would average differently in a small valley with fewer households per cell.
+    """
+    p, h, L = model.params, model.households, model.landscape
+    lp = p.landscape
+    coca = h.coca_young + h.coca_mature
+    home_coca, home_fallow, remote_coca, remote_fallow = plot_land_shares(
+        h.farm_ha, h.fallow, coca[HOME], coca[REMOTE]
+    )
+    loss, gain = lp.fertility_loss_per_year_coca, lp.fertility_recovery_per_year
+    h.soil_home[:] = np.minimum(
+        fertility_change(h.soil_home, home_coca, home_fallow, loss, gain), UNFARMED_FERTILITY
+    )
+    h.soil_remote[:] = np.minimum(
+        fertility_change(h.soil_remote, remote_coca, remote_fallow, loss, gain), UNFARMED_FERTILITY
+    )
+    # The map shows the farmland-weighted soil of the home farms in each cell.
+    farm = np.bincount(h.cell, weights=h.farm_ha, minlength=L.n_cells)
+    soil = np.bincount(h.cell, weights=h.farm_ha * h.soil_home, minlength=L.n_cells)
+    fert = L.layer("fertility")
+    np.divide(soil, farm, out=fert, where=farm > 0)
+
+
+def mean_soil_fertility(h) -> float:
+    """Mean soil fertility of farmed land (home farms and remote fields, weighted by area)."""
+    remote = h.coca_young[REMOTE] + h.coca_mature[REMOTE]
+    home = np.maximum(h.farm_ha - remote, 0.0)
+    return float((h.soil_home * home + h.soil_remote * remote).sum() / max((home + remote).sum(), 1e-9))
 
 
 def harvest(model) -> np.ndarray:
@@ -531,22 +687,18 @@ def harvest(model) -> np.ndarray:
     p, h = model.params, model.households
     per_ha_month = p.crops.coca_leaf_kg_per_ha_year / 12.0
     return per_ha_month * (
-        h.coca_mature[HOME] * relative_fertility(model, h.cell, h.soil_bonus)
-        + h.coca_mature[REMOTE] * relative_fertility(model, h.remote_cell)
+        h.coca_mature[HOME] * home_fertility(model) + h.coca_mature[REMOTE] * remote_fertility(model)
     )
 
 
 def legal_revenue_usd(model) -> np.ndarray:
     """Legal crop revenue of each household this month, USD."""
     cp, h, L = model.params.crops, model.households, model.landscape
-    fert = relative_fertility(model, h.cell, h.soil_bonus)
+    fert = home_fertility(model)
     access = L.layer("market_access")[h.cell]
     bonus = np.where(h.stage >= ProgrammeStage.PERENNIAL, 1.0 + cp.programme_yield_bonus, 1.0)
-    per_year = (
-        h.food_mature * cp.food_usd_per_ha_year
-        + bonus * h.cacao_mature * cp.cacao_kg_per_ha_year * cp.cacao_usd_per_kg
-        + bonus * h.coffee_mature * cp.coffee_usd_per_ha_year
-    )
+    cacao, coffee, food = crop_revenues(model)
+    per_year = h.food_mature * food + bonus * h.cacao_mature * cacao + bonus * h.coffee_mature * coffee
     return per_year * fert * access / 12.0
 
 

@@ -16,7 +16,21 @@ from mesa.discrete_space import CellAgent
 
 def mayor_accepts(share_for, share_against, linked, linked_bias):
     """Whether a mayor accepts state projects: the louder side wins, linked mayors lean to growers."""
-    return share_for > share_against * (1.0 + np.where(linked, linked_bias, 0.0))
+    return acceptance_gap(share_for, share_against, linked, linked_bias) > 0
+
+
+def acceptance_gap(share_for, share_against, linked, linked_bias):
+    """Share wanting projects minus the (linked-weighted) share against them."""
+    return share_for - share_against * (1.0 + np.where(linked, linked_bias, 0.0))
+
+
+def acceptance_probability(gap, spread):
+    """Chance that a mayor accepts this month: logistic in the pressure gap.
+
+    Samugari's mayor first refused, then accepted when part of the population wanted the project
+    (seed interview); the spread is the uncertainty with which a mayor hears the district.
+    """
+    return 1.0 / (1.0 + np.exp(-gap / spread))
 
 
 class Mayor(CellAgent):
@@ -47,7 +61,9 @@ def decide(model) -> None:
     share_for = np.bincount(h.district, weights=wants, minlength=n_d) / count
     share_against = np.bincount(h.district, weights=dependent, minlength=n_d) / count
     linked = np.array([m.linked for m in model.mayors])
-    accept = mayor_accepts(share_for, share_against, linked, mp.linked_bias)
+    u_decide = model.streams.mayor_decisions.random(n_d)
+    gap = acceptance_gap(share_for, share_against, linked, mp.linked_bias)
+    accept = u_decide < acceptance_probability(gap, mp.pressure_spread)
     for mayor in model.mayors:
         mayor.accepting = bool(accept[mayor.district])
     model.district_accepting[:] = accept
