@@ -80,6 +80,11 @@ class CalibrationConfig(BaseModel):
 
     scenario: str = "status_quo"
     households: int = Field(20_000, ge=50)
+    overrides: dict[str, Any] = Field(
+        default_factory=dict,
+        description="dotted keys set in every calibration run: the observed history the scenario "
+        "lacks (e.g. the 2020 lockdown's demand shock), not parameters to fit",
+    )
     parameters: dict[str, tuple[float, float] | None] = Field(min_length=1)
     coca_years: list[int] = Field(min_length=1)
     leaf_price_dates: list[str] = Field(default_factory=list)
@@ -91,7 +96,7 @@ class CalibrationConfig(BaseModel):
     predictive_draws: int = Field(24, ge=0, le=10_000)
     seed: int = Field(2013, ge=0)
     max_coca_ha_range: tuple[float, float] = Field(
-        (3.9, 15.7), description="candidates whose derived labour capacity falls outside are rejected"
+        (1.5, 6.1), description="candidates whose derived labour capacity falls outside are rejected"
     )
 
     @field_validator("parameters")
@@ -170,9 +175,14 @@ def load_config(path: str | Path | None = None) -> CalibrationConfig:
     except ScenarioError as exc:
         raise CalibrationError(f"{path}: scenario: {exc}") from None
     try:
-        return CalibrationConfig.model_validate(raw)
+        config = CalibrationConfig.model_validate(raw)
     except ValidationError as exc:
         raise CalibrationError(f"{path}: {describe_error(exc, CalibrationConfig)}") from None
+    try:
+        load_scenario(config.scenario, config.overrides, source="overrides")
+    except ScenarioError as exc:
+        raise CalibrationError(f"{path}: {exc}") from None
+    return config
 
 
 # ---------------------------------------------------------------------------------------------
@@ -236,6 +246,7 @@ class Simulator:
     def __init__(self, config: CalibrationConfig, targets: list[str]):
         self.scenario = config.scenario
         self.households = config.households
+        self.fixed = dict(config.overrides)
         self.seed = config.seed
         self.keys = list(config.parameters)
         self.targets = targets
@@ -252,7 +263,7 @@ class Simulator:
 
     def overrides(self, values: dict[str, float]) -> dict[str, Any]:
         """Scenario overrides of a candidate: its values, the scale and the derived capacity."""
-        base = {**values, "farmer.n_households": self.households}
+        base = {**self.fixed, **values, "farmer.n_households": self.households}
         return {**base, DERIVED: equilibrium_max_coca_ha(base, scenario=self.scenario)}
 
     def __call__(self, par) -> dict[str, float]:
@@ -487,7 +498,7 @@ def posterior_predictive(posterior: pd.DataFrame, config: CalibrationConfig, cli
         client.submit(
             _predictive_run,
             config.scenario,
-            {**row.to_dict(), "farmer.n_households": config.households, "months": months},
+            {**config.overrides, **row.to_dict(), "farmer.n_households": config.households, "months": months},
             k,
             replicate_seed(config.seed, k),
             pure=False,
