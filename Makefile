@@ -66,7 +66,7 @@ browser:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends chromium >/dev/null; }
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check model tests benchmarks
+	$(VENV)/bin/ruff check model tests benchmarks tools
 
 ## The full valley against a per-agent Mesa loop of the same size, side by side (ratio), and peak memory.
 bench: $(STAMP)
