@@ -263,6 +263,15 @@ def _check_file(name_or_path: str) -> str:
 
     path = resolve_scenario_path(name_or_path)
     raw = read_yaml_mapping(path)
+    if "scenarios" in raw and "kind" in raw:
+        from vraem.sensitivity.design import load_sensitivity
+
+        design = load_sensitivity(path)
+        runs = design.experiment.n_runs
+        return (
+            f"ok: {path} (sensitivity experiment {design.spec.name}, {design.spec.kind}: "
+            f"{design.problem['num_vars']} parameter(s), {len(design.sample)} point(s), {runs} runs)"
+        )
     if "scenarios" in raw and "parameters" not in raw and "policy" not in raw:
         from vraem.sweep import load_experiment
 
