@@ -296,6 +296,37 @@ class Simulator:
 # Running ABC-SMC
 
 
+PRIOR_CHECK_DRAWS = 12
+"""Prior draws whose derived labour capacity is checked before ABC starts (see below)."""
+
+
+def check_capacity_range(config: CalibrationConfig) -> None:
+    """Refuse a config under which no prior candidate can have a plausible labour capacity.
+
+    A candidate whose derived ``farmer.max_coca_ha`` is outside ``max_coca_ha_range`` has an
+    infinite distance. If all are, pyabc's Dask sampler would search for ever (it does not honour
+    a maximum number of evaluations, and ``max_minutes`` is checked only between generations), so a
+    few seeded prior draws are checked first.
+    """
+    rng = np.random.default_rng(config.seed)
+    keys = list(config.parameters)
+    bounds = config.priors()
+    draws = [{k: float(rng.uniform(*bounds[k])) for k in keys} for _ in range(PRIOR_CHECK_DRAWS)]
+    lo, hi = config.max_coca_ha_range
+    seen = []
+    for values in draws:
+        base = {**config.overrides, **values, "farmer.n_households": config.households}
+        capacity = equilibrium_max_coca_ha(base, scenario=config.scenario)
+        if lo <= capacity <= hi:
+            return
+        seen.append(capacity)
+    raise CalibrationError(
+        f"max_coca_ha_range [{lo:g}, {hi:g}]: none of {PRIOR_CHECK_DRAWS} prior draws has a labour "
+        f"capacity inside it (they need {min(seen):.3g} to {max(seen):.3g} ha); widen the range or "
+        "narrow the priors"
+    )
+
+
 def run_calibration(
     config: CalibrationConfig,
     out: str | Path,
@@ -331,6 +362,7 @@ def run_calibration(
         (out / name).unlink(missing_ok=True)
     priors = config.priors()
     targets = observed if observed is not None else observed_targets(config)
+    check_capacity_range(config)
     cluster = None
     if client is None:
         client, cluster = connect(workers, scheduler)
