@@ -87,6 +87,17 @@ def test_a_run_of_two_scenarios_pairs_draws_and_seeds(tmp_path):
     assert last.loc[(0, "status_quo"), KEYS[0]] != last.loc[(1, "status_quo"), KEYS[0]] or (
         last.loc[(0, "status_quo"), KEYS[1]] != last.loc[(1, "status_quo"), KEYS[1]]
     )
+    # compare's and the report's intervals say they include the parameters, not noise alone
+    from vraem.compare import compare_folder
+    from vraem.report.findings import paired_differences
+    from vraem.report.view import ReportView
+    from vraem.results import load_results
+    from vraem.stats import WITH_PARAMETERS
+
+    c = compare_folder(tmp_path / "out")
+    assert c.uncertainty == WITH_PARAMETERS
+    view = ReportView(load_results(tmp_path / "out"))
+    assert WITH_PARAMETERS in paired_differences(view)["interval"].iloc[0]
 
 
 def test_resampling_follows_the_weights(tmp_path):

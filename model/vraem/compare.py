@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from vraem.results import ResultsError, load_results
-from vraem.stats import mean_ci, mean_interval
+from vraem.stats import NOISE_ONLY, mean_ci, mean_interval, uncertainty_source
 
 __all__ = ["compare_folder", "mean_ci", "paired_differences", "print_comparison"]
 
@@ -66,6 +66,8 @@ class Comparison:
     paired: pd.DataFrame
     summary: pd.DataFrame
     files: dict[str, Path] = field(default_factory=dict)
+    uncertainty: str = NOISE_ONLY
+    """What the intervals include (:func:`vraem.stats.uncertainty_source`)."""
 
 
 def run_metrics(table: pd.DataFrame) -> pd.DataFrame:
@@ -102,12 +104,14 @@ def coca_by_month(table: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index()
 
 
-def _pair(runs: pd.DataFrame, a: pd.DataFrame, b: pd.DataFrame, labels: dict) -> list[dict]:
+def _pair(
+    runs: pd.DataFrame, a: pd.DataFrame, b: pd.DataFrame, labels: dict, source: str = NOISE_ONLY
+) -> list[dict]:
     merged = a.merge(b, on=["replicate", "seed"], suffixes=("", "_base"))
     rows = []
     for metric in METRICS:
         diff = (merged[metric] - merged[f"{metric}_base"]).to_numpy(dtype=float)
-        ci = mean_interval(diff)
+        ci = mean_interval(diff, source=source)
         rows.append(
             {
                 **labels,
@@ -124,8 +128,11 @@ def _pair(runs: pd.DataFrame, a: pd.DataFrame, b: pd.DataFrame, labels: dict) ->
     return rows
 
 
-def paired_differences(runs: pd.DataFrame, baseline: str) -> pd.DataFrame:
-    """Scenario minus baseline in each point; point minus point 0 in each scenario."""
+def paired_differences(runs: pd.DataFrame, baseline: str, source: str = NOISE_ONLY) -> pd.DataFrame:
+    """Scenario minus baseline in each point; point minus point 0 in each scenario.
+
+    ``source`` says what the intervals include (noise only, or noise and posterior draws).
+    """
     rows: list[dict] = []
     points = sorted(runs["point"].unique())
     scenarios = list(dict.fromkeys(runs["scenario"]))
@@ -136,7 +143,7 @@ def paired_differences(runs: pd.DataFrame, baseline: str) -> pd.DataFrame:
                 continue
             this = runs[(runs["scenario"] == sc) & (runs["point"] == p)]
             labels = {"scenario": sc, "point": p, "versus_scenario": baseline, "versus_point": p}
-            rows += _pair(runs, this, base, labels)
+            rows += _pair(runs, this, base, labels, source)
     if len(points) > 1:
         for sc in scenarios:
             base = runs[(runs["scenario"] == sc) & (runs["point"] == points[0])]
@@ -148,7 +155,7 @@ def paired_differences(runs: pd.DataFrame, baseline: str) -> pd.DataFrame:
                     "versus_scenario": sc,
                     "versus_point": points[0],
                 }
-                rows += _pair(runs, this, base, labels)
+                rows += _pair(runs, this, base, labels, source)
     return pd.DataFrame(rows)
 
 
@@ -231,7 +238,10 @@ def compare_folder(
     runs = run_metrics(table)
     labels = _point_labels(res.manifest)
     by_month = coca_by_month(table)
-    paired = paired_differences(runs, baseline)
+    from vraem.robustness import draw_info
+
+    source = uncertainty_source(draw_info(res.manifest) is not None)
+    paired = paired_differences(runs, baseline, source)
     summary = summary_table(runs, baseline)
     for df in (by_month, paired, summary):
         if labels and len(df):
@@ -246,7 +256,7 @@ def compare_folder(
     ):
         files[name] = out_dir / f"{name}.csv"
         df.to_csv(files[name], index=False)
-    return Comparison(folder, baseline, by_month, paired, summary, files)
+    return Comparison(folder, baseline, by_month, paired, summary, files, source)
 
 
 def _num(x: float, digits: int = 0) -> str:
@@ -290,7 +300,7 @@ def print_comparison(c: Comparison, console) -> None:
     if len(end):
         t = Table(title="coca ha at the end: paired differences (mean, 95% CI)")
         n = int(end["pairs"].max())
-        t.caption = mean_interval(np.zeros(n)).describe.replace("95%", "95% CI:", 1)
+        t.caption = mean_interval(np.zeros(n), source=c.uncertainty).describe.replace("95%", "95% CI:", 1)
         heads = ("scenario", *(["point"] if has_points else []), "versus", "pairs", "difference", "95% CI")
         for col in heads:
             t.add_column(col, justify="left" if col in ("scenario", "point", "versus") else "right")

@@ -24,6 +24,12 @@ import numpy as np
 from scipy import stats
 
 NOISE_ONLY = "run-to-run noise only, at one parameter set"
+WITH_PARAMETERS = "run-to-run noise and parameter uncertainty: replicate k runs posterior draw k"
+
+
+def uncertainty_source(with_parameter_draws: bool) -> str:
+    """What a spread across paired replicates includes: noise only, or noise and parameters."""
+    return WITH_PARAMETERS if with_parameter_draws else NOISE_ONLY
 
 
 @dataclass(frozen=True)

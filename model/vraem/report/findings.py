@@ -16,7 +16,7 @@ import pandas as pd
 
 from vraem.observed import CALIBRATION_YEARS, VALIDATION_YEARS, load_observed
 from vraem.report.view import RUN_KEYS, ReportView
-from vraem.stats import share_below, spread_interval
+from vraem.stats import share_below, spread_interval, uncertainty_source
 
 
 @dataclass(frozen=True)
@@ -198,6 +198,9 @@ def paired_differences(
     summary = run_summary(view) if summary is None else summary
     if metric not in summary.columns:
         return pd.DataFrame()
+    from vraem.robustness import draw_info
+
+    source = uncertainty_source(draw_info(view.manifest) is not None)
     base = view.baseline
     b = summary.xs(base, level="scenario")[metric]
     rows = []
@@ -209,7 +212,7 @@ def paired_differences(
         rel = ((a - b) / b.where(b != 0)).dropna()
         if d.empty:
             continue
-        spread = spread_interval(d.to_numpy())
+        spread = spread_interval(d.to_numpy(), source=source)
         rows.append(
             {
                 "scenario": s,

@@ -143,11 +143,20 @@ def _findings_section(view: ReportView) -> str:
     pd_ = paired_differences(view)
     if not pd_.empty:
         parts.append(f"<h3>Coca at the end: each scenario minus {_e(view.baseline)}, run by run</h3>")
+        from vraem.stats import NOISE_ONLY
+
+        noise_only = NOISE_ONLY in str(pd_["interval"].iloc[0])
+        scope = (
+            "The range is how much single runs differ; it does not include uncertainty about the "
+            "parameters (see a sensitivity analysis, or compare over a posterior)."
+            if noise_only
+            else "The range covers both how much single runs differ and the calibration posterior's "
+            "parameter uncertainty (replicate k runs posterior draw k, with seed k, in every scenario)."
+        )
         parts.append(
             "<p class=small>Replicate k has the same seed in every scenario (common random "
             "numbers), so the difference is taken within each pair of runs. Shown: the "
-            f"{_e(pd_['interval'].iloc[0])}. The range is how much single runs differ; it "
-            "does not include uncertainty about the parameters (see a sensitivity analysis).</p>"
+            f"{_e(pd_['interval'].iloc[0])}. {scope}</p>"
         )
         rows = [
             [
