@@ -352,3 +352,5 @@ def test_rankings_in_words_follow_the_indices():
     assert "most of this outcome's variance is a.x (range 0 to 1): 50% on its own (S1) and 55%" in words
     assert "The ST intervals overlap" in words
     assert "first-order indices add up to 70%: the rest of the variance comes from interactions" in words
+    noisy = sobol.assign(S1=[0.9, 0.5, 0.0])
+    assert "add up to 140%: more than the whole" in " ".join(sentences(record, noisy, "o"))

@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import re
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -72,7 +73,7 @@ def _sobol(rows: pd.DataFrame, label: str, out: Path, key: str) -> list[Path]:
     rows = rows.sort_values("ST", ascending=False).head(TOP)
     x = np.arange(len(rows))
     with plt.rc_context(RC):
-        fig, ax = plt.subplots(figsize=(max(6.0, 0.6 * len(rows) + 2), 4.5), layout="constrained")
+        fig, ax = plt.subplots(figsize=(max(8.0, 0.6 * len(rows) + 2), 5.0), layout="constrained")
         ax.bar(x - 0.2, rows["S1"], 0.4, yerr=rows["S1_conf"], label="S1 (alone)",
                color=OKABE_ITO[0], capsize=2)
         ax.bar(x + 0.2, rows["ST"], 0.4, yerr=rows["ST_conf"], label="ST (with interactions)",
@@ -81,7 +82,7 @@ def _sobol(rows: pd.DataFrame, label: str, out: Path, key: str) -> list[Path]:
         ax.axhline(0, color="#999999", linewidth=0.8)
         ax.set_ylabel("share of the outcome's variance")
         ax.legend(frameon=False)
-        ax.set_title(f"{label}\nSobol' indices with 95% bootstrap intervals")
+        ax.set_title(textwrap.fill(label, 80) + "\nSobol' indices with 95% bootstrap intervals")
         return _save(fig, out, key, FORMATS)
 
 

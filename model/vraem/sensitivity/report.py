@@ -124,14 +124,16 @@ def sentences(record: dict[str, Any], indices: pd.DataFrame, outcome: str) -> li
                 "parameters is not certain, only that they lead."
             )
     s1 = float(np.nansum(np.clip(rows["S1"].to_numpy(dtype=float), 0, None)))
-    out.append(
-        f"The first-order indices add up to {_pct(s1)}: "
-        + (
-            "the rest of the variance comes from interactions between parameters."
-            if s1 < 0.9
-            else "the parameters act mostly one at a time."
+    if s1 > 1.05:
+        why = (
+            "more than the whole, which exact indices cannot do: with this sample the estimates are "
+            "too noisy to share out the variance precisely (a larger base_samples would help)."
         )
-    )
+    elif s1 >= 0.9:
+        why = "the parameters act mostly one at a time."
+    else:
+        why = "the rest of the variance comes from interactions between parameters."
+    out.append(f"The first-order indices add up to {_pct(s1)}: {why}")
     return out
 
 
