@@ -39,9 +39,14 @@ ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = sorted((ROOT / "scenarios").glob("*.yaml")) + sorted((ROOT / "experiments").glob("*.yaml"))
 VRAEM = Path(sys.executable).with_name("vraem")
 
-REQUIRED = {"scenarios": {"name"}, "experiments": {"name", "scenarios", "replicates"}}
-"""Top-level keys without a default: deleting one must be refused."""
-SEED_KEYS = {"seed", "base_seed"}
+REQUIRED = {
+    "scenarios": {"name"},
+    "experiments": {"name", "scenarios", "replicates"},
+    "sensitivity": {"kind", "scenarios", "outcomes"},
+}
+"""Top-level keys without a default: deleting one must be refused (a sensitivity experiment,
+one with ``kind:``, has a default number of replicates)."""
+SEED_KEYS = {"seed", "base_seed", "sample_seed"}
 """Any size of seed is runnable (numpy's SeedSequence takes big integers): no huge-value cases."""
 HUGE = (1e300, 10**12)
 NOT_FINITE = (math.nan, math.inf, -math.inf)
@@ -104,6 +109,8 @@ def mutations(shipped: Path) -> list[Case]:
     kind = shipped.parent.name
     text = shipped.read_text(encoding="utf-8")
     tree = yaml.safe_load(text)
+    if kind == "experiments" and "kind" in tree:
+        kind = "sensitivity"
     cases: list[Case] = []
     for path, value in _leaves(tree):
         key = _name(path)
