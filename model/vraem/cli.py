@@ -36,6 +36,11 @@ from vraem.scenario import ScenarioError, load_scenario, parse_set_options, reso
 
 EXIT_USAGE = 2
 
+# Options shared by the commands that run on Dask (sweep, sensitivity, calibrate).
+Workers = Annotated[int | None, typer.Option(help="Local worker processes (default: one per core).", min=1)]
+Scheduler = Annotated[str | None, typer.Option(help="Use a running Dask cluster instead: tcp://HOST:PORT.")]
+Restart = Annotated[bool, typer.Option(help="Discard earlier results in --out and start again (no resume).")]
+
 USER_ERRORS: list[str] = [
     "vraem.scenario:ScenarioError",  # and its subclass vraem.sweep.experiment:ExperimentError
     "vraem.results:ResultsError",
@@ -373,12 +378,8 @@ def sweep(
     out: Annotated[
         Path | None, typer.Option(help="Sweep folder (default: results/<experiment name>).")
     ] = None,
-    workers: Annotated[
-        int | None, typer.Option(help="Local worker processes (default: one per core).", min=1)
-    ] = None,
-    scheduler: Annotated[
-        str | None, typer.Option(help="Use a running Dask cluster instead: tcp://HOST:PORT.")
-    ] = None,
+    workers: Workers = None,
+    scheduler: Scheduler = None,
     set_: Annotated[
         list[str] | None,
         typer.Option("--set", help="Override a value in every scenario: dotted.key=VALUE."),
@@ -386,9 +387,7 @@ def sweep(
     max_in_flight: Annotated[
         int | None, typer.Option(help="Tasks submitted at a time (default: 2 x threads).", min=1)
     ] = None,
-    restart: Annotated[
-        bool, typer.Option(help="Discard earlier results in --out and start again (no resume).")
-    ] = False,
+    restart: Restart = False,
 ) -> None:
     """Run an experiment (scenarios x parameter points x replicates) on Dask; rerun to resume."""
     import os
@@ -471,12 +470,8 @@ def calibrate(
         ),
     ] = None,
     out: Annotated[Path, typer.Option(help="Output folder.")] = Path("results/calibration"),
-    workers: Annotated[
-        int | None, typer.Option(help="Local worker processes (default: one per core).", min=1)
-    ] = None,
-    scheduler: Annotated[
-        str | None, typer.Option(help="Use a running Dask cluster instead: tcp://HOST:PORT.")
-    ] = None,
+    workers: Workers = None,
+    scheduler: Scheduler = None,
     ship: Annotated[
         bool,
         typer.Option(help="Also copy the posterior and manifest into vraem/data (what `make run` uses)."),
@@ -531,15 +526,9 @@ def sensitivity(
     out: Annotated[
         Path | None, typer.Option(help="Folder (default: results/<experiment name>).")
     ] = None,
-    workers: Annotated[
-        int | None, typer.Option(help="Local worker processes (default: one per core).", min=1)
-    ] = None,
-    scheduler: Annotated[
-        str | None, typer.Option(help="Use a running Dask cluster instead: tcp://HOST:PORT.")
-    ] = None,
-    restart: Annotated[
-        bool, typer.Option(help="Discard earlier results in --out and start again (no resume).")
-    ] = False,
+    workers: Workers = None,
+    scheduler: Scheduler = None,
+    restart: Restart = False,
 ) -> None:
     """Global sensitivity analysis (SALib Morris or Sobol') on the sweep engine; rerun to resume."""
     import os
