@@ -1,10 +1,10 @@
 """Prices and money along the leaf -> paste/base -> export chain, as pure functions.
 
-MODEL_SPEC section 4. Paste/base prices respond to the balance of export demand (an exogenous
+docs/odd.md. Paste/base prices respond to the balance of export demand (an exogenous
 scenario input, so a boom or a crash like 2021's can be replayed) and the valley's supply, and
 fall when interdiction makes exporting costlier (cartels pass losses down the chain). The
 farm-gate leaf price is what clans can pay for leaf: the paste value of a kilogram of leaf minus
-processing cost, less the clan's margin (MODEL_SPEC 3.2).
+processing cost, less the clan's margin (docs/odd.md).
 """
 
 from __future__ import annotations
@@ -110,7 +110,7 @@ def coca_net_usd_per_ha_year(
 def legal_net_usd_per_ha_year(revenue_usd_per_ha_year, fertility, market_access, cost_share):
     """Expected net income of a hectare of the best legal crop, USD/ha/yr.
 
-    Legal crops must reach a market: revenue scales with road access (MODEL_SPEC 3.1).
+    Legal crops must reach a market: revenue scales with road access (docs/odd.md).
     """
     return revenue_usd_per_ha_year * fertility * market_access * (1.0 - cost_share)
 

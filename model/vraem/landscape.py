@@ -1,6 +1,6 @@
 """The generated VRAEM valley: rivers, roads, towns, districts, soils, forest, suitability.
 
-The default landscape is drawn from the run's ``landscape`` stream (MODEL_SPEC section 2): the
+The default landscape is drawn from the run's ``landscape`` stream (docs/odd.md): the
 Apurímac rises in the south and meets the Mantaro, coming from the west, to form the Ene, which
 runs north. Roads and towns follow the rivers; land grows steeper and more remote away from them.
 Fifteen districts (one mayor each, seed interview) are the Voronoi regions of the district towns.

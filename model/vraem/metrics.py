@@ -1,4 +1,4 @@
-"""Named reporters: every monthly output of MODEL_SPEC section 6.
+"""Named reporters: every monthly output of docs/odd.md.
 
 Each reporter takes the model and returns one number; :data:`REPORTERS` maps output names (the
 columns of the results table) to them. Flows of the month (eradicated, exported, paid ...) are

@@ -1,4 +1,4 @@
-"""The observed VRAEM coca series shipped with the package (MODEL_SPEC section 7).
+"""The observed VRAEM coca series shipped with the package (docs/odd.md).
 
 ``data/vraem_coca_observed.csv``: coca area by year, 2004-2024, each value with its source and
 caveats (UNODC and DEVIDA monitoring as quoted in the press). ``data/peru_context.csv``: national

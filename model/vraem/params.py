@@ -22,7 +22,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 REFERENCE_HOUSEHOLDS = 20_000
-"""Households in the full valley (MODEL_SPEC section 8: about 20,000 coca-growing households).
+"""Households in the full valley (docs/odd.md: about 20,000 coca-growing households).
 
 Quantities given for the whole valley (initial coca, export demand, policy capacities, budgets,
 clans, labs, airstrips, the land in each cell and the cost of a road cell) are multiplied by
@@ -100,7 +100,7 @@ class _Group(BaseModel):
 
 
 class LandscapeParams(_Group):
-    """The generated valley (MODEL_SPEC section 2)."""
+    """The generated valley (docs/odd.md)."""
 
     width: int = P(
         72,
@@ -197,12 +197,12 @@ class LandscapeParams(_Group):
 
 
 class FarmerParams(_Group):
-    """Farmer households (MODEL_SPEC section 3.1)."""
+    """Farmer households (docs/odd.md)."""
 
     n_households: int = P(
         REFERENCE_HOUSEHOLDS,
         "households",
-        "MODEL_SPEC section 8: about 20,000 households",
+        "design assumption: about 20,000 households",
         fixed="size of the valley; valley-wide quantities scale with it",
         ge=50,
         le=MAX_HOUSEHOLDS,
@@ -310,25 +310,25 @@ class FarmerParams(_Group):
     coca_maturity_months: float = P(
         15.0,
         "months",
-        "MODEL_SPEC 3.1: new coca produces after about 12-18 months",
+        "design assumption: new coca produces after about 12-18 months",
         plausible=(12.0, 18.0),
-        plausible_source="MODEL_SPEC 3.1: 12-18 months",
+        plausible_source="design assumption: 12-18 months",
         gt=0,
     )
     food_maturity_months: float = P(
         10.5,
         "months",
-        "MODEL_SPEC 3.1: banana produces after about 9-12 months",
+        "design assumption: banana produces after about 9-12 months",
         plausible=(9.0, 12.0),
-        plausible_source="MODEL_SPEC 3.1: 9-12 months",
+        plausible_source="design assumption: 9-12 months",
         gt=0,
     )
     perennial_maturity_months: float = P(
         30.0,
         "months",
-        "MODEL_SPEC 3.1: cacao and coffee produce after about 24-36 months",
+        "design assumption: cacao and coffee produce after about 24-36 months",
         plausible=(24.0, 36.0),
-        plausible_source="MODEL_SPEC 3.1: 24-36 months",
+        plausible_source="design assumption: 24-36 months",
         gt=0,
     )
     coca_cost_share: float = P(
@@ -547,7 +547,7 @@ class FarmerParams(_Group):
 
 
 class CropParams(_Group):
-    """Yields and prices of coca and legal crops (MODEL_SPEC section 7)."""
+    """Yields and prices of coca and legal crops (docs/odd.md)."""
 
     coca_leaf_kg_per_ha_year: float = P(
         3_600.0,
@@ -635,7 +635,7 @@ class CropParams(_Group):
 
 
 class MarketParams(_Group):
-    """Prices and the leaf -> paste/base -> export chain (MODEL_SPEC section 4)."""
+    """Prices and the leaf -> paste/base -> export chain (docs/odd.md)."""
 
     paste_price_usd_per_kg: float = P(
         850.0,
@@ -754,12 +754,12 @@ class MarketParams(_Group):
 
 
 class ClanParams(_Group):
-    """Clans: buyers, labs, protection and bribes (MODEL_SPEC section 3.2)."""
+    """Clans: buyers, labs, protection and bribes (docs/odd.md)."""
 
     n_clans: int = P(
         30,
         "clans",
-        "MODEL_SPEC 3.2: tens of family clans",
+        "design assumption: tens of family clans",
         plausible=(15, 60),
         plausible_source="rule: 'tens of family clans' read as 15 to 60",
         ge=1,
@@ -854,12 +854,12 @@ class ClanParams(_Group):
 
 
 class CartelParams(_Group):
-    """Cartels: airstrips, flights, couriers (MODEL_SPEC section 3.3)."""
+    """Cartels: airstrips, flights, couriers (docs/odd.md)."""
 
     n_cartels: int = P(
         3,
         "cartels",
-        "MODEL_SPEC 3.3: a few firmas and foreign buyers",
+        "design assumption: a few firmas and foreign buyers",
         plausible=(2, 6),
         plausible_source="rule: x0.5 to x2 of the assumed value (a scale-free quantity)",
         ge=1,
@@ -943,12 +943,12 @@ class CartelParams(_Group):
 
 
 class SecurityParams(_Group):
-    """Police and military units (MODEL_SPEC section 3.4)."""
+    """Police and military units (docs/odd.md)."""
 
     n_units: int = P(
         5,
         "units",
-        "MODEL_SPEC 3.4: a handful of security units",
+        "design assumption: a handful of security units",
         plausible=(3, 10),
         plausible_source="rule: x0.5 to x2 of the assumed value (a scale-free quantity)",
         ge=1,
@@ -1026,7 +1026,7 @@ class SecurityParams(_Group):
 
 
 class MayorParams(_Group):
-    """District mayors (MODEL_SPEC section 3.5)."""
+    """District mayors (docs/odd.md)."""
 
     p_linked: float = P(
         0.2,
@@ -1084,7 +1084,7 @@ class MayorParams(_Group):
 
 
 class ProgrammeParams(_Group):
-    """The state's development programme (MODEL_SPEC section 3.6)."""
+    """The state's development programme (docs/odd.md)."""
 
     road_share: float = P(
         0.4,

@@ -4,7 +4,7 @@ A scenario's ``policy.phases`` is a list of phases, each with a ``start_month`` 
 ``end_month`` (exclusive). In a month covered by no phase every lever is off. Capacities are for
 the whole valley and are scaled with the number of households (see ``params.REFERENCE_HOUSEHOLDS``).
 
-Levers, following MODEL_SPEC section 5: eradication capacity and targeting, development budget,
+Levers, following docs/odd.md: eradication capacity and targeting, development budget,
 interdiction (lab raids, airstrip destructions, flight interdictions, courier arrests) and the
 replanting probability (a scenario may set it, e.g. the 0.3/0.5/0.7 replanting variants).
 """
@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class Targeting(StrEnum):
-    """How eradication teams choose fields (MODEL_SPEC section 3.4)."""
+    """How eradication teams choose fields (docs/odd.md)."""
 
     ACCESSIBLE = "accessible"
     """Fields nearest the roads first: cheapest and safest."""

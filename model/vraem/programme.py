@@ -1,4 +1,4 @@
-"""The state's development programme: MODEL_SPEC section 3.6.
+"""The state's development programme: docs/odd.md.
 
 A yearly budget (DEVIDA transferred 32 million soles to the VRAEM in 2013 and had 22 million the
 next year) is spent in the districts whose mayors accept it: part on roads and bridges, which raise

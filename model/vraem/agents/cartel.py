@@ -1,4 +1,4 @@
-"""Cartels (firmas and foreign buyers): MODEL_SPEC section 3.3.
+"""Cartels (firmas and foreign buyers): docs/odd.md.
 
 Cartels buy paste/base from the clans and move it out: mostly by small planes from clandestine
 airstrips (seed interview: about 6 flights a day, up to 300 kg each, mostly to Bolivia), some by

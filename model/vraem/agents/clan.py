@@ -1,4 +1,4 @@
-"""Clans (clanes, family groups): MODEL_SPEC section 3.2.
+"""Clans (clanes, family groups): docs/odd.md.
 
 A clan controls a territory (the cells nearest its base), buys the leaf grown there at the
 farm-gate price, processes it in labs (cocinas, maceration pits) and sells paste/base to the

@@ -1,4 +1,4 @@
-"""Farmer households (campesinos / cocaleros): MODEL_SPEC section 3.1.
+"""Farmer households (campesinos / cocaleros): docs/odd.md.
 
 A household's state lives in the columns of :class:`Households` (one NumPy array per
 attribute), and the monthly decisions of all households run as array arithmetic over those
@@ -28,7 +28,7 @@ HOME, REMOTE = 0, 1
 
 
 class HouseholdType(IntEnum):
-    """Moral cost of growing coca (Colombian field experiment, MODEL_SPEC 3.1)."""
+    """Moral cost of growing coca (Colombian field experiment, docs/odd.md)."""
 
     NEVER = 0
     """About one third would never grow coca."""
@@ -39,7 +39,7 @@ class HouseholdType(IntEnum):
 
 
 class ProgrammeStage(IntEnum):
-    """The development programme's sequence (seed interview; MODEL_SPEC 3.6)."""
+    """The development programme's sequence (seed interview; docs/odd.md)."""
 
     NONE = 0
     ID = 1
@@ -75,7 +75,7 @@ def target_coca_ha(coca_net, legal_net, premium, sensitivity, neighbour_share, n
 
     A logit in the income gap between coca and the best legal crop beyond the premium that an
     illegal crop must pay (USD/ha/yr, in thousands), shifted by the share of neighbours growing
-    coca (the social norm). MODEL_SPEC 3.1.
+    coca (the social norm). docs/odd.md.
     """
     gap = (coca_net - legal_net - premium) / 1_000.0
     return max_ha * sigmoid(sensitivity * gap + norm_weight * (neighbour_share - 0.5))
@@ -91,7 +91,7 @@ def replant_probability(p_replant, agreement, no_alternative, p_agreement, no_al
 
     The scenario's rate (seed interview: about 50%), lowered to the voluntary-agreement rate for
     households that signed one (UNODC 2019: 0.6% after a year; Monzón: peers press replanters),
-    raised for households with no legal income (MODEL_SPEC 3.1).
+    raised for households with no legal income (docs/odd.md).
     """
     p = np.where(agreement, p_agreement, p_replant)
     return np.clip(p + np.where(no_alternative & ~agreement, no_alternative_bonus, 0.0), 0.0, 1.0)
@@ -110,7 +110,7 @@ def update_expectation(expected, observed, rate):
 def mature(young, mature_ha, maturity_months):
     """Move young plantings into production; returns (young, mature).
 
-    A constant monthly hazard of 1/maturity gives the mean delay from MODEL_SPEC 3.1
+    A constant monthly hazard of 1/maturity gives the mean delay from docs/odd.md
     (coca 12-18 months, banana 9-12, cacao and coffee 24-36).
     """
     moved = young / maturity_months

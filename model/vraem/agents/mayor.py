@@ -1,4 +1,4 @@
-"""District mayors: MODEL_SPEC section 3.5.
+"""District mayors: docs/odd.md.
 
 Each of the 15 mayors (seed interview) decides every month whether the district takes the state's
 development projects. Households that want projects push to accept; coca-dependent households push

@@ -1,4 +1,4 @@
-"""Police and military units: MODEL_SPEC section 3.4.
+"""Police and military units: docs/odd.md.
 
 Budget-limited monthly capacities (from the policy timeline) for eradication, lab raids, airstrip
 destructions, flight interdictions and courier arrests, less what poor coordination between
