@@ -289,6 +289,12 @@ def _check_file(name_or_path: str) -> str:
     return f"ok: {path} ({sc.name}: {sc.months} months, {len(sc.policy.phases)} policy phases)"
 
 
+def _one_cluster(workers: int | None, scheduler: str | None) -> None:
+    """Refuse --workers with --scheduler (a scheduler brings its own workers)."""
+    if workers and scheduler:
+        fail("--workers and --scheduler exclude each other (a scheduler has its own workers)")
+
+
 @app.command()
 def scenarios() -> None:
     """List the shipped scenarios and experiments, by the names the other commands take."""
@@ -402,8 +408,7 @@ def sweep(
     )
     from vraem.sweep.progress import terminal_progress
 
-    if workers and scheduler:
-        fail("--workers and --scheduler exclude each other (a scheduler has its own workers)")
+    _one_cluster(workers, scheduler)
     try:
         loaded = load_experiment(experiment, parse_set_options(set_ or []))
     except ScenarioError as exc:
@@ -482,8 +487,7 @@ def calibrate(
     from vraem.calibration import ship as ship_posterior
     from vraem.sweep import SweepError
 
-    if workers and scheduler:
-        fail("--workers and --scheduler exclude each other (a scheduler has its own workers)")
+    _one_cluster(workers, scheduler)
     try:
         cfg = load_config(config)
     except CalibrationError as exc:
@@ -538,8 +542,7 @@ def sensitivity(
     from vraem.sweep import ExperimentError, SweepError
     from vraem.sweep.progress import terminal_progress
 
-    if workers and scheduler:
-        fail("--workers and --scheduler exclude each other (a scheduler has its own workers)")
+    _one_cluster(workers, scheduler)
     try:
         design = load_sensitivity(experiment)
     except ScenarioError as exc:
