@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from vraem.jit import clip, rule, where
+
 
 def export_demand_t_per_month(
     base_t: float, growth_per_year: float, growth_years: float, month: int, path: tuple[float, ...] = ()
@@ -94,6 +96,7 @@ def own_paste_value_usd_per_kg_leaf(
     return max(paste_usd_per_kg - processing_usd_per_kg, 0.0) / leaf_kg_per_kg_base
 
 
+@rule
 def coca_net_usd_per_ha_year(
     leaf_value_usd_per_kg, leaf_kg_per_ha_year, fertility, cost_share, risk, risk_weight, moral_cost
 ):
@@ -107,6 +110,7 @@ def coca_net_usd_per_ha_year(
     return revenue * (1.0 - cost_share) - risk_weight * risk * revenue - moral_cost
 
 
+@rule
 def legal_net_usd_per_ha_year(revenue_usd_per_ha_year, fertility, market_access, cost_share):
     """Expected net income of a hectare of the best legal crop, USD/ha/yr.
 
@@ -115,6 +119,7 @@ def legal_net_usd_per_ha_year(revenue_usd_per_ha_year, fertility, market_access,
     return revenue_usd_per_ha_year * fertility * market_access * (1.0 - cost_share)
 
 
+@rule
 def rationed_share(available, asked):
     """Share of what was asked that can be granted when ``available`` is shared out (0-1).
 
@@ -122,9 +127,7 @@ def rationed_share(available, asked):
     clan's territory. Nothing asked means nothing rationed (share 1).
     """
     available = np.maximum(available, 0.0)
-    asked = np.asarray(asked, dtype=float)
-    safe = np.where(asked > 0, asked, 1.0)
-    return np.where(asked > available, available / safe, 1.0).clip(0.0, 1.0)
+    return where(asked > available, clip(available / where(asked > 0, asked, 1.0), 0.0, 1.0), 1.0)
 
 
 def seizure_share(seized_t: float, shipped_t: float) -> float:

@@ -39,6 +39,7 @@ import numpy as np
 from mesa.discrete_space import OrthogonalMooreGrid, PropertyLayer
 from scipy import ndimage
 
+from vraem.jit import clip, rule
 from vraem.params import LandscapeParams
 
 LAYER_NAMES = (
@@ -505,6 +506,7 @@ def _check_layers(path: Path, arrays: dict[str, np.ndarray]) -> None:
             )
 
 
+@rule
 def fertility_change(fertility, coca_share, fallow_share, loss_per_year, recovery_per_year):
     """Monthly soil fertility change of a cell (0-1 scale).
 
@@ -513,4 +515,4 @@ def fertility_change(fertility, coca_share, fallow_share, loss_per_year, recover
     """
     loss = loss_per_year / 12.0 * coca_share
     gain = recovery_per_year / 12.0 * fallow_share * (1.0 - fertility)
-    return np.clip(fertility - loss + gain, 0.05, 1.0)
+    return clip(fertility - loss + gain, 0.05, 1.0)

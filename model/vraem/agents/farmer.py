@@ -21,6 +21,7 @@ import numpy as np
 from mesa.discrete_space import CellAgent
 
 from vraem.economy import coca_net_usd_per_ha_year, legal_net_usd_per_ha_year, rationed_share
+from vraem.jit import clip, rule, where
 from vraem.landscape import UNFARMED_FERTILITY, fertility_change
 
 HOME, REMOTE = 0, 1
@@ -65,11 +66,13 @@ def moral_cost_by_type(responsive_cost):
     return costs
 
 
+@rule
 def sigmoid(x):
     """Logistic function, for scalars or arrays."""
     return 1.0 / (1.0 + np.exp(-x))
 
 
+@rule
 def target_coca_ha(coca_net, legal_net, premium, sensitivity, neighbour_share, norm_weight, max_ha):
     """Coca a household would like to tend, ha (0 to ``max_ha``, what family labour allows).
 
@@ -81,11 +84,13 @@ def target_coca_ha(coca_net, legal_net, premium, sensitivity, neighbour_share, n
     return max_ha * sigmoid(sensitivity * gap + norm_weight * (neighbour_share - 0.5))
 
 
+@rule
 def land_change_ha(target_ha, current_ha, max_expand, max_abandon):
     """Coca planted (+) or abandoned (-) this month, limited by family labour (ha)."""
-    return np.clip(target_ha - current_ha, -max_abandon, max_expand)
+    return clip(target_ha - current_ha, -max_abandon, max_expand)
 
 
+@rule
 def replant_probability(p_replant, agreement, no_alternative, p_agreement, no_alternative_bonus):
     """Chance that a household replants an eradicated field.
 
@@ -93,20 +98,23 @@ def replant_probability(p_replant, agreement, no_alternative, p_agreement, no_al
     households that signed one (UNODC 2019: 0.6% after a year; Monzón: peers press replanters),
     raised for households with no legal income (docs/odd.md).
     """
-    p = np.where(agreement, p_agreement, p_replant)
-    return np.clip(p + np.where(no_alternative & ~agreement, no_alternative_bonus, 0.0), 0.0, 1.0)
+    p = where(agreement, p_agreement, p_replant)
+    return clip(p + where(no_alternative & ~agreement, no_alternative_bonus, 0.0), 0.0, 1.0)
 
 
+@rule
 def annual_risk(monthly_share):
     """Perceived yearly chance that a field is eradicated, from the share destroyed last month."""
-    return 1.0 - (1.0 - np.clip(monthly_share, 0.0, 1.0)) ** 12
+    return 1.0 - (1.0 - clip(monthly_share, 0.0, 1.0)) ** 12
 
 
+@rule
 def update_expectation(expected, observed, rate):
     """Adaptive expectation: move a fraction ``rate`` of the way to what was observed."""
     return expected + rate * (observed - expected)
 
 
+@rule
 def mature(young, mature_ha, maturity_months):
     """Move young plantings into production; returns (young, mature).
 
@@ -117,13 +125,14 @@ def mature(young, mature_ha, maturity_months):
     return young - moved, mature_ha + moved
 
 
+@rule
 def trust_after_eradication(trust, eradicated_share, in_programme, loss):
     """Trust in the state after part of a household's coca was destroyed.
 
     Forced eradication outside a programme costs trust (seed interview: confidence in the state
     must be built first); inside a programme the household expected it.
     """
-    return np.clip(trust - np.where(in_programme, 0.0, loss * eradicated_share), 0.0, 1.0)
+    return clip(trust - where(in_programme, 0.0, loss * eradicated_share), 0.0, 1.0)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -448,6 +457,7 @@ def best_legal_revenue(model) -> np.ndarray:
     return best * np.where(h.stage >= ProgrammeStage.PERENNIAL, 1.0 + cp.programme_yield_bonus, 1.0)
 
 
+@rule
 def own_legal_planting(fallow_ha, rate_ha, price_index_now, titled, title_boost, pays):
     """Perennials a household plants on its own fallow this month, ha.
 
@@ -455,8 +465,8 @@ def own_legal_planting(fallow_ha, rate_ha, price_index_now, titled, title_boost,
     the rise, up to the labour rate at a doubling), and titled families also at 2013 prices, with
     credit (seed interview: a title lets farmers borrow money). Only where the crop pays.
     """
-    drive = np.clip(price_index_now - 1.0, 0.0, 1.0) + np.where(titled, title_boost, 0.0)
-    return np.where(pays, np.minimum(fallow_ha, rate_ha * drive), 0.0)
+    drive = clip(price_index_now - 1.0, 0.0, 1.0) + where(titled, title_boost, 0.0)
+    return where(pays, np.minimum(fallow_ha, rate_ha * drive), 0.0)
 
 
 def plant_legal_crops(model, pulled_ha: np.ndarray) -> None:
@@ -612,9 +622,10 @@ def respond_to_eradication(model, eradicated_home, eradicated_remote, p_replant:
     )
 
 
+@rule
 def relative_fertility(soil, initial_farmed, bonus=0.0):
     """Soil fertility relative to the 2013 farmed soils the sourced yields were measured on."""
-    return np.clip(soil + bonus, 0.0, 1.0) / initial_farmed
+    return clip(soil + bonus, 0.0, 1.0) / initial_farmed
 
 
 def home_fertility(model) -> np.ndarray:
@@ -628,6 +639,7 @@ def remote_fertility(model) -> np.ndarray:
     return relative_fertility(model.households.soil_remote, model.params.landscape.initial_fertility_farmed)
 
 
+@rule
 def plot_land_shares(farm_ha, fallow_ha, coca_home_ha, coca_remote_ha):
     """Coca and fallow shares of the home farm, and of the remote field (ha/ha, 0-1).
 
@@ -635,10 +647,10 @@ def plot_land_shares(farm_ha, fallow_ha, coca_home_ha, coca_remote_ha):
     lies fallow once it has none; the home farm is the rest of the household's land.
     """
     home_farm = np.maximum(farm_ha - coca_remote_ha, 1e-9)
-    remote_coca = (coca_remote_ha > 0).astype(float)
+    remote_coca = where(coca_remote_ha > 0, 1.0, 0.0)
     return (
-        np.clip(coca_home_ha / home_farm, 0.0, 1.0),
-        np.clip(fallow_ha / home_farm, 0.0, 1.0),
+        clip(coca_home_ha / home_farm, 0.0, 1.0),
+        clip(fallow_ha / home_farm, 0.0, 1.0),
         remote_coca,
         1.0 - remote_coca,
     )

@@ -1,0 +1,106 @@
+"""Compiled monthly kernels (numba) and the rules they share with the rest of the code.
+
+The monthly phases loop over households in compiled kernels (:func:`kernel`): one pass that does
+a rule's whole arithmetic per household costs a fraction of the dozen NumPy passes (and their
+temporaries) the same rule takes as array expressions (docs/performance.md).
+
+Each behaviour rule is written once, as a plain function marked :func:`rule`. From Python it runs
+on scalars or NumPy arrays as before (the tests and the UI call it that way); inside a kernel it is
+compiled and called per household. A rule may use ordinary arithmetic, ``np.exp``,
+``np.minimum``/``np.maximum``, and the two helpers below, :func:`where` and :func:`clip`, which
+are NumPy's functions from Python and their scalar forms inside a kernel.
+
+Compiled kernels are cached on disk, keyed by a hash of every source file of the package: a
+change to a rule in one module cannot leave a stale kernel of another module in use (numba's own
+cache looks only at the kernel's file). Set ``NUMBA_DISABLE_JIT=1`` to run every kernel as plain
+Python (slow; for debugging).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import numba
+import numpy as np
+from numba.extending import overload, register_jitable
+
+_PACKAGE = Path(__file__).resolve().parent
+
+
+def _source_hash() -> str:
+    """A hash of every Python source of the package and of numba's version."""
+    h = hashlib.sha256(numba.__version__.encode())
+    for path in sorted(_PACKAGE.rglob("*.py")):
+        h.update(str(path.relative_to(_PACKAGE)).encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def _writable_dir(path: Path) -> bool:
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe = path / f".probe-{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+        return True
+    except OSError:
+        return False
+
+
+def _configure_cache() -> str | None:
+    """Point numba's on-disk cache at a folder named by the sources' hash (unless the user set one).
+
+    Returns the folder, or None when the user chose one (``NUMBA_CACHE_DIR``) or none is writable.
+    """
+    if os.environ.get("NUMBA_CACHE_DIR"):
+        return None
+    name = f"numba-{_source_hash()}"
+    xdg = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    for base in (_PACKAGE / "__pycache__", Path(xdg) / "vraem"):
+        folder = base / name
+        if _writable_dir(folder):
+            numba.config.CACHE_DIR = str(folder)
+            return str(folder)
+    return None
+
+
+CACHE_DIR = _configure_cache()
+"""Where this process's compiled kernels are cached (None: numba's default or the user's)."""
+
+
+def kernel(fn):
+    """Compile a monthly kernel (nopython mode, cached on disk)."""
+    return numba.njit(cache=True)(fn)
+
+
+def rule(fn):
+    """Mark a behaviour rule: a plain function from Python, compiled inline inside kernels."""
+    return register_jitable(fn)
+
+
+def where(cond, a, b):
+    """``np.where`` from Python; ``a if cond else b`` inside a kernel."""
+    return np.where(cond, a, b)
+
+
+def clip(x, lo, hi):
+    """``np.clip`` from Python; ``min(max(x, lo), hi)`` inside a kernel."""
+    return np.clip(x, lo, hi)
+
+
+@overload(where)
+def _where_scalar(cond, a, b):
+    def impl(cond, a, b):
+        return a if cond else b
+
+    return impl
+
+
+@overload(clip)
+def _clip_scalar(x, lo, hi):
+    def impl(x, lo, hi):
+        return min(max(x, lo), hi)
+
+    return impl
