@@ -104,3 +104,46 @@ def _clip_scalar(x, lo, hi):
         return min(max(x, lo), hi)
 
     return impl
+
+
+@numba.njit(cache=True)
+def _pairwise(a, lo, n):
+    if n < 8:
+        res = 0.0
+        for i in range(lo, lo + n):
+            res += a[i]
+        return res
+    if n <= 128:
+        r0, r1, r2, r3 = a[lo], a[lo + 1], a[lo + 2], a[lo + 3]
+        r4, r5, r6, r7 = a[lo + 4], a[lo + 5], a[lo + 6], a[lo + 7]
+        i = 8
+        while i < n - n % 8:
+            j = lo + i
+            r0 += a[j]
+            r1 += a[j + 1]
+            r2 += a[j + 2]
+            r3 += a[j + 3]
+            r4 += a[j + 4]
+            r5 += a[j + 5]
+            r6 += a[j + 6]
+            r7 += a[j + 7]
+            i += 8
+        res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+        while i < n:
+            res += a[lo + i]
+            i += 1
+        return res
+    half = n // 2
+    half -= half % 8
+    return _pairwise(a, lo, half) + _pairwise(a, lo + half, n - half)
+
+
+@numba.njit(cache=True)
+def pairwise_sum(a):
+    """The sum of a 1-d float array exactly as NumPy's ``a.sum()`` gives it, for kernels.
+
+    NumPy sums pairwise (blocks of up to 128 values over 8 accumulators); a kernel's running sum
+    differs from it by rounding. Where a sum feeds back into the model (next month's supply, say),
+    that rounding could flip a later random comparison; this keeps such sums bit-identical.
+    """
+    return 0.0 + _pairwise(a, 0, a.size)
