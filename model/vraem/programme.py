@@ -23,6 +23,35 @@ def advance_within_budget(cost_in_order, budget):
 
 
 @rule
+def defection_hazard(
+    base_per_year,
+    value_ratio,
+    per_price_rise,
+    lapsed,
+    lapse_multiplier,
+    monitored,
+    detection,
+    district_signed_share,
+    peer_pressure,
+):
+    """Monthly hazard of breaking a no-coca agreement (:func:`defection_probability`)."""
+    return (
+        base_per_year
+        / 12.0
+        * (1.0 + per_price_rise * np.maximum(value_ratio - 1.0, 0.0))
+        * where(lapsed, lapse_multiplier, 1.0)
+        * where(monitored, 1.0 - detection, 1.0)
+        * (1.0 - peer_pressure * district_signed_share)
+    )
+
+
+@rule
+def hazard_probability(hazard):
+    """Chance that an event with a constant monthly hazard happens within the month."""
+    return 1.0 - np.exp(-hazard)
+
+
+@rule
 def defection_probability(
     base_per_year,
     value_ratio,
@@ -42,15 +71,19 @@ def defection_probability(
     not), cut by monitoring, and cut by peer pressure in proportion to the district's share of
     signers (Monzón: 1 of 41 communities replanted and gave up when the others pressed it).
     """
-    hazard = (
-        base_per_year
-        / 12.0
-        * (1.0 + per_price_rise * np.maximum(value_ratio - 1.0, 0.0))
-        * where(lapsed, lapse_multiplier, 1.0)
-        * where(monitored, 1.0 - detection, 1.0)
-        * (1.0 - peer_pressure * district_signed_share)
+    return hazard_probability(
+        defection_hazard(
+            base_per_year,
+            value_ratio,
+            per_price_rise,
+            lapsed,
+            lapse_multiplier,
+            monitored,
+            detection,
+            district_signed_share,
+            peer_pressure,
+        )
     )
-    return 1.0 - np.exp(-hazard)
 
 
 @rule
@@ -75,97 +108,17 @@ def welfare_transfer_usd(stage, per_month_usd):
     return where(stage >= ProgrammeStage.ID, per_month_usd, 0.0)
 
 
-def keep_or_break_agreements(model, supported: np.ndarray, monitored: bool) -> None:
-    """Signers keep their agreement or defect (rule :func:`defection_probability`).
-
-    The month's first step of :func:`spend`, which runs it inside its kernel; this entry point
-    serves tests and tools that want the step alone.
-    """
-    pp, h = model.params.programme, model.households
-    u = model.streams.compliance.random(h.n)
-    broken = _keep_or_break(
-        h.district,
-        h.agreement,
-        h.months_unsupported,
-        h.expected_leaf_value,
-        h.value_at_signing,
-        supported,
-        u,
-        model.params.landscape.n_districts,
-        pp.defection_per_year,
-        pp.defection_per_price_rise,
-        float(pp.support_lapse_months),
-        pp.defection_lapse_multiplier,
-        bool(monitored),
-        pp.monitoring_detection,
-        pp.peer_pressure,
-    )
-    model.month_flows["agreements_broken"] += broken
-
-
 @kernel
-def _keep_or_break(
-    district,
-    agreement,
-    months_unsupported,
-    expected_leaf_value,
-    value_at_signing,
-    supported,
-    u,
-    n_districts,
-    defection_per_year,
-    per_price_rise,
-    lapse_months,
-    lapse_multiplier,
-    monitored,
-    detection,
-    peer_pressure,
-):
-    """Signers keep or break their agreement; returns the number broken."""
-    signed = np.zeros(n_districts)
-    count = np.zeros(n_districts)
-    for i in range(district.size):
-        count[district[i]] += 1.0
-        if agreement[i]:
-            signed[district[i]] += 1.0
-    share = signed / np.maximum(count, 1.0)
-    broken = 0
-    for i in range(district.size):
-        months_unsupported[i] = 0.0 if supported[i] else months_unsupported[i] + 1.0
-        if not agreement[i]:
-            continue
-        ratio = expected_leaf_value[i] / value_at_signing[i] if value_at_signing[i] > 0 else 1.0
-        p_defect = defection_probability(
-            defection_per_year,
-            ratio,
-            per_price_rise,
-            months_unsupported[i] >= lapse_months,
-            lapse_multiplier,
-            monitored,
-            detection,
-            share[district[i]],
-            peer_pressure,
-        )
-        if u[i] < p_defect:
-            agreement[i] = False
-            broken += 1
-    return broken
-
-
-@kernel
-def _programme_month(
+def _defection_hazards(
     district,
     district_accepting,
+    households_per_district,
     in_programme,
     agreement,
     months_unsupported,
-    months_in_stage,
-    trust,
     expected_leaf_value,
     value_at_signing,
-    u_compliance,
-    budget_soles,
-    n_districts,
+    funded,
     defection_per_year,
     per_price_rise,
     lapse_months,
@@ -173,47 +126,67 @@ def _programme_month(
     monitored,
     detection,
     peer_pressure,
-    leave_trust,
-    trust_gain,
 ):
-    """The part of :func:`spend` done every month: agreements, leaving, trust, time in stage.
+    """Months without support, and each signer's defection hazard (:func:`defection_hazard`).
 
-    Returns the agreements broken and whether any household lives in an accepting district.
+    Support reaches programme members in accepting districts in funded months. Returns the
+    hazards (0 for non-signers) and whether any household lives in an accepting district.
     """
     n = district.size
-    supported = np.empty(n, dtype=np.bool_)
+    signed = np.zeros(households_per_district.size)
     any_accepting = False
     for i in range(n):
-        accepting = district_accepting[district[i]]
-        any_accepting |= accepting
-        supported[i] = in_programme[i] and accepting and budget_soles > 0
-    broken = _keep_or_break(
-        district,
-        agreement,
-        months_unsupported,
-        expected_leaf_value,
-        value_at_signing,
-        supported,
-        u_compliance,
-        n_districts,
-        defection_per_year,
-        per_price_rise,
-        lapse_months,
-        lapse_multiplier,
-        monitored,
-        detection,
-        peer_pressure,
-    )
-    # Households leave when trust collapses; programme progress pauses where the mayor refuses.
+        any_accepting |= district_accepting[district[i]]
+        signed[district[i]] += 1.0 if agreement[i] else 0.0
+    share = signed / households_per_district
+    hazard = np.zeros(n)
     for i in range(n):
-        if in_programme[i] and not trust[i] >= leave_trust:
-            in_programme[i] = False
-        if in_programme[i] and district_accepting[district[i]]:
-            trust[i] = min(trust[i] + trust_gain, 1.0)
-        else:
-            trust[i] = min(trust[i], 1.0)
+        supported = funded and in_programme[i] and district_accepting[district[i]]
+        months_unsupported[i] = 0.0 if supported else months_unsupported[i] + 1.0
+        if agreement[i]:
+            ratio = expected_leaf_value[i] / value_at_signing[i] if value_at_signing[i] > 0 else 1.0
+            hazard[i] = defection_hazard(
+                defection_per_year,
+                ratio,
+                per_price_rise,
+                months_unsupported[i] >= lapse_months,
+                lapse_multiplier,
+                monitored,
+                detection,
+                share[district[i]],
+                peer_pressure,
+            )
+    return hazard, any_accepting
+
+
+@kernel
+def _defect_leave_and_gain_trust(
+    district,
+    district_accepting,
+    agreement,
+    in_programme,
+    trust,
+    months_in_stage,
+    u,
+    p_defect,
+    leave_trust,
+    gain,
+):
+    """Signers defect, members whose trust collapsed leave, the others gain trust where served.
+
+    A month passes at every stage. Returns the agreements broken.
+    """
+    broken = 0
+    for i in range(district.size):
+        if agreement[i] and u[i] < p_defect[i]:
+            agreement[i] = False
+            broken += 1
+        member = in_programme[i] and trust[i] >= leave_trust
+        in_programme[i] = member
+        active = member and district_accepting[district[i]]
+        trust[i] = min(trust[i] + gain if active else trust[i], 1.0)
         months_in_stage[i] += 1.0
-    return broken, any_accepting
+    return broken
 
 
 @kernel
@@ -241,6 +214,7 @@ def _advance_and_sign(
     u,
     household_soles,
     stage_cost_soles,
+    stop_when_spent,
     min_months_by_stage,
     join_trust,
     soil_fertility_gain,
@@ -258,7 +232,10 @@ def _advance_and_sign(
     n = programme_order.size
     queue = np.empty(n, dtype=np.int64)
     n_queued = 0
+    queued_cost = 0.0
     for j in range(n):
+        if stop_when_spent and queued_cost > household_soles:
+            break  # with no negative costs, nobody further down the queue can be paid
         i = programme_order[j]
         s = stage[i]
         if (
@@ -269,6 +246,7 @@ def _advance_and_sign(
         ):
             queue[n_queued] = i
             n_queued += 1
+            queued_cost += stage_cost_soles[s]
     costs = np.empty(n_queued)
     for k in range(n_queued):
         costs[k] = stage_cost_soles[stage[queue[k]]]
@@ -325,22 +303,18 @@ def spend(model, budget_soles: float, monitor_agreements: bool = False) -> None:
     """
     p, h, L, f = model.params, model.households, model.landscape, model.month_flows
     pp, fp = p.programme, p.farmer
-    n_d = p.landscape.n_districts
     u = model.streams.programme.random(h.n)
     u_compliance = model.streams.compliance.random(h.n)
-    broken, any_accepting = _programme_month(
+    hazard, any_accepting = _defection_hazards(
         h.district,
         model.district_accepting,
+        model._households_per_district,
         h.in_programme,
         h.agreement,
         h.months_unsupported,
-        h.months_in_stage,
-        h.trust,
         h.expected_leaf_value,
         h.value_at_signing,
-        u_compliance,
-        float(budget_soles),
-        n_d,
+        bool(budget_soles > 0),
         pp.defection_per_year,
         pp.defection_per_price_rise,
         float(pp.support_lapse_months),
@@ -348,6 +322,16 @@ def spend(model, budget_soles: float, monitor_agreements: bool = False) -> None:
         bool(monitor_agreements),
         pp.monitoring_detection,
         pp.peer_pressure,
+    )
+    broken = _defect_leave_and_gain_trust(
+        h.district,
+        model.district_accepting,
+        h.agreement,
+        h.in_programme,
+        h.trust,
+        h.months_in_stage,
+        u_compliance,
+        hazard_probability(hazard),
         pp.leave_trust,
         fp.trust_gain_per_month_programme,
     )
@@ -388,6 +372,7 @@ def spend(model, budget_soles: float, monitor_agreements: bool = False) -> None:
         u,
         household_soles,
         np.asarray(pp.stage_cost_soles, dtype=float),
+        min(pp.stage_cost_soles) >= 0,
         np.array((0, *pp.stage_min_months), dtype=float),
         pp.join_trust,
         pp.soil_fertility_gain,
@@ -447,16 +432,11 @@ def build_roads(model, soles: float) -> np.ndarray:
     pick = candidates[np.argsort(key)[:n]]
     L.road[pick] = True
     model.road_fund_soles -= pick.size * cost
+    closer = _connect(pick, L.height, dist)
+    # Access and reach where the road came closer (NumPy's exp, as for the first map).
     lp = model.params.landscape
-    _connect(
-        pick,
-        L.height,
-        dist,
-        L.layer("market_access"),
-        L.layer("police_reach"),
-        lp.road_access_decay_cells,
-        lp.police_reach_decay_cells,
-    )
+    L.layer("market_access")[closer] = market_access(dist[closer], lp.road_access_decay_cells)
+    L.layer("police_reach")[closer] = police_reach(dist[closer], lp.police_reach_decay_cells)
     model.lab_site_cache.clear()
     model.month_flows["road_cells_built"] += int(pick.size)
     return pick
@@ -483,21 +463,25 @@ def _road_candidates(district_accepting, district, road, farm_capacity_ha, dist_
 
 
 @kernel
-def _connect(new_road, height, dist_road, access, reach, road_access_decay_cells, police_reach_decay_cells):
-    """Distances to the nearest road after new road cells, and the access and reach they give.
+def _connect(new_road, height, dist_road):
+    """Distances to the nearest road after new road cells; returns the cells that came closer.
 
     New road cells can only bring cells closer: the distance to the nearest road is the smaller
     of the old distance and the distance to the new cells (exact, like a full transform).
     """
-    for c in range(dist_road.size):
-        x, y = c // height, c % height
-        nearest = -1
-        for r in new_road:
-            d2 = (x - r // height) ** 2 + (y - r % height) ** 2
-            if nearest < 0 or d2 < nearest:
-                nearest = d2
-        d = np.sqrt(float(nearest))
-        if d < dist_road[c]:
-            dist_road[c] = d
-            access[c] = market_access(d, road_access_decay_cells)
-            reach[c] = police_reach(d, police_reach_decay_cells)
+    rx, ry = new_road // height, new_road % height
+    closer = np.empty(dist_road.size, dtype=np.intp)
+    n_closer = 0
+    width = dist_road.size // height
+    for x in range(width):
+        for y in range(height):
+            nearest = (x - rx[0]) ** 2 + (y - ry[0]) ** 2
+            for k in range(1, rx.size):
+                nearest = min(nearest, (x - rx[k]) ** 2 + (y - ry[k]) ** 2)
+            d = np.sqrt(float(nearest))
+            c = x * height + y
+            if d < dist_road[c]:
+                dist_road[c] = d
+                closer[n_closer] = c
+                n_closer += 1
+    return closer[:n_closer]
