@@ -108,16 +108,23 @@ def welfare_transfer_usd(stage, per_month_usd):
     return where(stage >= ProgrammeStage.ID, per_month_usd, 0.0)
 
 
+_HAZARD_MARGIN = 1e-15
+"""Above any rounding of ``1 - exp(-hazard)`` over ``hazard`` (a half-ulp of 1 is 1.1e-16)."""
+
+
 @kernel
-def _defection_hazards(
+def _agreements_and_trust(
     district,
     district_accepting,
     households_per_district,
     in_programme,
     agreement,
     months_unsupported,
+    months_in_stage,
+    trust,
     expected_leaf_value,
     value_at_signing,
+    u,
     funded,
     defection_per_year,
     per_price_rise,
@@ -126,11 +133,22 @@ def _defection_hazards(
     monitored,
     detection,
     peer_pressure,
+    leave_trust,
+    trust_gain,
 ):
-    """Months without support, and each signer's defection hazard (:func:`defection_hazard`).
+    """The month's first pass of :func:`spend`, household by household.
 
-    Support reaches programme members in accepting districts in funded months. Returns the
-    hazards (0 for non-signers) and whether any household lives in an accepting district.
+    Support reaches programme members in accepting districts in funded months; each signer's
+    defection hazard (:func:`defection_hazard`); members whose trust collapsed leave, the others
+    gain trust where their district takes the programme; a month passes at every stage.
+
+    Whether a signer defects is ``u < hazard_probability(hazard)``, and ``1 - exp(-h) <= h``: a
+    signer whose draw is above its hazard keeps the agreement. The others (a few in a thousand)
+    are returned with their hazards, for NumPy's ``exp`` to decide as it always did.
+
+    Returns:
+        The signers that may defect, their hazards, and whether any household lives in an
+        accepting district.
     """
     n = district.size
     signed = np.zeros(households_per_district.size)
@@ -139,13 +157,16 @@ def _defection_hazards(
         any_accepting |= district_accepting[district[i]]
         signed[district[i]] += 1.0 if agreement[i] else 0.0
     share = signed / households_per_district
-    hazard = np.zeros(n)
+    maybe = np.empty(n, dtype=np.intp)
+    maybe_hazard = np.empty(n)
+    n_maybe = 0
     for i in range(n):
-        supported = funded and in_programme[i] and district_accepting[district[i]]
+        accepting = district_accepting[district[i]]
+        supported = funded and in_programme[i] and accepting
         months_unsupported[i] = 0.0 if supported else months_unsupported[i] + 1.0
         if agreement[i]:
             ratio = expected_leaf_value[i] / value_at_signing[i] if value_at_signing[i] > 0 else 1.0
-            hazard[i] = defection_hazard(
+            hazard = defection_hazard(
                 defection_per_year,
                 ratio,
                 per_price_rise,
@@ -156,37 +177,15 @@ def _defection_hazards(
                 share[district[i]],
                 peer_pressure,
             )
-    return hazard, any_accepting
-
-
-@kernel
-def _defect_leave_and_gain_trust(
-    district,
-    district_accepting,
-    agreement,
-    in_programme,
-    trust,
-    months_in_stage,
-    u,
-    p_defect,
-    leave_trust,
-    gain,
-):
-    """Signers defect, members whose trust collapsed leave, the others gain trust where served.
-
-    A month passes at every stage. Returns the agreements broken.
-    """
-    broken = 0
-    for i in range(district.size):
-        if agreement[i] and u[i] < p_defect[i]:
-            agreement[i] = False
-            broken += 1
+            if u[i] < hazard + _HAZARD_MARGIN:
+                maybe[n_maybe] = i
+                maybe_hazard[n_maybe] = hazard
+                n_maybe += 1
         member = in_programme[i] and trust[i] >= leave_trust
         in_programme[i] = member
-        active = member and district_accepting[district[i]]
-        trust[i] = min(trust[i] + gain if active else trust[i], 1.0)
+        trust[i] = min(trust[i] + trust_gain if member and accepting else trust[i], 1.0)
         months_in_stage[i] += 1.0
-    return broken
+    return maybe[:n_maybe], maybe_hazard[:n_maybe], any_accepting
 
 
 @kernel
@@ -305,15 +304,18 @@ def spend(model, budget_soles: float, monitor_agreements: bool = False) -> None:
     pp, fp = p.programme, p.farmer
     u = model.streams.programme.random(h.n)
     u_compliance = model.streams.compliance.random(h.n)
-    hazard, any_accepting = _defection_hazards(
+    maybe, hazard, any_accepting = _agreements_and_trust(
         h.district,
         model.district_accepting,
         model._households_per_district,
         h.in_programme,
         h.agreement,
         h.months_unsupported,
+        h.months_in_stage,
+        h.trust,
         h.expected_leaf_value,
         h.value_at_signing,
+        u_compliance,
         bool(budget_soles > 0),
         pp.defection_per_year,
         pp.defection_per_price_rise,
@@ -322,19 +324,12 @@ def spend(model, budget_soles: float, monitor_agreements: bool = False) -> None:
         bool(monitor_agreements),
         pp.monitoring_detection,
         pp.peer_pressure,
-    )
-    broken = _defect_leave_and_gain_trust(
-        h.district,
-        model.district_accepting,
-        h.agreement,
-        h.in_programme,
-        h.trust,
-        h.months_in_stage,
-        u_compliance,
-        hazard_probability(hazard),
         pp.leave_trust,
         fp.trust_gain_per_month_programme,
     )
+    defect = maybe[u_compliance[maybe] < hazard_probability(hazard)]
+    h.agreement[defect] = False
+    broken = defect.size
     f["agreements_broken"] += broken
     if budget_soles <= 0 or not any_accepting:
         f["soles_unspent"] += budget_soles

@@ -292,14 +292,14 @@ def _buy_and_process(
 ):
     """The clans' month of buying and processing (:func:`buy_and_process`); returns the flows."""
     n, n_clans = leaf_kg.size, cash_usd.size
-    # Leaf offered and household paste to pay for, by clan.
+    # Leaf offered and household paste to pay for, by clan (branch-free: the owners are a mix).
     offered_by_clan = np.zeros(n_clans)
     paste_bill = np.zeros(n_clans)
     for i in range(n):
-        if own[i]:
-            paste_bill[clan[i]] += leaf_kg[i] / leaf_kg_per_kg_base * paste_usd * (1.0 - broker_margin)
-        else:
-            offered_by_clan[clan[i]] += leaf_kg[i]
+        leaf = leaf_kg[i]
+        base_kg = leaf / leaf_kg_per_kg_base if own[i] else 0.0
+        offered_by_clan[clan[i]] += 0.0 if own[i] else leaf
+        paste_bill[clan[i]] += base_kg * paste_usd * (1.0 - broker_margin)
     # Leaf taken up to the active labs' capacity; then kitchens grow toward the leaf on offer.
     active_labs = np.zeros(n_clans)
     all_labs = np.zeros(n_clans)
@@ -337,26 +337,25 @@ def _buy_and_process(
     leaf_total = unsold_leaf = own_base = paid_total = hh_processing_total = 0.0
     for i in range(n):
         c = clan[i]
-        leaf_total += leaf_kg[i]
-        if own[i]:
-            base_kg = leaf_kg[i] / leaf_kg_per_kg_base
-            own_base += base_kg
-            paste_pay = base_kg * paste_usd * (1.0 - broker_margin) * pay_share[c]
-            hh_processing = base_kg * processing_usd_per_kg_base * pay_share[c]
-            hh_base_kg[i] = base_kg * pay_share[c]
-            hh_base_by_clan[c] += hh_base_kg[i]
-            hh_processing_total += hh_processing
-            coca_income[i] = paste_pay - hh_processing
-            paid_by_clan[c] += paste_pay
-            paid_total += paste_pay
-        else:
-            sold = leaf_kg[i] * share[c] * pay_share[c]
-            unsold_leaf += leaf_kg[i] - sold
-            sold_by_clan[c] += sold
-            leaf_pay = sold * leaf_usd
-            coca_income[i] = leaf_pay
-            paid_by_clan[c] += leaf_pay
-            paid_total += leaf_pay
+        leaf = leaf_kg[i]
+        # Every household takes both paths (zeros where they do not apply), as the array
+        # version did: adding zeros leaves every sum as it was.
+        offered = 0.0 if own[i] else leaf
+        base_kg = leaf / leaf_kg_per_kg_base if own[i] else 0.0
+        paste_pay = base_kg * paste_usd * (1.0 - broker_margin) * pay_share[c]
+        hh_processing = base_kg * processing_usd_per_kg_base * pay_share[c]
+        hh_base_kg[i] = base_kg * pay_share[c]
+        sold = offered * share[c] * pay_share[c]
+        leaf_pay = sold * leaf_usd
+        coca_income[i] = leaf_pay + paste_pay - hh_processing
+        leaf_total += leaf
+        own_base += base_kg
+        unsold_leaf += offered - sold
+        hh_processing_total += hh_processing
+        paid_total += leaf_pay + paste_pay
+        sold_by_clan[c] += sold
+        hh_base_by_clan[c] += hh_base_kg[i]
+        paid_by_clan[c] += leaf_pay + paste_pay
     clan_base_kg = sold_by_clan / leaf_kg_per_kg_base
     clan_processing_total = 0.0
     for c in range(n_clans):
