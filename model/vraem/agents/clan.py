@@ -295,11 +295,12 @@ def _buy_and_process(
     # Leaf offered and household paste to pay for, by clan (branch-free: the owners are a mix).
     offered_by_clan = np.zeros(n_clans)
     paste_bill = np.zeros(n_clans)
+    hh_base_kg = np.empty(n)
     for i in range(n):
         leaf = leaf_kg[i]
-        base_kg = leaf / leaf_kg_per_kg_base if own[i] else 0.0
+        hh_base_kg[i] = leaf / leaf_kg_per_kg_base if own[i] else 0.0
         offered_by_clan[clan[i]] += 0.0 if own[i] else leaf
-        paste_bill[clan[i]] += base_kg * paste_usd * (1.0 - broker_margin)
+        paste_bill[clan[i]] += hh_base_kg[i] * paste_usd * (1.0 - broker_margin)
     # Leaf taken up to the active labs' capacity; then kitchens grow toward the leaf on offer.
     active_labs = np.zeros(n_clans)
     all_labs = np.zeros(n_clans)
@@ -331,7 +332,6 @@ def _buy_and_process(
         leaf_bill = leaf_taken[c] * (leaf_usd + processing_usd_per_kg_base / leaf_kg_per_kg_base)
         pay_share[c] = affordable_share(leaf_bill + paste_bill[c], cash_usd[c])
     sold_by_clan = np.zeros(n_clans)
-    hh_base_kg = np.zeros(n)
     hh_base_by_clan = np.zeros(n_clans)
     paid_by_clan = np.zeros(n_clans)
     leaf_total = unsold_leaf = own_base = paid_total = hh_processing_total = 0.0
@@ -341,7 +341,7 @@ def _buy_and_process(
         # Every household takes both paths (zeros where they do not apply), as the array
         # version did: adding zeros leaves every sum as it was.
         offered = 0.0 if own[i] else leaf
-        base_kg = leaf / leaf_kg_per_kg_base if own[i] else 0.0
+        base_kg = hh_base_kg[i]
         paste_pay = base_kg * paste_usd * (1.0 - broker_margin) * pay_share[c]
         hh_processing = base_kg * processing_usd_per_kg_base * pay_share[c]
         hh_base_kg[i] = base_kg * pay_share[c]
