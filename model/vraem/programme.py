@@ -237,11 +237,12 @@ def _advance_and_sign(
             break  # with no negative costs, nobody further down the queue can be paid
         i = programme_order[j]
         s = stage[i]
+        # The stage first: it is the smallest column, and most households end at the last stage.
         if (
-            district_accepting[district[i]]
-            and s < ProgrammeStage.PERENNIAL
-            and trust[i] >= join_trust
+            s < ProgrammeStage.PERENNIAL
             and months_in_stage[i] >= min_months_by_stage[s]
+            and trust[i] >= join_trust
+            and district_accepting[district[i]]
         ):
             queue[n_queued] = i
             n_queued += 1

@@ -69,6 +69,7 @@ def decide(model) -> None:
     accept = model.district_accepting
     _decide(
         h.district,
+        model._households_per_district,
         h.trust,
         h.coca_young,
         h.coca_mature,
@@ -90,6 +91,7 @@ def decide(model) -> None:
 @kernel
 def _decide(
     district,
+    households_per_district,
     trust,
     coca_young,
     coca_mature,
@@ -105,19 +107,16 @@ def _decide(
 ):
     """Shares for and against projects in each district, and the mayors' choices (into ``accept``)."""
     n_d = accept.size
-    count = np.zeros(n_d)
     wanting = np.zeros(n_d)
     against = np.zeros(n_d)
     for i in range(district.size):
-        d = district[i]
-        count[d] += 1.0
         coca = (coca_young[0, i] + coca_mature[0, i]) + (coca_young[1, i] + coca_mature[1, i])
         wants = trust[i] >= trust_wanting or coca <= 0
-        if wants:
-            wanting[d] += 1.0
-        elif coca_income[i] > dependence_share * (coca_income[i] + legal_income[i]):
-            against[d] += 1.0
+        dependent = coca_income[i] > dependence_share * (coca_income[i] + legal_income[i])
+        wanting[district[i]] += 1.0 if wants else 0.0
+        against[district[i]] += 1.0 if dependent and not wants else 0.0
     for d in range(n_d):
-        households = max(count[d], 1.0)
-        gap = acceptance_gap(wanting[d] / households, against[d] / households, linked[d], linked_bias)
+        share_for = wanting[d] / households_per_district[d]
+        share_against = against[d] / households_per_district[d]
+        gap = acceptance_gap(share_for, share_against, linked[d], linked_bias)
         accept[d] = u[d] < acceptance_probability(gap, spread)
