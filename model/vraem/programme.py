@@ -122,6 +122,7 @@ def _agreements_and_trust(
     months_unsupported,
     months_in_stage,
     trust,
+    stage,
     expected_leaf_value,
     value_at_signing,
     u,
@@ -135,20 +136,24 @@ def _agreements_and_trust(
     peer_pressure,
     leave_trust,
     trust_gain,
+    join_trust,
+    min_months_by_stage,
 ):
     """The month's first pass of :func:`spend`, household by household.
 
     Support reaches programme members in accepting districts in funded months; each signer's
     defection hazard (:func:`defection_hazard`); members whose trust collapsed leave, the others
-    gain trust where their district takes the programme; a month passes at every stage.
+    gain trust where their district takes the programme; a month passes at every stage. Then
+    whether the household queues for its next stage: in an accepting district, trusting enough
+    (``join_trust``), the minimum months at its stage done.
 
     Whether a signer defects is ``u < hazard_probability(hazard)``, and ``1 - exp(-h) <= h``: a
     signer whose draw is above its hazard keeps the agreement. The others (a few in a thousand)
     are returned with their hazards, for NumPy's ``exp`` to decide as it always did.
 
     Returns:
-        The signers that may defect, their hazards, and whether any household lives in an
-        accepting district.
+        The signers that may defect, their hazards, the stage each queued household would
+        leave (-1 when not queued), and whether any household lives in an accepting district.
     """
     n = district.size
     signed = np.zeros(households_per_district.size)
@@ -160,6 +165,7 @@ def _agreements_and_trust(
     maybe = np.empty(n, dtype=np.intp)
     maybe_hazard = np.empty(n)
     n_maybe = 0
+    queued_stage = np.empty(n, dtype=np.int8)
     for i in range(n):
         accepting = district_accepting[district[i]]
         supported = funded and in_programme[i] and accepting
@@ -185,17 +191,25 @@ def _agreements_and_trust(
         in_programme[i] = member
         trust[i] = min(trust[i] + trust_gain if member and accepting else trust[i], 1.0)
         months_in_stage[i] += 1.0
-    return maybe[:n_maybe], maybe_hazard[:n_maybe], any_accepting
+        s = stage[i]
+        queued = (
+            s < ProgrammeStage.PERENNIAL
+            and months_in_stage[i] >= min_months_by_stage[s]
+            and trust[i] >= join_trust
+            and accepting
+        )
+        queued_stage[i] = s if queued else -1
+    return maybe[:n_maybe], maybe_hazard[:n_maybe], queued_stage, any_accepting
 
 
 @kernel
 def _advance_and_sign(
     programme_order,
+    queued_stage,
     district,
     cell,
     elevation_m,
     district_served,
-    district_accepting,
     kind,
     stage,
     months_in_stage,
@@ -214,8 +228,6 @@ def _advance_and_sign(
     household_soles,
     stage_cost_soles,
     stop_when_spent,
-    min_months_by_stage,
-    join_trust,
     soil_fertility_gain,
     quick_crop_ha,
     perennial_ha,
@@ -226,6 +238,7 @@ def _advance_and_sign(
 ):
     """Pay the queue's next stages within budget, apply them, sign agreements; services' trust.
 
+    The queue is ``programme_order`` restricted to households with a ``queued_stage``.
     Returns the soles spent on households.
     """
     n = programme_order.size
@@ -236,20 +249,13 @@ def _advance_and_sign(
         if stop_when_spent and queued_cost > household_soles:
             break  # with no negative costs, nobody further down the queue can be paid
         i = programme_order[j]
-        s = stage[i]
-        # The stage first: it is the smallest column, and most households end at the last stage.
-        if (
-            s < ProgrammeStage.PERENNIAL
-            and months_in_stage[i] >= min_months_by_stage[s]
-            and trust[i] >= join_trust
-            and district_accepting[district[i]]
-        ):
+        if queued_stage[i] >= 0:
             queue[n_queued] = i
             n_queued += 1
-            queued_cost += stage_cost_soles[s]
+            queued_cost += stage_cost_soles[queued_stage[i]]
     costs = np.empty(n_queued)
     for k in range(n_queued):
-        costs[k] = stage_cost_soles[stage[queue[k]]]
+        costs[k] = stage_cost_soles[queued_stage[queue[k]]]
     paid = advance_within_budget(costs, household_soles)
     spent = 0.0
     for k in range(n_queued):
@@ -305,7 +311,7 @@ def spend(model, budget_soles: float, monitor_agreements: bool = False) -> None:
     pp, fp = p.programme, p.farmer
     u = model.streams.programme.random(h.n)
     u_compliance = model.streams.compliance.random(h.n)
-    maybe, hazard, any_accepting = _agreements_and_trust(
+    maybe, hazard, queued_stage, any_accepting = _agreements_and_trust(
         h.district,
         model.district_accepting,
         model._households_per_district,
@@ -314,6 +320,7 @@ def spend(model, budget_soles: float, monitor_agreements: bool = False) -> None:
         h.months_unsupported,
         h.months_in_stage,
         h.trust,
+        h.stage,
         h.expected_leaf_value,
         h.value_at_signing,
         u_compliance,
@@ -327,6 +334,8 @@ def spend(model, budget_soles: float, monitor_agreements: bool = False) -> None:
         pp.peer_pressure,
         pp.leave_trust,
         fp.trust_gain_per_month_programme,
+        pp.join_trust,
+        np.array((0, *pp.stage_min_months), dtype=float),
     )
     defect = maybe[u_compliance[maybe] < hazard_probability(hazard)]
     h.agreement[defect] = False
@@ -346,11 +355,11 @@ def spend(model, budget_soles: float, monitor_agreements: bool = False) -> None:
     served[L.district[new_roads]] = True
     spent = _advance_and_sign(
         h.programme_order,
+        queued_stage,
         h.district,
         h.cell,
         L.layer("elevation_m"),
         served,
-        model.district_accepting,
         h.kind,
         h.stage,
         h.months_in_stage,
@@ -369,8 +378,6 @@ def spend(model, budget_soles: float, monitor_agreements: bool = False) -> None:
         household_soles,
         np.asarray(pp.stage_cost_soles, dtype=float),
         min(pp.stage_cost_soles) >= 0,
-        np.array((0, *pp.stage_min_months), dtype=float),
-        pp.join_trust,
         pp.soil_fertility_gain,
         pp.quick_crop_ha,
         pp.perennial_ha,
