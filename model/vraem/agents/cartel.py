@@ -123,24 +123,28 @@ def _worry(worry, child_courier, u, decay, arrested):
 
     Returns False (leaving the arrests undone) when the draws tie at the cut.
     """
+    candidates = np.empty(worry.size, dtype=np.intp)
+    n = 0
     for i in range(worry.size):
         worry[i] *= 1.0 - decay
-    if arrested <= 0:
+        if child_courier[i]:
+            candidates[n] = i
+            n += 1
+    if arrested <= 0 or n == 0:
         return True
-    candidates = np.flatnonzero(child_courier)
-    if candidates.size == 0:
+    if arrested >= n:
+        for k in range(n):
+            worry[candidates[k]] = 1.0
         return True
-    if arrested < candidates.size:
-        draws = u[candidates]
-        cut = np.partition(draws, arrested - 1)[arrested - 1]
-        if np.sum(draws <= cut) != arrested:
-            return False
-        for i in candidates:
-            if u[i] <= cut:
-                worry[i] = 1.0
-    else:
-        for i in candidates:
-            worry[i] = 1.0
+    draws = np.empty(n)
+    for k in range(n):
+        draws[k] = u[candidates[k]]
+    cut = np.partition(draws, arrested - 1)[arrested - 1]
+    if np.sum(draws <= cut) != arrested:
+        return False
+    for k in range(n):
+        if draws[k] <= cut:
+            worry[candidates[k]] = 1.0
     return True
 
 

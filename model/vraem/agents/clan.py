@@ -379,24 +379,43 @@ def _buy_and_process(
 def sell_to_cartels(model, demand_kg: float) -> float:
     """Clans sell stock to the cartels, up to export demand; pays protection and bribes.
 
+    Every clan sells the same share of its stock; protection (``clan.protection_share``) and
+    bribes (``clan.bribe_share``) are shares of the revenue.
+
     Returns:
         Kilograms of paste/base sold.
     """
     p, prices, f = model.params, model.prices, model.month_flows
     cp = p.clan
-    stock = model.clan_stock_kg
-    total = float(stock.sum())
-    sold_total = min(total, demand_kg)
-    sold = stock * (sold_total / total) if total > 0 else np.zeros_like(stock)
-    revenue = sold * prices.paste_usd
-    protection = revenue * cp.protection_share
-    bribes = revenue * cp.bribe_share
-    model.clan_stock_kg -= sold
-    model.clan_cash_usd += revenue - protection - bribes
-    f["usd_cartels_to_clans"] += float(revenue.sum())
-    f["usd_protection"] += float(protection.sum())
-    f["usd_bribes"] += float(bribes.sum())
+    sold_total, revenue, protection, bribes = _sell(
+        model.clan_stock_kg,
+        model.clan_cash_usd,
+        float(demand_kg),
+        prices.paste_usd,
+        cp.protection_share,
+        cp.bribe_share,
+    )
+    f["usd_cartels_to_clans"] += revenue
+    f["usd_protection"] += protection
+    f["usd_bribes"] += bribes
     return sold_total
+
+
+@kernel
+def _sell(stock_kg, cash_usd, demand_kg, paste_usd, protection_share, bribe_share):
+    """Sell each clan's share of the demand; returns (kg sold, revenue, protection, bribes) in all."""
+    total = pairwise_sum(stock_kg)
+    sold_total = min(total, demand_kg)
+    n = stock_kg.size
+    revenue, protection, bribes = np.zeros(n), np.zeros(n), np.zeros(n)
+    for c in range(n):
+        sold = stock_kg[c] * (sold_total / total) if total > 0 else 0.0
+        revenue[c] = sold * paste_usd
+        protection[c] = revenue[c] * protection_share
+        bribes[c] = revenue[c] * bribe_share
+        stock_kg[c] -= sold
+        cash_usd[c] += revenue[c] - protection[c] - bribes[c]
+    return sold_total, pairwise_sum(revenue), pairwise_sum(protection), pairwise_sum(bribes)
 
 
 def rebuild_labs(model) -> None:
