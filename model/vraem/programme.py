@@ -481,8 +481,10 @@ def _connect(new_road, height, dist_road):
             nearest = (x - rx[0]) ** 2 + (y - ry[0]) ** 2
             for k in range(1, rx.size):
                 nearest = min(nearest, (x - rx[k]) ** 2 + (y - ry[k]) ** 2)
-            d = np.sqrt(float(nearest))
             c = x * height + y
+            if nearest >= dist_road[c] * dist_road[c] + 1.0:
+                continue  # farther than its road already (a margin of 1 above any rounding)
+            d = np.sqrt(float(nearest))
             if d < dist_road[c]:
                 dist_road[c] = d
                 closer[n_closer] = c
