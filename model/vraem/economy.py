@@ -29,7 +29,7 @@ def export_demand_t_per_month(
         return base_t * (1.0 + growth_per_year) ** min(years, growth_years)
     level = 1.0
     for i, g in enumerate(path):
-        level *= (1.0 + g) ** float(np.clip(years - i, 0.0, 1.0))
+        level *= (1.0 + g) ** min(max(years - i, 0.0), 1.0)
     return base_t * level
 
 
@@ -52,7 +52,7 @@ def paste_price_usd_per_kg(
     """
     ratio = demand_t / max(supply_t, 1e-9)
     price = reference_usd * ratio**flexibility * max(1.0 - pass_through * loss_share, 0.0)
-    return float(np.clip(price, min_usd, max_usd))
+    return float(min(max(price, min_usd), max_usd))
 
 
 def paste_price_bounds_usd_per_kg(
@@ -137,7 +137,7 @@ def seizure_share(seized_t: float, shipped_t: float) -> float:
     part seized on the way (forced landings, arrested couriers); seizures in raided labs are the
     clans' loss, not the cartels', and do not enter.
     """
-    return float(np.clip(seized_t / shipped_t, 0.0, 1.0)) if shipped_t > 0 else 0.0
+    return float(min(max(seized_t / shipped_t, 0.0), 1.0)) if shipped_t > 0 else 0.0
 
 
 # ---------------------------------------------------------------------------------------------

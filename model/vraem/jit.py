@@ -109,3 +109,71 @@ def _clip_scalar(x, lo, hi):
         return min(max(x, lo), hi)
 
     return impl
+
+
+@numba.njit(cache=True)
+def _block_sum(a, lo, n):
+    """NumPy's sum of a block of at most 128 values: 8 accumulators, then the rest in order."""
+    if n < 8:
+        res = 0.0
+        for i in range(lo, lo + n):
+            res += a[i]
+        return res
+    r0, r1, r2, r3 = a[lo], a[lo + 1], a[lo + 2], a[lo + 3]
+    r4, r5, r6, r7 = a[lo + 4], a[lo + 5], a[lo + 6], a[lo + 7]
+    i = 8
+    while i < n - n % 8:
+        j = lo + i
+        r0 += a[j]
+        r1 += a[j + 1]
+        r2 += a[j + 2]
+        r3 += a[j + 3]
+        r4 += a[j + 4]
+        r5 += a[j + 5]
+        r6 += a[j + 6]
+        r7 += a[j + 7]
+        i += 8
+    res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+    while i < n:
+        res += a[lo + i]
+        i += 1
+    return res
+
+
+@numba.njit(cache=True)
+def pairwise_sum(a):
+    """The sum of a 1-d float array exactly as NumPy's ``a.sum()`` gives it, for kernels.
+
+    NumPy sums pairwise: it halves the array (at a multiple of 8) until a part has at most 128
+    values, sums those over 8 accumulators, and adds the halves' sums. A kernel's running sum
+    differs from that by rounding; where a sum feeds back into the model (next month's supply,
+    say), the rounding could flip a later random comparison, so such sums use this one. (The
+    halving runs on an explicit stack: numba's cache does not reload recursive functions.)
+    """
+    starts = np.empty(128, dtype=np.int64)
+    sizes = np.empty(128, dtype=np.int64)
+    expanded = np.zeros(128, dtype=np.bool_)
+    sums = np.empty(128)
+    starts[0], sizes[0] = 0, a.size
+    top, n_sums = 1, 0
+    while top > 0:
+        k = top - 1
+        n = sizes[k]
+        if n <= 128:
+            sums[n_sums] = _block_sum(a, starts[k], n)
+            n_sums += 1
+            top -= 1
+        elif expanded[k]:
+            # Both halves are summed (left below right): replace them by their sum.
+            sums[n_sums - 2] = sums[n_sums - 2] + sums[n_sums - 1]
+            n_sums -= 1
+            top -= 1
+        else:
+            expanded[k] = True
+            half = n // 2
+            half -= half % 8
+            # The right half goes on the stack first so that the left one is summed first.
+            starts[top], sizes[top], expanded[top] = starts[k] + half, n - half, False
+            starts[top + 1], sizes[top + 1], expanded[top + 1] = starts[k], half, False
+            top += 2
+    return 0.0 + sums[0]

@@ -276,8 +276,8 @@ def build_landscape(
         "fertility": fertility,
         "forest_ha": forest,
         "farm_capacity_ha": farm_capacity,
-        "market_access": np.exp(-dist_road * np.log(2) / p.road_access_decay_cells),
-        "police_reach": np.exp(-dist_road / p.police_reach_decay_cells),
+        "market_access": market_access(dist_road, p.road_access_decay_cells),
+        "police_reach": police_reach(dist_road, p.police_reach_decay_cells),
         "coca_ha": np.zeros((w, h)),
         "ever_coca": np.zeros((w, h)),
     }
@@ -516,3 +516,18 @@ def fertility_change(fertility, coca_share, fallow_share, loss_per_year, recover
     loss = loss_per_year / 12.0 * coca_share
     gain = recovery_per_year / 12.0 * fallow_share * (1.0 - fertility)
     return clip(fertility - loss + gain, 0.05, 1.0)
+
+
+@rule
+def market_access(dist_road_cells, half_access_cells):
+    """Market access of a cell (0-1): halves every ``half_access_cells`` cells away from a road.
+
+    Legal crops must reach a market; the halving distance is ``landscape.road_access_decay_cells``.
+    """
+    return np.exp(-dist_road_cells * np.log(2.0) / half_access_cells)
+
+
+@rule
+def police_reach(dist_road_cells, decay_cells):
+    """Police reach of a cell (0-1): fades exponentially with the distance from a road."""
+    return np.exp(-dist_road_cells / decay_cells)

@@ -12,14 +12,46 @@ from __future__ import annotations
 import numpy as np
 
 from vraem.agents.farmer import HOME, HouseholdType, ProgrammeStage
-from vraem.landscape import MIN_FARMED_HA
+from vraem.jit import kernel, rule, where
+from vraem.landscape import MIN_FARMED_HA, market_access, police_reach
 
 
+@rule
 def advance_within_budget(cost_in_order, budget):
     """Which of the queued households (in priority order) the month's budget pays for."""
     return np.cumsum(cost_in_order) <= budget
 
 
+@rule
+def defection_hazard(
+    base_per_year,
+    value_ratio,
+    per_price_rise,
+    lapsed,
+    lapse_multiplier,
+    monitored,
+    detection,
+    district_signed_share,
+    peer_pressure,
+):
+    """Monthly hazard of breaking a no-coca agreement (:func:`defection_probability`)."""
+    return (
+        base_per_year
+        / 12.0
+        * (1.0 + per_price_rise * np.maximum(value_ratio - 1.0, 0.0))
+        * where(lapsed, lapse_multiplier, 1.0)
+        * where(monitored, 1.0 - detection, 1.0)
+        * (1.0 - peer_pressure * district_signed_share)
+    )
+
+
+@rule
+def hazard_probability(hazard):
+    """Chance that an event with a constant monthly hazard happens within the month."""
+    return 1.0 - np.exp(-hazard)
+
+
+@rule
 def defection_probability(
     base_per_year,
     value_ratio,
@@ -39,174 +71,422 @@ def defection_probability(
     not), cut by monitoring, and cut by peer pressure in proportion to the district's share of
     signers (Monzón: 1 of 41 communities replanted and gave up when the others pressed it).
     """
-    hazard = (
-        base_per_year
-        / 12.0
-        * (1.0 + per_price_rise * np.maximum(value_ratio - 1.0, 0.0))
-        * np.where(lapsed, lapse_multiplier, 1.0)
-        * np.where(monitored, 1.0 - detection, 1.0)
-        * (1.0 - peer_pressure * district_signed_share)
+    return hazard_probability(
+        defection_hazard(
+            base_per_year,
+            value_ratio,
+            per_price_rise,
+            lapsed,
+            lapse_multiplier,
+            monitored,
+            detection,
+            district_signed_share,
+            peer_pressure,
+        )
     )
-    return 1.0 - np.exp(-hazard)
 
 
-def keep_or_break_agreements(model, supported: np.ndarray, monitored: bool) -> None:
-    """Signers keep their agreement or defect (rule :func:`defection_probability`)."""
-    pp, h = model.params.programme, model.households
-    u = model.streams.compliance.random(h.n)
-    h.months_unsupported[:] = np.where(supported, 0.0, h.months_unsupported + 1.0)
-    n_d = model.params.landscape.n_districts
-    signed = np.bincount(h.district, weights=h.agreement, minlength=n_d)
-    share = signed / np.maximum(np.bincount(h.district, minlength=n_d), 1)
-    ratio = np.divide(
-        h.expected_leaf_value, h.value_at_signing, out=np.ones(h.n), where=h.value_at_signing > 0
-    )
-    p_defect = defection_probability(
-        pp.defection_per_year,
-        ratio,
-        pp.defection_per_price_rise,
-        h.months_unsupported >= pp.support_lapse_months,
-        pp.defection_lapse_multiplier,
-        monitored,
-        pp.monitoring_detection,
-        share[h.district],
-        pp.peer_pressure,
-    )
-    defect = h.agreement & (u < p_defect)
-    h.agreement &= ~defect
-    model.month_flows["agreements_broken"] += int(defect.sum())
-
-
-def spend(model, budget_soles: float, monitor_agreements: bool = False) -> None:
-    """Spend the month's development budget in accepting districts; signers keep or break faith."""
-    p, h, L, f = model.params, model.households, model.landscape, model.month_flows
-    pp, fp = p.programme, p.farmer
-    u = model.streams.programme.random(h.n)
-    accepting = model.district_accepting[h.district]
-    keep_or_break_agreements(model, h.in_programme & accepting & (budget_soles > 0), monitor_agreements)
-
-    # Households leave when trust collapses; programme progress pauses where the mayor refuses.
-    h.in_programme &= h.trust >= pp.leave_trust
-    active = h.in_programme & accepting
-    h.trust += fp.trust_gain_per_month_programme * active
-    np.minimum(h.trust, 1.0, out=h.trust)
-    h.months_in_stage += 1
-    if budget_soles <= 0 or not accepting.any():
-        f["soles_unspent"] += budget_soles
-        return
-
-    road_soles = budget_soles * pp.road_share if (~L.road).any() else 0.0
-    road_before = L.road.copy()
-    build_roads(model, road_soles)
-    household_soles = budget_soles - road_soles
-
-    stage = h.stage.astype(int)
-    min_months = np.array((0, *pp.stage_min_months))[np.minimum(stage, len(pp.stage_min_months))]
-    queued = (
-        accepting
-        & (stage < ProgrammeStage.PERENNIAL)
-        & (h.trust >= pp.join_trust)
-        & (h.months_in_stage >= min_months)
-    )
-    order = h.programme_order[queued[h.programme_order]]
-    costs = np.array(pp.stage_cost_soles)[stage[order]]
-    paid = order[advance_within_budget(costs, household_soles)]
-    spent = float(np.array(pp.stage_cost_soles)[stage[paid]].sum())
-    h.stage[paid] += 1
-    h.months_in_stage[paid] = 0
-    h.in_programme[paid] = True
-    apply_stage_effects(model, paid)
-
-    can_sign = h.in_programme & ~h.agreement & (h.stage >= ProgrammeStage.QUICK_CROPS)
-    p_sign = agreement_probability(
-        pp.p_agreement_per_month, h.kind == HouseholdType.COMMITTED, pp.committed_agreement_factor
-    )
-    signs = can_sign & (u < p_sign)
-    h.agreement |= signs
-    h.value_at_signing[signs] = h.expected_leaf_value[signs]
-    # Roads and services delivered in a district raise everyone's trust there, not only
-    # programme members': the way in for households below the joining threshold.
-    n_d = p.landscape.n_districts
-    # A district is served when it takes the programme this month (services run there) or gets
-    # new road; not "when some household was paid", which a small valley's few households make
-    # lumpier than the full valley's (the scaling rule).
-    served = model.district_accepting.copy()
-    served |= np.bincount(L.district[L.road & ~road_before], minlength=n_d) > 0
-    h.trust += pp.trust_gain_per_month_services * (served[h.district] & ~h.in_programme)
-    np.minimum(h.trust, 1.0, out=h.trust)
-    f["soles_spent"] += spent + road_soles
-    f["soles_unspent"] += household_soles - spent
-
-
+@rule
 def agreement_probability(p_month, committed, committed_factor):
     """Monthly chance that a household with an alternative signs a no-coca agreement.
 
     Committed growers (two fifths in the Colombian field experiment) sign far less often.
     """
-    return np.where(committed, p_month * committed_factor, p_month)
+    return where(committed, p_month * committed_factor, p_month)
 
 
-def apply_stage_effects(model, reached: np.ndarray) -> None:
-    """What each newly reached stage gives the household."""
-    pp, h = model.params.programme, model.households
-    stage = h.stage[reached]
-    soil = reached[stage == ProgrammeStage.SOIL]
-    h.soil_bonus[soil] = pp.soil_fertility_gain
-    quick = reached[stage == ProgrammeStage.QUICK_CROPS]
-    plant_from_fallow_or_coca(h, quick, pp.quick_crop_ha, h.food_young)
-    perennial = reached[stage == ProgrammeStage.PERENNIAL]
-    low = model.landscape.layer("elevation_m")[h.cell[perennial]] < pp.cacao_below_m
-    plant_from_fallow_or_coca(h, perennial[low], pp.perennial_ha, h.cacao_young)
-    plant_from_fallow_or_coca(h, perennial[~low], pp.perennial_ha, h.coffee_young)
+@rule
+def planting_from_fallow_or_coca(fallow_ha, coca_ha, ha):
+    """Where ``ha`` of a programme crop is planted: on fallow, then on coca land (ha from each)."""
+    from_fallow = np.minimum(fallow_ha, ha)
+    return from_fallow, np.minimum(coca_ha, ha - from_fallow)
 
 
-def plant_from_fallow_or_coca(h, who: np.ndarray, ha: float, crop: np.ndarray) -> None:
-    """Plant ``ha`` of a programme crop on fallow, or on coca land when no fallow is left."""
-    from_fallow = np.minimum(h.fallow[who], ha)
-    h.fallow[who] -= from_fallow
-    rest = ha - from_fallow
-    from_coca = np.minimum(h.coca_mature[HOME, who], rest)
-    h.coca_mature[HOME, who] -= from_coca
-    crop[who] += from_fallow + from_coca
+@rule
+def welfare_transfer_usd(stage, per_month_usd):
+    """Monthly welfare transfer (Juntos) of a household at a programme stage, USD: once it has an ID."""
+    return where(stage >= ProgrammeStage.ID, per_month_usd, 0.0)
+
+
+_HAZARD_MARGIN = 1e-15
+"""Above any rounding of ``1 - exp(-hazard)`` over ``hazard`` (a half-ulp of 1 is 1.1e-16)."""
+
+
+@kernel
+def _agreements_and_trust(
+    district,
+    district_accepting,
+    households_per_district,
+    in_programme,
+    agreement,
+    months_unsupported,
+    months_in_stage,
+    trust,
+    stage,
+    expected_leaf_value,
+    value_at_signing,
+    u,
+    funded,
+    defection_per_year,
+    per_price_rise,
+    lapse_months,
+    lapse_multiplier,
+    monitored,
+    detection,
+    peer_pressure,
+    leave_trust,
+    trust_gain,
+    join_trust,
+    min_months_by_stage,
+):
+    """The month's first pass of :func:`spend`, household by household.
+
+    Support reaches programme members in accepting districts in funded months; each signer's
+    defection hazard (:func:`defection_hazard`); members whose trust collapsed leave, the others
+    gain trust where their district takes the programme; a month passes at every stage. Then
+    whether the household queues for its next stage: in an accepting district, trusting enough
+    (``join_trust``), the minimum months at its stage done.
+
+    Whether a signer defects is ``u < hazard_probability(hazard)``, and ``1 - exp(-h) <= h``: a
+    signer whose draw is above its hazard keeps the agreement. The others (a few in a thousand)
+    are returned with their hazards, for NumPy's ``exp`` to decide as it always did.
+
+    Returns:
+        The signers that may defect, their hazards, the stage each queued household would
+        leave (-1 when not queued), and whether any household lives in an accepting district.
+    """
+    n = district.size
+    signed = np.zeros(households_per_district.size)
+    any_accepting = False
+    for i in range(n):
+        any_accepting |= district_accepting[district[i]]
+        signed[district[i]] += 1.0 if agreement[i] else 0.0
+    share = signed / households_per_district
+    maybe = np.empty(n, dtype=np.intp)
+    maybe_hazard = np.empty(n)
+    n_maybe = 0
+    queued_stage = np.empty(n, dtype=np.int8)
+    for i in range(n):
+        accepting = district_accepting[district[i]]
+        supported = funded and in_programme[i] and accepting
+        months_unsupported[i] = 0.0 if supported else months_unsupported[i] + 1.0
+        if agreement[i]:
+            ratio = expected_leaf_value[i] / value_at_signing[i] if value_at_signing[i] > 0 else 1.0
+            hazard = defection_hazard(
+                defection_per_year,
+                ratio,
+                per_price_rise,
+                months_unsupported[i] >= lapse_months,
+                lapse_multiplier,
+                monitored,
+                detection,
+                share[district[i]],
+                peer_pressure,
+            )
+            if u[i] < hazard + _HAZARD_MARGIN:
+                maybe[n_maybe] = i
+                maybe_hazard[n_maybe] = hazard
+                n_maybe += 1
+        member = in_programme[i] and trust[i] >= leave_trust
+        in_programme[i] = member
+        trust[i] = min(trust[i] + trust_gain if member and accepting else trust[i], 1.0)
+        months_in_stage[i] += 1.0
+        s = stage[i]
+        queued = (
+            s < ProgrammeStage.PERENNIAL
+            and months_in_stage[i] >= min_months_by_stage[s]
+            and trust[i] >= join_trust
+            and accepting
+        )
+        queued_stage[i] = s if queued else -1
+    return maybe[:n_maybe], maybe_hazard[:n_maybe], queued_stage, any_accepting
+
+
+@kernel
+def _advance_and_sign(
+    programme_order,
+    queued_stage,
+    district,
+    cell,
+    elevation_m,
+    district_served,
+    kind,
+    stage,
+    months_in_stage,
+    in_programme,
+    trust,
+    agreement,
+    value_at_signing,
+    expected_leaf_value,
+    soil_bonus,
+    fallow,
+    coca_mature_home,
+    food_young,
+    cacao_young,
+    coffee_young,
+    u,
+    household_soles,
+    stage_cost_soles,
+    stop_when_spent,
+    soil_fertility_gain,
+    quick_crop_ha,
+    perennial_ha,
+    cacao_below_m,
+    p_agreement,
+    committed_factor,
+    trust_gain_services,
+):
+    """Pay the queue's next stages within budget, apply them, sign agreements; services' trust.
+
+    The queue is ``programme_order`` restricted to households with a ``queued_stage``.
+    Returns the soles spent on households.
+    """
+    n = programme_order.size
+    queue = np.empty(n, dtype=np.int64)
+    n_queued = 0
+    queued_cost = 0.0
+    for j in range(n):
+        if stop_when_spent and queued_cost > household_soles:
+            break  # with no negative costs, nobody further down the queue can be paid
+        i = programme_order[j]
+        if queued_stage[i] >= 0:
+            queue[n_queued] = i
+            n_queued += 1
+            queued_cost += stage_cost_soles[queued_stage[i]]
+    costs = np.empty(n_queued)
+    for k in range(n_queued):
+        costs[k] = stage_cost_soles[queued_stage[queue[k]]]
+    paid = advance_within_budget(costs, household_soles)
+    spent = 0.0
+    for k in range(n_queued):
+        if not paid[k]:
+            continue
+        i = queue[k]
+        spent += costs[k]
+        stage[i] += 1
+        months_in_stage[i] = 0.0
+        in_programme[i] = True
+        # What each newly reached stage gives: soil recovery raises the home farm's fertility;
+        # quick crops (banana, gardens), then the perennial (cacao in the low valley, coffee
+        # above), are planted on fallow, or on coca land when no fallow is left.
+        if stage[i] == ProgrammeStage.SOIL:
+            soil_bonus[i] = soil_fertility_gain
+        elif stage[i] == ProgrammeStage.QUICK_CROPS or stage[i] == ProgrammeStage.PERENNIAL:
+            ha = quick_crop_ha if stage[i] == ProgrammeStage.QUICK_CROPS else perennial_ha
+            from_fallow, from_coca = planting_from_fallow_or_coca(fallow[i], coca_mature_home[i], ha)
+            fallow[i] -= from_fallow
+            coca_mature_home[i] -= from_coca
+            if stage[i] == ProgrammeStage.QUICK_CROPS:
+                food_young[i] += from_fallow + from_coca
+            elif elevation_m[cell[i]] < cacao_below_m:
+                cacao_young[i] += from_fallow + from_coca
+            else:
+                coffee_young[i] += from_fallow + from_coca
+    for i in range(stage.size):
+        if in_programme[i] and not agreement[i] and stage[i] >= ProgrammeStage.QUICK_CROPS:
+            committed = kind[i] == HouseholdType.COMMITTED
+            if u[i] < agreement_probability(p_agreement, committed, committed_factor):
+                agreement[i] = True
+                value_at_signing[i] = expected_leaf_value[i]
+        # Roads and services delivered in a district raise everyone's trust there, not only
+        # programme members': the way in for households below the joining threshold.
+        if district_served[district[i]] and not in_programme[i]:
+            trust[i] = min(trust[i] + trust_gain_services, 1.0)
+        else:
+            trust[i] = min(trust[i], 1.0)
+    return spent
+
+
+def spend(model, budget_soles: float, monitor_agreements: bool = False) -> None:
+    """Spend the month's development budget in accepting districts; signers keep or break faith.
+
+    In order: signers keep or break their agreement (:func:`defection_probability`), households
+    whose trust collapsed leave, members in accepting districts gain trust; then roads
+    (:func:`build_roads`), and the queue (households in ``programme_order`` that may take their
+    next stage) is paid within the budget (:func:`advance_within_budget`), each stage giving its
+    effect (:func:`planting_from_fallow_or_coca`); members with an alternative sign agreements
+    (:func:`agreement_probability`); districts served raise the trust of non-members.
+    """
+    p, h, L, f = model.params, model.households, model.landscape, model.month_flows
+    pp, fp = p.programme, p.farmer
+    u = model.streams.programme.random(h.n)
+    u_compliance = model.streams.compliance.random(h.n)
+    maybe, hazard, queued_stage, any_accepting = _agreements_and_trust(
+        h.district,
+        model.district_accepting,
+        model._households_per_district,
+        h.in_programme,
+        h.agreement,
+        h.months_unsupported,
+        h.months_in_stage,
+        h.trust,
+        h.stage,
+        h.expected_leaf_value,
+        h.value_at_signing,
+        u_compliance,
+        bool(budget_soles > 0),
+        pp.defection_per_year,
+        pp.defection_per_price_rise,
+        float(pp.support_lapse_months),
+        pp.defection_lapse_multiplier,
+        bool(monitor_agreements),
+        pp.monitoring_detection,
+        pp.peer_pressure,
+        pp.leave_trust,
+        fp.trust_gain_per_month_programme,
+        pp.join_trust,
+        np.array((0, *pp.stage_min_months), dtype=float),
+    )
+    defect = maybe[u_compliance[maybe] < hazard_probability(hazard)]
+    h.agreement[defect] = False
+    broken = defect.size
+    f["agreements_broken"] += broken
+    if budget_soles <= 0 or not any_accepting:
+        f["soles_unspent"] += budget_soles
+        return
+
+    road_soles = budget_soles * pp.road_share if not L.road.all() else 0.0
+    new_roads = build_roads(model, road_soles)
+    household_soles = budget_soles - road_soles
+    # A district is served when it takes the programme this month (services run there) or gets
+    # new road; not "when some household was paid", which a small valley's few households make
+    # lumpier than the full valley's (the scaling rule).
+    served = model.district_accepting.copy()
+    served[L.district[new_roads]] = True
+    spent = _advance_and_sign(
+        h.programme_order,
+        queued_stage,
+        h.district,
+        h.cell,
+        L.layer("elevation_m"),
+        served,
+        h.kind,
+        h.stage,
+        h.months_in_stage,
+        h.in_programme,
+        h.trust,
+        h.agreement,
+        h.value_at_signing,
+        h.expected_leaf_value,
+        h.soil_bonus,
+        h.fallow,
+        h.coca_mature[HOME],
+        h.food_young,
+        h.cacao_young,
+        h.coffee_young,
+        u,
+        household_soles,
+        np.asarray(pp.stage_cost_soles, dtype=float),
+        min(pp.stage_cost_soles) >= 0,
+        pp.soil_fertility_gain,
+        pp.quick_crop_ha,
+        pp.perennial_ha,
+        pp.cacao_below_m,
+        pp.p_agreement_per_month,
+        pp.committed_agreement_factor,
+        pp.trust_gain_per_month_services,
+    )
+    f["soles_spent"] += spent + road_soles
+    f["soles_unspent"] += household_soles - spent
 
 
 def welfare_usd(model) -> np.ndarray:
     """Monthly welfare transfer to each household with an ID (Juntos), USD."""
     h = model.households
-    return np.where(h.stage >= ProgrammeStage.ID, model.params.programme.welfare_usd_per_month, 0.0)
+    return _welfare(h.stage, model.params.programme.welfare_usd_per_month)
 
 
-def build_roads(model, soles: float) -> None:
+@kernel
+def _welfare(stage, per_month_usd):
+    out = np.empty(stage.size)
+    for i in range(stage.size):
+        out[i] = welfare_transfer_usd(stage[i], per_month_usd)
+    return out
+
+
+def build_roads(model, soles: float) -> np.ndarray:
     """Roads: connect the farmland nearest the network in accepting districts, cell by cell.
 
     A cell of a smaller valley holds ``scale`` times the land and people (scaling rule), so its
     road costs ``scale`` times as much: the same budget share builds the same map of roads.
+
+    Returns:
+        The cells connected this month.
     """
     pp, L, scale = model.params.programme, model.landscape, model.params.scale
     model.road_fund_soles += soles
     cost = pp.road_cost_soles_per_cell * scale
     n = int(model.road_fund_soles // cost)
     if n <= 0:
-        return
+        return _NO_CELLS
     dist = L.layer("dist_road")
-    district = L.district
-    candidates = np.flatnonzero(
-        model.district_accepting[district] & ~L.road & (L.layer("farm_capacity_ha") > MIN_FARMED_HA * scale)
+    candidates, key = _road_candidates(
+        model.district_accepting,
+        L.district,
+        L.road,
+        L.layer("farm_capacity_ha"),
+        dist,
+        MIN_FARMED_HA * scale,
+        L.cell_ha,
     )
     if candidates.size == 0:
-        return
-    pick = candidates[np.argsort(dist[candidates] - L.layer("farm_capacity_ha")[candidates] / L.cell_ha)[:n]]
+        return _NO_CELLS
+    # NumPy's sort, as before: many candidates tie, and its order decides which of them is built.
+    pick = candidates[np.argsort(key)[:n]]
     L.road[pick] = True
     model.road_fund_soles -= pick.size * cost
-    # New road cells can only bring cells closer: the distance to the nearest road is the smaller
-    # of the old distance and the distance to the new cells (exact, like a full transform).
-    gx, gy = L.xy(np.arange(L.n_cells))
-    px, py = L.xy(pick)
-    to_new = np.sqrt(((gx[:, None] - px) ** 2 + (gy[:, None] - py) ** 2).min(axis=1))
-    new_dist = np.minimum(dist, to_new)
-    dist[:] = new_dist
-    model.lab_site_cache.clear()
+    closer = _connect(pick, L.height, dist)
+    # Access and reach where the road came closer (NumPy's exp, as for the first map).
     lp = model.params.landscape
-    L.layer("market_access")[:] = np.exp(-new_dist * np.log(2) / lp.road_access_decay_cells)
-    L.layer("police_reach")[:] = np.exp(-new_dist / lp.police_reach_decay_cells)
+    L.layer("market_access")[closer] = market_access(dist[closer], lp.road_access_decay_cells)
+    L.layer("police_reach")[closer] = police_reach(dist[closer], lp.police_reach_decay_cells)
+    model.lab_site_cache.clear()
     model.month_flows["road_cells_built"] += int(pick.size)
+    return pick
+
+
+_NO_CELLS = np.zeros(0, dtype=np.intp)
+
+
+@kernel
+def _road_candidates(district_accepting, district, road, farm_capacity_ha, dist_road, min_farm_ha, cell_ha):
+    """Cells a road may reach (farmland off the network in accepting districts) and their rank key."""
+    n = district.size
+    cells = np.empty(n, dtype=np.intp)
+    k = 0
+    for c in range(n):
+        if district_accepting[district[c]] and not road[c] and farm_capacity_ha[c] > min_farm_ha:
+            cells[k] = c
+            k += 1
+    cells = cells[:k]
+    key = np.empty(k)
+    for j in range(k):
+        key[j] = dist_road[cells[j]] - farm_capacity_ha[cells[j]] / cell_ha
+    return cells, key
+
+
+@kernel
+def _connect(new_road, height, dist_road):
+    """Distances to the nearest road after new road cells; returns the cells that came closer.
+
+    New road cells can only bring cells closer: the distance to the nearest road is the smaller
+    of the old distance and the distance to the new cells (exact, like a full transform).
+    """
+    rx, ry = new_road // height, new_road % height
+    closer = np.empty(dist_road.size, dtype=np.intp)
+    n_closer = 0
+    width = dist_road.size // height
+    for x in range(width):
+        for y in range(height):
+            nearest = (x - rx[0]) ** 2 + (y - ry[0]) ** 2
+            for k in range(1, rx.size):
+                nearest = min(nearest, (x - rx[k]) ** 2 + (y - ry[k]) ** 2)
+            c = x * height + y
+            if nearest >= dist_road[c] * dist_road[c] + 1.0:
+                continue  # farther than its road already (a margin of 1 above any rounding)
+            d = np.sqrt(float(nearest))
+            if d < dist_road[c]:
+                dist_road[c] = d
+                closer[n_closer] = c
+                n_closer += 1
+    return closer[:n_closer]

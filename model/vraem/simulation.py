@@ -64,7 +64,8 @@ class VraemModel(mesa.Model):
         self.district_coca_share = np.full(n_d, 0.5)
         self.district_mean_trust = np.full(n_d, p.farmer.initial_trust)
         self.road_fund_soles = 0.0
-        self.lab_site_cache: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self.lab_site_cache: clan.LabSites | None = None
+        """Lab sites per clan, with cached weights (set by :func:`vraem.agents.clan.build_labs`)."""
         self.prices = economy.Prices(p.market.paste_price_usd_per_kg, p.market, p.clan.broker_margin)
 
         self.households = farmer.create_households(self, self.streams.households)

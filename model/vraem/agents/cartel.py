@@ -10,10 +10,13 @@ as a lower paste price (:func:`vraem.economy.paste_price_usd_per_kg`). Who buys 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 from mesa import Agent
+
+from vraem.jit import kernel
 
 DAYS_PER_MONTH = 30.0
 
@@ -78,10 +81,10 @@ def export(model, bought_kg: float, flight_interdictions: float, courier_arrests
     land_kg = min(on_hand - air_kg, on_hand * cp.land_share * cp.land_capacity_multiple)
     model.cartel_stock_kg = on_hand - air_kg - land_kg
     flights = air_kg / cp.kg_per_flight
-    forced = min(float(model.streams.interdiction.poisson(flight_interdictions)), np.floor(flights))
+    forced = min(float(model.streams.interdiction.poisson(flight_interdictions)), float(math.floor(flights)))
     seized_air = forced * cp.kg_per_flight
     couriers = land_kg / cp.kg_per_courier
-    arrested = min(float(model.streams.couriers.poisson(courier_arrests)), np.floor(couriers))
+    arrested = min(float(model.streams.couriers.poisson(courier_arrests)), float(math.floor(couriers)))
     seized_land = arrested * cp.kg_per_courier
     mark_courier_arrests(model, int(arrested))
     exported = air_kg + land_kg - seized_air - seized_land
@@ -108,14 +111,41 @@ def mark_courier_arrests(model, arrested: int) -> None:
     """
     h = model.households
     u = model.streams.couriers.random(h.n)
-    h.worry *= 1.0 - model.params.farmer.worry_decay_per_month
-    if arrested <= 0:
-        return
-    candidates = np.flatnonzero(h.child_courier)
-    if candidates.size == 0:
-        return
-    chosen = candidates[np.argsort(u[candidates])[:arrested]]
-    h.worry[chosen] = 1.0
+    if not _worry(h.worry, h.child_courier, u, model.params.farmer.worry_decay_per_month, arrested):
+        # Two couriers drew the same number at the cut: NumPy's sort decides, as it always did.
+        candidates = np.flatnonzero(h.child_courier)
+        h.worry[candidates[np.argsort(u[candidates])[:arrested]]] = 1.0
+
+
+@kernel
+def _worry(worry, child_courier, u, decay, arrested):
+    """Worry fades; the ``arrested`` courier households with the lowest draws start to worry.
+
+    Returns False (leaving the arrests undone) when the draws tie at the cut.
+    """
+    candidates = np.empty(worry.size, dtype=np.intp)
+    n = 0
+    for i in range(worry.size):
+        worry[i] *= 1.0 - decay
+        if child_courier[i]:
+            candidates[n] = i
+            n += 1
+    if arrested <= 0 or n == 0:
+        return True
+    if arrested >= n:
+        for k in range(n):
+            worry[candidates[k]] = 1.0
+        return True
+    draws = np.empty(n)
+    for k in range(n):
+        draws[k] = u[candidates[k]]
+    cut = np.partition(draws, arrested - 1)[arrested - 1]
+    if np.sum(draws <= cut) != arrested:
+        return False
+    for k in range(n):
+        if draws[k] <= cut:
+            worry[candidates[k]] = 1.0
+    return True
 
 
 def rebuild_airstrips(model) -> None:

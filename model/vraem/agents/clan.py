@@ -15,6 +15,7 @@ import numpy as np
 from mesa import Agent
 
 from vraem.economy import rationed_share
+from vraem.jit import kernel, pairwise_sum, rule, where
 
 
 def clans_at_scale(n_clans_full: int, scale: float) -> int:
@@ -40,17 +41,25 @@ def capacity_per_lab(sold_kg, labs, margin):
     return margin * np.asarray(sold_kg, dtype=float) / np.maximum(labs, 1)
 
 
+@rule
 def affordable_share(bill_usd, cash_usd):
     """Share of a clan's purchase bill it can pay from cash (0-1): clans do not buy on credit."""
     return rationed_share(np.maximum(cash_usd, 0.0), bill_usd)
 
 
+@rule
 def expand_lab_capacity(capacity_per_lab, offered_per_lab, margin, rate):
     """Clans enlarge their kitchens toward the leaf on offer (with spare capacity); never shrink."""
     target = margin * offered_per_lab
-    return np.where(
+    return where(
         target > capacity_per_lab, capacity_per_lab + rate * (target - capacity_per_lab), capacity_per_lab
     )
+
+
+@rule
+def lab_site_weight(police_reach, forest_ha):
+    """How much a clan favours a cell for a lab: far from police reach, under forest cover."""
+    return (1.0 - police_reach) * (forest_ha + 1.0)
 
 
 @dataclass
@@ -129,7 +138,8 @@ def build_labs(model, leaf_kg: np.ndarray, rng: np.random.Generator) -> Labs:
     )
     model.clan_cash_usd[:] = cp.working_capital_months * bill
     u = rng.random(lab_clan.size)
-    lab_cell = np.array([pick_lab_cell(model, model.cell_clan, c, u[i]) for i, c in enumerate(lab_clan)])
+    model.lab_site_cache = LabSites.of_territories(model.cell_clan, n_clans)
+    lab_cell = pick_lab_cells(model, lab_clan, u)
     return Labs(
         cell=lab_cell,
         clan=lab_clan,
@@ -138,23 +148,86 @@ def build_labs(model, leaf_kg: np.ndarray, rng: np.random.Generator) -> Labs:
     )
 
 
-def pick_lab_cell(model, territory: np.ndarray, clan: int, u: float) -> int:
-    """A lab site in the clan's territory, favouring places the police reach least.
+class LabSites:
+    """Each clan's territory and the cumulative weights of its lab sites, cached per clan.
 
-    Site weights are cached per clan and dropped when new roads change police reach.
+    A clan's weights (:func:`lab_site_weight`) are computed when it first needs a site and kept
+    until :meth:`clear` (new roads change police reach).
     """
-    cache = model.lab_site_cache
-    if clan not in cache:
-        L = model.landscape
-        cells = np.flatnonzero(territory == clan)
-        w = (1.0 - L.layer("police_reach")[cells]) * (L.layer("forest_ha")[cells] + 1.0)
-        cache[clan] = (cells, np.cumsum(w))
-    cells, cum = cache[clan]
-    return int(cells[min(np.searchsorted(cum, u * cum[-1]), cells.size - 1)])
+
+    def __init__(self, cells: np.ndarray, start: np.ndarray) -> None:
+        self.cells = cells
+        """Cells of every territory, clan by clan (clan ``c``'s are ``cells[start[c]:start[c + 1]]``)."""
+        self.start = start
+        self.cum_weight = np.zeros(cells.size)
+        self.fresh = np.zeros(start.size - 1, dtype=bool)
+        """Whether a clan's cached weights are in use."""
+
+    @classmethod
+    def of_territories(cls, territory: np.ndarray, n_clans: int) -> LabSites:
+        """Sites of each clan: the cells of its territory, in increasing order."""
+        cells = np.argsort(territory, kind="stable")
+        start = np.concatenate(([0], np.cumsum(np.bincount(territory, minlength=n_clans))))
+        return cls(cells.astype(np.intp), start.astype(np.intp))
+
+    def clear(self) -> None:
+        """Drop every clan's cached weights."""
+        self.fresh[:] = False
+
+
+def pick_lab_cells(model, clans: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """A lab site for each of ``clans`` in its territory, favouring places the police reach least."""
+    L, sites = model.landscape, model.lab_site_cache
+    return _pick_cells(
+        np.asarray(clans, dtype=np.intp),
+        np.asarray(u, dtype=float),
+        sites.cells,
+        sites.start,
+        sites.cum_weight,
+        sites.fresh,
+        L.layer("police_reach"),
+        L.layer("forest_ha"),
+    )
+
+
+@kernel
+def _pick_cell(clan, u, cells, start, cum_weight, fresh, police_reach, forest_ha):
+    """One site of ``clan``: the cell where ``u`` falls in its cumulative weights (cached)."""
+    lo, hi = start[clan], start[clan + 1]
+    if not fresh[clan]:
+        total = 0.0
+        for j in range(lo, hi):
+            total += lab_site_weight(police_reach[cells[j]], forest_ha[cells[j]])
+            cum_weight[j] = total
+        fresh[clan] = True
+    # The first cell whose cumulative weight reaches u x the total (a left-sided search).
+    x = u * cum_weight[hi - 1]
+    a, b = lo, hi
+    while a < b:
+        mid = (a + b) // 2
+        if cum_weight[mid] < x:
+            a = mid + 1
+        else:
+            b = mid
+    return cells[min(a, hi - 1)]
+
+
+@kernel
+def _pick_cells(clans, u, cells, start, cum_weight, fresh, police_reach, forest_ha):
+    out = np.empty(clans.size, dtype=np.intp)
+    for i in range(clans.size):
+        out[i] = _pick_cell(clans[i], u[i], cells, start, cum_weight, fresh, police_reach, forest_ha)
+    return out
 
 
 def buy_and_process(model, leaf_kg: np.ndarray) -> None:
     """Clans buy leaf and household paste, run their labs, and pay the farmers.
+
+    Households that make paste sell it through their clan at the paste price less the broker's
+    margin and pay their own processing; the others sell leaf to their clan, up to its labs'
+    capacity (:func:`vraem.economy.rationed_share`), which then grows toward the leaf on offer
+    (:func:`expand_lab_capacity`). Clans pay for leaf, household paste and processing from cash;
+    what they cannot pay for stays unsold (:func:`affordable_share`).
 
     Args:
         model: The model.
@@ -163,98 +236,251 @@ def buy_and_process(model, leaf_kg: np.ndarray) -> None:
     p, h, prices, f = model.params, model.households, model.prices, model.month_flows
     mp, cp = p.market, p.clan
     labs = model.labs
-    own = h.processes_paste
-    # Households making their own paste.
-    hh_base_kg = np.where(own, leaf_kg / mp.leaf_kg_per_kg_base, 0.0)
-    paste_pay = hh_base_kg * prices.paste_usd * (1.0 - cp.broker_margin)
-    hh_processing = hh_base_kg * mp.processing_usd_per_kg_base
-    # Leaf sold to clans, up to their labs' capacity.
-    offered = np.where(own, 0.0, leaf_kg)
-    n_clans = len(model.clans)
-    offered_by_clan = np.bincount(h.clan, weights=offered, minlength=n_clans)
-    active_by_clan = np.bincount(labs.clan[labs.active], minlength=n_clans)
-    capacity = active_by_clan * model.lab_capacity_kg_leaf
-    share = rationed_share(capacity, offered_by_clan)
-    all_by_clan = np.maximum(np.bincount(labs.clan, minlength=n_clans), 1)
-    model.lab_capacity_kg_leaf[:] = expand_lab_capacity(
+    (
+        leaf_t,
+        leaf_unsold_t,
+        paste_unsold_t,
+        paste_t,
+        to_households,
+        clan_processing,
+        household_processing,
+    ) = _buy_and_process(
+        leaf_kg,
+        h.processes_paste,
+        h.clan,
+        labs.clan,
+        labs.active,
         model.lab_capacity_kg_leaf,
-        offered_by_clan / all_by_clan,
+        model.clan_cash_usd,
+        model.clan_stock_kg,
+        h.coca_income,
+        mp.leaf_kg_per_kg_base,
+        mp.processing_usd_per_kg_base,
+        prices.paste_usd,
+        prices.leaf_usd,
+        cp.broker_margin,
         cp.lab_capacity_margin,
         cp.lab_expansion_per_month,
     )
-    # Clans pay for leaf, household paste and processing from cash; what they cannot pay for
-    # stays unsold (before, cash could go negative without limit when exports fell).
-    leaf_bill = np.bincount(h.clan, weights=offered * share[h.clan], minlength=n_clans) * (
-        prices.leaf_usd + mp.processing_usd_per_kg_base / mp.leaf_kg_per_kg_base
-    )
-    paste_bill = np.bincount(h.clan, weights=paste_pay, minlength=n_clans)
-    pay_share = affordable_share(leaf_bill + paste_bill, model.clan_cash_usd)[h.clan]
-    sold = offered * share[h.clan] * pay_share
-    hh_base_kg = hh_base_kg * pay_share
-    paste_pay = paste_pay * pay_share
-    hh_processing = hh_processing * pay_share
-    leaf_pay = sold * prices.leaf_usd
-    clan_base_kg = np.bincount(h.clan, weights=sold, minlength=n_clans) / mp.leaf_kg_per_kg_base
-    hh_base_by_clan = np.bincount(h.clan, weights=hh_base_kg, minlength=n_clans)
-    clan_processing = clan_base_kg * mp.processing_usd_per_kg_base
+    f["leaf_t"] += leaf_t
+    f["leaf_unsold_t"] += leaf_unsold_t
+    f["paste_unsold_t"] += paste_unsold_t
+    f["paste_t"] += paste_t
+    f["usd_clans_to_households"] += to_households
+    f["usd_clan_processing"] += clan_processing
+    f["usd_household_processing"] += household_processing
 
-    h.coca_income[:] = leaf_pay + paste_pay - hh_processing
-    model.clan_stock_kg += clan_base_kg + hh_base_by_clan
-    model.clan_cash_usd -= (
-        np.bincount(h.clan, weights=leaf_pay + paste_pay, minlength=n_clans) + clan_processing
+
+@kernel
+def _buy_and_process(
+    leaf_kg,
+    own,
+    clan,
+    lab_clan,
+    lab_active,
+    capacity_per_lab,
+    cash_usd,
+    stock_kg,
+    coca_income,
+    leaf_kg_per_kg_base,
+    processing_usd_per_kg_base,
+    paste_usd,
+    leaf_usd,
+    broker_margin,
+    capacity_margin,
+    expansion_per_month,
+):
+    """The clans' month of buying and processing (:func:`buy_and_process`); returns the flows."""
+    n, n_clans = leaf_kg.size, cash_usd.size
+    # Leaf offered and household paste to pay for, by clan (branch-free: the owners are a mix).
+    offered_by_clan = np.zeros(n_clans)
+    paste_bill = np.zeros(n_clans)
+    hh_base_kg = np.empty(n)
+    for i in range(n):
+        leaf = leaf_kg[i]
+        hh_base_kg[i] = leaf / leaf_kg_per_kg_base if own[i] else 0.0
+        offered_by_clan[clan[i]] += 0.0 if own[i] else leaf
+        paste_bill[clan[i]] += hh_base_kg[i] * paste_usd * (1.0 - broker_margin)
+    # Leaf taken up to the active labs' capacity; then kitchens grow toward the leaf on offer.
+    active_labs = np.zeros(n_clans)
+    all_labs = np.zeros(n_clans)
+    for j in range(lab_clan.size):
+        all_labs[lab_clan[j]] += 1.0
+        if lab_active[j]:
+            active_labs[lab_clan[j]] += 1.0
+    share = np.empty(n_clans)
+    rationed = False
+    for c in range(n_clans):
+        share[c] = rationed_share(active_labs[c] * capacity_per_lab[c], offered_by_clan[c])
+        rationed |= share[c] != 1.0
+        capacity_per_lab[c] = expand_lab_capacity(
+            capacity_per_lab[c],
+            offered_by_clan[c] / max(all_labs[c], 1.0),
+            capacity_margin,
+            expansion_per_month,
+        )
+    # Clans pay for leaf, household paste and processing from cash; what they cannot pay for
+    # stays unsold.
+    leaf_taken = offered_by_clan.copy()
+    if rationed:
+        leaf_taken[:] = 0.0
+        for i in range(n):
+            if not own[i]:
+                leaf_taken[clan[i]] += leaf_kg[i] * share[clan[i]]
+    pay_share = np.empty(n_clans)
+    for c in range(n_clans):
+        leaf_bill = leaf_taken[c] * (leaf_usd + processing_usd_per_kg_base / leaf_kg_per_kg_base)
+        pay_share[c] = affordable_share(leaf_bill + paste_bill[c], cash_usd[c])
+    sold_by_clan = np.zeros(n_clans)
+    hh_base_by_clan = np.zeros(n_clans)
+    paid_by_clan = np.zeros(n_clans)
+    leaf_total = unsold_leaf = own_base = paid_total = hh_processing_total = 0.0
+    for i in range(n):
+        c = clan[i]
+        leaf = leaf_kg[i]
+        # Every household takes both paths (zeros where they do not apply), as the array
+        # version did: adding zeros leaves every sum as it was.
+        offered = 0.0 if own[i] else leaf
+        base_kg = hh_base_kg[i]
+        paste_pay = base_kg * paste_usd * (1.0 - broker_margin) * pay_share[c]
+        hh_processing = base_kg * processing_usd_per_kg_base * pay_share[c]
+        hh_base_kg[i] = base_kg * pay_share[c]
+        sold = offered * share[c] * pay_share[c]
+        leaf_pay = sold * leaf_usd
+        coca_income[i] = leaf_pay + paste_pay - hh_processing
+        leaf_total += leaf
+        own_base += base_kg
+        unsold_leaf += offered - sold
+        hh_processing_total += hh_processing
+        paid_total += leaf_pay + paste_pay
+        sold_by_clan[c] += sold
+        hh_base_by_clan[c] += hh_base_kg[i]
+        paid_by_clan[c] += leaf_pay + paste_pay
+    clan_base_kg = sold_by_clan / leaf_kg_per_kg_base
+    clan_processing_total = 0.0
+    for c in range(n_clans):
+        clan_processing = clan_base_kg[c] * processing_usd_per_kg_base
+        stock_kg[c] += clan_base_kg[c] + hh_base_by_clan[c]
+        cash_usd[c] -= paid_by_clan[c] + clan_processing
+        clan_processing_total += clan_processing
+    # The paste made is next month's supply: summed as NumPy sums, bit for bit.
+    hh_base_total = pairwise_sum(hh_base_kg)
+    return (
+        leaf_total / 1_000.0,
+        unsold_leaf / 1_000.0,
+        (own_base - hh_base_total) / 1_000.0,
+        (pairwise_sum(clan_base_kg) + hh_base_total) / 1_000.0,
+        paid_total,
+        clan_processing_total,
+        hh_processing_total,
     )
-    f["leaf_t"] += float(leaf_kg.sum()) / 1_000.0
-    f["leaf_unsold_t"] += float((offered - sold).sum()) / 1_000.0
-    f["paste_unsold_t"] += (
-        float(np.where(own, leaf_kg / mp.leaf_kg_per_kg_base, 0.0).sum() - hh_base_kg.sum()) / 1_000.0
-    )
-    f["paste_t"] += float(clan_base_kg.sum() + hh_base_kg.sum()) / 1_000.0
-    f["usd_clans_to_households"] += float((leaf_pay + paste_pay).sum())
-    f["usd_clan_processing"] += float(clan_processing.sum())
-    f["usd_household_processing"] += float(hh_processing.sum())
 
 
 def sell_to_cartels(model, demand_kg: float) -> float:
     """Clans sell stock to the cartels, up to export demand; pays protection and bribes.
+
+    Every clan sells the same share of its stock; protection (``clan.protection_share``) and
+    bribes (``clan.bribe_share``) are shares of the revenue.
 
     Returns:
         Kilograms of paste/base sold.
     """
     p, prices, f = model.params, model.prices, model.month_flows
     cp = p.clan
-    stock = model.clan_stock_kg
-    total = float(stock.sum())
-    sold_total = min(total, demand_kg)
-    sold = stock * (sold_total / total) if total > 0 else np.zeros_like(stock)
-    revenue = sold * prices.paste_usd
-    protection = revenue * cp.protection_share
-    bribes = revenue * cp.bribe_share
-    model.clan_stock_kg -= sold
-    model.clan_cash_usd += revenue - protection - bribes
-    f["usd_cartels_to_clans"] += float(revenue.sum())
-    f["usd_protection"] += float(protection.sum())
-    f["usd_bribes"] += float(bribes.sum())
+    sold_total, revenue, protection, bribes = _sell(
+        model.clan_stock_kg,
+        model.clan_cash_usd,
+        float(demand_kg),
+        prices.paste_usd,
+        cp.protection_share,
+        cp.bribe_share,
+    )
+    f["usd_cartels_to_clans"] += revenue
+    f["usd_protection"] += protection
+    f["usd_bribes"] += bribes
     return sold_total
 
 
+@kernel
+def _sell(stock_kg, cash_usd, demand_kg, paste_usd, protection_share, bribe_share):
+    """Sell each clan's share of the demand; returns (kg sold, revenue, protection, bribes) in all."""
+    total = pairwise_sum(stock_kg)
+    sold_total = min(total, demand_kg)
+    n = stock_kg.size
+    revenue, protection, bribes = np.zeros(n), np.zeros(n), np.zeros(n)
+    for c in range(n):
+        sold = stock_kg[c] * (sold_total / total) if total > 0 else 0.0
+        revenue[c] = sold * paste_usd
+        protection[c] = revenue[c] * protection_share
+        bribes[c] = revenue[c] * bribe_share
+        stock_kg[c] -= sold
+        cash_usd[c] += revenue[c] - protection[c] - bribes[c]
+    return sold_total, pairwise_sum(revenue), pairwise_sum(protection), pairwise_sum(bribes)
+
+
 def rebuild_labs(model) -> None:
-    """Destroyed labs come back after a delay, at a new site, when the clan can pay for them."""
-    cp, labs = model.params.clan, model.labs
+    """Destroyed labs come back after a delay, at a new site, when the clan can pay for them.
+
+    A clan rebuilds as many of its ready labs (in the order of ``model.labs``) as its cash pays
+    for, each at a site drawn like the first ones (:func:`pick_lab_cells`).
+    """
+    cp, labs, sites, L = model.params.clan, model.labs, model.lab_site_cache, model.landscape
     u = model.streams.labs.random(labs.cell.size)
-    labs.rebuild_in[~labs.active] -= 1.0
-    ready = (~labs.active) & (labs.rebuild_in <= 0)
-    # A clan rebuilds as many of its ready labs as its cash pays for.
-    afford = np.floor(np.maximum(model.clan_cash_usd, 0.0) / max(cp.lab_rebuild_cost_usd, 1e-9))
-    idx = np.flatnonzero(ready)
-    rank = np.zeros(labs.cell.size)
-    for c in np.unique(labs.clan[idx]):
-        mine = idx[labs.clan[idx] == c]
-        rank[mine] = np.arange(mine.size)
-    ready &= rank < afford[labs.clan]
-    for i in np.flatnonzero(ready):
-        labs.cell[i] = pick_lab_cell(model, model.cell_clan, int(labs.clan[i]), float(u[i]))
-    labs.active[ready] = True
-    cost = np.bincount(labs.clan[ready], minlength=len(model.clans)) * cp.lab_rebuild_cost_usd
-    model.clan_cash_usd -= cost
-    model.month_flows["usd_lab_rebuilding"] += float(cost.sum())
-    model.month_flows["labs_rebuilt"] += int(ready.sum())
+    cost, rebuilt = _rebuild_labs(
+        labs.clan,
+        labs.cell,
+        labs.active,
+        labs.rebuild_in,
+        u,
+        model.clan_cash_usd,
+        cp.lab_rebuild_cost_usd,
+        sites.cells,
+        sites.start,
+        sites.cum_weight,
+        sites.fresh,
+        L.layer("police_reach"),
+        L.layer("forest_ha"),
+    )
+    model.month_flows["usd_lab_rebuilding"] += cost
+    model.month_flows["labs_rebuilt"] += rebuilt
+
+
+@kernel
+def _rebuild_labs(
+    lab_clan,
+    lab_cell,
+    active,
+    rebuild_in,
+    u,
+    cash_usd,
+    cost_usd,
+    cells,
+    start,
+    cum_weight,
+    fresh,
+    reach,
+    forest,
+):
+    """Rebuild the ready labs each clan can pay for; returns (USD spent, labs rebuilt)."""
+    n_clans = cash_usd.size
+    afford = np.floor(np.maximum(cash_usd, 0.0) / max(cost_usd, 1e-9))
+    ready_before = np.zeros(n_clans)
+    rebuilt_by_clan = np.zeros(n_clans, dtype=np.int64)
+    for i in range(lab_clan.size):
+        if active[i]:
+            continue
+        rebuild_in[i] -= 1.0
+        if rebuild_in[i] > 0:
+            continue
+        c = lab_clan[i]
+        if ready_before[c] < afford[c]:
+            lab_cell[i] = _pick_cell(c, u[i], cells, start, cum_weight, fresh, reach, forest)
+            active[i] = True
+            rebuilt_by_clan[c] += 1
+        ready_before[c] += 1.0
+    spent = 0.0
+    for c in range(n_clans):
+        cost = rebuilt_by_clan[c] * cost_usd
+        cash_usd[c] -= cost
+        spent += cost
+    return spent, rebuilt_by_clan.sum()

@@ -13,17 +13,22 @@ from __future__ import annotations
 import numpy as np
 from mesa.discrete_space import CellAgent
 
+from vraem.jit import kernel, rule, where
 
+
+@rule
 def mayor_accepts(share_for, share_against, linked, linked_bias):
     """Whether a mayor accepts state projects: the louder side wins, linked mayors lean to growers."""
     return acceptance_gap(share_for, share_against, linked, linked_bias) > 0
 
 
+@rule
 def acceptance_gap(share_for, share_against, linked, linked_bias):
     """Share wanting projects minus the (linked-weighted) share against them."""
-    return share_for - share_against * (1.0 + np.where(linked, linked_bias, 0.0))
+    return share_for - share_against * (1.0 + where(linked, linked_bias, 0.0))
 
 
+@rule
 def acceptance_probability(gap, spread):
     """Chance that a mayor accepts this month: logistic in the pressure gap.
 
@@ -45,25 +50,73 @@ class Mayor(CellAgent):
 
 
 def decide(model) -> None:
-    """Every mayor weighs the district's pressure; elections may change linked mayors."""
+    """Every mayor weighs the district's pressure; elections may change linked mayors.
+
+    Households want projects when they trust the state (``mayor.trust_wanting_projects``) or
+    grow no coca; households that live mostly from coca and do not want projects push against.
+    """
     p, h = model.params, model.households
     mp = p.mayor
     n_d = p.landscape.n_districts
     u = model.streams.elections.random(n_d)
+    mayors = model.mayors
     if model.month > 0 and model.month % mp.election_interval_months == 0:
-        for mayor in model.mayors:
+        for mayor in mayors:
             mayor.linked = bool(u[mayor.district] < mp.p_linked)
         model.month_flows["elections"] += 1
-    wants = (h.trust >= mp.trust_wanting_projects) | (h.coca_ha() <= 0)
-    total_income = h.coca_income + h.legal_income
-    dependent = (h.coca_income > mp.coca_dependence_share * total_income) & ~wants
-    count = np.maximum(np.bincount(h.district, minlength=n_d), 1)
-    share_for = np.bincount(h.district, weights=wants, minlength=n_d) / count
-    share_against = np.bincount(h.district, weights=dependent, minlength=n_d) / count
-    linked = np.array([m.linked for m in model.mayors])
+    linked = np.array([m.linked for m in mayors])
     u_decide = model.streams.mayor_decisions.random(n_d)
-    gap = acceptance_gap(share_for, share_against, linked, mp.linked_bias)
-    accept = u_decide < acceptance_probability(gap, mp.pressure_spread)
-    for mayor in model.mayors:
-        mayor.accepting = bool(accept[mayor.district])
-    model.district_accepting[:] = accept
+    accept = model.district_accepting
+    _decide(
+        h.district,
+        model._households_per_district,
+        h.trust,
+        h.coca_young,
+        h.coca_mature,
+        h.coca_income,
+        h.legal_income,
+        linked,
+        u_decide,
+        mp.trust_wanting_projects,
+        mp.coca_dependence_share,
+        mp.linked_bias,
+        mp.pressure_spread,
+        accept,
+    )
+    accepting = accept.tolist()
+    for mayor in mayors:
+        mayor.accepting = accepting[mayor.district]
+
+
+@kernel
+def _decide(
+    district,
+    households_per_district,
+    trust,
+    coca_young,
+    coca_mature,
+    coca_income,
+    legal_income,
+    linked,
+    u,
+    trust_wanting,
+    dependence_share,
+    linked_bias,
+    spread,
+    accept,
+):
+    """Shares for and against projects in each district, and the mayors' choices (into ``accept``)."""
+    n_d = accept.size
+    wanting = np.zeros(n_d)
+    against = np.zeros(n_d)
+    for i in range(district.size):
+        coca = (coca_young[0, i] + coca_mature[0, i]) + (coca_young[1, i] + coca_mature[1, i])
+        wants = trust[i] >= trust_wanting or coca <= 0
+        dependent = coca_income[i] > dependence_share * (coca_income[i] + legal_income[i])
+        wanting[district[i]] += 1.0 if wants else 0.0
+        against[district[i]] += 1.0 if dependent and not wants else 0.0
+    for d in range(n_d):
+        share_for = wanting[d] / households_per_district[d]
+        share_against = against[d] / households_per_district[d]
+        gap = acceptance_gap(share_for, share_against, linked[d], linked_bias)
+        accept[d] = u[d] < acceptance_probability(gap, spread)

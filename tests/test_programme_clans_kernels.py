@@ -1,0 +1,87 @@
+"""The compiled phases of the programme, clans and cartels keep the array code's results."""
+
+import numpy as np
+import pytest
+
+from vraem.agents import cartel, clan
+from vraem.jit import pairwise_sum
+from vraem.programme import _HAZARD_MARGIN, defection_probability, hazard_probability
+from vraem.scenario import load_scenario
+from vraem.simulation import VraemModel
+
+
+@pytest.fixture(scope="module")
+def model():
+    sc = load_scenario("integrated", {"farmer.n_households": 600, "months": 12})
+    m = VraemModel(params=sc.parameters, policy=sc.policy, seed=4, months=12)
+    m.run()
+    return m
+
+
+@pytest.mark.parametrize("n", [0, 1, 7, 8, 9, 127, 128, 129, 255, 1_000, 20_000, 20_001])
+def test_pairwise_sum_is_numpys_sum_bit_for_bit(n):
+    rng = np.random.default_rng(n)
+    a = rng.standard_normal(n) * 10.0 ** rng.uniform(-6, 6, n)
+    assert pairwise_sum(a) == a.sum()
+
+
+def test_signers_above_their_hazard_cannot_defect():
+    """spend sends to NumPy's exp only the signers whose draw is below hazard + margin."""
+    h = np.concatenate([np.logspace(-14, 1, 20_000), -np.logspace(-14, 1, 2_000), [0.0]])
+    assert np.all(hazard_probability(h) <= h + _HAZARD_MARGIN)
+    p = defection_probability(
+        0.006, np.array([1.0, 3.0]), 1.0, np.array([False, True]), 30.0, True, 0.8, 0.5, 0.9
+    )
+    assert np.all((p > 0) & (p < 0.01))
+
+
+def _site_numpy(model, c, u):
+    """The array version of a lab site draw, from the current police reach and forest."""
+    L = model.landscape
+    cells = np.flatnonzero(model.cell_clan == c)
+    w = (1.0 - L.layer("police_reach")[cells]) * (L.layer("forest_ha")[cells] + 1.0)
+    cum = np.cumsum(w)
+    return int(cells[min(np.searchsorted(cum, u * cum[-1]), cells.size - 1)])
+
+
+def test_lab_sites_are_drawn_as_the_array_version_draws_them(model):
+    model.lab_site_cache.clear()
+    rng = np.random.default_rng(0)
+    clans = rng.integers(0, len(model.clans), 400)
+    u = rng.random(400)
+    u[:5] = (0.0, 1.0, 0.5, 1e-12, 1.0 - 1e-12)
+    picked = clan.pick_lab_cells(model, clans, u)
+    assert [_site_numpy(model, c, x) for c, x in zip(clans, u, strict=True)] == picked.tolist()
+    assert np.all(model.cell_clan[picked] == clans)
+
+
+def test_lab_site_weights_stay_cached_until_cleared(model):
+    model.lab_site_cache.clear()
+    before = clan.pick_lab_cells(model, np.array([0]), np.array([0.5]))
+    reach = model.landscape.layer("police_reach")
+    saved = reach.copy()
+    try:
+        reach[model.cell_clan == 0] = np.linspace(0.0, 0.99, int(np.count_nonzero(model.cell_clan == 0)))
+        assert clan.pick_lab_cells(model, np.array([0]), np.array([0.5])).tolist() == before.tolist()
+        model.lab_site_cache.clear()
+        assert clan.pick_lab_cells(model, np.array([0]), np.array([0.5]))[0] == _site_numpy(model, 0, 0.5)
+    finally:
+        reach[:] = saved
+        model.lab_site_cache.clear()
+
+
+@pytest.mark.parametrize("tie", [False, True])
+def test_courier_arrests_pick_the_lowest_draws(model, tie):
+    h = model.households
+    couriers = np.flatnonzero(h.child_courier)
+    assert couriers.size > 10
+    worry, child = np.zeros(h.n), h.child_courier
+    u = np.random.default_rng(1).random(h.n)
+    if tie:  # two couriers share the draw at the cut: NumPy's sort decides, in Python
+        order = couriers[np.argsort(u[couriers])]
+        u[order[3]] = u[order[2]]
+    done = cartel._worry(worry, child, u, 0.1, 3)
+    assert done is not tie
+    if done:
+        expected = couriers[np.argsort(u[couriers])[:3]]
+        assert np.flatnonzero(worry == 1.0).tolist() == sorted(expected.tolist())
