@@ -53,6 +53,27 @@ SAMPLES: dict[str, list[tuple]] = {
     ],
     "vraem.agents.farmer.relative_fertility": [(0.6, 0.7, 0.1), (0.95, 0.7, 0.2)],
     "vraem.agents.farmer.plot_land_shares": [(3.0, 0.5, 1.0, 0.4), (2.0, 0.5, 1.0, 0.0)],
+    "vraem.agents.clan.affordable_share": [(120.0, 100.0), (80.0, 100.0), (10.0, -5.0)],
+    "vraem.agents.clan.expand_lab_capacity": [(100.0, 120.0, 1.2, 0.1), (100.0, 50.0, 1.2, 0.1)],
+    "vraem.agents.clan.lab_site_weight": [(0.3, 12.0), (1.0, 0.0)],
+    "vraem.agents.mayor.acceptance_gap": [(0.6, 0.3, True, 0.5), (0.6, 0.3, False, 0.5)],
+    "vraem.agents.mayor.acceptance_probability": [(0.1, 0.05), (-0.4, 0.05)],
+    "vraem.agents.mayor.mayor_accepts": [(0.6, 0.5, True, 0.5), (0.6, 0.5, False, 0.5)],
+    "vraem.landscape.market_access": [(0.0, 4.0), (7.5, 4.0)],
+    "vraem.landscape.police_reach": [(0.0, 3.0), (7.5, 3.0)],
+    "vraem.programme.advance_within_budget": [(np.array([3.0, 5.0, 2.0, 9.0]), 10.0)],
+    "vraem.programme.agreement_probability": [(0.05, True, 0.2), (0.05, False, 0.2)],
+    "vraem.programme.defection_hazard": [
+        (0.006, 1.8, 2.0, True, 5.0, False, 0.6, 0.3, 0.5),
+        (0.006, 0.7, 2.0, False, 5.0, True, 0.6, 0.0, 0.5),
+    ],
+    "vraem.programme.defection_probability": [
+        (0.006, 1.8, 2.0, True, 5.0, False, 0.6, 0.3, 0.5),
+        (0.006, 0.7, 2.0, False, 5.0, True, 0.6, 0.0, 0.5),
+    ],
+    "vraem.programme.hazard_probability": [(0.0,), (0.02,), (3.0,)],
+    "vraem.programme.planting_from_fallow_or_coca": [(0.5, 2.0, 1.0), (2.0, 2.0, 1.0), (0.2, 0.3, 1.0)],
+    "vraem.programme.welfare_transfer_usd": [(0, 30.0), (3, 30.0)],
 }
 
 
