@@ -34,9 +34,11 @@ import itertools
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from random import Random
 
 import numpy as np
-from mesa.discrete_space import OrthogonalMooreGrid, PropertyLayer
+from mesa.discrete_space import CellAgent, OrthogonalMooreGrid, PropertyLayer
+from mesa.discrete_space.cell_agent import HasCell
 from scipy import ndimage
 
 from vraem.jit import clip, rule
@@ -89,9 +91,16 @@ MIN_FARMED_HA = 1.0
 
 @dataclass
 class Landscape:
-    """The grid and its named per-cell arrays (flat views share memory with the layers)."""
+    """The grid and its named per-cell arrays (flat views share memory with the layers).
 
-    grid: OrthogonalMooreGrid
+    The Mesa grid (:attr:`grid`) is built the first time something reads it: the monthly rules
+    work on the layers' flat arrays and the agents' cell indices, so a sweep's runs never need
+    its 4,000 connected cells (building them costs more than a tenth of a full-scale run's
+    arithmetic). The UI, the tests and users get it, with every layer attached, on first read.
+    """
+
+    random: Random | None
+    """The Mesa model's ``random.Random``, handed to the grid (Mesa's cells use it; the model does not)."""
     width: int
     height: int
     cell_ha: float
@@ -103,9 +112,20 @@ class Landscape:
     """The Mesa property layers by name (also reachable as ``grid.<name>``)."""
 
     def __post_init__(self) -> None:
+        self._grid: OrthogonalMooreGrid | None = None
         self._flat = {name: layer.data.reshape(-1) for name, layer in self.layers.items()}
         self.district = self._flat["district"].astype(np.intp)
         """District id of every cell, as integers for indexing (districts never change)."""
+
+    @property
+    def grid(self) -> OrthogonalMooreGrid:
+        """The Mesa grid, its property layers attached (also as ``grid.<name>``); built on first read."""
+        if self._grid is None:
+            grid = OrthogonalMooreGrid((self.width, self.height), torus=False, random=self.random)
+            for layer in self.layers.values():
+                grid.add_property_layer(layer)
+            self._grid = grid
+        return self._grid
 
     def layer(self, name: str) -> np.ndarray:
         """Flat view of a property layer (writes go to the layer)."""
@@ -266,7 +286,6 @@ def build_landscape(
         farm_capacity > MIN_FARMED_HA * area_scale, p.initial_fertility_farmed, UNFARMED_FERTILITY
     )
 
-    grid = OrthogonalMooreGrid((w, h), torus=False, random=random)
     arrays = {
         "elevation_m": elevation,
         "dist_river": dist_river,
@@ -284,8 +303,35 @@ def build_landscape(
     layers = {}
     for name in LAYER_NAMES:
         layers[name] = PropertyLayer.from_data(name, np.ascontiguousarray(arrays[name], float))
-        grid.add_property_layer(layers[name])
-    return Landscape(grid, w, h, cell_ha, towns, river.reshape(-1), road.reshape(-1), layers)
+    return Landscape(random, w, h, cell_ha, towns, river.reshape(-1), road.reshape(-1), layers)
+
+
+class SitedAgent(CellAgent):
+    """A Mesa agent at a cell of the landscape, kept as a flat cell index (:attr:`site`).
+
+    Its Mesa cell (``cell``) is looked up when read, so that placing or moving such agents does
+    not build the grid (see :class:`Landscape`); assigning a Mesa cell moves the agent there.
+    """
+
+    def __init__(self, model, site: int) -> None:
+        super().__init__(model)
+        self.site = int(site)
+        """Flat index ``x * height + y`` of the agent's cell."""
+
+    @property
+    def cell(self):
+        """The Mesa cell at :attr:`site` (the agent joins it on first read after a move)."""
+        placed = HasCell.cell.fget(self)
+        if placed is None or placed.coordinate != divmod(self.site, self.model.landscape.height):
+            HasCell.cell.fset(self, self.model.landscape.cell(self.site))
+        return HasCell.cell.fget(self)
+
+    @cell.setter
+    def cell(self, cell) -> None:
+        HasCell.cell.fset(self, cell)
+        if cell is not None:
+            x, y = cell.coordinate
+            self.site = x * self.model.landscape.height + y
 
 
 class RasterError(ValueError):

@@ -84,7 +84,7 @@ class VraemModel(mesa.Model):
             for i in range(p.security.n_units)
         ]
         linked = self.streams.mayors.random(n_d) < p.mayor.p_linked
-        self.mayors = [mayor.Mayor(self, d, L.cell(int(towns[d])), bool(linked[d])) for d in range(n_d)]
+        self.mayors = [mayor.Mayor(self, d, int(towns[d]), bool(linked[d])) for d in range(n_d)]
 
         self.households.expected_leaf_value[:] = farmer.leaf_value_usd_per_kg(self)
         farmer.seed_initial_coca(self)

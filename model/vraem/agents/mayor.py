@@ -11,9 +11,9 @@ development money.
 from __future__ import annotations
 
 import numpy as np
-from mesa.discrete_space import CellAgent
 
 from vraem.jit import kernel, rule, where
+from vraem.landscape import SitedAgent
 
 
 @rule
@@ -38,13 +38,12 @@ def acceptance_probability(gap, spread):
     return 1.0 / (1.0 + np.exp(-gap / spread))
 
 
-class Mayor(CellAgent):
-    """The mayor of one district, seated in the district town."""
+class Mayor(SitedAgent):
+    """The mayor of one district, seated in the district town (``site``: its flat cell index)."""
 
-    def __init__(self, model, district: int, cell, linked: bool) -> None:
-        super().__init__(model)
+    def __init__(self, model, district: int, site: int, linked: bool) -> None:
+        super().__init__(model, site)
         self.district = district
-        self.cell = cell
         self.linked = linked
         self.accepting = False
 
