@@ -115,6 +115,53 @@ def allocate_eradication(coca_by_cell, priority, capacity_ha):
     return out
 
 
+@rule
+def intelligence_priority(coca_ha, u, corruption):
+    """Rank of a plot for intelligence-led eradication, lowest first (docs/odd.md).
+
+    Informants name the plots with most coca; corruption (``clan.corruption``) blurs the ranking,
+    by a uniform draw ``u`` per plot.
+    """
+    return -coca_ha * (1.0 + u * corruption)
+
+
+@kernel
+def district_blocks(plot_district, n_districts):
+    """Where each district's block of plots starts in an array of all plots grouped by district.
+
+    Each block has room for the district's plots and one spare slot (see :func:`_rank_plots`); the
+    last entry is the length of the whole array.
+    """
+    block = np.zeros(n_districts + 1, dtype=np.int64)
+    for i in range(plot_district.size):
+        block[plot_district[i] + 1] += 1
+    for d in range(n_districts):
+        block[d + 1] += block[d] + 1
+    return block
+
+
+@kernel
+def _rank_plots(plots, plot_district, block, rank, u, corruption):
+    """Each district's coca (ha) and, when ``rank``, its plots with coca and their priorities.
+
+    District ``d``'s plots with coca are ``idx[block[d] : end[d]]``, in plot order, with priorities
+    ``keys`` (:func:`intelligence_priority`). Plots are copied without a branch: each is written at
+    its block's end, which a plot with coca moves on and one without leaves to be overwritten.
+    """
+    n_districts = block.size - 1
+    coca_d = np.zeros(n_districts)
+    end = block[:-1].copy()
+    keys = np.empty(block[-1] if rank else 0)
+    idx = np.empty(keys.size, dtype=np.int64)
+    for i in range(plots.size):
+        d = plot_district[i]
+        coca_d[d] += plots[i]
+        if rank:
+            keys[end[d]], idx[end[d]] = intelligence_priority(plots[i], u[i], corruption), i
+            end[d] += plots[i] > 0
+    return coca_d, keys, idx, end
+
+
 @kernel
 def intelligence_plan(plots, plot_district, district_trust, u, corruption, capacity_ha, n_districts):
     """Intelligence-led eradication plan per plot (ha).
@@ -125,42 +172,23 @@ def intelligence_plan(plots, plot_district, district_trust, u, corruption, capac
     by district first keeps the plan the same at any scale of the valley: ranking all plots at
     once sends a small valley's few teams to fewer districts than the full valley's.
     """
-    coca_d = np.zeros(n_districts)
-    with_coca = np.zeros(n_districts, dtype=np.int64)
-    for i in range(plots.size):
-        coca_d[plot_district[i]] += plots[i]
-        with_coca[plot_district[i]] += plots[i] > 0
-    return _intelligence_plan(
-        plots, plot_district, coca_d, with_coca, district_trust, u, corruption, capacity_ha
-    )
+    block = district_blocks(plot_district, n_districts)
+    coca_d, keys, idx, end = _rank_plots(plots, plot_district, block, True, u, corruption)
+    return _intelligence_plan(plots, coca_d, keys, idx, block, end, district_trust, capacity_ha)
 
 
 @kernel
-def _intelligence_plan(plots, plot_district, coca_d, with_coca, district_trust, u, corruption, capacity_ha):
-    """:func:`intelligence_plan`, given each district's coca (ha) and number of plots with coca."""
-    n_districts = coca_d.size
+def _intelligence_plan(plots, coca_d, keys, idx, block, end, district_trust, capacity_ha):
+    """:func:`intelligence_plan` from :func:`_rank_plots`' sums and rankings."""
     weight = coca_d * district_trust
     total = numpy_sum(weight)
     plan = np.zeros_like(plots)
     if total <= 0:
         return plan
     share = capacity_ha * weight / total
-    # The plots with coca of each district, in plot order, then ranked district by district. Each
-    # district's block has a spare slot, so that plots are copied without a branch (a plot with
-    # coca moves its district's fill on; one without is overwritten).
-    start = np.zeros(n_districts + 1, dtype=np.int64)
-    for d in range(n_districts):
-        start[d + 1] = start[d] + with_coca[d] + 1
-    fill = start[:-1].copy()
-    keys = np.empty(start[-1])
-    idx = np.empty(start[-1], dtype=np.int64)
-    for i in range(plots.size):
-        d = plot_district[i]
-        keys[fill[d]], idx[fill[d]] = -plots[i] * (1.0 + u[i] * corruption), i
-        fill[d] += plots[i] > 0
-    for d in range(n_districts):
+    for d in range(coca_d.size):
         if share[d] > 0:
-            _take_in_order(plots, keys[start[d] : fill[d]], idx[start[d] : fill[d]], share[d], plan)
+            _take_in_order(plots, keys[block[d] : end[d]], idx[block[d] : end[d]], share[d], plan)
     return plan
 
 
@@ -205,14 +233,15 @@ def eradicate(model, levers: Levers) -> None:
         cell_priority = L.layer("dist_road") + u_cells
     else:
         cell_priority = u_cells
+    plot_cell, plot_district, block = fields_of(model)
     e_home, e_remote, resisted, planned_d, effort_by_cell = _eradicate_plots(
         h.coca_young,
         h.coca_mature,
         bool(levers.spare_agreement_households),
         h.agreement,
-        h.cell,
-        h.remote_cell,
-        L.district,
+        plot_cell,
+        plot_district,
+        block,
         intelligence,
         cell_priority,
         u_plots,
@@ -234,15 +263,31 @@ def eradicate(model, levers: Levers) -> None:
     move_units(model, effort_by_cell)
 
 
+def fields_of(model) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Cell and district of every plot (home plots, then remote fields), and the districts' blocks.
+
+    Households never move (their home cell and remote field are drawn once, in
+    ``farmer.create_households``), so these are made on the first call and kept on the model.
+    """
+    fields = getattr(model, "_eradication_fields", None)
+    if fields is None:
+        h, L = model.households, model.landscape
+        plot_cell = np.concatenate((h.cell, h.remote_cell))
+        plot_district = L.district[plot_cell]
+        fields = plot_cell, plot_district, district_blocks(plot_district, model.params.landscape.n_districts)
+        model._eradication_fields = fields
+    return fields
+
+
 @kernel
 def _eradicate_plots(
     coca_young,
     coca_mature,
     spare_agreements,
     agreement,
-    home_cell,
-    remote_cell,
-    cell_district,
+    plot_cell,
+    plot_district,
+    block,
     intelligence,
     cell_priority,
     u_plots,
@@ -264,29 +309,20 @@ def _eradicate_plots(
     and remote plots, the districts that resisted, the hectares planned per district and the
     hectares eradicated per cell.
     """
-    n = home_cell.size
+    n = coca_young.shape[1]
     n_d = hostility.size
-    n_cells = cell_district.size
+    n_cells = cell_priority.size
     plots = np.empty(2 * n)  # home plots, then remote fields
-    plot_cell = np.empty(2 * n, dtype=np.int64)
-    plot_district = np.empty(2 * n, dtype=np.int64)
-    coca_d = np.zeros(n_d)
-    with_coca = np.zeros(n_d, dtype=np.int64)
     for k in range(2):
         for j in range(n):
-            i = k * n + j
-            plots[i] = coca_young[k, j] + coca_mature[k, j]
-            if spare_agreements:
-                plots[i] *= 0.0 if agreement[j] else 1.0
-            plot_cell[i] = home_cell[j] if k == HOME else remote_cell[j]
-            d = cell_district[plot_cell[i]]
-            plot_district[i] = d
-            coca_d[d] += plots[i]
-            with_coca[d] += plots[i] > 0
+            plots[k * n + j] = coca_young[k, j] + coca_mature[k, j]
+    if spare_agreements:
+        for k in range(2):
+            for j in range(n):
+                plots[k * n + j] *= 0.0 if agreement[j] else 1.0
+    coca_d, keys, idx, end = _rank_plots(plots, plot_district, block, intelligence, u_plots, corruption)
     if intelligence:
-        plan = _intelligence_plan(
-            plots, plot_district, coca_d, with_coca, district_trust, u_plots, corruption, capacity_ha
-        )
+        plan = _intelligence_plan(plots, coca_d, keys, idx, block, end, district_trust, capacity_ha)
     else:
         by_cell = np.zeros(n_cells)
         for i in range(2 * n):
