@@ -655,27 +655,31 @@ def _replant(
     coca replanted in remote fields (ha).
     """
     n = u.size
-    # A household that lost nothing replants nothing and keeps its fields: its sums add zeros.
-    asked = np.zeros(forest_ha.size)
+    # A household that lost nothing replants nothing and keeps its fields (its terms in the sums are
+    # zeros): only its trust rule runs. The others are listed, in household order.
+    hit = np.empty(n, dtype=np.int64)
+    n_hit = 0
     for j in range(n):
-        lost = eradicated_home[j] + eradicated_remote[j]
+        eradicated[j] = eradicated_home[j] + eradicated_remote[j]
         replanted[j] = 0.0
-        if lost == 0:
-            continue
+        hit[n_hit] = j
+        if eradicated[j] != 0:
+            n_hit += 1
+        else:
+            trust[j] = trust_after_eradication(trust[j], 0.0, in_programme[j], trust_loss_eradicated)
+    hit = hit[:n_hit]
+    asked = np.zeros(forest_ha.size)
+    for j in hit:
         no_alternative = (food_mature[j] + cacao_mature[j] + coffee_mature[j]) < no_alternative_legal_ha
         prob = replant_probability(
             p_replant, agreement[j], no_alternative, p_replant_agreement, replant_no_alternative_bonus
         )
-        replanted[j] = lost if u[j] < prob else 0.0
+        replanted[j] = eradicated[j] if u[j] < prob else 0.0
         asked[remote_cell[j]] += replanted[j] * share_replant_remote
     cleared = np.zeros(forest_ha.size)
     cleared_sum = eradicated_sum = replanted_sum = remote_sum = beyond_home_sum = 0.0
-    for j in range(n):
-        lost = eradicated_home[j] + eradicated_remote[j]
-        eradicated[j] = lost
-        if lost == 0:
-            trust[j] = trust_after_eradication(trust[j], 0.0, in_programme[j], trust_loss_eradicated)
-            continue
+    for j in hit:
+        lost = eradicated[j]
         c = remote_cell[j]
         home_before = coca_young[HOME, j] + coca_mature[HOME, j]
         coca_before = home_before + (coca_young[REMOTE, j] + coca_mature[REMOTE, j]) + lost

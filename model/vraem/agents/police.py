@@ -152,7 +152,7 @@ def _rank_plots(plots, plot_district, block, rank, u, corruption):
     coca_d = np.zeros(n_districts)
     end = block[:-1].copy()
     keys = np.empty(block[-1] if rank else 0)
-    idx = np.empty(keys.size, dtype=np.int64)
+    idx = np.empty(keys.size, dtype=np.int32)
     for i in range(plots.size):
         d = plot_district[i]
         coca_d[d] += plots[i]
@@ -272,8 +272,8 @@ def fields_of(model) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     fields = getattr(model, "_eradication_fields", None)
     if fields is None:
         h, L = model.households, model.landscape
-        plot_cell = np.concatenate((h.cell, h.remote_cell))
-        plot_district = L.district[plot_cell]
+        plot_cell = np.concatenate((h.cell, h.remote_cell)).astype(np.int32)  # small types: less to read
+        plot_district = L.district[plot_cell].astype(np.int16)
         fields = plot_cell, plot_district, district_blocks(plot_district, model.params.landscape.n_districts)
         model._eradication_fields = fields
     return fields
@@ -313,13 +313,10 @@ def _eradicate_plots(
     n_d = hostility.size
     n_cells = cell_priority.size
     plots = np.empty(2 * n)  # home plots, then remote fields
-    for k in range(2):
-        for j in range(n):
-            plots[k * n + j] = coca_young[k, j] + coca_mature[k, j]
-    if spare_agreements:
-        for k in range(2):
-            for j in range(n):
-                plots[k * n + j] *= 0.0 if agreement[j] else 1.0
+    for j in range(n):
+        counted = 0.0 if spare_agreements and agreement[j] else 1.0
+        plots[j] = (coca_young[HOME, j] + coca_mature[HOME, j]) * counted
+        plots[n + j] = (coca_young[REMOTE, j] + coca_mature[REMOTE, j]) * counted
     coca_d, keys, idx, end = _rank_plots(plots, plot_district, block, intelligence, u_plots, corruption)
     if intelligence:
         plan = _intelligence_plan(plots, coca_d, keys, idx, block, end, district_trust, capacity_ha)
@@ -336,7 +333,7 @@ def _eradicate_plots(
         for i in range(2 * n):
             plan[i] = plots[i] * frac[plot_cell[i]]
     # Plots with nothing planned add nothing to the sums below and lose nothing: skip them.
-    planned = np.empty(2 * n, dtype=np.int64)
+    planned = np.empty(2 * n, dtype=np.int32)
     n_planned = 0
     planned_d = np.zeros(n_d)
     for i in range(2 * n):
