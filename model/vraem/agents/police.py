@@ -10,6 +10,8 @@ there may be casualties. Corruption warns clans of raids (seed article: plata be
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from mesa.discrete_space import CellAgent
 
@@ -234,7 +236,7 @@ def eradicate(model, levers: Levers) -> None:
     else:
         cell_priority = u_cells
     plot_cell, plot_district, block = fields_of(model)
-    e_home, e_remote, resisted, planned_d, effort_by_cell = _eradicate_plots(
+    e_home, e_remote, confrontations, casualties, planned_ha, effort_by_cell = _eradicate_plots(
         h.coca_young,
         h.coca_mature,
         bool(levers.spare_agreement_households),
@@ -250,6 +252,7 @@ def eradicate(model, levers: Levers) -> None:
         capacity,
         model.hostility,
         u_resist,
+        casualties_draw,
         sp.resistance_threshold,
         sp.resistance_slope,
         sp.hostility_per_share_eradicated,
@@ -257,9 +260,9 @@ def eradicate(model, levers: Levers) -> None:
         model.district_eradicated_share,
     )
     respond_to_eradication(model, e_home, e_remote, levers.p_replant)
-    f["confrontations"] += int(resisted.sum())
-    f["casualties"] += int(casualties_draw[resisted].sum())
-    f["eradication_planned_ha"] += float(planned_d.sum())
+    f["confrontations"] += confrontations
+    f["casualties"] += casualties
+    f["eradication_planned_ha"] += planned_ha
     move_units(model, effort_by_cell)
 
 
@@ -296,6 +299,7 @@ def _eradicate_plots(
     capacity_ha,
     hostility,
     u_resist,
+    casualties_draw,
     resistance_threshold,
     resistance_slope,
     hostility_per_share,
@@ -306,8 +310,8 @@ def _eradicate_plots(
 
     Updates the coca (young and mature alike lose each plot's planned share), the districts'
     hostility and eradicated share in place. Returns the coca destroyed per household on the home
-    and remote plots, the districts that resisted, the hectares planned per district and the
-    hectares eradicated per cell.
+    and remote plots, the confrontations (districts that resisted) and their casualties, the
+    hectares planned and the hectares eradicated per cell.
     """
     n = coca_young.shape[1]
     n_d = hostility.size
@@ -360,14 +364,24 @@ def _eradicate_plots(
         coca_mature[k, j] *= keep
         done_d[d] += plan[i]
         effort_by_cell[plot_cell[i]] += plan[i]
+    confrontations = casualties = 0
     for d in range(n_d):
         share = done_d[d] / coca_d[d] if coca_d[d] > 0 else 0.0
         eradicated_share[d] = share
         raised = hostility[d] + hostility_per_share * share
         if resisted[d]:
             raised += hostility_after_confrontation
+            confrontations += 1
+            casualties += casualties_draw[d]
         hostility[d] = clip(raised, 0.0, 1.0)
-    return destroyed[HOME], destroyed[REMOTE], resisted, planned_d, effort_by_cell
+    return (
+        destroyed[HOME],
+        destroyed[REMOTE],
+        confrontations,
+        casualties,
+        numpy_sum(planned_d),
+        effort_by_cell,
+    )
 
 
 def move_units(model, effort_by_cell: np.ndarray) -> None:
@@ -398,7 +412,7 @@ def raid_labs(model, raids: float) -> None:
     u_pick = model.streams.raids.random(labs.cell.size)
     u_warn = model.streams.raids.random(labs.cell.size)
     u_resist = model.streams.raid_resistance.random(n_d)
-    n = int(np.floor(effective_capacity(raids, sp.coordination_waste) + u_pick[0]))
+    n = math.floor(effective_capacity(raids, sp.coordination_waste) + u_pick[0])
     if n <= 0:
         return
     raided, destroyed, confronted, seized = _raid_labs(
@@ -493,7 +507,7 @@ def destroy_airstrips(model, destructions: float) -> None:
     strips, f = model.airstrips, model.month_flows
     u = model.streams.airstrips.random(strips.cell.size + 1)
     u_quick = model.streams.airstrips.random(strips.cell.size)
-    n = int(np.floor(effective_capacity(destructions, model.params.security.coordination_waste) + u[-1]))
+    n = math.floor(effective_capacity(destructions, model.params.security.coordination_waste) + u[-1])
     if n <= 0:
         return
     destroyed, quick = _destroy_airstrips(
