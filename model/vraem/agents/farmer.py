@@ -21,7 +21,7 @@ import numpy as np
 from mesa.discrete_space import CellAgent
 
 from vraem.economy import coca_net_usd_per_ha_year, legal_net_usd_per_ha_year, rationed_share
-from vraem.jit import clip, rule, where
+from vraem.jit import clip, kernel, rule, where
 from vraem.landscape import UNFARMED_FERTILITY, fertility_change
 
 HOME, REMOTE = 0, 1
@@ -592,34 +592,115 @@ def respond_to_eradication(model, eradicated_home, eradicated_remote, p_replant:
         h.eradicated[:] = 0.0
         h.replanted[:] = 0.0
         return
-    eradicated = eradicated_home + eradicated_remote
-    coca_before = h.coca_ha() + eradicated
-    no_alt = (h.food_mature + h.cacao_mature + h.coffee_mature) < fp.no_alternative_legal_ha
-    prob = replant_probability(
-        p_replant, h.agreement, no_alt, fp.p_replant_agreement, fp.replant_no_alternative_bonus
+    cleared, eradicated, replanted, replanted_remote = _replant(
+        u,
+        eradicated_home,
+        eradicated_remote,
+        h.coca_young,
+        h.coca_mature,
+        h.food_mature,
+        h.cacao_mature,
+        h.coffee_mature,
+        h.agreement,
+        h.in_programme,
+        h.remote_cell,
+        L.layer("forest_ha"),
+        h.farm_ha,
+        h.fallow,
+        h.eradicated,
+        h.replanted,
+        h.trust,
+        p_replant,
+        fp.no_alternative_legal_ha,
+        fp.p_replant_agreement,
+        fp.replant_no_alternative_bonus,
+        fp.share_replant_remote,
+        fp.trust_loss_eradicated,
     )
-    replant = np.where(u < prob, eradicated, 0.0)
-    remote_want = replant * fp.share_replant_remote
-    forest = L.layer("forest_ha")
-    asked = np.bincount(h.remote_cell, weights=remote_want, minlength=L.n_cells)
-    remote = remote_want * rationed_share(forest, asked)[h.remote_cell]
-    forest -= np.bincount(h.remote_cell, weights=remote, minlength=L.n_cells)
-    np.maximum(forest, 0.0, out=forest)
-    in_place = replant - remote
-    h.coca_young[HOME] += np.minimum(in_place, eradicated_home)
-    h.coca_young[REMOTE] += remote + np.maximum(in_place - eradicated_home, 0.0)
-    h.farm_ha += remote
-    h.fallow += eradicated - in_place
-    h.eradicated[:] = eradicated
-    h.replanted[:] = replant
-    share_lost = eradicated / np.maximum(coca_before, 1e-12)  # nothing eradicated where nothing grew
-    h.trust[:] = trust_after_eradication(h.trust, share_lost, h.in_programme, fp.trust_loss_eradicated)
-    model.month_flows["forest_cleared_ha"] += float(remote.sum())
-    model.month_flows["eradicated_ha"] += float(eradicated.sum())
-    model.month_flows["replanted_ha"] += float(replant.sum())
-    model.month_flows["replanted_remote_ha"] += float(
-        remote.sum() + np.maximum(in_place - eradicated_home, 0.0).sum()
-    )
+    model.month_flows["forest_cleared_ha"] += cleared
+    model.month_flows["eradicated_ha"] += eradicated
+    model.month_flows["replanted_ha"] += replanted
+    model.month_flows["replanted_remote_ha"] += replanted_remote
+
+
+@kernel
+def _replant(
+    u,
+    eradicated_home,
+    eradicated_remote,
+    coca_young,
+    coca_mature,
+    food_mature,
+    cacao_mature,
+    coffee_mature,
+    agreement,
+    in_programme,
+    remote_cell,
+    forest_ha,
+    farm_ha,
+    fallow,
+    eradicated,
+    replanted,
+    trust,
+    p_replant,
+    no_alternative_legal_ha,
+    p_replant_agreement,
+    replant_no_alternative_bonus,
+    share_replant_remote,
+    trust_loss_eradicated,
+):
+    """The replanting of :func:`respond_to_eradication`, household by household, in place.
+
+    Returns the month's forest cleared for remote fields, coca eradicated, coca replanted, and
+    coca replanted in remote fields (ha).
+    """
+    n = u.size
+    # A household that lost nothing replants nothing and keeps its fields (its terms in the sums are
+    # zeros): only its trust rule runs. The others are listed, in household order.
+    hit = np.empty(n, dtype=np.int64)
+    n_hit = 0
+    for j in range(n):
+        eradicated[j] = eradicated_home[j] + eradicated_remote[j]
+        replanted[j] = 0.0
+        hit[n_hit] = j
+        if eradicated[j] != 0:
+            n_hit += 1
+        else:
+            trust[j] = trust_after_eradication(trust[j], 0.0, in_programme[j], trust_loss_eradicated)
+    hit = hit[:n_hit]
+    asked = np.zeros(forest_ha.size)
+    for j in hit:
+        no_alternative = (food_mature[j] + cacao_mature[j] + coffee_mature[j]) < no_alternative_legal_ha
+        prob = replant_probability(
+            p_replant, agreement[j], no_alternative, p_replant_agreement, replant_no_alternative_bonus
+        )
+        replanted[j] = eradicated[j] if u[j] < prob else 0.0
+        asked[remote_cell[j]] += replanted[j] * share_replant_remote
+    cleared = np.zeros(forest_ha.size)
+    cleared_sum = eradicated_sum = replanted_sum = remote_sum = beyond_home_sum = 0.0
+    for j in hit:
+        lost = eradicated[j]
+        c = remote_cell[j]
+        home_before = coca_young[HOME, j] + coca_mature[HOME, j]
+        coca_before = home_before + (coca_young[REMOTE, j] + coca_mature[REMOTE, j]) + lost
+        remote = replanted[j] * share_replant_remote * rationed_share(forest_ha[c], asked[c])
+        cleared[c] += remote
+        in_place = replanted[j] - remote
+        beyond_home = np.maximum(in_place - eradicated_home[j], 0.0)
+        coca_young[HOME, j] += np.minimum(in_place, eradicated_home[j])
+        coca_young[REMOTE, j] += remote + beyond_home
+        farm_ha[j] += remote
+        fallow[j] += lost - in_place
+        share_lost = lost / np.maximum(coca_before, 1e-12)  # nothing eradicated where nothing grew
+        trust[j] = trust_after_eradication(trust[j], share_lost, in_programme[j], trust_loss_eradicated)
+        cleared_sum += remote
+        eradicated_sum += lost
+        replanted_sum += replanted[j]
+        remote_sum += remote
+        beyond_home_sum += beyond_home
+    for c in range(forest_ha.size):
+        forest_ha[c] = np.maximum(forest_ha[c] - cleared[c], 0.0)
+    return cleared_sum, eradicated_sum, replanted_sum, remote_sum + beyond_home_sum
 
 
 @rule

@@ -10,29 +10,161 @@ there may be casualties. Corruption warns clans of raids (seed article: plata be
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from mesa.discrete_space import CellAgent
 
 from vraem.agents.farmer import HOME, REMOTE, respond_to_eradication
+from vraem.jit import clip, kernel, rule
 from vraem.policy import Levers, Targeting
 
+ROUNDING_MARGIN = 1e-12
+"""Relative margin by which the running total must pass the capacity before the rest of a ranking
+is skipped: the arithmetic of :func:`allocate_eradication` (``total - coca``) could otherwise give
+the next field a sliver of a few ulp. Far above rounding (1e-16), far below a hectare's meaning."""
 
+
+@rule
 def resistance_probability(hostility, threshold, slope):
     """Chance that an operation in a district meets resistance (logistic in hostility)."""
     return 1.0 / (1.0 + np.exp(-slope * (hostility - threshold)))
 
 
+@kernel
+def numpy_sum(a):
+    """``a.sum()`` of a 1-D float array in NumPy's order (pairwise, eight partial sums per block).
+
+    Used where a sum over districts decides a plan: summing in another order changes the plan by a
+    rounding error that the cut-off field's remainder (capacity minus what came before) magnifies,
+    and month after month that drifts far enough to flip discrete choices. Exact for up to 128
+    values (one NumPy block), which covers the districts (at most 60); tested against NumPy.
+    """
+    n = a.size
+    if n < 8:
+        total = 0.0
+        for i in range(n):
+            total += a[i]
+        return total
+    part = a[:8].copy()
+    i = 8
+    while i < n - n % 8:
+        for k in range(8):
+            part[k] += a[i + k]
+        i += 8
+    total = ((part[0] + part[1]) + (part[2] + part[3])) + ((part[4] + part[5]) + (part[6] + part[7]))
+    for k in range(i, n):
+        total += a[k]
+    return total
+
+
+@kernel
+def _take_in_order(coca, keys, idx, capacity_ha, out):
+    """Fill ``out[idx]`` in order of ``keys`` (lowest first) until ``capacity_ha`` is used.
+
+    A binary heap hands out the fields in the order a stable sort would (ties by index), but only
+    as many as the capacity reaches (usually a few percent of the coca a month), so the rest is
+    never sorted. ``keys`` and ``idx`` (the fields' priorities and indices) are consumed.
+    """
+    size = idx.size
+    largest = 0.0
+    for k in range(size):
+        largest = max(largest, coca[idx[k]])
+    unbuilt = size // 2  # heap construction sifts down nodes unbuilt-1 .. 0, then fields are taken
+    total = 0.0
+    while size > 0:
+        if unbuilt > 0:
+            unbuilt -= 1
+            i = unbuilt
+        else:
+            top = idx[0]
+            total += coca[top]
+            before = total - coca[top]
+            out[top] = clip(capacity_ha - before, 0.0, coca[top])
+            if total - capacity_ha > ROUNDING_MARGIN * (total + largest):
+                return  # every later field starts past the capacity: it gets nothing
+            size -= 1
+            keys[0], idx[0] = keys[size], idx[size]
+            i = 0
+        key, index = keys[i], idx[i]
+        while True:
+            child = 2 * i + 1
+            if child >= size:
+                break
+            right = child + 1
+            if right < size and (
+                keys[right] < keys[child] or (keys[right] == keys[child] and idx[right] < idx[child])
+            ):
+                child = right
+            if not (keys[child] < key or (keys[child] == key and idx[child] < index)):
+                break
+            keys[i], idx[i] = keys[child], idx[child]
+            i = child
+        keys[i], idx[i] = key, index
+
+
+@kernel
 def allocate_eradication(coca_by_cell, priority, capacity_ha):
     """Hectares eradicated per cell: cells in priority order (lowest first) until capacity runs out."""
-    cells = np.flatnonzero(coca_by_cell > 0)
-    order = cells[np.argsort(priority[cells], kind="stable")]
-    sorted_coca = coca_by_cell[order]
-    before = np.cumsum(sorted_coca) - sorted_coca
+    keys = np.empty(coca_by_cell.size)
+    idx = np.empty(coca_by_cell.size, dtype=np.int64)
+    n = 0
+    for c in range(coca_by_cell.size):  # keep the cells with coca (no branch: a kept cell moves n on)
+        keys[n], idx[n] = priority[c], c
+        n += coca_by_cell[c] > 0
     out = np.zeros_like(coca_by_cell)
-    out[order] = np.clip(capacity_ha - before, 0.0, sorted_coca)
+    _take_in_order(coca_by_cell, keys[:n], idx[:n], capacity_ha, out)
     return out
 
 
+@rule
+def intelligence_priority(coca_ha, u, corruption):
+    """Rank of a plot for intelligence-led eradication, lowest first (docs/odd.md).
+
+    Informants name the plots with most coca; corruption (``clan.corruption``) blurs the ranking,
+    by a uniform draw ``u`` per plot.
+    """
+    return -coca_ha * (1.0 + u * corruption)
+
+
+@kernel
+def district_blocks(plot_district, n_districts):
+    """Where each district's block of plots starts in an array of all plots grouped by district.
+
+    Each block has room for the district's plots and one spare slot (see :func:`_rank_plots`); the
+    last entry is the length of the whole array.
+    """
+    block = np.zeros(n_districts + 1, dtype=np.int64)
+    for i in range(plot_district.size):
+        block[plot_district[i] + 1] += 1
+    for d in range(n_districts):
+        block[d + 1] += block[d] + 1
+    return block
+
+
+@kernel
+def _rank_plots(plots, plot_district, block, rank, u, corruption):
+    """Each district's coca (ha) and, when ``rank``, its plots with coca and their priorities.
+
+    District ``d``'s plots with coca are ``idx[block[d] : end[d]]``, in plot order, with priorities
+    ``keys`` (:func:`intelligence_priority`). Plots are copied without a branch: each is written at
+    its block's end, which a plot with coca moves on and one without leaves to be overwritten.
+    """
+    n_districts = block.size - 1
+    coca_d = np.zeros(n_districts)
+    end = block[:-1].copy()
+    keys = np.empty(block[-1] if rank else 0)
+    idx = np.empty(keys.size, dtype=np.int32)
+    for i in range(plots.size):
+        d = plot_district[i]
+        coca_d[d] += plots[i]
+        if rank:
+            keys[end[d]], idx[end[d]] = intelligence_priority(plots[i], u[i], corruption), i
+            end[d] += plots[i] > 0
+    return coca_d, keys, idx, end
+
+
+@kernel
 def intelligence_plan(plots, plot_district, district_trust, u, corruption, capacity_ha, n_districts):
     """Intelligence-led eradication plan per plot (ha).
 
@@ -42,16 +174,23 @@ def intelligence_plan(plots, plot_district, district_trust, u, corruption, capac
     by district first keeps the plan the same at any scale of the valley: ranking all plots at
     once sends a small valley's few teams to fewer districts than the full valley's.
     """
-    weight = np.bincount(plot_district, weights=plots, minlength=n_districts) * district_trust
-    total = weight.sum()
+    block = district_blocks(plot_district, n_districts)
+    coca_d, keys, idx, end = _rank_plots(plots, plot_district, block, True, u, corruption)
+    return _intelligence_plan(plots, coca_d, keys, idx, block, end, district_trust, capacity_ha)
+
+
+@kernel
+def _intelligence_plan(plots, coca_d, keys, idx, block, end, district_trust, capacity_ha):
+    """:func:`intelligence_plan` from :func:`_rank_plots`' sums and rankings."""
+    weight = coca_d * district_trust
+    total = numpy_sum(weight)
     plan = np.zeros_like(plots)
     if total <= 0:
         return plan
     share = capacity_ha * weight / total
-    priority = -plots * (1.0 + u * corruption)
-    for d in np.flatnonzero(share > 0):
-        mine = np.flatnonzero(plot_district == d)
-        plan[mine] = allocate_eradication(plots[mine], priority[mine], share[d])
+    for d in range(coca_d.size):
+        if share[d] > 0:
+            _take_in_order(plots, keys[block[d] : end[d]], idx[block[d] : end[d]], share[d], plan)
     return plan
 
 
@@ -89,45 +228,160 @@ def eradicate(model, levers: Levers) -> None:
         respond_to_eradication(model, None, None, levers.p_replant)
         model.district_eradicated_share[:] = 0.0
         return
-    coca = h.coca_young + h.coca_mature
-    if levers.spare_agreement_households:
-        coca *= ~h.agreement
-    plots = coca.reshape(-1)  # home plots, then remote fields
-    plot_cell = np.concatenate((h.cell, h.remote_cell))
-    by_cell = np.bincount(plot_cell, weights=plots, minlength=L.n_cells)
-    plot_district = L.district[plot_cell]
-    if levers.targeting is Targeting.INTELLIGENCE:
-        plan = intelligence_plan(
-            plots, plot_district, model.district_mean_trust, u_plots, p.clan.corruption, capacity, n_d
-        )
+    intelligence = levers.targeting is Targeting.INTELLIGENCE
+    if intelligence:
+        cell_priority = u_cells  # unused
+    elif levers.targeting is Targeting.ACCESSIBLE:
+        cell_priority = L.layer("dist_road") + u_cells
     else:
-        priority = L.layer("dist_road") + u_cells if levers.targeting is Targeting.ACCESSIBLE else u_cells
-        cell_plan = allocate_eradication(by_cell, priority, capacity)
-        frac = np.divide(cell_plan, by_cell, out=np.zeros_like(cell_plan), where=by_cell > 0)
-        plan = plots * frac[plot_cell]
-    planned_d = np.bincount(plot_district, weights=plan, minlength=n_d)
-    p_resist = resistance_probability(model.hostility, sp.resistance_threshold, sp.resistance_slope)
-    resisted = (planned_d > 0) & (u_resist < p_resist)
-    plan[resisted[plot_district]] = 0.0
-    # Each planned plot loses its planned share, young and mature alike.
-    hit = np.divide(plan, plots, out=np.zeros_like(plan), where=plots > 0).reshape(2, h.n)
-    e_home, e_remote = coca[HOME] * hit[HOME], coca[REMOTE] * hit[REMOTE]
-    keep = 1.0 - hit
-    h.coca_young *= keep
-    h.coca_mature *= keep
+        cell_priority = u_cells
+    plot_cell, plot_district, block = fields_of(model)
+    e_home, e_remote, confrontations, casualties, planned_ha, effort_by_cell = _eradicate_plots(
+        h.coca_young,
+        h.coca_mature,
+        bool(levers.spare_agreement_households),
+        h.agreement,
+        plot_cell,
+        plot_district,
+        block,
+        intelligence,
+        cell_priority,
+        u_plots,
+        model.district_mean_trust,
+        p.clan.corruption,
+        capacity,
+        model.hostility,
+        u_resist,
+        casualties_draw,
+        sp.resistance_threshold,
+        sp.resistance_slope,
+        sp.hostility_per_share_eradicated,
+        sp.hostility_after_confrontation,
+        model.district_eradicated_share,
+    )
     respond_to_eradication(model, e_home, e_remote, levers.p_replant)
+    f["confrontations"] += confrontations
+    f["casualties"] += casualties
+    f["eradication_planned_ha"] += planned_ha
+    move_units(model, effort_by_cell)
 
-    done_d = np.bincount(plot_district, weights=plan, minlength=n_d)
-    coca_d = np.bincount(plot_district, weights=plots, minlength=n_d)
-    share_d = np.divide(done_d, coca_d, out=np.zeros(n_d), where=coca_d > 0)
-    model.district_eradicated_share[:] = share_d
-    model.hostility += sp.hostility_per_share_eradicated * share_d
-    model.hostility[resisted] += sp.hostility_after_confrontation
-    np.clip(model.hostility, 0.0, 1.0, out=model.hostility)
-    f["confrontations"] += int(resisted.sum())
-    f["casualties"] += int(casualties_draw[resisted].sum())
-    f["eradication_planned_ha"] += float(planned_d.sum())
-    move_units(model, np.bincount(plot_cell, weights=plan, minlength=L.n_cells))
+
+def fields_of(model) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Cell and district of every plot (home plots, then remote fields), and the districts' blocks.
+
+    Households never move (their home cell and remote field are drawn once, in
+    ``farmer.create_households``), so these are made on the first call and kept on the model.
+    """
+    fields = getattr(model, "_eradication_fields", None)
+    if fields is None:
+        h, L = model.households, model.landscape
+        plot_cell = np.concatenate((h.cell, h.remote_cell)).astype(np.int32)  # small types: less to read
+        plot_district = L.district[plot_cell].astype(np.int16)
+        fields = plot_cell, plot_district, district_blocks(plot_district, model.params.landscape.n_districts)
+        model._eradication_fields = fields
+    return fields
+
+
+@kernel
+def _eradicate_plots(
+    coca_young,
+    coca_mature,
+    spare_agreements,
+    agreement,
+    plot_cell,
+    plot_district,
+    block,
+    intelligence,
+    cell_priority,
+    u_plots,
+    district_trust,
+    corruption,
+    capacity_ha,
+    hostility,
+    u_resist,
+    casualties_draw,
+    resistance_threshold,
+    resistance_slope,
+    hostility_per_share,
+    hostility_after_confrontation,
+    eradicated_share,
+):
+    """The month's eradication plan, resistance and destruction, plot by plot (see :func:`eradicate`).
+
+    Updates the coca (young and mature alike lose each plot's planned share), the districts'
+    hostility and eradicated share in place. Returns the coca destroyed per household on the home
+    and remote plots, the confrontations (districts that resisted) and their casualties, the
+    hectares planned and the hectares eradicated per cell.
+    """
+    n = coca_young.shape[1]
+    n_d = hostility.size
+    n_cells = cell_priority.size
+    plots = np.empty(2 * n)  # home plots, then remote fields
+    for j in range(n):
+        counted = 0.0 if spare_agreements and agreement[j] else 1.0
+        plots[j] = (coca_young[HOME, j] + coca_mature[HOME, j]) * counted
+        plots[n + j] = (coca_young[REMOTE, j] + coca_mature[REMOTE, j]) * counted
+    coca_d, keys, idx, end = _rank_plots(plots, plot_district, block, intelligence, u_plots, corruption)
+    if intelligence:
+        plan = _intelligence_plan(plots, coca_d, keys, idx, block, end, district_trust, capacity_ha)
+    else:
+        by_cell = np.zeros(n_cells)
+        for i in range(2 * n):
+            by_cell[plot_cell[i]] += plots[i]
+        cell_plan = allocate_eradication(by_cell, cell_priority, capacity_ha)
+        frac = np.zeros(n_cells)
+        for c in range(n_cells):
+            if by_cell[c] > 0:
+                frac[c] = cell_plan[c] / by_cell[c]
+        plan = np.empty(2 * n)
+        for i in range(2 * n):
+            plan[i] = plots[i] * frac[plot_cell[i]]
+    # Plots with nothing planned add nothing to the sums below and lose nothing: skip them.
+    planned = np.empty(2 * n, dtype=np.int32)
+    n_planned = 0
+    planned_d = np.zeros(n_d)
+    for i in range(2 * n):
+        if plan[i] != 0:
+            planned_d[plot_district[i]] += plan[i]
+            planned[n_planned] = i
+            n_planned += 1
+    resisted = np.zeros(n_d, dtype=np.bool_)
+    for d in range(n_d):
+        p_resist = resistance_probability(hostility[d], resistance_threshold, resistance_slope)
+        resisted[d] = planned_d[d] > 0 and u_resist[d] < p_resist
+    done_d = np.zeros(n_d)
+    effort_by_cell = np.zeros(n_cells)
+    destroyed = np.zeros((2, n))
+    for i in planned[:n_planned]:
+        d = plot_district[i]
+        if resisted[d]:
+            continue
+        k, j = (HOME, i) if i < n else (REMOTE, i - n)
+        hit = plan[i] / plots[i] if plots[i] > 0 else 0.0
+        destroyed[k, j] = plots[i] * hit
+        keep = 1.0 - hit
+        coca_young[k, j] *= keep
+        coca_mature[k, j] *= keep
+        done_d[d] += plan[i]
+        effort_by_cell[plot_cell[i]] += plan[i]
+    confrontations = casualties = 0
+    for d in range(n_d):
+        share = done_d[d] / coca_d[d] if coca_d[d] > 0 else 0.0
+        eradicated_share[d] = share
+        raised = hostility[d] + hostility_per_share * share
+        if resisted[d]:
+            raised += hostility_after_confrontation
+            confrontations += 1
+            casualties += casualties_draw[d]
+        hostility[d] = clip(raised, 0.0, 1.0)
+    return (
+        destroyed[HOME],
+        destroyed[REMOTE],
+        confrontations,
+        casualties,
+        numpy_sum(planned_d),
+        effort_by_cell,
+    )
 
 
 def move_units(model, effort_by_cell: np.ndarray) -> None:
@@ -158,48 +412,123 @@ def raid_labs(model, raids: float) -> None:
     u_pick = model.streams.raids.random(labs.cell.size)
     u_warn = model.streams.raids.random(labs.cell.size)
     u_resist = model.streams.raid_resistance.random(n_d)
-    n = int(np.floor(effective_capacity(raids, sp.coordination_waste) + u_pick[0]))
-    active = np.flatnonzero(labs.active)
-    if n <= 0 or active.size == 0:
+    n = math.floor(effective_capacity(raids, sp.coordination_waste) + u_pick[0])
+    if n <= 0:
         return
-    reach = L.layer("police_reach")[labs.cell[active]]
-    targets = active[np.argsort(u_pick[active] / (reach + 1e-3))[:n]]
-    district = L.district[labs.cell[targets]]
-    resisting = u_resist < resistance_probability(
-        model.hostility, sp.resistance_threshold, sp.resistance_slope
+    raided, destroyed, confronted, seized = _raid_labs(
+        labs.cell,
+        labs.clan,
+        labs.active,
+        labs.rebuild_in,
+        u_pick,
+        u_warn,
+        u_resist,
+        L.layer("police_reach"),
+        L.district,
+        model.hostility,
+        sp.resistance_threshold,
+        sp.resistance_slope,
+        n,
+        p.clan.corruption,
+        p.clan.lab_rebuild_months,
+        model.clan_stock_kg,
     )
-    hit = targets[~resisting[district]]
-    labs.active[hit] = False
-    labs.rebuild_in[hit] = p.clan.lab_rebuild_months
-    # Each destroyed lab of an unwarned clan loses its share of the clan's stock.
-    caught = hit[u_warn[hit] >= p.clan.corruption]
-    n_clans = len(model.clans)
-    active_by_clan = np.maximum(np.bincount(labs.clan[active], minlength=n_clans), 1)
-    lost_share = np.bincount(labs.clan[caught], minlength=n_clans) / active_by_clan
-    seized = model.clan_stock_kg * lost_share
-    model.clan_stock_kg -= seized
-    confronted = np.zeros(n_d, dtype=bool)
-    confronted[district[resisting[district]]] = True
-    f["confrontations"] += int(confronted.sum())
-    f["labs_raided"] += int(targets.size)
-    f["labs_destroyed"] += int(hit.size)
+    if raided == 0:
+        return
+    f["confrontations"] += int(confronted)
+    f["labs_raided"] += int(raided)
+    f["labs_destroyed"] += int(destroyed)
     f["seized_t"] += float(seized.sum()) / 1_000.0
 
 
+@kernel
+def _raid_labs(
+    lab_cell,
+    lab_clan,
+    active,
+    rebuild_in,
+    u_pick,
+    u_warn,
+    u_resist,
+    police_reach,
+    cell_district,
+    hostility,
+    resistance_threshold,
+    resistance_slope,
+    n_raids,
+    corruption,
+    rebuild_months,
+    clan_stock_kg,
+):
+    """The month's raids (see :func:`raid_labs`); updates the labs and the clans' stock in place.
+
+    Returns the labs raided, the labs destroyed, the districts that resisted and the kg seized
+    per clan.
+    """
+    n_clans = clan_stock_kg.size
+    candidates = np.flatnonzero(active)
+    if candidates.size == 0:
+        return 0, 0, 0, np.zeros(n_clans)
+    order_key = np.empty(candidates.size)
+    active_by_clan = np.zeros(n_clans, dtype=np.int64)
+    for k in range(candidates.size):
+        lab = candidates[k]
+        order_key[k] = u_pick[lab] / (police_reach[lab_cell[lab]] + 1e-3)
+        active_by_clan[lab_clan[lab]] += 1
+    targets = candidates[np.argsort(order_key)[:n_raids]]
+    confronted = np.zeros(hostility.size, dtype=np.bool_)
+    caught_by_clan = np.zeros(n_clans, dtype=np.int64)
+    destroyed = 0
+    for lab in targets:
+        d = cell_district[lab_cell[lab]]
+        if u_resist[d] < resistance_probability(hostility[d], resistance_threshold, resistance_slope):
+            confronted[d] = True
+            continue
+        active[lab] = False
+        rebuild_in[lab] = rebuild_months
+        destroyed += 1
+        # Each destroyed lab of an unwarned clan loses its share of the clan's stock.
+        if u_warn[lab] >= corruption:
+            caught_by_clan[lab_clan[lab]] += 1
+    seized = np.empty(n_clans)
+    for c in range(n_clans):
+        seized[c] = clan_stock_kg[c] * (caught_by_clan[c] / max(active_by_clan[c], 1))
+        clan_stock_kg[c] -= seized[c]
+    return targets.size, destroyed, confronted.sum(), seized
+
+
 def destroy_airstrips(model, destructions: float) -> None:
-    """Airstrip destructions: random active strips are made unusable."""
+    """Airstrip destructions: random active strips are made unusable.
+
+    Seed interview: a destroyed strip is rebuilt nearby within a week by local peasants; press:
+    7 of 18 disabled strips were back in use within a month. The quick share is usable again
+    before the next month's flights; the rest wait for cartel.p_rebuild_strip_per_month.
+    """
     strips, f = model.airstrips, model.month_flows
     u = model.streams.airstrips.random(strips.cell.size + 1)
     u_quick = model.streams.airstrips.random(strips.cell.size)
-    n = int(np.floor(effective_capacity(destructions, model.params.security.coordination_waste) + u[-1]))
-    active = np.flatnonzero(strips.active)
-    if n <= 0 or active.size == 0:
+    n = math.floor(effective_capacity(destructions, model.params.security.coordination_waste) + u[-1])
+    if n <= 0:
         return
-    hit = active[np.argsort(u[active])[:n]]
-    # Seed interview: a destroyed strip is rebuilt nearby within a week by local peasants; press:
-    # 7 of 18 disabled strips were back in use within a month. The quick share is usable again
-    # before the next month's flights; the rest wait for cartel.p_rebuild_strip_per_month.
-    quick = u_quick[hit] < model.params.cartel.share_strips_back_within_week
-    strips.active[hit[~quick]] = False
-    f["airstrips_destroyed"] += int(hit.size)
-    f["airstrips_rebuilt_within_week"] += int(quick.sum())
+    destroyed, quick = _destroy_airstrips(
+        strips.active, u, u_quick, n, model.params.cartel.share_strips_back_within_week
+    )
+    f["airstrips_destroyed"] += int(destroyed)
+    f["airstrips_rebuilt_within_week"] += int(quick)
+
+
+@kernel
+def _destroy_airstrips(active, u, u_quick, n_destructions, share_back_within_week):
+    """Destroy the first active strips in the order of ``u`` (see :func:`destroy_airstrips`).
+
+    Returns the strips destroyed and how many of them are back within the week.
+    """
+    candidates = np.flatnonzero(active)
+    hit = candidates[np.argsort(u[candidates])[:n_destructions]]
+    quick = 0
+    for strip in hit:
+        if u_quick[strip] < share_back_within_week:
+            quick += 1
+        else:
+            active[strip] = False
+    return hit.size, quick
