@@ -33,3 +33,27 @@ def test_household_agents_are_built_on_first_read_and_once():
     x, y = m.landscape.xy(m.households.cell)
     assert [f.cell.coordinate for f in farmers] == list(zip(x.tolist(), y.tolist(), strict=True))
     assert sum(f.coca_ha for f in farmers) == pytest.approx(m.households.coca_ha().sum())
+
+
+def test_a_run_builds_no_mesa_grid():
+    """The monthly rules work on cell indices and layer arrays; the grid waits for a reader."""
+    m = _model()
+    m.run()
+    assert m.landscape._grid is None
+
+
+def test_the_grid_and_sited_agents_appear_on_first_read():
+    m = _model()
+    m.run()
+    L = m.landscape
+    grid = L.grid
+    assert grid is L.grid
+    assert set(L.layers) <= set(grid._mesa_property_layers)
+    assert (grid.coca_ha.data.reshape(-1) == L.layer("coca_ha")).all()  # the same memory
+    for agent in (*m.mayors, *m.security_units):
+        x, y = agent.cell.coordinate
+        assert x * L.height + y == agent.site
+        assert agent in agent.cell.agents
+    unit = m.security_units[0]
+    unit.site = int(m.mayors[-1].site)  # a move, as the eradication phase makes one
+    assert unit.cell is m.mayors[-1].cell and unit in unit.cell.agents

@@ -74,6 +74,8 @@ SAMPLES: dict[str, list[tuple]] = {
     "vraem.programme.hazard_probability": [(0.0,), (0.02,), (3.0,)],
     "vraem.programme.planting_from_fallow_or_coca": [(0.5, 2.0, 1.0), (2.0, 2.0, 1.0), (0.2, 0.3, 1.0)],
     "vraem.programme.welfare_transfer_usd": [(0, 30.0), (3, 30.0)],
+    "vraem.agents.police.intelligence_priority": [(2.5, 0.4, 0.3), (0.0, 0.9, 0.3)],
+    "vraem.agents.police.resistance_probability": [(0.2, 0.6, 12.0), (0.9, 0.6, 12.0)],
 }
 
 

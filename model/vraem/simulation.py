@@ -80,7 +80,7 @@ class VraemModel(mesa.Model):
         self._farmers: list[Farmer] | None = None
         towns = L.towns
         self.security_units = [
-            police.SecurityUnit(self, i, L.cell(int(towns[i % towns.size])))
+            police.SecurityUnit(self, i, int(towns[i % towns.size]))
             for i in range(p.security.n_units)
         ]
         linked = self.streams.mayors.random(n_d) < p.mayor.p_linked

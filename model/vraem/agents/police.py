@@ -13,10 +13,10 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from mesa.discrete_space import CellAgent
 
 from vraem.agents.farmer import HOME, REMOTE, respond_to_eradication
 from vraem.jit import clip, kernel, rule
+from vraem.landscape import SitedAgent
 from vraem.policy import Levers, Targeting
 
 ROUNDING_MARGIN = 1e-12
@@ -199,13 +199,15 @@ def effective_capacity(capacity, coordination_waste):
     return capacity * (1.0 - coordination_waste)
 
 
-class SecurityUnit(CellAgent):
-    """A police or military unit; it moves to where it operated last (for the map)."""
+class SecurityUnit(SitedAgent):
+    """A police or military unit; it moves to where it operated last (for the map).
 
-    def __init__(self, model, idx: int, cell) -> None:
-        super().__init__(model)
+    ``site`` is its flat cell index; its Mesa ``cell`` is looked up when read.
+    """
+
+    def __init__(self, model, idx: int, site: int) -> None:
+        super().__init__(model, site)
         self.idx = idx
-        self.cell = cell
 
 
 def eradicate(model, levers: Levers) -> None:
@@ -392,9 +394,8 @@ def move_units(model, effort_by_cell: np.ndarray) -> None:
     k = min(len(units), effort_by_cell.size)
     top = np.argpartition(-effort_by_cell, k - 1)[:k]
     for unit, c in zip(units, top, strict=False):
-        cell = model.landscape.cell(int(c))
-        if effort_by_cell[c] > 0 and unit.cell is not cell:
-            unit.cell = cell
+        if effort_by_cell[c] > 0:
+            unit.site = int(c)
 
 
 def raid_labs(model, raids: float) -> None:
