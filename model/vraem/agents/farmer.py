@@ -1,15 +1,18 @@
 """Farmer households (campesinos / cocaleros): docs/odd.md.
 
 A household's state lives in the columns of :class:`Households` (one NumPy array per
-attribute), and the monthly decisions of all households run as array arithmetic over those
-columns: a per-household Python loop would cost about 0.6 us per agent per step before doing
-anything, too slow for 20,000 households over 240 months. Each household can also be addressed as
-a Mesa agent (:class:`Farmer`) on its home cell, a view of its row; these agents are built on
-first use (:func:`household_agents`, ``VraemModel.farmers``), for the UI and tests, so that a
-sweep's runs do not pay for objects nothing reads.
+attribute), and the monthly phases of all households run as compiled loops over those columns
+(:mod:`vraem.jit` kernels: the ``_``-prefixed functions below each phase): a per-household Python
+loop would cost about 0.6 us per agent per step before doing anything, too slow for 20,000
+households over 240 months. Each household can also be addressed as a Mesa agent
+(:class:`Farmer`) on its home cell, a view of its row; these agents are built on first use
+(:func:`household_agents`, ``VraemModel.farmers``), for the UI and tests, so that a sweep's runs
+do not pay for objects nothing reads.
 
-The behaviour rules are module-level functions that work on scalars and arrays alike, so the same
-rule serves one household in a test and all of them in the model.
+The behaviour rules (``@rule``) are module-level functions that work on scalars and arrays alike:
+a kernel calls them household by household, and the same rule serves one household or all of them
+as NumPy arrays from Python (tests, set-up, the UI). A phase function unpacks the columns and
+parameters and calls its kernel; the kernels compose rules and never restate their equations.
 """
 
 from __future__ import annotations
