@@ -75,8 +75,13 @@ def kernel(fn):
     return numba.njit(cache=True)(fn)
 
 
+RULES: list = []
+"""Every function marked :func:`rule` (``tests/test_jit.py`` checks each compiled form)."""
+
+
 def rule(fn):
     """Mark a behaviour rule: a plain function from Python, compiled inline inside kernels."""
+    RULES.append(fn)
     return register_jitable(fn)
 
 

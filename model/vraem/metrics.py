@@ -1,8 +1,10 @@
 """Named reporters: every monthly output of docs/odd.md.
 
-Each reporter takes the model and returns one number; :data:`REPORTERS` maps output names (the
-columns of the results table) to them. Flows of the month (eradicated, exported, paid ...) are
-read from ``model.month_flows``; stocks (coca, labs, trust ...) from the model's state.
+Each reporter takes the model and returns one number; :func:`build_reporters` maps output names
+(the columns of the results table) to them. Flows of the month (eradicated, exported, paid ...)
+are read from ``model.month_flows``; stocks (coca, labs, trust ...) from the model's state. The
+valley-wide sums over households are taken once a month in one pass (:func:`household_totals`,
+kept in ``model.household_totals``), and the household reporters read them from there.
 """
 
 from __future__ import annotations
@@ -12,6 +14,106 @@ from collections.abc import Callable
 import numpy as np
 
 from vraem.agents.farmer import ProgrammeStage, mean_soil_fertility
+from vraem.jit import kernel
+
+HOUSEHOLD_TOTALS = (
+    "coca_mature_ha",
+    "coca_remote_ha",
+    "food_ha",
+    "cacao_ha",
+    "coffee_ha",
+    "fallow_ha",
+    "trust",
+    "in_programme",
+    "agreements",
+    "income_usd",
+    "coca_income_usd",
+    "poor",
+)
+"""Sums over households taken by :func:`household_totals` (``poor``: households below the line)."""
+
+
+@kernel
+def _household_sums(
+    coca_young,
+    coca_mature,
+    food_young,
+    food_mature,
+    cacao_young,
+    cacao_mature,
+    coffee_young,
+    coffee_mature,
+    fallow,
+    trust,
+    in_programme,
+    agreement,
+    income,
+    coca_income,
+    poverty_line,
+    stage,
+    n_stages,
+):
+    # Local accumulators stay in registers (an array of sums would be stored at every step).
+    mature = remote = food = cacao = coffee = fallow_ha = trust_sum = income_sum = coca_sum = 0.0
+    programme = signed = poor = 0
+    stages = np.zeros(n_stages, dtype=np.int64)
+    for i in range(fallow.size):
+        mature += coca_mature[0, i] + coca_mature[1, i]
+        remote += coca_young[1, i] + coca_mature[1, i]
+        food += food_young[i] + food_mature[i]
+        cacao += cacao_young[i] + cacao_mature[i]
+        coffee += coffee_young[i] + coffee_mature[i]
+        fallow_ha += fallow[i]
+        trust_sum += trust[i]
+        programme += in_programme[i]
+        signed += agreement[i]
+        income_sum += income[i]
+        coca_sum += coca_income[i]
+        poor += income[i] < poverty_line
+        stages[stage[i]] += 1
+    sums = (
+        mature,
+        remote,
+        food,
+        cacao,
+        coffee,
+        fallow_ha,
+        trust_sum,
+        programme,
+        signed,
+        income_sum,
+        coca_sum,
+        poor,
+    )
+    return sums, stages
+
+
+def household_totals(m) -> dict[str, float]:
+    """The month's sums over households (:data:`HOUSEHOLD_TOTALS`), and households per stage."""
+    h = m.households
+    sums, stages = _household_sums(
+        h.coca_young,
+        h.coca_mature,
+        h.food_young,
+        h.food_mature,
+        h.cacao_young,
+        h.cacao_mature,
+        h.coffee_young,
+        h.coffee_mature,
+        h.fallow,
+        h.trust,
+        h.in_programme,
+        h.agreement,
+        h.income,
+        h.coca_income,
+        m.params.farmer.poverty_line_usd_per_month,
+        h.stage,
+        len(ProgrammeStage),
+    )
+    totals = dict(zip(HOUSEHOLD_TOTALS, sums, strict=True))
+    totals.update({f"stage_{s.name.lower()}": int(stages[s]) for s in ProgrammeStage})
+    return totals
+
 
 DISTRICT_COLUMN = "coca_ha_d{:02d}"
 
@@ -29,12 +131,12 @@ def replanted_share(m) -> float:
 
 def income_mean(m) -> float:
     """Mean household net income, USD/month."""
-    return float(m.households.income.mean())
+    return m.household_totals["income_usd"] / m.households.n
 
 
 def poverty_share(m) -> float:
     """Share of households below the poverty line."""
-    return float((m.households.income < m.params.farmer.poverty_line_usd_per_month).mean())
+    return m.household_totals["poor"] / m.households.n
 
 
 def mean_fertility(m) -> float:
@@ -51,8 +153,10 @@ def _flow(name: str) -> Callable:
 
 
 def _stage_count(stage: ProgrammeStage) -> Callable:
+    key = f"stage_{stage.name.lower()}"
+
     def reporter(m) -> int:
-        return int(np.count_nonzero(m.households.stage == stage))
+        return m.household_totals[key]
 
     reporter.__doc__ = f"Households whose programme stage is {stage.name}."
     return reporter
@@ -68,26 +172,26 @@ def _district(d: int) -> Callable:
 
 def build_reporters(n_districts: int) -> dict[str, Callable]:
     """All reporters, in column order."""
-    h = lambda m: m.households  # noqa: E731
+    t = lambda m: m.household_totals  # noqa: E731
     reporters: dict[str, Callable] = {
         "coca_ha": coca_ha,
-        "coca_mature_ha": lambda m: float(h(m).coca_mature.sum()),
-        "coca_remote_ha": lambda m: float((h(m).coca_young[1] + h(m).coca_mature[1]).sum()),
+        "coca_mature_ha": lambda m: t(m)["coca_mature_ha"],
+        "coca_remote_ha": lambda m: t(m)["coca_remote_ha"],
         "new_coca_virgin_ha": _flow("new_coca_virgin_ha"),
         "eradicated_ha": _flow("eradicated_ha"),
         "replanted_ha": _flow("replanted_ha"),
         "replanted_share": replanted_share,
         "replanted_remote_ha": _flow("replanted_remote_ha"),
-        "food_ha": lambda m: float((h(m).food_young + h(m).food_mature).sum()),
-        "cacao_ha": lambda m: float((h(m).cacao_young + h(m).cacao_mature).sum()),
-        "coffee_ha": lambda m: float((h(m).coffee_young + h(m).coffee_mature).sum()),
-        "fallow_ha": lambda m: float(h(m).fallow.sum()),
+        "food_ha": lambda m: t(m)["food_ha"],
+        "cacao_ha": lambda m: t(m)["cacao_ha"],
+        "coffee_ha": lambda m: t(m)["coffee_ha"],
+        "fallow_ha": lambda m: t(m)["fallow_ha"],
         "legal_planted_own_ha": _flow("legal_planted_own_ha"),
         "forest_ha": lambda m: float(m.landscape.layer("forest_ha").sum()),
         "forest_cleared_ha": _flow("forest_cleared_ha"),
-        "mean_trust": lambda m: float(h(m).trust.mean()),
-        "households_in_programme": lambda m: int(h(m).in_programme.sum()),
-        "agreements": lambda m: int(h(m).agreement.sum()),
+        "mean_trust": lambda m: t(m)["trust"] / m.households.n,
+        "households_in_programme": lambda m: int(t(m)["in_programme"]),
+        "agreements": lambda m: int(t(m)["agreements"]),
         "agreements_broken": _flow("agreements_broken"),
         "leaf_price_usd_per_kg": lambda m: m.prices.leaf_usd,
         "paste_price_usd_per_kg": lambda m: m.prices.paste_usd,
@@ -120,7 +224,7 @@ def build_reporters(n_districts: int) -> dict[str, Callable]:
         "development_spent_soles": _flow("soles_spent"),
         "mayors_accepting": lambda m: int(m.district_accepting.sum()),
         "income_mean_usd": income_mean,
-        "coca_income_mean_usd": lambda m: float(h(m).coca_income.mean()),
+        "coca_income_mean_usd": lambda m: t(m)["coca_income_usd"] / m.households.n,
         "poverty_share": poverty_share,
         "mean_fertility": mean_fertility,
     }

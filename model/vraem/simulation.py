@@ -215,6 +215,7 @@ class VraemModel(mesa.Model):
         self.hostility += sp.hostility_decay_per_month * (np.clip(target, 0, 1) - self.hostility)
 
     def _collect(self) -> None:
+        self.household_totals = metrics.household_totals(self)
         self.datacollector.collect(self)
         if self.month in self.map_months:
             L = self.landscape

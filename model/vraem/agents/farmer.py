@@ -102,7 +102,7 @@ def replant_probability(p_replant, agreement, no_alternative, p_agreement, no_al
     raised for households with no legal income (docs/odd.md).
     """
     p = where(agreement, p_agreement, p_replant)
-    return clip(p + where(no_alternative & ~agreement, no_alternative_bonus, 0.0), 0.0, 1.0)
+    return clip(p + where(agreement, 0.0, where(no_alternative, no_alternative_bonus, 0.0)), 0.0, 1.0)
 
 
 @rule

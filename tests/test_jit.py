@@ -1,0 +1,121 @@
+"""The compiled kernels agree with the rules and with themselves run as plain Python.
+
+Each behaviour rule is one function used two ways (vraem/jit.py): NumPy from Python, and compiled
+for scalars inside the monthly kernels. These tests check that both forms give the same numbers,
+that the whole model gives the same results with the kernels compiled and interpreted
+(``NUMBA_DISABLE_JIT=1``), and that the kernel cache is keyed by every source of the package.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import numba
+import numpy as np
+import pytest
+
+import vraem.simulation  # noqa: F401  (imports every module that defines rules)
+from vraem import jit
+
+# Inputs for each rule: booleans and the edge cases (zeros, bounds) its docstring names.
+SAMPLES: dict[str, list[tuple]] = {
+    "vraem.landscape.fertility_change": [(0.7, 1.0, 0.0, 0.035, 0.02), (0.06, 0.0, 1.0, 0.9, 0.02)],
+    "vraem.economy.coca_net_usd_per_ha_year": [(2.1, 2300.0, 0.9, 0.35, 0.2, 1.0, 150.0)],
+    "vraem.economy.legal_net_usd_per_ha_year": [(1800.0, 1.1, 0.6, 0.3)],
+    "vraem.economy.rationed_share": [(50.0, 100.0), (200.0, 100.0), (-1e-12, 0.0), (3.0, 0.0)],
+    "vraem.agents.farmer.sigmoid": [(-3.0,), (0.0,), (40.0,)],
+    "vraem.agents.farmer.target_coca_ha": [(9000.0, 500.0, 4000.0, 1.2, 0.6, 1.0, 8.0)],
+    "vraem.agents.farmer.land_change_ha": [
+        (10.0, 1.0, 0.05, 0.08),
+        (0.0, 2.0, 0.05, 0.08),
+        (1.02, 1.0, 0.05, 0.08),
+    ],
+    "vraem.agents.farmer.replant_probability": [
+        (0.5, False, False, 0.006, 0.2),
+        (0.5, True, True, 0.006, 0.2),
+        (0.95, False, True, 0.006, 0.2),
+    ],
+    "vraem.agents.farmer.annual_risk": [(0.0,), (0.013,), (2.0,)],
+    "vraem.agents.farmer.update_expectation": [(2.0, 4.0, 0.25)],
+    "vraem.agents.farmer.mature": [(1.5, 0.2, 15.0)],
+    "vraem.agents.farmer.trust_after_eradication": [
+        (0.5, 0.3, False, 0.4),
+        (0.5, 0.3, True, 0.4),
+        (0.1, 1.0, False, 0.4),
+    ],
+    "vraem.agents.farmer.own_legal_planting": [
+        (2.0, 0.05, 1.4, True, 0.3, True),
+        (2.0, 0.05, 0.8, False, 0.3, True),
+    ],
+    "vraem.agents.farmer.relative_fertility": [(0.6, 0.7, 0.1), (0.95, 0.7, 0.2)],
+    "vraem.agents.farmer.plot_land_shares": [(3.0, 0.5, 1.0, 0.4), (2.0, 0.5, 1.0, 0.0)],
+}
+
+
+def _name(fn) -> str:
+    return f"{fn.__module__}.{fn.__name__}"
+
+
+def test_every_rule_has_samples():
+    missing = sorted({_name(fn) for fn in jit.RULES} - set(SAMPLES))
+    assert not missing, f"add inputs to SAMPLES for: {missing}"
+
+
+@pytest.mark.parametrize("fn", jit.RULES, ids=_name)
+def test_compiled_rule_equals_numpy_rule(fn):
+    compiled = numba.njit(fn)
+    for args in SAMPLES[_name(fn)]:
+        want = np.atleast_1d(np.asarray(fn(*args), dtype=float))
+        got = np.atleast_1d(np.asarray(compiled(*args), dtype=float))
+        np.testing.assert_allclose(got, want, rtol=1e-14, atol=0, err_msg=f"{_name(fn)}{args}")
+
+
+def test_rule_helpers_act_per_element_on_arrays():
+    cond = np.array([True, False])
+    np.testing.assert_array_equal(jit.where(cond, 1.0, 2.0), [1.0, 2.0])
+    np.testing.assert_array_equal(jit.clip(np.array([-1.0, 0.5, 3.0]), 0.0, 1.0), [0.0, 0.5, 1.0])
+
+
+RUN = r"""
+import json, sys
+from vraem.scenario import load_scenario
+from vraem.simulation import VraemModel
+out = {}
+for name in ("integrated", "eradication_first"):
+    sc = load_scenario(name, {"farmer.n_households": 150, "months": 18})
+    m = VraemModel(params=sc.parameters, policy=sc.policy, seed=3, months=18)
+    m.run()
+    out[name] = m.results().drop(columns="month").to_numpy(dtype=float).tolist()
+print(json.dumps(out))
+"""
+
+
+def _run(env_extra: dict[str, str]) -> dict:
+    env = {**os.environ, **env_extra}
+    done = subprocess.run([sys.executable, "-c", RUN], capture_output=True, text=True, env=env, check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_kernels_compiled_and_interpreted_agree():
+    """The compiled month equals the same kernels run line by line as Python (NUMBA_DISABLE_JIT)."""
+    compiled = _run({})
+    interpreted = _run({"NUMBA_DISABLE_JIT": "1"})
+    for name in compiled:
+        a, b = np.array(compiled[name]), np.array(interpreted[name])
+        assert a.shape == b.shape and a.shape[0] == 19
+        np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-9, equal_nan=True, err_msg=name)
+
+
+def test_cache_key_covers_every_source_of_the_package(tmp_path, monkeypatch):
+    """Editing any module (not only a kernel's own file) gives the kernels a new cache folder."""
+    pkg = tmp_path / "vraem"
+    shutil.copytree(jit._PACKAGE, pkg, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(jit, "_PACKAGE", pkg)
+    before = jit._source_hash()
+    economy = pkg / "economy.py"
+    economy.write_text(economy.read_text() + "\n# an edit\n")
+    assert jit._source_hash() != before
