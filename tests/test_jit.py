@@ -53,6 +53,22 @@ SAMPLES: dict[str, list[tuple]] = {
     ],
     "vraem.agents.farmer.relative_fertility": [(0.6, 0.7, 0.1), (0.95, 0.7, 0.2)],
     "vraem.agents.farmer.plot_land_shares": [(3.0, 0.5, 1.0, 0.4), (2.0, 0.5, 1.0, 0.0)],
+    "vraem.agents.farmer.leaf_value": [(True, 2.6, 2.1), (False, 2.6, 2.1)],
+    "vraem.agents.farmer.moral_cost": [(150.0, 0.5, 400.0), (0.0, 0.0, 400.0)],
+    "vraem.agents.farmer.programme_yield_factor": [(0, 0.3), (5, 0.3)],
+    "vraem.agents.farmer.grows_coca": [(0, False), (1, False), (2, True)],
+    "vraem.agents.farmer.desired_coca": [
+        (2.4, 2300.0, 0.9, 0.35, 0.2, 1.0, 150.0, 1800.0, 0.6, 0.3, 4000.0, 1.2, 0.6, 1.0, 3.0, 1, False),
+        (2.4, 2300.0, 0.9, 0.35, 0.2, 1.0, 0.0, 1800.0, 0.6, 0.3, 4000.0, 1.2, 0.6, 1.0, 3.0, 2, True),
+    ],
+    "vraem.agents.farmer.plant_legal_crops": [
+        (0.3, 1.0, True, 0.9, 0.6, 2, 2700.0, 1900.0, 900.0, 1.2, 1.0, 0.3, 300.0, 0.05, 0.3),
+        (0.3, 1.0, False, 0.9, 0.6, 0, 2700.0, 1900.0, 900.0, 0.8, 1.0, 0.3, 300.0, 0.05, 0.3),
+        (0.3, 1.0, True, 0.1, 0.05, 0, 2700.0, 1900.0, 900.0, 1.2, 1.0, 0.3, 3000.0, 0.05, 0.3),
+    ],
+    "vraem.agents.farmer.leaf_harvest_kg": [(2300.0, 1.5, 0.9, 0.4, 1.2)],
+    "vraem.agents.farmer.legal_revenue": [(0.5, 1.0, 0.2, 900.0, 2700.0, 1900.0, 1.3, 0.9, 0.6)],
+    "vraem.agents.farmer.net_income_usd": [(300.0, 0.35, 120.0, 2.1, 80.0, 30.0)],
 }
 
 
