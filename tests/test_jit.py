@@ -94,6 +94,19 @@ def test_rule_helpers_act_per_element_on_arrays():
     cond = np.array([True, False])
     np.testing.assert_array_equal(jit.where(cond, 1.0, 2.0), [1.0, 2.0])
     np.testing.assert_array_equal(jit.clip(np.array([-1.0, 0.5, 3.0]), 0.0, 1.0), [0.0, 0.5, 1.0])
+    np.testing.assert_array_equal(jit.minimum(np.array([1.0, 3.0]), 2.0), [1.0, 2.0])
+    np.testing.assert_array_equal(jit.maximum(np.array([1.0, 3.0]), 2.0), [2.0, 3.0])
+
+
+@pytest.mark.parametrize("name", ["minimum", "maximum"])
+def test_compiled_minimum_and_maximum_are_numpys_for_scalars(name):
+    """The scalar forms inside kernels give NumPy's answer, NaN included (either side)."""
+    helper, numpy_fn = getattr(jit, name), getattr(np, name)
+    compiled = numba.njit(lambda a, b: helper(a, b))
+    values = [-1.5, 0.0, 2.0, np.inf, -np.inf, np.nan]
+    for a in values:
+        for b in values:
+            np.testing.assert_array_equal(compiled(a, b), numpy_fn(a, b), err_msg=f"{name}({a}, {b})")
 
 
 RUN = r"""

@@ -24,7 +24,7 @@ import numpy as np
 from mesa.discrete_space import CellAgent
 
 from vraem.economy import coca_net_usd_per_ha_year, legal_net_usd_per_ha_year, rationed_share
-from vraem.jit import clip, kernel, rule, where
+from vraem.jit import clip, kernel, maximum, minimum, rule, where
 from vraem.landscape import UNFARMED_FERTILITY, fertility_change
 
 HOME, REMOTE = 0, 1
@@ -917,7 +917,7 @@ def plot_land_shares(farm_ha, fallow_ha, coca_home_ha, coca_remote_ha):
     The remote field is all coca while it has any (it is opened for coca, the balloon effect) and
     lies fallow once it has none; the home farm is the rest of the household's land.
     """
-    home_farm = np.maximum(farm_ha - coca_remote_ha, 1e-9)
+    home_farm = maximum(farm_ha - coca_remote_ha, 1e-9)
     remote_coca = where(coca_remote_ha > 0, 1.0, 0.0)
     return (
         clip(coca_home_ha / home_farm, 0.0, 1.0),
@@ -958,9 +958,11 @@ def wear_soils(model) -> None:
 def _wear_soils(
     cell, farm_ha, fallow, coca_young, coca_mature, soil_home, soil_remote, loss, gain, fertility
 ):
-    """The soils of :func:`wear_soils`, and the cells' farmland-weighted home soil (``fertility``)."""
-    farm = np.zeros(fertility.size)
-    soil = np.zeros(fertility.size)
+    """The soils of :func:`wear_soils`, and the cells' farmland-weighted home soil (``fertility``).
+
+    The soils are updated in a loop of their own, which the compiler vectorizes (no scatter into
+    cells in it); the cells' sums follow in a second loop, in household order.
+    """
     for i in range(cell.size):
         home_coca, home_fallow, remote_coca, remote_fallow = plot_land_shares(
             farm_ha[i],
@@ -968,12 +970,15 @@ def _wear_soils(
             coca_young[HOME, i] + coca_mature[HOME, i],
             coca_young[REMOTE, i] + coca_mature[REMOTE, i],
         )
-        soil_home[i] = np.minimum(
+        soil_home[i] = minimum(
             fertility_change(soil_home[i], home_coca, home_fallow, loss, gain), UNFARMED_FERTILITY
         )
-        soil_remote[i] = np.minimum(
+        soil_remote[i] = minimum(
             fertility_change(soil_remote[i], remote_coca, remote_fallow, loss, gain), UNFARMED_FERTILITY
         )
+    farm = np.zeros(fertility.size)
+    soil = np.zeros(fertility.size)
+    for i in range(cell.size):
         farm[cell[i]] += farm_ha[i]
         soil[cell[i]] += farm_ha[i] * soil_home[i]
     for c in range(fertility.size):
@@ -993,7 +998,7 @@ def _mean_soil_fertility(farm_ha, coca_young, coca_mature, soil_home, soil_remot
     area = 0.0
     for i in range(farm_ha.size):
         remote = coca_young[REMOTE, i] + coca_mature[REMOTE, i]
-        home = np.maximum(farm_ha[i] - remote, 0.0)
+        home = maximum(farm_ha[i] - remote, 0.0)
         soil += soil_home[i] * home + soil_remote[i] * remote
         area += home + remote
     return soil / max(area, 1e-9)
@@ -1239,7 +1244,7 @@ def map_coca(
     for c in range(n_cells):
         now = home_cells[c] + remote_cells[c]
         if ever_coca[c] == 0:
-            new_virgin_ha += np.maximum(now - coca_layer[c], 0.0)
+            new_virgin_ha += maximum(now - coca_layer[c], 0.0)
         coca_layer[c] = now
         if now > 1e-9:
             ever_coca[c] = 1.0
