@@ -533,7 +533,7 @@ def own_legal_planting(fallow_ha, rate_ha, price_index_now, titled, title_boost,
     credit (seed interview: a title lets farmers borrow money). Only where the crop pays.
     """
     drive = clip(price_index_now - 1.0, 0.0, 1.0) + where(titled, title_boost, 0.0)
-    return where(pays, np.minimum(fallow_ha, rate_ha * drive), 0.0)
+    return where(pays, minimum(fallow_ha, rate_ha * drive), 0.0)
 
 
 @rule
@@ -571,7 +571,7 @@ def plant_legal_crops(
     )
     food_net = legal_net_usd_per_ha_year(food_usd, fertility, access, legal_cost_share)
     perennial_better = perennial_net >= food_net
-    pays = np.maximum(perennial_net, food_net) >= min_net_usd
+    pays = maximum(perennial_net, food_net) >= min_net_usd
     to_legal = where(pays, pulled_ha, 0.0)
     fallow = fallow_ha + (pulled_ha - to_legal)
     own = own_legal_planting(
@@ -726,18 +726,21 @@ def _allocate_land(
 ):
     """The land decision of :func:`allocate_land`; returns (forest cleared, legal planted own), ha.
 
-    Three passes over the households, because forest is rationed per cell: the first updates
-    expectations, decides the change and asks the home cells for forest; the second clears at
-    home and asks the remote cells; the third clears remote, pulls out coca and plants legal
-    crops. Per-cell sums accumulate in household order, as ``np.bincount`` would.
+    Forest is rationed per cell, so clearing waits until every household has asked. The first pass
+    does the rest of each household's month: expectations, the change, planting from fallow,
+    pulling out coca and legal crops. Only the households that clear forest (listed in household
+    order) go through the two rationing passes: at home, then in the remote field. Per-cell sums
+    and the month's totals accumulate in household order, as ``np.bincount`` would; zero amounts
+    are skipped where adding or taking 0 ha changes nothing.
     """
     n, n_cells = cell.size, forest.size
-    coca = np.empty(n)
-    change = np.empty(n)
+    clearing = np.empty(n, dtype=np.int64)
     from_fallow = np.empty(n)
     to_clear = np.empty(n)
-    home_clear = np.empty(n)
+    n_clearing = 0
     asked = np.zeros(n_cells)
+    own_total = 0.0
+    to_legal_total = 0.0
     for i in range(n):
         expected = update_expectation(
             expected_leaf_value[i],
@@ -746,22 +749,22 @@ def _allocate_land(
         )
         expected_leaf_value[i] = expected
         risk[i] = update_expectation(risk[i], district_risk[district[i]], risk_memory_rate)
-        coca[i] = (coca_young[HOME, i] + coca_mature[HOME, i]) + (
-            coca_young[REMOTE, i] + coca_mature[REMOTE, i]
-        )
+        coca = (coca_young[HOME, i] + coca_mature[HOME, i]) + (coca_young[REMOTE, i] + coca_mature[REMOTE, i])
+        fertility = relative_fertility(soil_home[i], initial_fertility, soil_bonus[i])
+        access = market_access[cell[i]]
         # Households that grow no coca want none (the rule's answer, without its arithmetic).
         desired = 0.0
         if grows_coca(kind[i], agreement[i]):
             desired = desired_coca(
                 expected,
                 leaf_kg_per_ha_year,
-                relative_fertility(soil_home[i], initial_fertility, soil_bonus[i]),
+                fertility,
                 coca_cost_share,
                 risk[i],
                 risk_weight,
                 moral_cost(type_moral_cost[kind[i]], worry[i], child_worry_usd),
                 best_legal_usd * programme_yield_factor(stage[i], yield_bonus),
-                market_access[cell[i]],
+                access,
                 legal_cost_share,
                 premium,
                 sensitivity,
@@ -771,57 +774,42 @@ def _allocate_land(
                 kind[i],
                 agreement[i],
             )
-        change[i] = land_change_ha(desired, coca[i], max_expand_ha * noise[i], max_abandon_ha)
-        plant = np.maximum(change[i], 0.0)
-        from_fallow[i] = np.minimum(plant, fallow[i])
-        fallow[i] -= from_fallow[i]
-        to_clear[i] = plant - from_fallow[i]
-        asked[cell[i]] += to_clear[i]
-
-    # Forest available at home is shared among the households clearing there this month.
-    remote_want = np.empty(n)
-    asked_remote = np.zeros(n_cells)
-    cleared_home = np.zeros(n_cells)
-    for i in range(n):
-        c = cell[i]
-        home_clear[i] = to_clear[i] * rationed_share(forest[c], asked[c])
-        remote_want[i] = to_clear[i] - home_clear[i]
-        asked_remote[remote_cell[i]] += remote_want[i]
-        cleared_home[c] += home_clear[i]
-
-    cleared_remote = np.zeros(n_cells)
-    own_total = 0.0
-    to_legal_total = 0.0
-    for i in range(n):
-        r = remote_cell[i]
-        # Zero amounts are skipped: adding or taking 0 ha changes nothing.
-        remote_clear = 0.0
-        if remote_want[i] != 0.0:
-            remote_clear = remote_want[i] * rationed_share(forest[r] - cleared_home[r], asked_remote[r])
-            cleared_remote[r] += remote_clear
-        farm_ha[i] += home_clear[i] + remote_clear
-        coca_young[HOME, i] += from_fallow[i] + home_clear[i]
-        coca_young[REMOTE, i] += remote_clear
+        change = land_change_ha(desired, coca, max_expand_ha * noise[i], max_abandon_ha)
+        plant = maximum(change, 0.0)
+        planted_fallow = minimum(plant, fallow[i])
+        fallow[i] -= planted_fallow
+        if plant - planted_fallow != 0.0:
+            # Forest to clear: at home, or in the remote field (the rationing passes below).
+            clearing[n_clearing] = i
+            from_fallow[n_clearing] = planted_fallow
+            to_clear[n_clearing] = plant - planted_fallow
+            asked[cell[i]] += to_clear[n_clearing]
+            n_clearing += 1
+        else:
+            coca_young[HOME, i] += planted_fallow
 
         # Pulling out coca: mature fields first, home before remote.
         pulled = 0.0
-        if change[i] < 0.0:
-            pull = np.minimum(-change[i], coca[i])
+        if change < 0.0:
+            pull = minimum(-change, coca)
             pulled = pull
             for plot in (HOME, REMOTE):
-                take = np.minimum(pull, coca_mature[plot, i])
+                take = minimum(pull, coca_mature[plot, i])
                 coca_mature[plot, i] -= take
                 pull -= take
-                take = np.minimum(pull, coca_young[plot, i])
+                take = minimum(pull, coca_young[plot, i])
                 coca_young[plot, i] -= take
                 pull -= take
             pulled -= pull
+        # Legal crops go on pulled-out land and on fallow: a household with neither plants none.
+        if pulled == 0.0 and fallow[i] == 0.0:
+            continue
         fallow[i], cacao, coffee, food, to_legal, own = plant_legal_crops(
             pulled,
             fallow[i],
             elevation[cell[i]] < cacao_below_m,
-            relative_fertility(soil_home[i], initial_fertility, soil_bonus[i]),
-            market_access[cell[i]],
+            fertility,
+            access,
             stage[i],
             cacao_usd,
             coffee_usd,
@@ -839,10 +827,35 @@ def _allocate_land(
         to_legal_total += to_legal
         own_total += own
 
+    # Forest available at home is shared among the households clearing there this month.
+    home_clear = np.empty(n_clearing)
+    remote_want = np.empty(n_clearing)
+    asked_remote = np.zeros(n_cells)
+    cleared_home = np.zeros(n_cells)
+    for k in range(n_clearing):
+        i = clearing[k]
+        c = cell[i]
+        home_clear[k] = to_clear[k] * rationed_share(forest[c], asked[c])
+        remote_want[k] = to_clear[k] - home_clear[k]
+        asked_remote[remote_cell[i]] += remote_want[k]
+        cleared_home[c] += home_clear[k]
+
+    cleared_remote = np.zeros(n_cells)
+    for k in range(n_clearing):
+        i = clearing[k]
+        r = remote_cell[i]
+        remote_clear = 0.0
+        if remote_want[k] != 0.0:
+            remote_clear = remote_want[k] * rationed_share(forest[r] - cleared_home[r], asked_remote[r])
+            cleared_remote[r] += remote_clear
+        farm_ha[i] += home_clear[k] + remote_clear
+        coca_young[HOME, i] += from_fallow[k] + home_clear[k]
+        coca_young[REMOTE, i] += remote_clear
+
     cleared_total = 0.0
     for c in range(n_cells):
         cleared = cleared_home[c] + cleared_remote[c]
-        forest[c] = np.maximum(forest[c] - cleared, 0.0)
+        forest[c] = maximum(forest[c] - cleared, 0.0)
         cleared_total += cleared
     return cleared_total, to_legal_total + own_total
 
