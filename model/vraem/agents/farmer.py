@@ -1151,10 +1151,18 @@ def _update_incomes(
     coca_cost_share,
     leaf_usd,
 ):
-    """:func:`update_incomes`: writes ``legal_income`` and ``income``; returns the legal sales."""
-    sales = 0.0
-    for i in range(cell.size):
-        revenue = legal_revenue(
+    """:func:`update_incomes`: writes ``legal_income`` and ``income``; returns the legal sales.
+
+    The cells' market access is gathered first and the sales summed last (in household order), so
+    that the loop over the incomes has neither and vectorizes.
+    """
+    n = cell.size
+    access = np.empty(n)
+    for i in range(n):
+        access[i] = market_access[cell[i]]
+    revenue = np.empty(n)
+    for i in range(n):
+        revenue[i] = legal_revenue(
             food_mature[i],
             cacao_mature[i],
             coffee_mature[i],
@@ -1163,13 +1171,15 @@ def _update_incomes(
             coffee_usd,
             programme_yield_factor(stage[i], yield_bonus),
             relative_fertility(soil_home[i], initial_fertility, soil_bonus[i]),
-            market_access[cell[i]],
+            access[i],
         )
-        legal_income[i] = revenue * (1.0 - legal_cost_share)
+        legal_income[i] = revenue[i] * (1.0 - legal_cost_share)
         income[i] = net_income_usd(
             coca_income[i], coca_cost_share, leaf_kg[i], leaf_usd, legal_income[i], welfare_usd[i]
         )
-        sales += revenue
+    sales = 0.0
+    for i in range(n):
+        sales += revenue[i]
     return sales
 
 
