@@ -726,90 +726,111 @@ def _allocate_land(
 ):
     """The land decision of :func:`allocate_land`; returns (forest cleared, legal planted own), ha.
 
-    Forest is rationed per cell, so clearing waits until every household has asked. The first pass
-    does the rest of each household's month: expectations, the change, planting from fallow,
-    pulling out coca and legal crops. Only the households that clear forest (listed in household
-    order) go through the two rationing passes: at home, then in the remote field. Per-cell sums
-    and the month's totals accumulate in household order, as ``np.bincount`` would; zero amounts
-    are skipped where adding or taking 0 ha changes nothing.
+    Each step runs on the households it concerns, listed in household order without branching
+    (a household's index is written and the list grows by one if it belongs): the coca wanted by
+    households that grow it, coca pulled out by those that reduce, legal crops planted by those
+    with pulled-out land or fallow, and forest cleared by those that expand beyond their fallow.
+    Forest is rationed per cell, so clearing waits until every household has asked: at home, then
+    in the remote field. Per-cell sums and the month's totals accumulate in household order, as
+    ``np.bincount`` would; zero amounts are skipped where adding or taking 0 ha changes nothing.
     """
     n, n_cells = cell.size, forest.size
-    clearing = np.empty(n, dtype=np.int64)
-    from_fallow = np.empty(n)
-    to_clear = np.empty(n)
-    n_clearing = 0
-    asked = np.zeros(n_cells)
-    own_total = 0.0
-    to_legal_total = 0.0
+    listed = np.empty(n, dtype=np.int64)
+    n_listed = 0
+    desired = np.zeros(n)
     for i in range(n):
-        expected = update_expectation(
+        expected_leaf_value[i] = update_expectation(
             expected_leaf_value[i],
             leaf_value(processes_paste[i], own_paste_leaf_usd, leaf_usd),
             expectation_rate,
         )
-        expected_leaf_value[i] = expected
         risk[i] = update_expectation(risk[i], district_risk[district[i]], risk_memory_rate)
-        coca = (coca_young[HOME, i] + coca_mature[HOME, i]) + (coca_young[REMOTE, i] + coca_mature[REMOTE, i])
-        fertility = relative_fertility(soil_home[i], initial_fertility, soil_bonus[i])
-        access = market_access[cell[i]]
-        # Households that grow no coca want none (the rule's answer, without its arithmetic).
-        desired = 0.0
-        if grows_coca(kind[i], agreement[i]):
-            desired = desired_coca(
-                expected,
-                leaf_kg_per_ha_year,
-                fertility,
-                coca_cost_share,
-                risk[i],
-                risk_weight,
-                moral_cost(type_moral_cost[kind[i]], worry[i], child_worry_usd),
-                best_legal_usd * programme_yield_factor(stage[i], yield_bonus),
-                access,
-                legal_cost_share,
-                premium,
-                sensitivity,
-                district_coca_share[district[i]],
-                norm_weight,
-                max_coca_ha,
-                kind[i],
-                agreement[i],
-            )
-        change = land_change_ha(desired, coca, max_expand_ha * noise[i], max_abandon_ha)
-        plant = maximum(change, 0.0)
-        planted_fallow = minimum(plant, fallow[i])
-        fallow[i] -= planted_fallow
-        if plant - planted_fallow != 0.0:
-            # Forest to clear: at home, or in the remote field (the rationing passes below).
-            clearing[n_clearing] = i
-            from_fallow[n_clearing] = planted_fallow
-            to_clear[n_clearing] = plant - planted_fallow
-            asked[cell[i]] += to_clear[n_clearing]
-            n_clearing += 1
-        else:
-            coca_young[HOME, i] += planted_fallow
+        listed[n_listed] = i
+        n_listed += grows_coca(kind[i], agreement[i])
+    # Households that grow no coca want none (the rule's answer, without its arithmetic).
+    for k in range(n_listed):
+        i = listed[k]
+        desired[i] = desired_coca(
+            expected_leaf_value[i],
+            leaf_kg_per_ha_year,
+            relative_fertility(soil_home[i], initial_fertility, soil_bonus[i]),
+            coca_cost_share,
+            risk[i],
+            risk_weight,
+            moral_cost(type_moral_cost[kind[i]], worry[i], child_worry_usd),
+            best_legal_usd * programme_yield_factor(stage[i], yield_bonus),
+            market_access[cell[i]],
+            legal_cost_share,
+            premium,
+            sensitivity,
+            district_coca_share[district[i]],
+            norm_weight,
+            max_coca_ha,
+            kind[i],
+            agreement[i],
+        )
 
-        # Pulling out coca: mature fields first, home before remote.
-        pulled = 0.0
-        if change < 0.0:
-            pull = minimum(-change, coca)
-            pulled = pull
-            for plot in (HOME, REMOTE):
-                take = minimum(pull, coca_mature[plot, i])
-                coca_mature[plot, i] -= take
-                pull -= take
-                take = minimum(pull, coca_young[plot, i])
-                coca_young[plot, i] -= take
-                pull -= take
-            pulled -= pull
-        # Legal crops go on pulled-out land and on fallow: a household with neither plants none.
-        if pulled == 0.0 and fallow[i] == 0.0:
-            continue
+    clearing = np.empty(n, dtype=np.int64)
+    n_clearing = 0
+    pulling = listed  # the growers' list is no longer needed
+    n_pulling = 0
+    change = np.empty(n)
+    from_fallow = np.empty(n)
+    to_clear = np.empty(n)
+    asked = np.zeros(n_cells)
+    for i in range(n):
+        coca = (coca_young[HOME, i] + coca_mature[HOME, i]) + (coca_young[REMOTE, i] + coca_mature[REMOTE, i])
+        change[i] = land_change_ha(desired[i], coca, max_expand_ha * noise[i], max_abandon_ha)
+        plant = maximum(change[i], 0.0)
+        from_fallow[i] = minimum(plant, fallow[i])
+        fallow[i] -= from_fallow[i]
+        to_clear[i] = plant - from_fallow[i]
+        clears = to_clear[i] != 0.0
+        # Coca planted on fallow; a household that also clears plants it with the cleared land.
+        coca_young[HOME, i] += 0.0 if clears else from_fallow[i]
+        asked[cell[i]] += to_clear[i]
+        clearing[n_clearing] = i
+        n_clearing += clears
+        pulling[n_pulling] = i
+        n_pulling += change[i] < 0.0
+
+    # The clearing households' amounts, moved to the front in list order (in place: k <= i).
+    for k in range(n_clearing):
+        from_fallow[k] = from_fallow[clearing[k]]
+        to_clear[k] = to_clear[clearing[k]]
+
+    # Pulling out coca: mature fields first, home before remote.
+    pulled_ha = np.zeros(n)
+    for k in range(n_pulling):
+        i = pulling[k]
+        coca = (coca_young[HOME, i] + coca_mature[HOME, i]) + (coca_young[REMOTE, i] + coca_mature[REMOTE, i])
+        pull = minimum(-change[i], coca)
+        left = pull
+        for plot in (HOME, REMOTE):
+            take = minimum(left, coca_mature[plot, i])
+            coca_mature[plot, i] -= take
+            left -= take
+            take = minimum(left, coca_young[plot, i])
+            coca_young[plot, i] -= take
+            left -= take
+        pulled_ha[i] = pull - left
+
+    # Legal crops go on pulled-out land and on fallow: a household with neither plants none.
+    planting = pulling
+    n_planting = 0
+    for i in range(n):
+        planting[n_planting] = i
+        n_planting += (pulled_ha[i] != 0.0) | (fallow[i] != 0.0)
+    own_total = 0.0
+    to_legal_total = 0.0
+    for k in range(n_planting):
+        i = planting[k]
         fallow[i], cacao, coffee, food, to_legal, own = plant_legal_crops(
-            pulled,
+            pulled_ha[i],
             fallow[i],
             elevation[cell[i]] < cacao_below_m,
-            fertility,
-            access,
+            relative_fertility(soil_home[i], initial_fertility, soil_bonus[i]),
+            market_access[cell[i]],
             stage[i],
             cacao_usd,
             coffee_usd,
