@@ -76,6 +76,22 @@ SAMPLES: dict[str, list[tuple]] = {
     "vraem.programme.welfare_transfer_usd": [(0, 30.0), (3, 30.0)],
     "vraem.agents.police.intelligence_priority": [(2.5, 0.4, 0.3), (0.0, 0.9, 0.3)],
     "vraem.agents.police.resistance_probability": [(0.2, 0.6, 12.0), (0.9, 0.6, 12.0)],
+    "vraem.agents.farmer.leaf_value": [(True, 2.6, 2.1), (False, 2.6, 2.1)],
+    "vraem.agents.farmer.moral_cost": [(150.0, 0.5, 400.0), (0.0, 0.0, 400.0)],
+    "vraem.agents.farmer.programme_yield_factor": [(0, 0.3), (5, 0.3)],
+    "vraem.agents.farmer.grows_coca": [(0, False), (1, False), (2, True)],
+    "vraem.agents.farmer.desired_coca": [
+        (2.4, 2300.0, 0.9, 0.35, 0.2, 1.0, 150.0, 1800.0, 0.6, 0.3, 4000.0, 1.2, 0.6, 1.0, 3.0, 1, False),
+        (2.4, 2300.0, 0.9, 0.35, 0.2, 1.0, 0.0, 1800.0, 0.6, 0.3, 4000.0, 1.2, 0.6, 1.0, 3.0, 2, True),
+    ],
+    "vraem.agents.farmer.plant_legal_crops": [
+        (0.3, 1.0, True, 0.9, 0.6, 2, 2700.0, 1900.0, 900.0, 1.2, 1.0, 0.3, 300.0, 0.05, 0.3),
+        (0.3, 1.0, False, 0.9, 0.6, 0, 2700.0, 1900.0, 900.0, 0.8, 1.0, 0.3, 300.0, 0.05, 0.3),
+        (0.3, 1.0, True, 0.1, 0.05, 0, 2700.0, 1900.0, 900.0, 1.2, 1.0, 0.3, 3000.0, 0.05, 0.3),
+    ],
+    "vraem.agents.farmer.leaf_harvest_kg": [(2300.0, 1.5, 0.9, 0.4, 1.2)],
+    "vraem.agents.farmer.legal_revenue": [(0.5, 1.0, 0.2, 900.0, 2700.0, 1900.0, 1.3, 0.9, 0.6)],
+    "vraem.agents.farmer.net_income_usd": [(300.0, 0.35, 120.0, 2.1, 80.0, 30.0)],
 }
 
 
@@ -101,6 +117,19 @@ def test_rule_helpers_act_per_element_on_arrays():
     cond = np.array([True, False])
     np.testing.assert_array_equal(jit.where(cond, 1.0, 2.0), [1.0, 2.0])
     np.testing.assert_array_equal(jit.clip(np.array([-1.0, 0.5, 3.0]), 0.0, 1.0), [0.0, 0.5, 1.0])
+    np.testing.assert_array_equal(jit.minimum(np.array([1.0, 3.0]), 2.0), [1.0, 2.0])
+    np.testing.assert_array_equal(jit.maximum(np.array([1.0, 3.0]), 2.0), [2.0, 3.0])
+
+
+@pytest.mark.parametrize("name", ["minimum", "maximum"])
+def test_compiled_minimum_and_maximum_are_numpys_for_scalars(name):
+    """The scalar forms inside kernels give NumPy's answer, NaN included (either side)."""
+    helper, numpy_fn = getattr(jit, name), getattr(np, name)
+    compiled = numba.njit(lambda a, b: helper(a, b))
+    values = [-1.5, 0.0, 2.0, np.inf, -np.inf, np.nan]
+    for a in values:
+        for b in values:
+            np.testing.assert_array_equal(compiled(a, b), numpy_fn(a, b), err_msg=f"{name}({a}, {b})")
 
 
 RUN = r"""

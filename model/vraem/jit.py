@@ -7,7 +7,7 @@ temporaries) the same rule takes as array expressions (docs/performance.md).
 Each behaviour rule is written once, as a plain function marked :func:`rule`. From Python it runs
 on scalars or NumPy arrays as before (the tests and the UI call it that way); inside a kernel it is
 compiled and called per household. A rule may use ordinary arithmetic, ``np.exp``,
-``np.minimum``/``np.maximum``, and the two helpers below, :func:`where` and :func:`clip`, which
+and the helpers below, :func:`where`, :func:`clip`, :func:`minimum` and :func:`maximum`, which
 are NumPy's functions from Python and their scalar forms inside a kernel.
 
 Compiled kernels are cached on disk, keyed by a hash of every source file of the package: a
@@ -93,6 +93,36 @@ def where(cond, a, b):
 def clip(x, lo, hi):
     """``np.clip`` from Python; ``min(max(x, lo), hi)`` inside a kernel."""
     return np.clip(x, lo, hi)
+
+
+def minimum(a, b):
+    """``np.minimum`` from Python; its scalar form inside a kernel (NaN still wins).
+
+    NumPy's own ``np.minimum`` compiles, for scalars, to branches that stop LLVM from vectorizing
+    the loop around it; this form is two comparisons and a select (docs/performance.md).
+    """
+    return np.minimum(a, b)
+
+
+def maximum(a, b):
+    """``np.maximum`` from Python; its scalar form inside a kernel (NaN still wins)."""
+    return np.maximum(a, b)
+
+
+@overload(minimum)
+def _minimum_scalar(a, b):
+    def impl(a, b):
+        return b if (a > b) | (b != b) else a
+
+    return impl
+
+
+@overload(maximum)
+def _maximum_scalar(a, b):
+    def impl(a, b):
+        return b if (a < b) | (b != b) else a
+
+    return impl
 
 
 @overload(where)

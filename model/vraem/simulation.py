@@ -13,7 +13,7 @@ import numpy as np
 
 from vraem import economy, metrics, programme
 from vraem.agents import cartel, clan, farmer, mayor, police
-from vraem.agents.farmer import HOME, REMOTE, Farmer
+from vraem.agents.farmer import Farmer
 from vraem.landscape import build_landscape
 from vraem.params import ModelParams
 from vraem.policy import Policy, levers_at
@@ -180,36 +180,29 @@ class VraemModel(mesa.Model):
 
     # -------------------------------------------------------------------------------------
     def _update_households_income(self, leaf_kg: np.ndarray) -> None:
-        h, fp, f = self.households, self.params.farmer, self.month_flows
-        legal = farmer.legal_revenue_usd(self)
+        f = self.month_flows
         welfare = programme.welfare_usd(self)
-        h.legal_income[:] = legal * (1.0 - fp.legal_cost_share)
-        coca_costs = fp.coca_cost_share * leaf_kg * self.prices.leaf_usd
-        h.income[:] = h.coca_income - coca_costs + h.legal_income + welfare
-        f["usd_legal_sales"] += float(legal.sum())
+        f["usd_legal_sales"] += farmer.update_incomes(self, leaf_kg, welfare)
         f["usd_welfare"] += float(welfare.sum())
 
     def _update_coca_layers(self, first: bool = False) -> None:
         h, L = self.households, self.landscape
-        home = h.coca_young[HOME] + h.coca_mature[HOME]
-        remote = h.coca_young[REMOTE] + h.coca_mature[REMOTE]
-        layer = L.layer("coca_ha")
-        before = layer.copy()
-        layer[:] = np.bincount(h.cell, weights=home, minlength=L.n_cells) + np.bincount(
-            h.remote_cell, weights=remote, minlength=L.n_cells
+        new_virgin_ha = farmer.map_coca(
+            h.cell,
+            h.remote_cell,
+            h.district,
+            h.coca_young,
+            h.coca_mature,
+            h.trust,
+            self._households_per_district,
+            L.layer("coca_ha"),
+            L.layer("ever_coca"),
+            self.district_coca_ha,
+            self.district_coca_share,
+            self.district_mean_trust,
         )
-        ever = L.layer("ever_coca")
         if not first:
-            virgin = ever == 0
-            self.month_flows["new_coca_virgin_ha"] += float(np.maximum(layer - before, 0.0)[virgin].sum())
-        ever[layer > 1e-9] = 1.0
-        n_d = self.params.landscape.n_districts
-        district, count = h.district, self._households_per_district
-        coca = home + remote
-        self.district_coca_ha[:] = np.bincount(district, weights=coca, minlength=n_d)
-        growers = np.bincount(district, weights=coca > 0, minlength=n_d)
-        self.district_coca_share[:] = growers / count
-        self.district_mean_trust[:] = np.bincount(district, weights=h.trust, minlength=n_d) / count
+            self.month_flows["new_coca_virgin_ha"] += new_virgin_ha
 
     def _update_landscape(self) -> None:
         p = self.params

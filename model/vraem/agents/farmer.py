@@ -1,15 +1,18 @@
 """Farmer households (campesinos / cocaleros): docs/odd.md.
 
 A household's state lives in the columns of :class:`Households` (one NumPy array per
-attribute), and the monthly decisions of all households run as array arithmetic over those
-columns: a per-household Python loop would cost about 0.6 us per agent per step before doing
-anything, too slow for 20,000 households over 240 months. Each household can also be addressed as
-a Mesa agent (:class:`Farmer`) on its home cell, a view of its row; these agents are built on
-first use (:func:`household_agents`, ``VraemModel.farmers``), for the UI and tests, so that a
-sweep's runs do not pay for objects nothing reads.
+attribute), and the monthly phases of all households run as compiled loops over those columns
+(:mod:`vraem.jit` kernels: the ``_``-prefixed functions below each phase): a per-household Python
+loop would cost about 0.6 us per agent per step before doing anything, too slow for 20,000
+households over 240 months. Each household can also be addressed as a Mesa agent
+(:class:`Farmer`) on its home cell, a view of its row; these agents are built on first use
+(:func:`household_agents`, ``VraemModel.farmers``), for the UI and tests, so that a sweep's runs
+do not pay for objects nothing reads.
 
-The behaviour rules are module-level functions that work on scalars and arrays alike, so the same
-rule serves one household in a test and all of them in the model.
+The behaviour rules (``@rule``) are module-level functions that work on scalars and arrays alike:
+a kernel calls them household by household, and the same rule serves one household or all of them
+as NumPy arrays from Python (tests, set-up, the UI). A phase function unpacks the columns and
+parameters and calls its kernel; the kernels compose rules and never restate their equations.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ import numpy as np
 from mesa.discrete_space import CellAgent
 
 from vraem.economy import coca_net_usd_per_ha_year, legal_net_usd_per_ha_year, rationed_share
-from vraem.jit import clip, kernel, rule, where
+from vraem.jit import clip, kernel, maximum, minimum, rule, where
 from vraem.landscape import UNFARMED_FERTILITY, fertility_change
 
 HOME, REMOTE = 0, 1
@@ -397,41 +400,106 @@ def seed_initial_coca(model) -> None:
     h.fallow[:] = np.maximum(h.fallow, 0.0)
 
 
+@rule
+def leaf_value(processes_paste, own_paste_leaf_usd, leaf_usd):
+    """What a kilogram of leaf is worth to a household, USD: made into paste at home, or sold."""
+    return where(processes_paste, own_paste_leaf_usd, leaf_usd)
+
+
 def leaf_value_usd_per_kg(model) -> np.ndarray:
-    """What a kilogram of leaf is worth to each household this month (sold, or made into paste)."""
-    h = model.households
-    return np.where(h.processes_paste, model.prices.own_paste_leaf_usd, model.prices.leaf_usd)
+    """What a kilogram of leaf is worth to each household this month (rule :func:`leaf_value`)."""
+    return leaf_value(
+        model.households.processes_paste, model.prices.own_paste_leaf_usd, model.prices.leaf_usd
+    )
+
+
+@rule
+def moral_cost(type_cost, worry, child_worry_usd):
+    """A household's moral cost of a hectare of coca, USD/ha/yr.
+
+    Its type's cost (:func:`moral_cost_by_type`) plus the worry of a family whose child carries
+    paste, at ``child_worry_usd`` per unit of worry (docs/odd.md).
+    """
+    return type_cost + worry * child_worry_usd
+
+
+@rule
+def programme_yield_factor(stage, yield_bonus):
+    """Legal yields relative to a farmer's own: the programme's support raises them at ``PERENNIAL``."""
+    return where(stage >= ProgrammeStage.PERENNIAL, 1.0 + yield_bonus, 1.0)
+
+
+@rule
+def desired_coca(
+    expected_leaf_usd,
+    leaf_kg_per_ha_year,
+    fertility,
+    coca_cost_share,
+    risk,
+    risk_weight,
+    moral,
+    best_legal_usd,
+    access,
+    legal_cost_share,
+    premium,
+    sensitivity,
+    neighbour_share,
+    norm_weight,
+    max_ha,
+    kind,
+    agreement,
+):
+    """Coca a household would like to hold, ha: :func:`target_coca_ha` of its coca and legal incomes.
+
+    The expected net incomes of a hectare of coca and of the best legal crop are the economy's
+    rules (:func:`vraem.economy.coca_net_usd_per_ha_year`, ``legal_net_usd_per_ha_year``);
+    households that do not :func:`grows_coca` want none (docs/odd.md, section 7.3).
+    """
+    coca_net = coca_net_usd_per_ha_year(
+        expected_leaf_usd, leaf_kg_per_ha_year, fertility, coca_cost_share, risk, risk_weight, moral
+    )
+    legal_net = legal_net_usd_per_ha_year(best_legal_usd, fertility, access, legal_cost_share)
+    want = target_coca_ha(coca_net, legal_net, premium, sensitivity, neighbour_share, norm_weight, max_ha)
+    return where(grows_coca(kind, agreement), want, 0.0)
+
+
+@rule
+def grows_coca(kind, agreement):
+    """Whether a household would grow coca at all: not never-types, nor under an agreement."""
+    return where(agreement, False, kind != HouseholdType.NEVER)
 
 
 def desired_coca_ha(model, neighbour_share: np.ndarray) -> np.ndarray:
-    """Coca each household would like to hold, ha (rule :func:`target_coca_share`)."""
+    """Coca each household would like to hold, ha (rule :func:`desired_coca`), from Python.
+
+    The monthly land decision evaluates the same rule per household in its kernel; this form
+    serves the set-up (:func:`seed_initial_coca`) and users.
+    """
     p, h, L = model.params, model.households, model.landscape
     fp, cp = p.farmer, p.crops
-    fert = home_fertility(model)
-    access = L.layer("market_access")[h.cell]
-    expected = h.expected_leaf_value
-    moral = (
-        moral_cost_by_type(fp.moral_cost_usd_per_ha_year)[h.kind] + h.worry * fp.child_worry_usd_per_ha_year
-    )
-    coca_net = coca_net_usd(expected, cp.coca_leaf_kg_per_ha_year, fert, fp, h.risk, moral)
-    legal_net = legal_net_usd(model, fert, access)
-    want = target_coca_ha(
-        coca_net,
-        legal_net,
-        fp.illegality_premium_usd_per_ha_year,
-        fp.allocation_sensitivity,
-        neighbour_share,
-        fp.norm_weight,
-        fp.max_coca_ha * model.initial_coca_rescale,
-    )
-    return np.where((h.kind == HouseholdType.NEVER) | h.agreement, 0.0, want)
-
-
-def coca_net_usd(expected, yield_kg, fert, fp, risk, moral):
-    """Expected coca net income per ha per year for each household (economy rule)."""
     with np.errstate(invalid="ignore"):
-        return coca_net_usd_per_ha_year(
-            expected, yield_kg, fert, fp.coca_cost_share, risk, fp.risk_weight, moral
+        return desired_coca(
+            h.expected_leaf_value,
+            cp.coca_leaf_kg_per_ha_year,
+            home_fertility(model),
+            fp.coca_cost_share,
+            h.risk,
+            fp.risk_weight,
+            moral_cost(
+                moral_cost_by_type(fp.moral_cost_usd_per_ha_year)[h.kind],
+                h.worry,
+                fp.child_worry_usd_per_ha_year,
+            ),
+            best_legal_revenue(model),
+            L.layer("market_access")[h.cell],
+            fp.legal_cost_share,
+            fp.illegality_premium_usd_per_ha_year,
+            fp.allocation_sensitivity,
+            neighbour_share,
+            fp.norm_weight,
+            fp.max_coca_ha * model.initial_coca_rescale,
+            h.kind,
+            h.agreement,
         )
 
 
@@ -453,8 +521,7 @@ def crop_revenues(model) -> tuple[float, float, float]:
 def best_legal_revenue(model) -> np.ndarray:
     """Revenue of each household's best legal crop, USD/ha/yr, with programme support."""
     cp, h = model.params.crops, model.households
-    best = max(crop_revenues(model))
-    return best * np.where(h.stage >= ProgrammeStage.PERENNIAL, 1.0 + cp.programme_yield_bonus, 1.0)
+    return max(crop_revenues(model)) * programme_yield_factor(h.stage, cp.programme_yield_bonus)
 
 
 @rule
@@ -466,56 +533,63 @@ def own_legal_planting(fallow_ha, rate_ha, price_index_now, titled, title_boost,
     credit (seed interview: a title lets farmers borrow money). Only where the crop pays.
     """
     drive = clip(price_index_now - 1.0, 0.0, 1.0) + where(titled, title_boost, 0.0)
-    return where(pays, np.minimum(fallow_ha, rate_ha * drive), 0.0)
+    return where(pays, minimum(fallow_ha, rate_ha * drive), 0.0)
 
 
-def plant_legal_crops(model, pulled_ha: np.ndarray) -> None:
+@rule
+def plant_legal_crops(
+    pulled_ha,
+    fallow_ha,
+    low,
+    fertility,
+    access,
+    stage,
+    cacao_usd,
+    coffee_usd,
+    food_usd,
+    cacao_index,
+    coffee_index,
+    legal_cost_share,
+    min_net_usd,
+    expand_ha,
+    title_boost,
+):
     """Farmers choose legal crops themselves: land pulled out of coca and some fallow.
 
-    Each household's perennial is cacao in the low valley and coffee above ``cacao_below_m``;
-    land pulled out of coca goes to whichever of that perennial and food crops pays more per
-    hectare net (at this month's world prices), or stays fallow when neither reaches
-    ``crops.legal_min_net_usd_per_ha_year``; fallow is planted by :func:`own_legal_planting`.
+    A household's perennial is cacao in the low valley (``low``) and coffee above; land pulled out
+    of coca goes to whichever of that perennial and food crops pays more per hectare net (at this
+    month's world prices, revenues per ha per year and price indices as given), or stays fallow
+    when neither reaches ``min_net_usd`` (``crops.legal_min_net_usd_per_ha_year``); fallow is
+    planted by :func:`own_legal_planting`. docs/odd.md, section 7.4.
+
+    Returns:
+        The household's fallow after planting, and the young cacao, coffee and food planted, the
+        pulled-out coca land that went to a legal crop and the fallow planted (all ha).
     """
-    p, h, L = model.params, model.households, model.landscape
-    cp, fp, pp = p.crops, p.farmer, p.programme
-    cacao_rev, coffee_rev, food_rev = crop_revenues(model)
-    low = L.layer("elevation_m")[h.cell] < pp.cacao_below_m
-    fert = home_fertility(model)
-    access = L.layer("market_access")[h.cell]
     perennial_net = legal_net_usd_per_ha_year(
-        np.where(low, cacao_rev, coffee_rev), fert, access, fp.legal_cost_share
+        where(low, cacao_usd, coffee_usd), fertility, access, legal_cost_share
     )
-    food_net = legal_net_usd_per_ha_year(food_rev, fert, access, fp.legal_cost_share)
+    food_net = legal_net_usd_per_ha_year(food_usd, fertility, access, legal_cost_share)
     perennial_better = perennial_net >= food_net
-    pays = np.maximum(perennial_net, food_net) >= cp.legal_min_net_usd_per_ha_year
-    to_legal = np.where(pays, pulled_ha, 0.0)
-    h.fallow += pulled_ha - to_legal
-    index = np.where(
-        low,
-        price_index(cp.cacao_price_index_by_year, model.month),
-        price_index(cp.coffee_price_index_by_year, model.month),
-    )
+    pays = maximum(perennial_net, food_net) >= min_net_usd
+    to_legal = where(pays, pulled_ha, 0.0)
+    fallow = fallow_ha + (pulled_ha - to_legal)
     own = own_legal_planting(
-        h.fallow,
-        cp.legal_expand_ha_per_month,
-        index,
-        h.stage >= ProgrammeStage.TITLE,
-        pp.title_credit_boost,
-        perennial_net >= cp.legal_min_net_usd_per_ha_year,
+        fallow,
+        expand_ha,
+        where(low, cacao_index, coffee_index),
+        stage >= ProgrammeStage.TITLE,
+        title_boost,
+        perennial_net >= min_net_usd,
     )
-    h.fallow -= own
-    perennial = np.where(perennial_better, to_legal, 0.0) + own
-    h.cacao_young += np.where(low, perennial, 0.0)
-    h.coffee_young += np.where(low, 0.0, perennial)
-    h.food_young += np.where(perennial_better, 0.0, to_legal)
-    model.month_flows["legal_planted_own_ha"] += float(to_legal.sum() + own.sum())
-
-
-def legal_net_usd(model, fert, access) -> np.ndarray:
-    """Expected net income of a hectare of the best legal crop for each household."""
-    return legal_net_usd_per_ha_year(
-        best_legal_revenue(model), fert, access, model.params.farmer.legal_cost_share
+    perennial = where(perennial_better, to_legal, 0.0) + own
+    return (
+        fallow - own,
+        where(low, perennial, 0.0),
+        where(low, 0.0, perennial),
+        where(perennial_better, 0.0, to_legal),
+        to_legal,
+        own,
     )
 
 
@@ -528,52 +602,283 @@ def allocate_land(model) -> None:
 
     New coca comes from fallow first, then from forest cleared at the home cell, then in the
     remote field once the home cell's forest is gone. Land changes slowly (labour-limited).
+    Land pulled out of coca goes to a legal crop that pays, or to fallow (:func:`plant_legal_crops`).
+    The month's arithmetic runs in one compiled kernel (:func:`_allocate_land`).
     """
     p, h, L = model.params, model.households, model.landscape
-    fp = p.farmer
-    value_now = leaf_value_usd_per_kg(model)
-    h.expected_leaf_value[:] = update_expectation(
-        h.expected_leaf_value,
-        value_now,
-        fp.expectation_rate,
-    )
-    district_risk = annual_risk(model.district_eradicated_share)
-    h.risk[:] = update_expectation(h.risk, district_risk[h.district], fp.risk_memory_rate)
-    coca = h.coca_ha()
-    desired = desired_coca_ha(model, model.district_coca_share[h.district])
+    fp, cp, pp = p.farmer, p.crops, p.programme
     noise = model.streams.allocation.uniform(1.0 - fp.labour_noise, 1.0 + fp.labour_noise, h.n)
-    change = land_change_ha(desired, coca, fp.max_expand_ha_per_month * noise, fp.max_abandon_ha_per_month)
+    cacao_usd, coffee_usd, food_usd = crop_revenues(model)
+    cleared_ha, legal_ha = _allocate_land(
+        h.cell,
+        h.remote_cell,
+        h.district,
+        h.kind,
+        h.agreement,
+        h.processes_paste,
+        h.stage,
+        h.worry,
+        h.soil_home,
+        h.soil_bonus,
+        h.expected_leaf_value,
+        h.risk,
+        h.farm_ha,
+        h.fallow,
+        h.coca_young,
+        h.coca_mature,
+        h.food_young,
+        h.cacao_young,
+        h.coffee_young,
+        noise,
+        L.layer("forest_ha"),
+        L.layer("market_access"),
+        L.layer("elevation_m"),
+        annual_risk(model.district_eradicated_share),
+        model.district_coca_share,
+        moral_cost_by_type(fp.moral_cost_usd_per_ha_year),
+        max(cacao_usd, coffee_usd, food_usd),
+        model.prices.own_paste_leaf_usd,
+        model.prices.leaf_usd,
+        fp.expectation_rate,
+        fp.risk_memory_rate,
+        fp.child_worry_usd_per_ha_year,
+        p.landscape.initial_fertility_farmed,
+        cp.coca_leaf_kg_per_ha_year,
+        fp.coca_cost_share,
+        fp.risk_weight,
+        fp.legal_cost_share,
+        cp.programme_yield_bonus,
+        fp.illegality_premium_usd_per_ha_year,
+        fp.allocation_sensitivity,
+        fp.norm_weight,
+        fp.max_coca_ha * model.initial_coca_rescale,
+        fp.max_expand_ha_per_month,
+        fp.max_abandon_ha_per_month,
+        cacao_usd,
+        coffee_usd,
+        food_usd,
+        price_index(cp.cacao_price_index_by_year, model.month),
+        price_index(cp.coffee_price_index_by_year, model.month),
+        pp.cacao_below_m,
+        cp.legal_min_net_usd_per_ha_year,
+        cp.legal_expand_ha_per_month,
+        pp.title_credit_boost,
+    )
+    model.month_flows["forest_cleared_ha"] += cleared_ha
+    model.month_flows["legal_planted_own_ha"] += legal_ha
 
-    plant = np.maximum(change, 0.0)
-    from_fallow = np.minimum(plant, h.fallow)
-    h.fallow -= from_fallow
-    to_clear = plant - from_fallow
+
+@kernel
+def _allocate_land(
+    cell,
+    remote_cell,
+    district,
+    kind,
+    agreement,
+    processes_paste,
+    stage,
+    worry,
+    soil_home,
+    soil_bonus,
+    expected_leaf_value,
+    risk,
+    farm_ha,
+    fallow,
+    coca_young,
+    coca_mature,
+    food_young,
+    cacao_young,
+    coffee_young,
+    noise,
+    forest,
+    market_access,
+    elevation,
+    district_risk,
+    district_coca_share,
+    type_moral_cost,
+    best_legal_usd,
+    own_paste_leaf_usd,
+    leaf_usd,
+    expectation_rate,
+    risk_memory_rate,
+    child_worry_usd,
+    initial_fertility,
+    leaf_kg_per_ha_year,
+    coca_cost_share,
+    risk_weight,
+    legal_cost_share,
+    yield_bonus,
+    premium,
+    sensitivity,
+    norm_weight,
+    max_coca_ha,
+    max_expand_ha,
+    max_abandon_ha,
+    cacao_usd,
+    coffee_usd,
+    food_usd,
+    cacao_index,
+    coffee_index,
+    cacao_below_m,
+    legal_min_net_usd,
+    legal_expand_ha,
+    title_boost,
+):
+    """The land decision of :func:`allocate_land`; returns (forest cleared, legal planted own), ha.
+
+    Each step runs on the households it concerns, listed in household order without branching
+    (a household's index is written and the list grows by one if it belongs): the coca wanted by
+    households that grow it, coca pulled out by those that reduce, legal crops planted by those
+    with pulled-out land or fallow, and forest cleared by those that expand beyond their fallow.
+    Forest is rationed per cell, so clearing waits until every household has asked: at home, then
+    in the remote field. Per-cell sums and the month's totals accumulate in household order, as
+    ``np.bincount`` would; zero amounts are skipped where adding or taking 0 ha changes nothing.
+    """
+    n, n_cells = cell.size, forest.size
+    listed = np.empty(n, dtype=np.int64)
+    n_listed = 0
+    desired = np.zeros(n)
+    for i in range(n):
+        expected_leaf_value[i] = update_expectation(
+            expected_leaf_value[i],
+            leaf_value(processes_paste[i], own_paste_leaf_usd, leaf_usd),
+            expectation_rate,
+        )
+        risk[i] = update_expectation(risk[i], district_risk[district[i]], risk_memory_rate)
+        listed[n_listed] = i
+        n_listed += grows_coca(kind[i], agreement[i])
+    # Households that grow no coca want none (the rule's answer, without its arithmetic).
+    for k in range(n_listed):
+        i = listed[k]
+        desired[i] = desired_coca(
+            expected_leaf_value[i],
+            leaf_kg_per_ha_year,
+            relative_fertility(soil_home[i], initial_fertility, soil_bonus[i]),
+            coca_cost_share,
+            risk[i],
+            risk_weight,
+            moral_cost(type_moral_cost[kind[i]], worry[i], child_worry_usd),
+            best_legal_usd * programme_yield_factor(stage[i], yield_bonus),
+            market_access[cell[i]],
+            legal_cost_share,
+            premium,
+            sensitivity,
+            district_coca_share[district[i]],
+            norm_weight,
+            max_coca_ha,
+            kind[i],
+            agreement[i],
+        )
+
+    clearing = np.empty(n, dtype=np.int64)
+    n_clearing = 0
+    pulling = listed  # the growers' list is no longer needed
+    n_pulling = 0
+    change = np.empty(n)
+    from_fallow = np.empty(n)
+    to_clear = np.empty(n)
+    asked = np.zeros(n_cells)
+    for i in range(n):
+        coca = (coca_young[HOME, i] + coca_mature[HOME, i]) + (coca_young[REMOTE, i] + coca_mature[REMOTE, i])
+        change[i] = land_change_ha(desired[i], coca, max_expand_ha * noise[i], max_abandon_ha)
+        plant = maximum(change[i], 0.0)
+        from_fallow[i] = minimum(plant, fallow[i])
+        fallow[i] -= from_fallow[i]
+        to_clear[i] = plant - from_fallow[i]
+        clears = to_clear[i] != 0.0
+        # Coca planted on fallow; a household that also clears plants it with the cleared land.
+        coca_young[HOME, i] += 0.0 if clears else from_fallow[i]
+        asked[cell[i]] += to_clear[i]
+        clearing[n_clearing] = i
+        n_clearing += clears
+        pulling[n_pulling] = i
+        n_pulling += change[i] < 0.0
+
+    # The clearing households' amounts, moved to the front in list order (in place: k <= i).
+    for k in range(n_clearing):
+        from_fallow[k] = from_fallow[clearing[k]]
+        to_clear[k] = to_clear[clearing[k]]
+
+    # Pulling out coca: mature fields first, home before remote.
+    pulled_ha = np.zeros(n)
+    for k in range(n_pulling):
+        i = pulling[k]
+        coca = (coca_young[HOME, i] + coca_mature[HOME, i]) + (coca_young[REMOTE, i] + coca_mature[REMOTE, i])
+        pull = minimum(-change[i], coca)
+        left = pull
+        for plot in (HOME, REMOTE):
+            take = minimum(left, coca_mature[plot, i])
+            coca_mature[plot, i] -= take
+            left -= take
+            take = minimum(left, coca_young[plot, i])
+            coca_young[plot, i] -= take
+            left -= take
+        pulled_ha[i] = pull - left
+
+    # Legal crops go on pulled-out land and on fallow: a household with neither plants none.
+    planting = pulling
+    n_planting = 0
+    for i in range(n):
+        planting[n_planting] = i
+        n_planting += (pulled_ha[i] != 0.0) | (fallow[i] != 0.0)
+    own_total = 0.0
+    to_legal_total = 0.0
+    for k in range(n_planting):
+        i = planting[k]
+        fallow[i], cacao, coffee, food, to_legal, own = plant_legal_crops(
+            pulled_ha[i],
+            fallow[i],
+            elevation[cell[i]] < cacao_below_m,
+            relative_fertility(soil_home[i], initial_fertility, soil_bonus[i]),
+            market_access[cell[i]],
+            stage[i],
+            cacao_usd,
+            coffee_usd,
+            food_usd,
+            cacao_index,
+            coffee_index,
+            legal_cost_share,
+            legal_min_net_usd,
+            legal_expand_ha,
+            title_boost,
+        )
+        cacao_young[i] += cacao
+        coffee_young[i] += coffee
+        food_young[i] += food
+        to_legal_total += to_legal
+        own_total += own
+
     # Forest available at home is shared among the households clearing there this month.
-    forest = L.layer("forest_ha")
-    asked = np.bincount(h.cell, weights=to_clear, minlength=L.n_cells)
-    home_clear = to_clear * rationed_share(forest, asked)[h.cell]
-    remote_want = to_clear - home_clear
-    asked_r = np.bincount(h.remote_cell, weights=remote_want, minlength=L.n_cells)
-    cleared_home = np.bincount(h.cell, weights=home_clear, minlength=L.n_cells)
-    remote_clear = remote_want * rationed_share(forest - cleared_home, asked_r)[h.remote_cell]
-    cleared = cleared_home + np.bincount(h.remote_cell, weights=remote_clear, minlength=L.n_cells)
-    forest -= cleared
-    np.maximum(forest, 0.0, out=forest)
-    model.month_flows["forest_cleared_ha"] += float(cleared.sum())
-    h.farm_ha += home_clear + remote_clear
-    h.coca_young[HOME] += from_fallow + home_clear
-    h.coca_young[REMOTE] += remote_clear
+    home_clear = np.empty(n_clearing)
+    remote_want = np.empty(n_clearing)
+    asked_remote = np.zeros(n_cells)
+    cleared_home = np.zeros(n_cells)
+    for k in range(n_clearing):
+        i = clearing[k]
+        c = cell[i]
+        home_clear[k] = to_clear[k] * rationed_share(forest[c], asked[c])
+        remote_want[k] = to_clear[k] - home_clear[k]
+        asked_remote[remote_cell[i]] += remote_want[k]
+        cleared_home[c] += home_clear[k]
 
-    # Pulling out coca: mature fields first, home before remote; the land goes to a legal crop
-    # that pays, or to fallow.
-    pull = np.minimum(np.maximum(-change, 0.0), coca)
-    pulled = pull.copy()
-    for plot in (HOME, REMOTE):
-        for stock in (h.coca_mature, h.coca_young):
-            take = np.minimum(pull, stock[plot])
-            stock[plot] -= take
-            pull -= take
-    plant_legal_crops(model, pulled - pull)
+    cleared_remote = np.zeros(n_cells)
+    for k in range(n_clearing):
+        i = clearing[k]
+        r = remote_cell[i]
+        remote_clear = 0.0
+        if remote_want[k] != 0.0:
+            remote_clear = remote_want[k] * rationed_share(forest[r] - cleared_home[r], asked_remote[r])
+            cleared_remote[r] += remote_clear
+        farm_ha[i] += home_clear[k] + remote_clear
+        coca_young[HOME, i] += from_fallow[k] + home_clear[k]
+        coca_young[REMOTE, i] += remote_clear
+
+    cleared_total = 0.0
+    for c in range(n_cells):
+        cleared = cleared_home[c] + cleared_remote[c]
+        forest[c] = maximum(forest[c] - cleared, 0.0)
+        cleared_total += cleared
+    return cleared_total, to_legal_total + own_total
 
 
 def respond_to_eradication(model, eradicated_home, eradicated_remote, p_replant: float) -> None:
@@ -727,7 +1032,7 @@ def plot_land_shares(farm_ha, fallow_ha, coca_home_ha, coca_remote_ha):
     The remote field is all coca while it has any (it is opened for coca, the balloon effect) and
     lies fallow once it has none; the home farm is the rest of the household's land.
     """
-    home_farm = np.maximum(farm_ha - coca_remote_ha, 1e-9)
+    home_farm = maximum(farm_ha - coca_remote_ha, 1e-9)
     remote_coca = where(coca_remote_ha > 0, 1.0, 0.0)
     return (
         clip(coca_home_ha / home_farm, 0.0, 1.0),
@@ -747,60 +1052,329 @@ def wear_soils(model) -> None:
     never climbs above the fertility of soil that was never farmed (``UNFARMED_FERTILITY``).
     Soils are per plot, not per cell: the loss depends on a plot's own coca share, which a
     cell-wide share would average differently in a small valley with fewer households per cell.
+    The map shows the farmland-weighted soil of the home farms in each cell.
     """
-    p, h, L = model.params, model.households, model.landscape
-    lp = p.landscape
-    coca = h.coca_young + h.coca_mature
-    home_coca, home_fallow, remote_coca, remote_fallow = plot_land_shares(
-        h.farm_ha, h.fallow, coca[HOME], coca[REMOTE]
+    h, lp = model.households, model.params.landscape
+    _wear_soils(
+        h.cell,
+        h.farm_ha,
+        h.fallow,
+        h.coca_young,
+        h.coca_mature,
+        h.soil_home,
+        h.soil_remote,
+        lp.fertility_loss_per_year_coca,
+        lp.fertility_recovery_per_year,
+        model.landscape.layer("fertility"),
     )
-    loss, gain = lp.fertility_loss_per_year_coca, lp.fertility_recovery_per_year
-    h.soil_home[:] = np.minimum(
-        fertility_change(h.soil_home, home_coca, home_fallow, loss, gain), UNFARMED_FERTILITY
-    )
-    h.soil_remote[:] = np.minimum(
-        fertility_change(h.soil_remote, remote_coca, remote_fallow, loss, gain), UNFARMED_FERTILITY
-    )
-    # The map shows the farmland-weighted soil of the home farms in each cell.
-    farm = np.bincount(h.cell, weights=h.farm_ha, minlength=L.n_cells)
-    soil = np.bincount(h.cell, weights=h.farm_ha * h.soil_home, minlength=L.n_cells)
-    fert = L.layer("fertility")
-    np.divide(soil, farm, out=fert, where=farm > 0)
+
+
+@kernel
+def _wear_soils(
+    cell, farm_ha, fallow, coca_young, coca_mature, soil_home, soil_remote, loss, gain, fertility
+):
+    """The soils of :func:`wear_soils`, and the cells' farmland-weighted home soil (``fertility``).
+
+    The soils are updated in a loop of their own, which the compiler vectorizes (no scatter into
+    cells in it); the cells' sums follow in a second loop, in household order.
+    """
+    for i in range(cell.size):
+        home_coca, home_fallow, remote_coca, remote_fallow = plot_land_shares(
+            farm_ha[i],
+            fallow[i],
+            coca_young[HOME, i] + coca_mature[HOME, i],
+            coca_young[REMOTE, i] + coca_mature[REMOTE, i],
+        )
+        soil_home[i] = minimum(
+            fertility_change(soil_home[i], home_coca, home_fallow, loss, gain), UNFARMED_FERTILITY
+        )
+        soil_remote[i] = minimum(
+            fertility_change(soil_remote[i], remote_coca, remote_fallow, loss, gain), UNFARMED_FERTILITY
+        )
+    farm = np.zeros(fertility.size)
+    soil = np.zeros(fertility.size)
+    for i in range(cell.size):
+        farm[cell[i]] += farm_ha[i]
+        soil[cell[i]] += farm_ha[i] * soil_home[i]
+    for c in range(fertility.size):
+        if farm[c] > 0:
+            fertility[c] = soil[c] / farm[c]
 
 
 def mean_soil_fertility(h) -> float:
     """Mean soil fertility of farmed land (home farms and remote fields, weighted by area)."""
-    remote = h.coca_young[REMOTE] + h.coca_mature[REMOTE]
-    home = np.maximum(h.farm_ha - remote, 0.0)
-    return float((h.soil_home * home + h.soil_remote * remote).sum() / max((home + remote).sum(), 1e-9))
+    return _mean_soil_fertility(h.farm_ha, h.coca_young, h.coca_mature, h.soil_home, h.soil_remote)
+
+
+@kernel
+def _mean_soil_fertility(farm_ha, coca_young, coca_mature, soil_home, soil_remote):
+    """:func:`mean_soil_fertility`: the remote field is its coca, the home farm the rest."""
+    soil = 0.0
+    area = 0.0
+    for i in range(farm_ha.size):
+        remote = coca_young[REMOTE, i] + coca_mature[REMOTE, i]
+        home = maximum(farm_ha[i] - remote, 0.0)
+        soil += soil_home[i] * home + soil_remote[i] * remote
+        area += home + remote
+    return soil / max(area, 1e-9)
+
+
+@rule
+def leaf_harvest_kg(leaf_kg_per_ha_year, home_ha, home_fertility, remote_ha, remote_fertility):
+    """Leaf harvested in a month, kg: each plot's mature coca x yield x its relative fertility."""
+    return leaf_kg_per_ha_year / 12.0 * (home_ha * home_fertility + remote_ha * remote_fertility)
 
 
 def harvest(model) -> np.ndarray:
-    """Leaf harvested by each household this month, kg (mature coca x yield x fertility)."""
+    """Leaf harvested by each household this month, kg (rule :func:`leaf_harvest_kg`)."""
     p, h = model.params, model.households
-    per_ha_month = p.crops.coca_leaf_kg_per_ha_year / 12.0
-    return per_ha_month * (
-        h.coca_mature[HOME] * home_fertility(model) + h.coca_mature[REMOTE] * remote_fertility(model)
+    return _harvest(
+        h.coca_mature,
+        h.soil_home,
+        h.soil_bonus,
+        h.soil_remote,
+        p.landscape.initial_fertility_farmed,
+        p.crops.coca_leaf_kg_per_ha_year,
     )
 
 
+@kernel
+def _harvest(coca_mature, soil_home, soil_bonus, soil_remote, initial_fertility, leaf_kg_per_ha_year):
+    """:func:`harvest`: the home farm with the programme's soil bonus, the remote field without."""
+    leaf_kg = np.empty(soil_home.size)
+    for i in range(soil_home.size):
+        leaf_kg[i] = leaf_harvest_kg(
+            leaf_kg_per_ha_year,
+            coca_mature[HOME, i],
+            relative_fertility(soil_home[i], initial_fertility, soil_bonus[i]),
+            coca_mature[REMOTE, i],
+            relative_fertility(soil_remote[i], initial_fertility),
+        )
+    return leaf_kg
+
+
+@rule
+def legal_revenue(
+    food_ha, cacao_ha, coffee_ha, food_usd, cacao_usd, coffee_usd, yield_factor, fertility, access
+):
+    """Legal crop revenue of a household in a month, USD.
+
+    Mature hectares times each crop's revenue per ha per year (cacao and coffee with the
+    programme's :func:`programme_yield_factor`), scaled by the home farm's relative fertility and
+    the market access of its cell (docs/odd.md, section 7.14).
+    """
+    per_year = (
+        food_ha * food_usd + yield_factor * cacao_ha * cacao_usd + yield_factor * coffee_ha * coffee_usd
+    )
+    return per_year * fertility * access / 12.0
+
+
 def legal_revenue_usd(model) -> np.ndarray:
-    """Legal crop revenue of each household this month, USD."""
+    """Legal crop revenue of each household this month, USD (rule :func:`legal_revenue`)."""
     cp, h, L = model.params.crops, model.households, model.landscape
-    fert = home_fertility(model)
-    access = L.layer("market_access")[h.cell]
-    bonus = np.where(h.stage >= ProgrammeStage.PERENNIAL, 1.0 + cp.programme_yield_bonus, 1.0)
     cacao, coffee, food = crop_revenues(model)
-    per_year = h.food_mature * food + bonus * h.cacao_mature * cacao + bonus * h.coffee_mature * coffee
-    return per_year * fert * access / 12.0
+    return legal_revenue(
+        h.food_mature,
+        h.cacao_mature,
+        h.coffee_mature,
+        food,
+        cacao,
+        coffee,
+        programme_yield_factor(h.stage, cp.programme_yield_bonus),
+        home_fertility(model),
+        L.layer("market_access")[h.cell],
+    )
+
+
+@rule
+def net_income_usd(coca_income_usd, coca_cost_share, leaf_kg, leaf_usd, legal_income_usd, welfare_usd):
+    """A household's net income in a month, USD.
+
+    Coca sales less the costs of growing the leaf (a share of its worth at the farm-gate price),
+    plus legal income (net of its costs) and welfare (docs/odd.md, section 7.14).
+    """
+    return coca_income_usd - coca_cost_share * leaf_kg * leaf_usd + legal_income_usd + welfare_usd
+
+
+def update_incomes(model, leaf_kg: np.ndarray, welfare_usd: np.ndarray) -> float:
+    """Each household's legal and net income this month; returns the legal sales, USD.
+
+    Legal revenue is :func:`legal_revenue`, legal income that revenue net of
+    ``farmer.legal_cost_share``, income :func:`net_income_usd`.
+    """
+    p, h, L = model.params, model.households, model.landscape
+    cacao, coffee, food = crop_revenues(model)
+    return _update_incomes(
+        h.cell,
+        h.stage,
+        h.food_mature,
+        h.cacao_mature,
+        h.coffee_mature,
+        h.soil_home,
+        h.soil_bonus,
+        h.coca_income,
+        leaf_kg,
+        welfare_usd,
+        h.legal_income,
+        h.income,
+        L.layer("market_access"),
+        food,
+        cacao,
+        coffee,
+        p.crops.programme_yield_bonus,
+        p.landscape.initial_fertility_farmed,
+        p.farmer.legal_cost_share,
+        p.farmer.coca_cost_share,
+        model.prices.leaf_usd,
+    )
+
+
+@kernel
+def _update_incomes(
+    cell,
+    stage,
+    food_mature,
+    cacao_mature,
+    coffee_mature,
+    soil_home,
+    soil_bonus,
+    coca_income,
+    leaf_kg,
+    welfare_usd,
+    legal_income,
+    income,
+    market_access,
+    food_usd,
+    cacao_usd,
+    coffee_usd,
+    yield_bonus,
+    initial_fertility,
+    legal_cost_share,
+    coca_cost_share,
+    leaf_usd,
+):
+    """:func:`update_incomes`: writes ``legal_income`` and ``income``; returns the legal sales.
+
+    The cells' market access is gathered first and the sales summed last (in household order), so
+    that the loop over the incomes has neither and vectorizes.
+    """
+    n = cell.size
+    access = np.empty(n)
+    for i in range(n):
+        access[i] = market_access[cell[i]]
+    revenue = np.empty(n)
+    for i in range(n):
+        revenue[i] = legal_revenue(
+            food_mature[i],
+            cacao_mature[i],
+            coffee_mature[i],
+            food_usd,
+            cacao_usd,
+            coffee_usd,
+            programme_yield_factor(stage[i], yield_bonus),
+            relative_fertility(soil_home[i], initial_fertility, soil_bonus[i]),
+            access[i],
+        )
+        legal_income[i] = revenue[i] * (1.0 - legal_cost_share)
+        income[i] = net_income_usd(
+            coca_income[i], coca_cost_share, leaf_kg[i], leaf_usd, legal_income[i], welfare_usd[i]
+        )
+    sales = 0.0
+    for i in range(n):
+        sales += revenue[i]
+    return sales
 
 
 def mature_crops(model) -> None:
     """Young plantings of every crop move into production (rule :func:`mature`)."""
     fp, h = model.params.farmer, model.households
-    h.coca_young[:], h.coca_mature[:] = mature(h.coca_young, h.coca_mature, fp.coca_maturity_months)
-    h.food_young[:], h.food_mature[:] = mature(h.food_young, h.food_mature, fp.food_maturity_months)
-    h.cacao_young[:], h.cacao_mature[:] = mature(h.cacao_young, h.cacao_mature, fp.perennial_maturity_months)
-    h.coffee_young[:], h.coffee_mature[:] = mature(
-        h.coffee_young, h.coffee_mature, fp.perennial_maturity_months
+    _mature_crops(
+        h.coca_young,
+        h.coca_mature,
+        h.food_young,
+        h.food_mature,
+        h.cacao_young,
+        h.cacao_mature,
+        h.coffee_young,
+        h.coffee_mature,
+        fp.coca_maturity_months,
+        fp.food_maturity_months,
+        fp.perennial_maturity_months,
     )
+
+
+@kernel
+def _mature_crops(
+    coca_young,
+    coca_mature,
+    food_young,
+    food_mature,
+    cacao_young,
+    cacao_mature,
+    coffee_young,
+    coffee_mature,
+    coca_months,
+    food_months,
+    perennial_months,
+):
+    """:func:`mature_crops`, household by household."""
+    for i in range(food_young.size):
+        for plot in (HOME, REMOTE):
+            coca_young[plot, i], coca_mature[plot, i] = mature(
+                coca_young[plot, i], coca_mature[plot, i], coca_months
+            )
+        food_young[i], food_mature[i] = mature(food_young[i], food_mature[i], food_months)
+        cacao_young[i], cacao_mature[i] = mature(cacao_young[i], cacao_mature[i], perennial_months)
+        coffee_young[i], coffee_mature[i] = mature(coffee_young[i], coffee_mature[i], perennial_months)
+
+
+@kernel
+def map_coca(
+    cell,
+    remote_cell,
+    district,
+    coca_young,
+    coca_mature,
+    trust,
+    households_per_district,
+    coca_layer,
+    ever_coca,
+    district_coca_ha,
+    district_coca_share,
+    district_mean_trust,
+):
+    """The coca map and the district summaries (a kernel; ``VraemModel._update_coca_layers``).
+
+    Writes each cell's coca (home plots of the cell's households plus the remote fields opened
+    in it), marks cells that ever had coca, and each district's coca area, share of households
+    growing coca and mean trust. Returns the coca that appeared in cells that never had any, ha.
+    """
+    n_cells, n_districts = coca_layer.size, district_coca_ha.size
+    home_cells = np.zeros(n_cells)
+    remote_cells = np.zeros(n_cells)
+    coca_ha = np.zeros(n_districts)
+    growers = np.zeros(n_districts)
+    trust_sum = np.zeros(n_districts)
+    for i in range(cell.size):
+        home = coca_young[HOME, i] + coca_mature[HOME, i]
+        remote = coca_young[REMOTE, i] + coca_mature[REMOTE, i]
+        home_cells[cell[i]] += home
+        remote_cells[remote_cell[i]] += remote
+        d = district[i]
+        coca = home + remote
+        coca_ha[d] += coca
+        growers[d] += 1.0 if coca > 0 else 0.0
+        trust_sum[d] += trust[i]
+    new_virgin_ha = 0.0
+    for c in range(n_cells):
+        now = home_cells[c] + remote_cells[c]
+        if ever_coca[c] == 0:
+            new_virgin_ha += maximum(now - coca_layer[c], 0.0)
+        coca_layer[c] = now
+        if now > 1e-9:
+            ever_coca[c] = 1.0
+    for d in range(n_districts):
+        district_coca_ha[d] = coca_ha[d]
+        district_coca_share[d] = growers[d] / households_per_district[d]
+        district_mean_trust[d] = trust_sum[d] / households_per_district[d]
+    return new_virgin_ha
