@@ -80,8 +80,7 @@ class VraemModel(mesa.Model):
         self._farmers: list[Farmer] | None = None
         towns = L.towns
         self.security_units = [
-            police.SecurityUnit(self, i, int(towns[i % towns.size]))
-            for i in range(p.security.n_units)
+            police.SecurityUnit(self, i, int(towns[i % towns.size])) for i in range(p.security.n_units)
         ]
         linked = self.streams.mayors.random(n_d) < p.mayor.p_linked
         self.mayors = [mayor.Mayor(self, d, int(towns[d]), bool(linked[d])) for d in range(n_d)]
