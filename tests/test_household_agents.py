@@ -1,6 +1,7 @@
 """Households become Mesa agents only when something reads them (the UI, tests, users)."""
 
 import mesa
+import numpy as np
 import pytest
 
 from vraem.agents.farmer import Farmer
@@ -57,3 +58,18 @@ def test_the_grid_and_sited_agents_appear_on_first_read():
     unit = m.security_units[0]
     unit.site = int(m.mayors[-1].site)  # a move, as the eradication phase makes one
     assert unit.cell is m.mayors[-1].cell and unit in unit.cell.agents
+
+
+def test_monthly_collector_keeps_what_mesas_datacollector_keeps():
+    """The collector without defensive copies records the same values, all plain numbers."""
+    fast = _model()
+    slow = _model()
+    slow.datacollector = mesa.DataCollector(model_reporters=fast.datacollector.model_reporters)
+    slow.datacollector.collect(slow)
+    fast.run()
+    slow.run()
+    assert fast.datacollector.model_vars.keys() == slow.datacollector.model_vars.keys()
+    for name, values in fast.datacollector.model_vars.items():
+        assert len(values) == 4
+        assert all(type(v) in (int, float) for v in values), name
+        np.testing.assert_array_equal(values, slow.datacollector.model_vars[name], err_msg=name)

@@ -98,7 +98,7 @@ class VraemModel(mesa.Model):
         self.households.coca_income[:] = leaf_kg * farmer.leaf_value_usd_per_kg(self)
         self._update_households_income(leaf_kg)
         self.maps: dict[int, np.ndarray] = {}
-        self.datacollector = mesa.DataCollector(model_reporters=metrics.build_reporters(n_d))
+        self.datacollector = metrics.MonthlyCollector(model_reporters=metrics.build_reporters(n_d))
         self._collect()
 
     # -------------------------------------------------------------------------------------
