@@ -10,7 +10,7 @@ PYTHON_BOOT ?= $(shell for p in python3.13 python3.12 python3 python; do \
     for p in $$(ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.1[2-9]* 2>/dev/null | sort -V -r); do \
     if [ -x $$p/bin/python ]; then echo $$p/bin/python; exit 0; fi; done)
 
-.PHONY: setup run test test-lowest browser ui-assets lint bench bench-sweep bench-sensitivity calibrate baseline clean ui bench-ui
+.PHONY: setup run test test-lowest browser ui-assets lint bench bench-phases bench-sweep bench-sensitivity calibrate baseline clean ui bench-ui
 
 setup: $(STAMP)
 
@@ -71,6 +71,10 @@ lint: $(STAMP)
 ## The full valley against a per-agent Mesa loop of the same size, side by side (ratio), and peak memory.
 bench: $(STAMP)
 	$(PY) benchmarks/bench_model.py
+
+## CPU time per phase of a full-scale run (where the time goes).
+bench-phases: $(STAMP)
+	$(PY) benchmarks/bench_phases.py
 
 ## Sweep throughput with 1 and 2 workers, and the driver's memory at 100 vs 1,000 runs.
 bench-sweep: $(STAMP)
