@@ -227,8 +227,10 @@ def wait_for_log_lines(path: Path, n: int, proc: subprocess.Popen, timeout: floa
 def test_a_killed_sensitivity_run_resumes_to_exactly_the_expected_runs(tmp_path):
     path = tmp_path / "few.yaml"
     params = "[farmer.p_replant, farmer.risk_weight, clan.corruption]"
-    path.write_text(MODEL.format(kind="few", trajectories=6, parameters=params, months=24))
-    total = 6 * 4 * 2
+    # More runs than the engine commits in one batch (64), so the first commit, after which the run
+    # is killed, cannot hold them all however fast the model runs.
+    path.write_text(MODEL.format(kind="few", trajectories=20, parameters=params, months=24))
+    total = 20 * 4 * 2
     out = tmp_path / "out"
     args = [str(BIN / "vraem"), "sensitivity", str(path), "--out", str(out), "--workers", "2"]
     proc = subprocess.Popen(
