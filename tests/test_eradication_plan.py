@@ -9,7 +9,8 @@ a large sum) until it flips discrete choices.
 import numpy as np
 import pytest
 
-from vraem.agents.police import allocate_eradication, intelligence_plan, intelligence_priority, numpy_sum
+from vraem.agents.police import allocate_eradication, intelligence_plan, intelligence_priority
+from vraem.jit import pairwise_sum
 
 
 def take_in_order(coca, priority, capacity_ha):
@@ -83,8 +84,8 @@ def test_intelligence_plan_matches_its_definition(ties, share_of_coca):
         assert got[district == 3].sum() == 0.0
 
 
-def test_numpy_sum_adds_in_numpys_order():
+def test_district_sums_add_in_numpys_order():
     rng = np.random.default_rng(2)
     for n in range(129):
         a = rng.random(n) * 10.0 ** rng.integers(-6, 6, n)
-        assert numpy_sum(a) == a.sum()
+        assert pairwise_sum(a) == a.sum()

@@ -15,7 +15,7 @@ import math
 import numpy as np
 
 from vraem.agents.farmer import HOME, REMOTE, respond_to_eradication
-from vraem.jit import clip, kernel, rule
+from vraem.jit import clip, kernel, pairwise_sum, rule
 from vraem.landscape import SitedAgent
 from vraem.policy import Levers, Targeting
 
@@ -29,33 +29,6 @@ the next field a sliver of a few ulp. Far above rounding (1e-16), far below a he
 def resistance_probability(hostility, threshold, slope):
     """Chance that an operation in a district meets resistance (logistic in hostility)."""
     return 1.0 / (1.0 + np.exp(-slope * (hostility - threshold)))
-
-
-@kernel
-def numpy_sum(a):
-    """``a.sum()`` of a 1-D float array in NumPy's order (pairwise, eight partial sums per block).
-
-    Used where a sum over districts decides a plan: summing in another order changes the plan by a
-    rounding error that the cut-off field's remainder (capacity minus what came before) magnifies,
-    and month after month that drifts far enough to flip discrete choices. Exact for up to 128
-    values (one NumPy block), which covers the districts (at most 60); tested against NumPy.
-    """
-    n = a.size
-    if n < 8:
-        total = 0.0
-        for i in range(n):
-            total += a[i]
-        return total
-    part = a[:8].copy()
-    i = 8
-    while i < n - n % 8:
-        for k in range(8):
-            part[k] += a[i + k]
-        i += 8
-    total = ((part[0] + part[1]) + (part[2] + part[3])) + ((part[4] + part[5]) + (part[6] + part[7]))
-    for k in range(i, n):
-        total += a[k]
-    return total
 
 
 @kernel
@@ -183,7 +156,7 @@ def intelligence_plan(plots, plot_district, district_trust, u, corruption, capac
 def _intelligence_plan(plots, coca_d, keys, idx, block, end, district_trust, capacity_ha):
     """:func:`intelligence_plan` from :func:`_rank_plots`' sums and rankings."""
     weight = coca_d * district_trust
-    total = numpy_sum(weight)
+    total = pairwise_sum(weight)
     plan = np.zeros_like(plots)
     if total <= 0:
         return plan
@@ -381,7 +354,7 @@ def _eradicate_plots(
         destroyed[REMOTE],
         confrontations,
         casualties,
-        numpy_sum(planned_d),
+        pairwise_sum(planned_d),
         effort_by_cell,
     )
 
