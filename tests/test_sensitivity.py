@@ -14,13 +14,13 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from tests.processes import wait_for_log_lines
 from vraem.runner import RunResult
 from vraem.sensitivity import load_sensitivity, run_sensitivity
 from vraem.sensitivity.design import SensitivityError
@@ -209,18 +209,6 @@ def test_morris_on_the_model_gives_finite_indices_for_every_parameter(tmp_path):
     assert "Which parameters matter" in html
     assert "data:image/png;base64," in html
     assert "gap" in html and "mu*" in html
-
-
-def wait_for_log_lines(path: Path, n: int, proc: subprocess.Popen, timeout: float = 300) -> int:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if path.exists():
-            lines = path.read_bytes().count(b"\n")
-            if lines >= n:
-                return lines
-        assert proc.poll() is None, "the sensitivity run ended before it could be killed"
-        time.sleep(0.05)
-    raise TimeoutError
 
 
 @pytest.mark.slow

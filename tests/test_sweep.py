@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from tests.processes import wait_for_log_lines
 from vraem.results import load_results
 from vraem.runner import run_once, run_scenarios
 from vraem.scenario import load_scenario
@@ -201,20 +202,11 @@ def test_sweep_on_a_dask_cluster_equals_local_runs(tmp_path):
     assert "8/8 runs done (0 this time, 8 before)" in again.stdout
 
 
-def wait_for_log_lines(path: Path, n: int, proc: subprocess.Popen, timeout: float = 120) -> int:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if path.exists():
-            lines = path.read_bytes().count(b"\n")
-            if lines >= n:
-                return lines
-        assert proc.poll() is None, "the sweep ended before it could be killed"
-        time.sleep(0.05)
-    raise TimeoutError
-
-
 def test_sweep_killed_with_sigkill_resumes_to_exactly_the_expected_runs(tmp_path):
-    exp_path = small_experiment(tmp_path, months=36, households=500, replicates=10)  # 40 runs
+    # More runs than the engine commits in one batch (64): each session is killed, or loses a
+    # worker, after a commit that cannot hold all the runs, however fast the model runs.
+    runs = 200
+    exp_path = small_experiment(tmp_path, months=36, households=500, replicates=runs // 4)
     out = tmp_path / "out"
     with dask_cluster(tmp_path) as (address, workers):
         args = [
@@ -227,17 +219,17 @@ def test_sweep_killed_with_sigkill_resumes_to_exactly_the_expected_runs(tmp_path
             str(out),
         ]
         proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        logged = wait_for_log_lines(out / LOG, 1, proc)
+        logged = wait_for_log_lines(out / LOG, 1, proc, timeout=120)
         proc.kill()  # SIGKILL: no clean-up at all
         proc.wait()
-        assert 1 <= logged < 40
+        assert 1 <= logged < runs
         # the next session: one worker is lost mid-way and the sweep still completes
         proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        wait_for_log_lines(out / LOG, logged + 2, proc)
+        wait_for_log_lines(out / LOG, logged + 2, proc, timeout=120)
         os.killpg(workers[0].pid, signal.SIGKILL)
         stdout, stderr = proc.communicate(timeout=240)
         assert proc.returncode == 0, stdout + stderr
-    assert "40/40 runs done" in stdout
+    assert f"{runs}/{runs} runs done" in stdout
     exp = load_experiment(exp_path)
     table = read_table(out, ["run_id"])
     assert set(table["run_id"]) == exp.run_ids()
