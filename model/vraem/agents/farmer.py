@@ -329,11 +329,12 @@ def create_households(model, rng: np.random.Generator) -> Households:
     )
     perennial_share = rng.uniform(0.0, fp.max_initial_perennial_share, n)
     zeros = np.zeros(n)
+    index = np.int32  # cells, districts, clans and queue places: half the bytes for kernels to read
     h = Households(
-        cell=cell,
-        remote_cell=remote,
-        district=L.district[cell],
-        clan=np.zeros(n, dtype=np.intp),
+        cell=cell.astype(index),
+        remote_cell=remote.astype(index),
+        district=L.district[cell].astype(index),
+        clan=np.zeros(n, dtype=index),
         kind=kind,
         farm_ha=farm,
         coca_young=np.zeros((2, n)),
@@ -366,7 +367,7 @@ def create_households(model, rng: np.random.Generator) -> Households:
         legal_income=zeros.copy(),
         eradicated=zeros.copy(),
         replanted=zeros.copy(),
-        programme_order=rng.permutation(n),
+        programme_order=rng.permutation(n).astype(index),
     )
     return h
 

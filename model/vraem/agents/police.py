@@ -250,7 +250,7 @@ def fields_of(model) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     fields = getattr(model, "_eradication_fields", None)
     if fields is None:
         h, L = model.households, model.landscape
-        plot_cell = np.concatenate((h.cell, h.remote_cell)).astype(np.int32)  # small types: less to read
+        plot_cell = np.concatenate((h.cell, h.remote_cell))
         plot_district = L.district[plot_cell].astype(np.int16)
         fields = plot_cell, plot_district, district_blocks(plot_district, model.params.landscape.n_districts)
         model._eradication_fields = fields
