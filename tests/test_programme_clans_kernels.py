@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from vraem import economy
 from vraem.agents import cartel, clan
 from vraem.jit import pairwise_sum
 from vraem.programme import _HAZARD_MARGIN, defection_probability, hazard_probability
@@ -12,9 +13,11 @@ from vraem.simulation import VraemModel
 
 @pytest.fixture(scope="module")
 def model():
-    sc = load_scenario("integrated", {"farmer.n_households": 600, "months": 12})
+    """A valley with several clans (3,000 households), a year in."""
+    sc = load_scenario("integrated", {"farmer.n_households": 3_000, "months": 12})
     m = VraemModel(params=sc.parameters, policy=sc.policy, seed=4, months=12)
     m.run()
+    assert len(m.clans) > 2
     return m
 
 
@@ -90,3 +93,74 @@ def test_courier_arrests_pick_the_lowest_draws(model, tie):
     if done:
         expected = couriers[np.argsort(u[couriers])[:3]]
         assert np.flatnonzero(worry == 1.0).tolist() == sorted(expected.tolist())
+
+
+def _buy_and_process_numpy(m, leaf_kg, capacity, cash, stock):
+    """The clans' month of buying written with arrays, from the clan rules (every household visited)."""
+    h, labs, prices = m.households, m.labs, m.prices
+    mp, cp = m.params.market, m.params.clan
+    n_clans = cash.size
+    own = h.processes_paste
+    offered = np.where(own, 0.0, leaf_kg)
+    hh_base = np.where(own, leaf_kg / mp.leaf_kg_per_kg_base, 0.0)
+    offered_by_clan = np.bincount(h.clan, offered, n_clans)
+    paste_bill = np.bincount(h.clan, hh_base * prices.paste_usd * (1.0 - cp.broker_margin), n_clans)
+    active = np.bincount(labs.clan, labs.active.astype(float), n_clans)
+    all_labs = np.bincount(labs.clan, minlength=n_clans).astype(float)
+    share = economy.rationed_share(active * capacity, offered_by_clan)
+    new_capacity = clan.expand_lab_capacity(
+        capacity,
+        offered_by_clan / np.maximum(all_labs, 1.0),
+        cp.lab_capacity_margin,
+        cp.lab_expansion_per_month,
+    )
+    leaf_taken = np.bincount(h.clan, offered * share[h.clan], n_clans)
+    per_kg_leaf = prices.leaf_usd + mp.processing_usd_per_kg_base / mp.leaf_kg_per_kg_base
+    pay_by_clan = clan.affordable_share(leaf_taken * per_kg_leaf + paste_bill, cash)
+    pay = pay_by_clan[h.clan]
+    sold = offered * share[h.clan] * pay
+    paste_pay = hh_base * prices.paste_usd * (1.0 - cp.broker_margin) * pay
+    hh_processing = hh_base * mp.processing_usd_per_kg_base * pay
+    income = sold * prices.leaf_usd + paste_pay - hh_processing
+    clan_base = np.bincount(h.clan, sold, n_clans) / mp.leaf_kg_per_kg_base
+    paid = np.bincount(h.clan, sold * prices.leaf_usd + paste_pay, n_clans)
+    new_cash = cash - paid - clan_base * mp.processing_usd_per_kg_base
+    new_stock = stock + clan_base + np.bincount(h.clan, hh_base * pay, n_clans)
+    return (income, new_capacity, new_cash, new_stock), (share, pay_by_clan)
+
+
+@pytest.fixture
+def fresh():
+    """A valley with several clans (3,000 households), a year in."""
+    sc = load_scenario("integrated", {"farmer.n_households": 3_000, "months": 12})
+    m = VraemModel(params=sc.parameters, policy=sc.policy, seed=4, months=12)
+    m.run()
+    assert len(m.clans) > 2
+    return m
+
+
+@pytest.mark.parametrize("squeeze", [False, True])
+def test_clans_buy_as_the_array_version_when_most_households_sell_nothing(fresh, squeeze):
+    """The kernel visits only households with leaf; the array version visits all of them.
+
+    ``squeeze`` makes labs too small for the leaf and clans short of cash, so leaf is rationed
+    and purchases cut (the kernel's second pass over sellers runs).
+    """
+    model = fresh
+    h = model.households
+    leaf_kg = np.where(np.arange(h.n) % 5 == 0, 50.0 + np.arange(h.n) % 7, 0.0)  # 4 in 5 sell nothing
+    assert leaf_kg.any() and (leaf_kg == 0).mean() > 0.75
+    h.coca_income[:] = 123.0  # households that sell nothing must be paid 0, not keep last month's
+    if squeeze:
+        model.lab_capacity_kg_leaf[:] = 10.0
+        model.clan_cash_usd[:] = np.linspace(-0.1, 1.5, model.clan_cash_usd.size) * 20_000.0
+    before = model.lab_capacity_kg_leaf.copy(), model.clan_cash_usd.copy(), model.clan_stock_kg.copy()
+    (income, capacity, cash, stock), (share, pay) = _buy_and_process_numpy(model, leaf_kg, *before)
+    if squeeze:  # labs ration the leaf, and some clans pay for part of what they take
+        assert np.any(share < 1.0) and np.any((pay > 0.0) & (pay < 1.0))
+    clan.buy_and_process(model, leaf_kg)
+    np.testing.assert_allclose(h.coca_income, income, rtol=1e-12, atol=1e-9)
+    assert np.all(h.coca_income[leaf_kg == 0] == 0.0)
+    np.testing.assert_allclose(model.lab_capacity_kg_leaf, capacity, rtol=1e-12)
+    np.testing.assert_allclose(model.clan_cash_usd, cash, rtol=1e-12, atol=1e-6)
+    np.testing.assert_allclose(model.clan_stock_kg, stock, rtol=1e-12, atol=1e-9)

@@ -6,7 +6,7 @@ import sys
 import numpy as np
 import pandas as pd
 
-from vraem.rng import STREAM_NAMES, Streams
+from vraem.rng import STREAM_NAMES, Streams, skip
 from vraem.runner import run_once
 from vraem.simulation import VraemModel
 
@@ -94,3 +94,14 @@ def test_policy_change_leaves_unrelated_draws_unchanged(small_scenario):
         assert sa[name] == sb[name], name
     # ... while the outcomes do differ.
     assert b.results()["eradicated_ha"].sum() > 0 == a.results()["eradicated_ha"].sum()
+
+
+def test_skipping_draws_leaves_a_stream_where_drawing_them_would():
+    """Every stream's later draws are the same whether a month's unused draws were made or skipped."""
+    made, skipped = Streams(12), Streams(12)
+    for name in STREAM_NAMES:
+        made[name].random(7)
+        made[name].uniform(0.5, 1.5, 3)
+        skip(skipped[name], 10)
+        np.testing.assert_array_equal(made[name].random(1_000), skipped[name].random(1_000))
+    assert made.states() == skipped.states()

@@ -34,6 +34,16 @@ STREAM_NAMES: tuple[str, ...] = (
 """Append-only: adding a name at the end leaves every existing stream's draws unchanged."""
 
 
+def skip(gen: np.random.Generator, n: int) -> None:
+    """Move a stream past ``n`` uniform draws (``gen.random(n)``) without making them.
+
+    A mechanism that needs none of its month's draws skips them, so its stream stays where a
+    month that used them would leave it (common random numbers), at no cost. Each float64 uniform
+    takes one 64-bit output of the PCG64 bit generator, which ``advance`` jumps over.
+    """
+    gen.bit_generator.advance(n)
+
+
 class Streams:
     """A set of independent ``numpy.random.Generator`` streams spawned from one seed."""
 

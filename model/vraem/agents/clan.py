@@ -290,13 +290,25 @@ def _buy_and_process(
     capacity_margin,
     expansion_per_month,
 ):
-    """The clans' month of buying and processing (:func:`buy_and_process`); returns the flows."""
+    """The clans' month of buying and processing (:func:`buy_and_process`); returns the flows.
+
+    Only households that harvested leaf are visited after the first pass: the others sell and are
+    paid nothing, and their zero terms would leave every sum as it is (in the second half of a run
+    most households grow no coca).
+    """
     n, n_clans = leaf_kg.size, cash_usd.size
+    sellers = np.empty(n, dtype=np.int32)
+    n_sellers = 0
+    for i in range(n):  # no branch: a household with leaf moves n_sellers on
+        sellers[n_sellers] = i
+        n_sellers += leaf_kg[i] != 0.0
+    sellers = sellers[:n_sellers]
+    hh_base_kg = np.zeros(n)
+    coca_income[:] = 0.0
     # Leaf offered and household paste to pay for, by clan (branch-free: the owners are a mix).
     offered_by_clan = np.zeros(n_clans)
     paste_bill = np.zeros(n_clans)
-    hh_base_kg = np.empty(n)
-    for i in range(n):
+    for i in sellers:
         leaf = leaf_kg[i]
         hh_base_kg[i] = leaf / leaf_kg_per_kg_base if own[i] else 0.0
         offered_by_clan[clan[i]] += 0.0 if own[i] else leaf
@@ -324,7 +336,7 @@ def _buy_and_process(
     leaf_taken = offered_by_clan.copy()
     if rationed:
         leaf_taken[:] = 0.0
-        for i in range(n):
+        for i in sellers:
             if not own[i]:
                 leaf_taken[clan[i]] += leaf_kg[i] * share[clan[i]]
     pay_share = np.empty(n_clans)
@@ -335,11 +347,11 @@ def _buy_and_process(
     hh_base_by_clan = np.zeros(n_clans)
     paid_by_clan = np.zeros(n_clans)
     leaf_total = unsold_leaf = own_base = paid_total = hh_processing_total = 0.0
-    for i in range(n):
+    for i in sellers:
         c = clan[i]
         leaf = leaf_kg[i]
-        # Every household takes both paths (zeros where they do not apply), as the array
-        # version did: adding zeros leaves every sum as it was.
+        # Every seller takes both paths (zeros where they do not apply), as the array version
+        # did: adding zeros leaves every sum as it was.
         offered = 0.0 if own[i] else leaf
         base_kg = hh_base_kg[i]
         paste_pay = base_kg * paste_usd * (1.0 - broker_margin) * pay_share[c]

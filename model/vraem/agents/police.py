@@ -18,6 +18,7 @@ from vraem.agents.farmer import HOME, REMOTE, respond_to_eradication
 from vraem.jit import clip, kernel, pairwise_sum, rule
 from vraem.landscape import SitedAgent
 from vraem.policy import Levers, Targeting
+from vraem.rng import skip
 
 ROUNDING_MARGIN = 1e-12
 """Relative margin by which the running total must pass the capacity before the rest of a ranking
@@ -116,19 +117,35 @@ def district_blocks(plot_district, n_districts):
 
 
 @kernel
-def _rank_plots(plots, plot_district, block, rank, u, corruption):
+def live_plots(plots):
+    """Indices of the plots that hold coca (or any non-zero area), in plot order.
+
+    Plots without coca add nothing to any sum of the plan and lose nothing, so the month's passes
+    run over these only (in the second half of a run most households grow none).
+    """
+    live = np.empty(plots.size, dtype=np.int32)
+    n = 0
+    for i in range(plots.size):  # no branch: a live plot moves n on
+        live[n] = i
+        n += plots[i] != 0.0
+    return live[:n]
+
+
+@kernel
+def _rank_plots(plots, live, plot_district, block, rank, u, corruption):
     """Each district's coca (ha) and, when ``rank``, its plots with coca and their priorities.
 
-    District ``d``'s plots with coca are ``idx[block[d] : end[d]]``, in plot order, with priorities
-    ``keys`` (:func:`intelligence_priority`). Plots are copied without a branch: each is written at
-    its block's end, which a plot with coca moves on and one without leaves to be overwritten.
+    ``live`` lists the plots to visit (:func:`live_plots`; the others hold no coca). District
+    ``d``'s plots with coca are ``idx[block[d] : end[d]]``, in plot order, with priorities ``keys``
+    (:func:`intelligence_priority`). Plots are copied without a branch: each is written at its
+    block's end, which a plot with coca moves on and one without leaves to be overwritten.
     """
     n_districts = block.size - 1
     coca_d = np.zeros(n_districts)
     end = block[:-1].copy()
     keys = np.empty(block[-1] if rank else 0)
     idx = np.empty(keys.size, dtype=np.int32)
-    for i in range(plots.size):
+    for i in live:
         d = plot_district[i]
         coca_d[d] += plots[i]
         if rank:
@@ -148,23 +165,26 @@ def intelligence_plan(plots, plot_district, district_trust, u, corruption, capac
     once sends a small valley's few teams to fewer districts than the full valley's.
     """
     block = district_blocks(plot_district, n_districts)
-    coca_d, keys, idx, end = _rank_plots(plots, plot_district, block, True, u, corruption)
-    return _intelligence_plan(plots, coca_d, keys, idx, block, end, district_trust, capacity_ha)
+    coca_d, keys, idx, end = _rank_plots(plots, live_plots(plots), plot_district, block, True, u, corruption)
+    plan = np.zeros_like(plots)
+    _intelligence_plan(plots, coca_d, keys, idx, block, end, district_trust, capacity_ha, plan)
+    return plan
 
 
 @kernel
-def _intelligence_plan(plots, coca_d, keys, idx, block, end, district_trust, capacity_ha):
-    """:func:`intelligence_plan` from :func:`_rank_plots`' sums and rankings."""
+def _intelligence_plan(plots, coca_d, keys, idx, block, end, district_trust, capacity_ha, plan):
+    """:func:`intelligence_plan` from :func:`_rank_plots`' sums and rankings, into ``plan``.
+
+    ``plan`` must hold zeros at every plot with coca; the plots given capacity are written.
+    """
     weight = coca_d * district_trust
     total = pairwise_sum(weight)
-    plan = np.zeros_like(plots)
     if total <= 0:
-        return plan
+        return
     share = capacity_ha * weight / total
     for d in range(coca_d.size):
         if share[d] > 0:
             _take_in_order(plots, keys[block[d] : end[d]], idx[block[d] : end[d]], share[d], plan)
-    return plan
 
 
 def effective_capacity(capacity, coordination_waste):
@@ -194,22 +214,30 @@ def eradicate(model, levers: Levers) -> None:
     p, h, L, f = model.params, model.households, model.landscape, model.month_flows
     sp = p.security
     n_d = p.landscape.n_districts
-    u_cells = model.streams.eradication.random(L.n_cells)
-    u_plots = model.streams.eradication.random(2 * h.n)
+    # Every month moves the eradication stream past one draw per cell, then one per plot, whichever
+    # of them the targeting uses (skip: the same stream positions, without making unused draws).
+    draws = model.streams.eradication
     u_resist = model.streams.resistance.random(n_d)
     casualties_draw = model.streams.resistance.poisson(sp.casualties_per_confrontation, n_d)
     capacity = effective_capacity(levers.eradication_ha, sp.coordination_waste)
     if capacity <= 0:
+        skip(draws, L.n_cells + 2 * h.n)
         respond_to_eradication(model, None, None, levers.p_replant)
         model.district_eradicated_share[:] = 0.0
         return
     intelligence = levers.targeting is Targeting.INTELLIGENCE
-    if intelligence:
-        cell_priority = u_cells  # unused
-    elif levers.targeting is Targeting.ACCESSIBLE:
-        cell_priority = L.layer("dist_road") + u_cells
+    if intelligence:  # plots are ranked, not cells: the cell priority is unused (only its size is read)
+        skip(draws, L.n_cells)
+        cell_priority = np.zeros(L.n_cells)
+        u_plots = draws.random(2 * h.n)
     else:
-        cell_priority = u_cells
+        u_cells = draws.random(L.n_cells)
+        skip(draws, 2 * h.n)
+        u_plots = np.empty(0)  # unused: cells are ranked
+        if levers.targeting is Targeting.ACCESSIBLE:
+            cell_priority = L.layer("dist_road") + u_cells
+        else:
+            cell_priority = u_cells
     plot_cell, plot_district, block = fields_of(model)
     e_home, e_remote, confrontations, casualties, planned_ha, effort_by_cell = _eradicate_plots(
         h.coca_young,
@@ -296,26 +324,30 @@ def _eradicate_plots(
         counted = 0.0 if spare_agreements and agreement[j] else 1.0
         plots[j] = (coca_young[HOME, j] + coca_mature[HOME, j]) * counted
         plots[n + j] = (coca_young[REMOTE, j] + coca_mature[REMOTE, j]) * counted
-    coca_d, keys, idx, end = _rank_plots(plots, plot_district, block, intelligence, u_plots, corruption)
+    # Plots without coca add nothing to the sums below and lose nothing: only the others are visited.
+    live = live_plots(plots)
+    coca_d, keys, idx, end = _rank_plots(plots, live, plot_district, block, intelligence, u_plots, corruption)
+    plan = np.empty(2 * n)  # read at live plots only
     if intelligence:
-        plan = _intelligence_plan(plots, coca_d, keys, idx, block, end, district_trust, capacity_ha)
+        for i in live:
+            plan[i] = 0.0
+        _intelligence_plan(plots, coca_d, keys, idx, block, end, district_trust, capacity_ha, plan)
     else:
         by_cell = np.zeros(n_cells)
-        for i in range(2 * n):
+        for i in live:
             by_cell[plot_cell[i]] += plots[i]
         cell_plan = allocate_eradication(by_cell, cell_priority, capacity_ha)
         frac = np.zeros(n_cells)
         for c in range(n_cells):
             if by_cell[c] > 0:
                 frac[c] = cell_plan[c] / by_cell[c]
-        plan = np.empty(2 * n)
-        for i in range(2 * n):
+        for i in live:
             plan[i] = plots[i] * frac[plot_cell[i]]
     # Plots with nothing planned add nothing to the sums below and lose nothing: skip them.
-    planned = np.empty(2 * n, dtype=np.int32)
+    planned = np.empty(live.size, dtype=np.int32)
     n_planned = 0
     planned_d = np.zeros(n_d)
-    for i in range(2 * n):
+    for i in live:
         if plan[i] != 0:
             planned_d[plot_district[i]] += plan[i]
             planned[n_planned] = i
