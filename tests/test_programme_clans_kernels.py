@@ -83,12 +83,12 @@ def test_courier_arrests_pick_the_lowest_draws(model, tie):
     h = model.households
     couriers = np.flatnonzero(h.child_courier)
     assert couriers.size > 10
-    worry, child = np.zeros(h.n), h.child_courier
+    worry = np.zeros(h.n)
     u = np.random.default_rng(1).random(h.n)
     if tie:  # two couriers share the draw at the cut: NumPy's sort decides, in Python
         order = couriers[np.argsort(u[couriers])]
         u[order[3]] = u[order[2]]
-    done = cartel._worry(worry, child, u, 0.1, 3)
+    done = cartel._worry(worry, couriers, u, 0.1, 3)
     assert done is not tie
     if done:
         expected = couriers[np.argsort(u[couriers])[:3]]

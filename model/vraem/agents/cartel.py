@@ -111,40 +111,44 @@ def mark_courier_arrests(model, arrested: int) -> None:
     """
     h = model.households
     u = model.streams.couriers.random(h.n)
-    if not _worry(h.worry, h.child_courier, u, model.params.farmer.worry_decay_per_month, arrested):
+    couriers = courier_households(model)
+    if not _worry(h.worry, couriers, u, model.params.farmer.worry_decay_per_month, arrested):
         # Two couriers drew the same number at the cut: NumPy's sort decides, as it always did.
-        candidates = np.flatnonzero(h.child_courier)
-        h.worry[candidates[np.argsort(u[candidates])[:arrested]]] = 1.0
+        h.worry[couriers[np.argsort(u[couriers])[:arrested]]] = 1.0
+
+
+def courier_households(model) -> np.ndarray:
+    """Indices of the households with a child who carries paste (fixed at set-up), kept on the model."""
+    couriers = getattr(model, "_courier_households", None)
+    if couriers is None:
+        couriers = model._courier_households = np.flatnonzero(model.households.child_courier)
+    return couriers
 
 
 @kernel
-def _worry(worry, child_courier, u, decay, arrested):
-    """Worry fades; the ``arrested`` courier households with the lowest draws start to worry.
+def _worry(worry, couriers, u, decay, arrested):
+    """Worry fades; the ``arrested`` courier households (of ``couriers``) with the lowest draws worry.
 
     Returns False (leaving the arrests undone) when the draws tie at the cut.
     """
-    candidates = np.empty(worry.size, dtype=np.intp)
-    n = 0
     for i in range(worry.size):
         worry[i] *= 1.0 - decay
-        if child_courier[i]:
-            candidates[n] = i
-            n += 1
+    n = couriers.size
     if arrested <= 0 or n == 0:
         return True
     if arrested >= n:
         for k in range(n):
-            worry[candidates[k]] = 1.0
+            worry[couriers[k]] = 1.0
         return True
     draws = np.empty(n)
     for k in range(n):
-        draws[k] = u[candidates[k]]
+        draws[k] = u[couriers[k]]
     cut = np.partition(draws, arrested - 1)[arrested - 1]
     if np.sum(draws <= cut) != arrested:
         return False
     for k in range(n):
         if draws[k] <= cut:
-            worry[candidates[k]] = 1.0
+            worry[couriers[k]] = 1.0
     return True
 
 
