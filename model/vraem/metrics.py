@@ -54,10 +54,10 @@ def _household_sums(
     stage,
     n_stages,
 ):
-    # Local accumulators stay in registers (an array of sums would be stored at every step).
+    # The float sums, in household order, in one loop (local accumulators stay in registers); the
+    # counts, exact in any order, apart in loops the compiler vectorizes (a count per stage kept in
+    # an array would be stored and reloaded for every household).
     mature = remote = food = cacao = coffee = fallow_ha = trust_sum = income_sum = coca_sum = 0.0
-    programme = signed = poor = 0
-    stages = np.zeros(n_stages, dtype=np.int64)
     for i in range(fallow.size):
         mature += coca_mature[0, i] + coca_mature[1, i]
         remote += coca_young[1, i] + coca_mature[1, i]
@@ -66,12 +66,19 @@ def _household_sums(
         coffee += coffee_young[i] + coffee_mature[i]
         fallow_ha += fallow[i]
         trust_sum += trust[i]
-        programme += in_programme[i]
-        signed += agreement[i]
         income_sum += income[i]
         coca_sum += coca_income[i]
+    programme = signed = poor = 0
+    for i in range(fallow.size):
+        programme += in_programme[i]
+        signed += agreement[i]
         poor += income[i] < poverty_line
-        stages[stage[i]] += 1
+    stages = np.zeros(n_stages, dtype=np.int64)
+    for s in range(n_stages):
+        count = 0
+        for i in range(stage.size):
+            count += stage[i] == s
+        stages[s] = count
     sums = (
         mature,
         remote,

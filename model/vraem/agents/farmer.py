@@ -1036,16 +1036,21 @@ def _replant(
     n = u.size
     # A household that lost nothing replants nothing and keeps its fields (its terms in the sums are
     # zeros): only its trust rule runs. The others are listed, in household order.
-    hit = np.empty(n, dtype=np.int64)
-    n_hit = 0
+    # The first loop vectorizes; the second lists the few households hit (a branch rarely taken).
     for j in range(n):
         eradicated[j] = eradicated_home[j] + eradicated_remote[j]
         replanted[j] = 0.0
-        hit[n_hit] = j
+        trust[j] = where(
+            eradicated[j] != 0,
+            trust[j],
+            trust_after_eradication(trust[j], 0.0, in_programme[j], trust_loss_eradicated),
+        )
+    hit = np.empty(n, dtype=np.int64)
+    n_hit = 0
+    for j in range(n):
         if eradicated[j] != 0:
+            hit[n_hit] = j
             n_hit += 1
-        else:
-            trust[j] = trust_after_eradication(trust[j], 0.0, in_programme[j], trust_loss_eradicated)
     hit = hit[:n_hit]
     asked = np.zeros(forest_ha.size)
     for j in hit:
