@@ -33,6 +33,9 @@ HOUSEHOLD_TOTALS = (
 )
 """Sums over households taken by :func:`household_totals` (``poor``: households below the line)."""
 
+STAGE_TOTALS = tuple(f"stage_{s.name.lower()}" for s in ProgrammeStage)
+"""Households per programme stage, in :class:`ProgrammeStage` order (in :func:`household_totals`)."""
+
 
 @kernel
 def _household_sums(
@@ -138,7 +141,7 @@ def household_totals(m) -> dict[str, float]:
         len(ProgrammeStage),
     )
     totals = dict(zip(HOUSEHOLD_TOTALS, sums, strict=True))
-    totals.update({f"stage_{s.name.lower()}": int(stages[s]) for s in ProgrammeStage})
+    totals.update(zip(STAGE_TOTALS, stages.tolist(), strict=True))
     return totals
 
 
@@ -180,7 +183,7 @@ def _flow(name: str) -> Callable:
 
 
 def _stage_count(stage: ProgrammeStage) -> Callable:
-    key = f"stage_{stage.name.lower()}"
+    key = STAGE_TOTALS[stage]
 
     def reporter(m) -> int:
         return m.household_totals[key]

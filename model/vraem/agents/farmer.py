@@ -662,7 +662,10 @@ def allocate_land(model) -> None:
     """
     p, h, L = model.params, model.households, model.landscape
     fp, cp, pp = p.farmer, p.crops, p.programme
-    noise = model.streams.allocation.uniform(1.0 - fp.labour_noise, 1.0 + fp.labour_noise, h.n)
+    # The labour noise, uniform on 1 +- labour_noise: the kernel scales the stream's uniform draws
+    # as ``Generator.uniform`` does (low + (high - low) x u, the same numbers), a third cheaper.
+    low, high = 1.0 - fp.labour_noise, 1.0 + fp.labour_noise
+    u = model.streams.allocation.random(h.n)
     cacao_usd, coffee_usd, food_usd = crop_revenues(model)
     cleared_ha, legal_ha = _allocate_land(
         h.cell,
@@ -684,7 +687,9 @@ def allocate_land(model) -> None:
         h.food_young,
         h.cacao_young,
         h.coffee_young,
-        noise,
+        u,
+        low,
+        high - low,
         L.layer("forest_ha"),
         L.layer("market_access"),
         L.layer("elevation_m"),
@@ -744,7 +749,9 @@ def _allocate_land(
     food_young,
     cacao_young,
     coffee_young,
-    noise,
+    u,
+    noise_low,
+    noise_range,
     forest,
     market_access,
     elevation,
@@ -841,7 +848,8 @@ def _allocate_land(
     asked = np.zeros(n_cells)
     for i in range(n):
         coca = (coca_young[HOME, i] + coca_mature[HOME, i]) + (coca_young[REMOTE, i] + coca_mature[REMOTE, i])
-        change[i] = land_change_ha(desired[i], coca, max_expand_ha * noise[i], max_abandon_ha)
+        noise = noise_low + noise_range * u[i]
+        change[i] = land_change_ha(desired[i], coca, max_expand_ha * noise, max_abandon_ha)
         plant = maximum(change[i], 0.0)
         from_fallow[i] = minimum(plant, fallow[i])
         fallow[i] -= from_fallow[i]
