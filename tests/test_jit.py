@@ -54,6 +54,7 @@ SAMPLES: dict[str, list[tuple]] = {
         (2.0, 0.05, 0.8, False, 0.3, True),
     ],
     "vraem.agents.farmer.relative_fertility": [(0.6, 0.7, 0.1), (0.95, 0.7, 0.2)],
+    "vraem.agents.farmer.farmed_plots_ha": [(3.0, 1.0), (0.5, 1.0)],
     "vraem.agents.farmer.plot_land_shares": [(3.0, 0.5, 1.0, 0.4), (2.0, 0.5, 1.0, 0.0)],
     "vraem.agents.clan.affordable_share": [(120.0, 100.0), (80.0, 100.0), (10.0, -5.0)],
     "vraem.agents.clan.expand_lab_capacity": [(100.0, 120.0, 1.2, 0.1), (100.0, 50.0, 1.2, 0.1)],

@@ -89,7 +89,8 @@ def test_soils_are_the_fertility_rule(stepped):
     remote = np.minimum(
         farmer.fertility_change(h.soil_remote, shares[2], shares[3], loss, gain), farmer.UNFARMED_FERTILITY
     )
-    farmer.wear_soils(m)
+    mean = farmer.wear_soils(m)
+    assert mean == farmer.mean_soil_fertility(h)  # the same sums in the same order
     np.testing.assert_allclose(h.soil_home, home, rtol=1e-12, atol=0)
     np.testing.assert_allclose(h.soil_remote, remote, rtol=1e-12, atol=0)
     cells = np.bincount(h.cell, weights=h.farm_ha * home, minlength=m.landscape.n_cells)
@@ -224,3 +225,10 @@ def test_household_totals_are_the_sums_and_counts_over_households(stepped):
     stages = np.bincount(h.stage, minlength=len(farmer.ProgrammeStage))
     assert [totals[f"stage_{s.name.lower()}"] for s in farmer.ProgrammeStage] == stages.tolist()
     assert (stages > 0).sum() >= 3
+
+
+def test_the_mean_fertility_reported_is_that_of_the_soils_at_the_end_of_the_month(stepped):
+    """The soils' phase takes the mean; nothing later in the month may change soils, farms or coca."""
+    m = stepped
+    assert m.mean_fertility == farmer.mean_soil_fertility(m.households)
+    assert m.results()["mean_fertility"].iloc[-1] == m.mean_fertility

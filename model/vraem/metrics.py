@@ -14,7 +14,7 @@ from collections.abc import Callable
 import mesa
 import numpy as np
 
-from vraem.agents.farmer import ProgrammeStage, mean_soil_fertility
+from vraem.agents.farmer import ProgrammeStage
 from vraem.jit import kernel
 
 HOUSEHOLD_TOTALS = (
@@ -170,8 +170,12 @@ def poverty_share(m) -> float:
 
 
 def mean_fertility(m) -> float:
-    """Mean soil fertility of farmed land: home farms and remote fields, weighted by area."""
-    return mean_soil_fertility(m.households)
+    """Mean soil fertility of farmed land: home farms and remote fields, weighted by area.
+
+    Taken by the soils' phase (:func:`vraem.agents.farmer.wear_soils`, in the pass that maps the
+    soils), after which nothing in the month changes soils, farms or coca.
+    """
+    return m.mean_fertility
 
 
 def _flow(name: str) -> Callable:

@@ -1129,7 +1129,7 @@ def plot_land_shares(farm_ha, fallow_ha, coca_home_ha, coca_remote_ha):
     )
 
 
-def wear_soils(model) -> None:
+def wear_soils(model) -> float:
     """Monthly soil change of every household's home farm and remote field; the soil map.
 
     The rule is :func:`vraem.landscape.fertility_change`, applied per plot.
@@ -1140,9 +1140,11 @@ def wear_soils(model) -> None:
     Soils are per plot, not per cell: the loss depends on a plot's own coca share, which a
     cell-wide share would average differently in a small valley with fewer households per cell.
     The map shows the farmland-weighted soil of the home farms in each cell.
+
+    Returns the new :func:`mean_soil_fertility`, taken in the same pass as the map.
     """
     h, lp = model.households, model.params.landscape
-    _wear_soils(
+    return _wear_soils(
         h.cell,
         h.farm_ha,
         h.fallow,
@@ -1160,10 +1162,11 @@ def wear_soils(model) -> None:
 def _wear_soils(
     cell, farm_ha, fallow, coca_young, coca_mature, soil_home, soil_remote, loss, gain, fertility
 ):
-    """The soils of :func:`wear_soils`, and the cells' farmland-weighted home soil (``fertility``).
+    """The soils of :func:`wear_soils`, the cells' farmland-weighted home soil (``fertility``).
 
     The soils are updated in a loop of their own, which the compiler vectorizes (no scatter into
-    cells in it); the cells' sums follow in a second loop, in household order.
+    cells in it); the cells' sums follow in a second loop, in household order, with the sums of
+    :func:`mean_soil_fertility` (returned).
     """
     for i in range(cell.size):
         home_coca, home_fallow, remote_coca, remote_fallow = plot_land_shares(
@@ -1180,12 +1183,27 @@ def _wear_soils(
         )
     farm = np.zeros(fertility.size)
     soil = np.zeros(fertility.size)
+    soil_sum = 0.0
+    area = 0.0
     for i in range(cell.size):
         farm[cell[i]] += farm_ha[i]
         soil[cell[i]] += farm_ha[i] * soil_home[i]
+        home, remote = farmed_plots_ha(farm_ha[i], coca_young[REMOTE, i] + coca_mature[REMOTE, i])
+        soil_sum += soil_home[i] * home + soil_remote[i] * remote
+        area += home + remote
     for c in range(fertility.size):
         if farm[c] > 0:
             fertility[c] = soil[c] / farm[c]
+    return soil_sum / max(area, 1e-9)
+
+
+@rule
+def farmed_plots_ha(farm_ha, remote_coca_ha):
+    """Farmed area of the home farm and of the remote field, ha (weights of the mean soil).
+
+    The remote field is its coca, the home farm the rest of the household's land.
+    """
+    return maximum(farm_ha - remote_coca_ha, 0.0), remote_coca_ha
 
 
 def mean_soil_fertility(h) -> float:
@@ -1195,12 +1213,11 @@ def mean_soil_fertility(h) -> float:
 
 @kernel
 def _mean_soil_fertility(farm_ha, coca_young, coca_mature, soil_home, soil_remote):
-    """:func:`mean_soil_fertility`: the remote field is its coca, the home farm the rest."""
+    """:func:`mean_soil_fertility`, over :func:`farmed_plots_ha`."""
     soil = 0.0
     area = 0.0
     for i in range(farm_ha.size):
-        remote = coca_young[REMOTE, i] + coca_mature[REMOTE, i]
-        home = maximum(farm_ha[i] - remote, 0.0)
+        home, remote = farmed_plots_ha(farm_ha[i], coca_young[REMOTE, i] + coca_mature[REMOTE, i])
         soil += soil_home[i] * home + soil_remote[i] * remote
         area += home + remote
     return soil / max(area, 1e-9)
