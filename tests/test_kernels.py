@@ -232,3 +232,28 @@ def test_the_mean_fertility_reported_is_that_of_the_soils_at_the_end_of_the_mont
     m = stepped
     assert m.mean_fertility == farmer.mean_soil_fertility(m.households)
     assert m.results()["mean_fertility"].iloc[-1] == m.mean_fertility
+
+
+def test_the_coca_map_and_district_summaries_are_the_sums_over_households(stepped):
+    """The map kernel skips households without coca in its coca sums; the sums must not change."""
+    m = stepped
+    h, L = m.households, m.landscape
+    only_remote = np.flatnonzero(h.coca_young[REMOTE] + h.coca_mature[REMOTE] > 0)[::2]
+    h.coca_young[HOME, only_remote] = h.coca_mature[HOME, only_remote] = 0.0
+    home = h.coca_young[HOME] + h.coca_mature[HOME]
+    remote = h.coca_young[REMOTE] + h.coca_mature[REMOTE]
+    assert ((home == 0) & (remote == 0)).any() and ((home == 0) & (remote > 0)).any()
+    h.trust[::3] *= 0.5  # the month's trust, summed for every household
+    m._update_coca_layers()
+    cells = np.bincount(h.cell, weights=home, minlength=L.n_cells)
+    cells += np.bincount(h.remote_cell, weights=remote, minlength=L.n_cells)
+    np.testing.assert_allclose(L.layer("coca_ha"), cells, rtol=1e-12, atol=1e-12)
+    n_d = m.params.landscape.n_districts
+    per_district = np.bincount(h.district, minlength=n_d)
+    np.testing.assert_allclose(
+        m.district_coca_ha, np.bincount(h.district, weights=home + remote, minlength=n_d), rtol=1e-12
+    )
+    growers = np.bincount(h.district, weights=(home + remote) > 0, minlength=n_d)
+    np.testing.assert_allclose(m.district_coca_share, growers / per_district, rtol=1e-12)
+    trust = np.bincount(h.district, weights=h.trust, minlength=n_d)
+    np.testing.assert_allclose(m.district_mean_trust, trust / per_district, rtol=1e-12)
