@@ -804,12 +804,13 @@ def _allocate_land(
     n, n_cells = cell.size, forest.size
     growers = np.empty(n, dtype=np.int64)
     n_growers = 0
-    for i in range(n):
+    for i in range(n):  # vectorizes: no gather, no list
         expected_leaf_value[i] = update_expectation(
             expected_leaf_value[i],
             leaf_value(processes_paste[i], own_paste_leaf_usd, leaf_usd),
             expectation_rate,
         )
+    for i in range(n):
         risk[i] = update_expectation(risk[i], district_risk[district[i]], risk_memory_rate)
         growers[n_growers] = i
         n_growers += grows_coca(kind[i], agreement[i])
