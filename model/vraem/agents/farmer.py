@@ -1453,9 +1453,6 @@ def map_coca(
     Writes each cell's coca (home plots of the cell's households plus the remote fields opened
     in it), marks cells that ever had coca, and each district's coca area, share of households
     growing coca and mean trust. Returns the coca that appeared in cells that never had any, ha.
-
-    Most households hold no coca in the second half of a run; their coca sums are skipped (a
-    branch, cheaper there than listing the holders first).
     """
     n_cells, n_districts = coca_layer.size, district_coca_ha.size
     home_cells = np.zeros(n_cells)
@@ -1466,14 +1463,13 @@ def map_coca(
     for i in range(cell.size):
         home = coca_young[HOME, i] + coca_mature[HOME, i]
         remote = coca_young[REMOTE, i] + coca_mature[REMOTE, i]
+        home_cells[cell[i]] += home
+        remote_cells[remote_cell[i]] += remote
         d = district[i]
+        coca = home + remote
+        coca_ha[d] += coca
+        growers[d] += 1.0 if coca > 0 else 0.0
         trust_sum[d] += trust[i]
-        if home != 0.0 or remote != 0.0:  # a household without coca adds 0 ha to the coca sums
-            home_cells[cell[i]] += home
-            remote_cells[remote_cell[i]] += remote
-            coca = home + remote
-            coca_ha[d] += coca
-            growers[d] += 1.0 if coca > 0 else 0.0
     new_virgin_ha = 0.0
     for c in range(n_cells):
         now = home_cells[c] + remote_cells[c]
