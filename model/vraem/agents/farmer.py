@@ -835,7 +835,7 @@ def _allocate_land(
             district_coca_share[district[i]],
             norm_weight,
         )
-    desired = np.zeros(n)
+    desired = np.zeros(n)  # households that grow no coca want none (the rule's answer)
     for k in range(n_growers):
         desired[growers[k]] = coca_wanted_ha(logit[k], max_coca_ha)
 
@@ -1044,8 +1044,8 @@ def _replant(
     """
     n = u.size
     # A household that lost nothing replants nothing and keeps its fields (its terms in the sums are
-    # zeros): only its trust rule runs. The others are listed, in household order.
-    # The first loop vectorizes; the second lists the few households hit (a branch rarely taken).
+    # zeros): only its trust rule runs, in a first loop over all households that vectorizes. The
+    # few households hit are listed in a second (a branch rarely taken), in household order.
     for j in range(n):
         eradicated[j] = eradicated_home[j] + eradicated_remote[j]
         replanted[j] = 0.0
