@@ -29,6 +29,8 @@ SAMPLES: dict[str, list[tuple]] = {
     "vraem.economy.rationed_share": [(50.0, 100.0), (200.0, 100.0), (-1e-12, 0.0), (3.0, 0.0)],
     "vraem.agents.farmer.sigmoid": [(-3.0,), (0.0,), (40.0,)],
     "vraem.agents.farmer.target_coca_ha": [(9000.0, 500.0, 4000.0, 1.2, 0.6, 1.0, 8.0)],
+    "vraem.agents.farmer.allocation_logit": [(9000.0, 500.0, 4000.0, 1.2, 0.6, 1.0)],
+    "vraem.agents.farmer.coca_wanted_ha": [(-3.0, 8.0), (5.46, 8.0)],
     "vraem.agents.farmer.land_change_ha": [
         (10.0, 1.0, 0.05, 0.08),
         (0.0, 2.0, 0.05, 0.08),
@@ -52,6 +54,7 @@ SAMPLES: dict[str, list[tuple]] = {
         (2.0, 0.05, 0.8, False, 0.3, True),
     ],
     "vraem.agents.farmer.relative_fertility": [(0.6, 0.7, 0.1), (0.95, 0.7, 0.2)],
+    "vraem.agents.farmer.farmed_plots_ha": [(3.0, 1.0), (0.5, 1.0)],
     "vraem.agents.farmer.plot_land_shares": [(3.0, 0.5, 1.0, 0.4), (2.0, 0.5, 1.0, 0.0)],
     "vraem.agents.clan.affordable_share": [(120.0, 100.0), (80.0, 100.0), (10.0, -5.0)],
     "vraem.agents.clan.expand_lab_capacity": [(100.0, 120.0, 1.2, 0.1), (100.0, 50.0, 1.2, 0.1)],
@@ -83,6 +86,10 @@ SAMPLES: dict[str, list[tuple]] = {
     "vraem.agents.farmer.desired_coca": [
         (2.4, 2300.0, 0.9, 0.35, 0.2, 1.0, 150.0, 1800.0, 0.6, 0.3, 4000.0, 1.2, 0.6, 1.0, 3.0, 1, False),
         (2.4, 2300.0, 0.9, 0.35, 0.2, 1.0, 0.0, 1800.0, 0.6, 0.3, 4000.0, 1.2, 0.6, 1.0, 3.0, 2, True),
+    ],
+    "vraem.agents.farmer.desired_coca_logit": [
+        (2.4, 2300.0, 0.9, 0.35, 0.2, 1.0, 150.0, 1800.0, 0.6, 0.3, 4000.0, 1.2, 0.6, 1.0),
+        (2.4, 2300.0, 0.9, 0.35, 0.2, 1.0, 0.0, 1800.0, 0.6, 0.3, 4000.0, 1.2, 0.6, 1.0),
     ],
     "vraem.agents.farmer.plant_legal_crops": [
         (0.3, 1.0, True, 0.9, 0.6, 2, 2700.0, 1900.0, 900.0, 1.2, 1.0, 0.3, 300.0, 0.05, 0.3),

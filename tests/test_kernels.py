@@ -11,6 +11,7 @@ import copy
 import numpy as np
 import pytest
 
+from vraem import metrics
 from vraem.agents import farmer
 from vraem.agents.farmer import HOME, REMOTE
 from vraem.scenario import load_scenario
@@ -88,7 +89,8 @@ def test_soils_are_the_fertility_rule(stepped):
     remote = np.minimum(
         farmer.fertility_change(h.soil_remote, shares[2], shares[3], loss, gain), farmer.UNFARMED_FERTILITY
     )
-    farmer.wear_soils(m)
+    mean = farmer.wear_soils(m)
+    assert mean == farmer.mean_soil_fertility(h)  # the same sums in the same order
     np.testing.assert_allclose(h.soil_home, home, rtol=1e-12, atol=0)
     np.testing.assert_allclose(h.soil_remote, remote, rtol=1e-12, atol=0)
     cells = np.bincount(h.cell, weights=h.farm_ha * home, minlength=m.landscape.n_cells)
@@ -124,3 +126,134 @@ def test_the_land_decision_moves_coca_toward_the_desired_coca_rule(stepped):
     )
     planted = h.coca_ha()[change > 0] - before[change > 0]
     assert np.isclose(planted, change[change > 0], rtol=1e-9, atol=1e-12).mean() > 0.9
+
+
+def test_legal_crops_follow_the_planting_rule_for_every_household(stepped):
+    """Households that planted no coca this month plant legal crops as :func:`plant_legal_crops` says.
+
+    The kernel chooses the crops for every household in one vectorized loop; a household with
+    neither pulled-out coca nor fallow must come out of it with its columns as they were.
+    """
+    m = stepped
+    h, p, L = m.households, m.params, m.landscape
+    cp = p.crops
+    coca, fallow = h.coca_ha(), h.fallow.copy()
+    crops = {name: getattr(h, name).copy() for name in ("cacao_young", "coffee_young", "food_young")}
+    farmer.allocate_land(m)
+    pulled = np.maximum(coca - h.coca_ha(), 0.0)
+    kept = h.coca_ha() <= coca  # no coca planted: the legal crops go on pulled-out land and fallow
+    cacao_usd, coffee_usd, food_usd = farmer.crop_revenues(m)
+    rule = farmer.plant_legal_crops(
+        pulled,
+        fallow,
+        L.layer("elevation_m")[h.cell] < p.programme.cacao_below_m,
+        farmer.home_fertility(m),
+        L.layer("market_access")[h.cell],
+        h.stage,
+        cacao_usd,
+        coffee_usd,
+        food_usd,
+        farmer.price_index(cp.cacao_price_index_by_year, m.month),
+        farmer.price_index(cp.coffee_price_index_by_year, m.month),
+        p.farmer.legal_cost_share,
+        cp.legal_min_net_usd_per_ha_year,
+        cp.legal_expand_ha_per_month,
+        p.programme.title_credit_boost,
+    )
+    after = (h.fallow, h.cacao_young, h.coffee_young, h.food_young)
+    before = (0.0, crops["cacao_young"], crops["coffee_young"], crops["food_young"])
+    for got, was, want in zip(after, before, rule[:4], strict=True):
+        np.testing.assert_allclose((got - was)[kept], want[kept], rtol=1e-9, atol=1e-12)
+    idle = kept & (pulled == 0) & (fallow == 0)
+    assert idle.any() and (kept & (pulled > 0)).any() and (kept & (rule[5] > 0)).any()
+    for got, name in zip(after[1:], crops, strict=True):
+        np.testing.assert_array_equal(got[idle], crops[name][idle])
+    np.testing.assert_array_equal(h.fallow[idle], fallow[idle])
+
+
+def test_replanting_follows_the_replant_and_trust_rules(stepped):
+    """Only households that lost coca replant and lose trust; the kernel lists them apart."""
+    m = stepped
+    h, fp = m.households, m.params.farmer
+    hit = np.flatnonzero(h.coca_mature[HOME] > 0)[::5]
+    home, remote = np.zeros(h.n), np.zeros(h.n)
+    home[hit] = 0.5 * h.coca_mature[HOME, hit]
+    home[hit[::2]] = 1e-6  # small losses count too
+    h.coca_mature[HOME] -= home
+    columns = ("coca_young", "coca_mature", "farm_ha", "fallow")
+    was = {name: getattr(h, name).copy() for name in columns}
+    trust = h.trust.copy()
+    coca_before = h.coca_ha() + home
+    u = copy.deepcopy(m.streams.replanting).random(h.n)
+    farmer.respond_to_eradication(m, home, remote, 0.5)
+    missed = home == 0
+    for name in columns:
+        np.testing.assert_array_equal(getattr(h, name)[..., missed], was[name][..., missed])
+    np.testing.assert_array_equal(h.eradicated, home)
+    legal = h.food_mature + h.cacao_mature + h.coffee_mature
+    no_alternative = legal < fp.no_alternative_legal_ha
+    p = farmer.replant_probability(
+        0.5, h.agreement, no_alternative, fp.p_replant_agreement, fp.replant_no_alternative_bonus
+    )
+    np.testing.assert_array_equal(h.replanted, np.where(u < p, home, 0.0))
+    assert (h.replanted[hit] > 0).any() and (h.replanted[hit] == 0).any()
+    want = farmer.trust_after_eradication(
+        trust, home / np.maximum(coca_before, 1e-12), h.in_programme, fp.trust_loss_eradicated
+    )
+    np.testing.assert_allclose(h.trust, want, rtol=1e-12, atol=0)
+    assert (h.trust[hit] < trust[hit]).any()
+
+
+def test_household_totals_are_the_sums_and_counts_over_households(stepped):
+    m = stepped
+    h = m.households
+    totals = metrics.household_totals(m)
+    sums = {
+        "coca_mature_ha": h.coca_mature.sum(),
+        "coca_remote_ha": (h.coca_young[REMOTE] + h.coca_mature[REMOTE]).sum(),
+        "food_ha": (h.food_young + h.food_mature).sum(),
+        "fallow_ha": h.fallow.sum(),
+        "trust": h.trust.sum(),
+        "income_usd": h.income.sum(),
+        "coca_income_usd": h.coca_income.sum(),
+    }
+    for name, want in sums.items():
+        assert totals[name] == pytest.approx(want, rel=1e-12), name
+    assert totals["in_programme"] == h.in_programme.sum() > 0
+    assert totals["agreements"] == h.agreement.sum()
+    assert totals["poor"] == (h.income < m.params.farmer.poverty_line_usd_per_month).sum()
+    stages = np.bincount(h.stage, minlength=len(farmer.ProgrammeStage))
+    assert [totals[f"stage_{s.name.lower()}"] for s in farmer.ProgrammeStage] == stages.tolist()
+    assert (stages > 0).sum() >= 3
+
+
+def test_the_mean_fertility_reported_is_that_of_the_soils_at_the_end_of_the_month(stepped):
+    """The soils' phase takes the mean; nothing later in the month may change soils, farms or coca."""
+    m = stepped
+    assert m.mean_fertility == farmer.mean_soil_fertility(m.households)
+    assert m.results()["mean_fertility"].iloc[-1] == m.mean_fertility
+
+
+def test_the_coca_map_and_district_summaries_are_the_sums_over_households(stepped):
+    """The map kernel skips households without coca in its coca sums; the sums must not change."""
+    m = stepped
+    h, L = m.households, m.landscape
+    only_remote = np.flatnonzero(h.coca_young[REMOTE] + h.coca_mature[REMOTE] > 0)[::2]
+    h.coca_young[HOME, only_remote] = h.coca_mature[HOME, only_remote] = 0.0
+    home = h.coca_young[HOME] + h.coca_mature[HOME]
+    remote = h.coca_young[REMOTE] + h.coca_mature[REMOTE]
+    assert ((home == 0) & (remote == 0)).any() and ((home == 0) & (remote > 0)).any()
+    h.trust[::3] *= 0.5  # the month's trust, summed for every household
+    m._update_coca_layers()
+    cells = np.bincount(h.cell, weights=home, minlength=L.n_cells)
+    cells += np.bincount(h.remote_cell, weights=remote, minlength=L.n_cells)
+    np.testing.assert_allclose(L.layer("coca_ha"), cells, rtol=1e-12, atol=1e-12)
+    n_d = m.params.landscape.n_districts
+    per_district = np.bincount(h.district, minlength=n_d)
+    np.testing.assert_allclose(
+        m.district_coca_ha, np.bincount(h.district, weights=home + remote, minlength=n_d), rtol=1e-12
+    )
+    growers = np.bincount(h.district, weights=(home + remote) > 0, minlength=n_d)
+    np.testing.assert_allclose(m.district_coca_share, growers / per_district, rtol=1e-12)
+    trust = np.bincount(h.district, weights=h.trust, minlength=n_d)
+    np.testing.assert_allclose(m.district_mean_trust, trust / per_district, rtol=1e-12)

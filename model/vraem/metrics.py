@@ -14,7 +14,7 @@ from collections.abc import Callable
 import mesa
 import numpy as np
 
-from vraem.agents.farmer import ProgrammeStage, mean_soil_fertility
+from vraem.agents.farmer import ProgrammeStage
 from vraem.jit import kernel
 
 HOUSEHOLD_TOTALS = (
@@ -32,6 +32,9 @@ HOUSEHOLD_TOTALS = (
     "poor",
 )
 """Sums over households taken by :func:`household_totals` (``poor``: households below the line)."""
+
+STAGE_TOTALS = tuple(f"stage_{s.name.lower()}" for s in ProgrammeStage)
+"""Households per programme stage, in :class:`ProgrammeStage` order (in :func:`household_totals`)."""
 
 
 @kernel
@@ -54,10 +57,10 @@ def _household_sums(
     stage,
     n_stages,
 ):
-    # Local accumulators stay in registers (an array of sums would be stored at every step).
+    # The float sums, in household order, in one loop (local accumulators stay in registers); the
+    # counts, exact in any order, apart in loops the compiler vectorizes (a count per stage kept in
+    # an array would be stored and reloaded for every household).
     mature = remote = food = cacao = coffee = fallow_ha = trust_sum = income_sum = coca_sum = 0.0
-    programme = signed = poor = 0
-    stages = np.zeros(n_stages, dtype=np.int64)
     for i in range(fallow.size):
         mature += coca_mature[0, i] + coca_mature[1, i]
         remote += coca_young[1, i] + coca_mature[1, i]
@@ -66,12 +69,19 @@ def _household_sums(
         coffee += coffee_young[i] + coffee_mature[i]
         fallow_ha += fallow[i]
         trust_sum += trust[i]
-        programme += in_programme[i]
-        signed += agreement[i]
         income_sum += income[i]
         coca_sum += coca_income[i]
+    programme = signed = poor = 0
+    for i in range(fallow.size):
+        programme += in_programme[i]
+        signed += agreement[i]
         poor += income[i] < poverty_line
-        stages[stage[i]] += 1
+    stages = np.zeros(n_stages, dtype=np.int64)
+    for s in range(n_stages):
+        count = 0
+        for i in range(stage.size):
+            count += stage[i] == s
+        stages[s] = count
     sums = (
         mature,
         remote,
@@ -131,7 +141,7 @@ def household_totals(m) -> dict[str, float]:
         len(ProgrammeStage),
     )
     totals = dict(zip(HOUSEHOLD_TOTALS, sums, strict=True))
-    totals.update({f"stage_{s.name.lower()}": int(stages[s]) for s in ProgrammeStage})
+    totals.update(zip(STAGE_TOTALS, stages.tolist(), strict=True))
     return totals
 
 
@@ -160,8 +170,12 @@ def poverty_share(m) -> float:
 
 
 def mean_fertility(m) -> float:
-    """Mean soil fertility of farmed land: home farms and remote fields, weighted by area."""
-    return mean_soil_fertility(m.households)
+    """Mean soil fertility of farmed land: home farms and remote fields, weighted by area.
+
+    Taken by the soils' phase (:func:`vraem.agents.farmer.wear_soils`, in the pass that maps the
+    soils), after which nothing in the month changes soils, farms or coca.
+    """
+    return m.mean_fertility
 
 
 def _flow(name: str) -> Callable:
@@ -173,7 +187,7 @@ def _flow(name: str) -> Callable:
 
 
 def _stage_count(stage: ProgrammeStage) -> Callable:
-    key = f"stage_{stage.name.lower()}"
+    key = STAGE_TOTALS[stage]
 
     def reporter(m) -> int:
         return m.household_totals[key]

@@ -98,6 +98,8 @@ class VraemModel(mesa.Model):
         self.households.coca_income[:] = leaf_kg * farmer.leaf_value_usd_per_kg(self)
         self._update_households_income(leaf_kg)
         self.maps: dict[int, np.ndarray] = {}
+        self.mean_fertility = farmer.mean_soil_fertility(self.households)
+        """Mean soil fertility of farmed land, taken when the soils change (``_update_landscape``)."""
         self.datacollector = metrics.MonthlyCollector(model_reporters=metrics.build_reporters(n_d))
         self._collect()
 
@@ -206,7 +208,7 @@ class VraemModel(mesa.Model):
     def _update_landscape(self) -> None:
         p = self.params
         sp = p.security
-        farmer.wear_soils(self)
+        self.mean_fertility = farmer.wear_soils(self)
         self._update_coca_layers()
         # Hostility relaxes toward a level set by the district's trust in the state.
         target = (

@@ -83,8 +83,22 @@ def target_coca_ha(coca_net, legal_net, premium, sensitivity, neighbour_share, n
     illegal crop must pay (USD/ha/yr, in thousands), shifted by the share of neighbours growing
     coca (the social norm). docs/odd.md.
     """
+    return coca_wanted_ha(
+        allocation_logit(coca_net, legal_net, premium, sensitivity, neighbour_share, norm_weight), max_ha
+    )
+
+
+@rule
+def allocation_logit(coca_net, legal_net, premium, sensitivity, neighbour_share, norm_weight):
+    """The log-odds of :func:`target_coca_ha`: income gap beyond the premium (thousands USD) and norm."""
     gap = (coca_net - legal_net - premium) / 1_000.0
-    return max_ha * sigmoid(sensitivity * gap + norm_weight * (neighbour_share - 0.5))
+    return sensitivity * gap + norm_weight * (neighbour_share - 0.5)
+
+
+@rule
+def coca_wanted_ha(logit, max_ha):
+    """Coca wanted at a given log-odds of :func:`target_coca_ha`, ha (0 to ``max_ha``)."""
+    return max_ha * sigmoid(logit)
 
 
 @rule
@@ -456,12 +470,52 @@ def desired_coca(
     rules (:func:`vraem.economy.coca_net_usd_per_ha_year`, ``legal_net_usd_per_ha_year``);
     households that do not :func:`grows_coca` want none (docs/odd.md, section 7.3).
     """
+    logit = desired_coca_logit(
+        expected_leaf_usd,
+        leaf_kg_per_ha_year,
+        fertility,
+        coca_cost_share,
+        risk,
+        risk_weight,
+        moral,
+        best_legal_usd,
+        access,
+        legal_cost_share,
+        premium,
+        sensitivity,
+        neighbour_share,
+        norm_weight,
+    )
+    return where(grows_coca(kind, agreement), coca_wanted_ha(logit, max_ha), 0.0)
+
+
+@rule
+def desired_coca_logit(
+    expected_leaf_usd,
+    leaf_kg_per_ha_year,
+    fertility,
+    coca_cost_share,
+    risk,
+    risk_weight,
+    moral,
+    best_legal_usd,
+    access,
+    legal_cost_share,
+    premium,
+    sensitivity,
+    neighbour_share,
+    norm_weight,
+):
+    """The :func:`allocation_logit` of :func:`desired_coca`, from a household's expected incomes.
+
+    Kept apart from the logistic step (:func:`coca_wanted_ha`), which the land decision's kernel
+    takes in a loop of its own.
+    """
     coca_net = coca_net_usd_per_ha_year(
         expected_leaf_usd, leaf_kg_per_ha_year, fertility, coca_cost_share, risk, risk_weight, moral
     )
     legal_net = legal_net_usd_per_ha_year(best_legal_usd, fertility, access, legal_cost_share)
-    want = target_coca_ha(coca_net, legal_net, premium, sensitivity, neighbour_share, norm_weight, max_ha)
-    return where(grows_coca(kind, agreement), want, 0.0)
+    return allocation_logit(coca_net, legal_net, premium, sensitivity, neighbour_share, norm_weight)
 
 
 @rule
@@ -608,7 +662,10 @@ def allocate_land(model) -> None:
     """
     p, h, L = model.params, model.households, model.landscape
     fp, cp, pp = p.farmer, p.crops, p.programme
-    noise = model.streams.allocation.uniform(1.0 - fp.labour_noise, 1.0 + fp.labour_noise, h.n)
+    # The labour noise, uniform on 1 +- labour_noise: the kernel scales the stream's uniform draws
+    # as ``Generator.uniform`` does (low + (high - low) x u, the same numbers), a third cheaper.
+    low, high = 1.0 - fp.labour_noise, 1.0 + fp.labour_noise
+    u = model.streams.allocation.random(h.n)
     cacao_usd, coffee_usd, food_usd = crop_revenues(model)
     cleared_ha, legal_ha = _allocate_land(
         h.cell,
@@ -630,7 +687,9 @@ def allocate_land(model) -> None:
         h.food_young,
         h.cacao_young,
         h.coffee_young,
-        noise,
+        u,
+        low,
+        high - low,
         L.layer("forest_ha"),
         L.layer("market_access"),
         L.layer("elevation_m"),
@@ -690,7 +749,9 @@ def _allocate_land(
     food_young,
     cacao_young,
     coffee_young,
-    noise,
+    u,
+    noise_low,
+    noise_range,
     forest,
     market_access,
     elevation,
@@ -727,31 +788,38 @@ def _allocate_land(
 ):
     """The land decision of :func:`allocate_land`; returns (forest cleared, legal planted own), ha.
 
-    Each step runs on the households it concerns, listed in household order without branching
-    (a household's index is written and the list grows by one if it belongs): the coca wanted by
-    households that grow it, coca pulled out by those that reduce, legal crops planted by those
-    with pulled-out land or fallow, and forest cleared by those that expand beyond their fallow.
-    Forest is rationed per cell, so clearing waits until every household has asked: at home, then
-    in the remote field. Per-cell sums and the month's totals accumulate in household order, as
-    ``np.bincount`` would; zero amounts are skipped where adding or taking 0 ha changes nothing.
+    A step whose arithmetic is all divisions and selects runs for every household in a loop the
+    compiler vectorizes (the households' cells gathered into columns first: this CPU's gathers keep
+    a loop scalar), with no sums or scatters in it. A step with a call (``np.exp``) or with
+    per-cell sums runs only on the households it concerns, listed in household order without
+    branching (a household's index is written and the list grows by one if it belongs): the coca
+    wanted by households that grow it, coca pulled out by those that reduce, forest asked and
+    cleared by those that expand beyond their fallow. A household that wants no coca and holds
+    none, or has neither pulled-out land nor fallow, gets 0 ha in the vectorized steps, which
+    leaves its columns as they were. Forest is rationed per cell, so clearing waits until every
+    household has asked: at home, then in the remote field. Per-cell sums and the month's totals
+    accumulate in household order, as ``np.bincount`` would; zero amounts are skipped where adding
+    0 ha changes nothing.
     """
     n, n_cells = cell.size, forest.size
-    listed = np.empty(n, dtype=np.int64)
-    n_listed = 0
-    desired = np.zeros(n)
-    for i in range(n):
+    growers = np.empty(n, dtype=np.int64)
+    n_growers = 0
+    for i in range(n):  # vectorizes: no gather, no list
         expected_leaf_value[i] = update_expectation(
             expected_leaf_value[i],
             leaf_value(processes_paste[i], own_paste_leaf_usd, leaf_usd),
             expectation_rate,
         )
+    for i in range(n):
         risk[i] = update_expectation(risk[i], district_risk[district[i]], risk_memory_rate)
-        listed[n_listed] = i
-        n_listed += grows_coca(kind[i], agreement[i])
-    # Households that grow no coca want none (the rule's answer, without its arithmetic).
-    for k in range(n_listed):
-        i = listed[k]
-        desired[i] = desired_coca(
+        growers[n_growers] = i
+        n_growers += grows_coca(kind[i], agreement[i])
+
+    # The growers' log-odds, then the logistic step: in two loops, a fifth cheaper than one.
+    logit = np.empty(n_growers)
+    for k in range(n_growers):
+        i = growers[k]
+        logit[k] = desired_coca_logit(
             expected_leaf_value[i],
             leaf_kg_per_ha_year,
             relative_fertility(soil_home[i], initial_fertility, soil_bonus[i]),
@@ -766,14 +834,14 @@ def _allocate_land(
             sensitivity,
             district_coca_share[district[i]],
             norm_weight,
-            max_coca_ha,
-            kind[i],
-            agreement[i],
         )
+    desired = np.zeros(n)  # households that grow no coca want none (the rule's answer)
+    for k in range(n_growers):
+        desired[growers[k]] = coca_wanted_ha(logit[k], max_coca_ha)
 
     clearing = np.empty(n, dtype=np.int64)
     n_clearing = 0
-    pulling = listed  # the growers' list is no longer needed
+    pulling = growers  # the growers' list is no longer needed
     n_pulling = 0
     change = np.empty(n)
     from_fallow = np.empty(n)
@@ -781,15 +849,19 @@ def _allocate_land(
     asked = np.zeros(n_cells)
     for i in range(n):
         coca = (coca_young[HOME, i] + coca_mature[HOME, i]) + (coca_young[REMOTE, i] + coca_mature[REMOTE, i])
-        change[i] = land_change_ha(desired[i], coca, max_expand_ha * noise[i], max_abandon_ha)
+        noise = noise_low + noise_range * u[i]
+        change[i] = land_change_ha(desired[i], coca, max_expand_ha * noise, max_abandon_ha)
         plant = maximum(change[i], 0.0)
         from_fallow[i] = minimum(plant, fallow[i])
         fallow[i] -= from_fallow[i]
         to_clear[i] = plant - from_fallow[i]
-        clears = to_clear[i] != 0.0
         # Coca planted on fallow; a household that also clears plants it with the cleared land.
-        coca_young[HOME, i] += 0.0 if clears else from_fallow[i]
-        asked[cell[i]] += to_clear[i]
+        coca_young[HOME, i] += 0.0 if to_clear[i] != 0.0 else from_fallow[i]
+    # The cells' forest asked, and who clears and who pulls out.
+    for i in range(n):
+        clears = to_clear[i] != 0.0
+        if clears:
+            asked[cell[i]] += to_clear[i]
         clearing[n_clearing] = i
         n_clearing += clears
         pulling[n_pulling] = i
@@ -816,22 +888,28 @@ def _allocate_land(
             left -= take
         pulled_ha[i] = pull - left
 
-    # Legal crops go on pulled-out land and on fallow: a household with neither plants none.
+    # Legal crops go on pulled-out land and on fallow. The choice is made for every household in a
+    # loop the compiler vectorizes (its inputs gathered from the cells first): a household with
+    # neither plants nothing and its columns gain 0 ha. The month's totals are summed over the
+    # households with either, in household order.
     planting = pulling
     n_planting = 0
+    low = np.empty(n, dtype=np.bool_)
+    access = np.empty(n)
     for i in range(n):
+        low[i] = elevation[cell[i]] < cacao_below_m
+        access[i] = market_access[cell[i]]
         planting[n_planting] = i
         n_planting += (pulled_ha[i] != 0.0) | (fallow[i] != 0.0)
-    own_total = 0.0
-    to_legal_total = 0.0
-    for k in range(n_planting):
-        i = planting[k]
-        fallow[i], cacao, coffee, food, to_legal, own = plant_legal_crops(
+    to_legal = np.empty(n)
+    own = np.empty(n)
+    for i in range(n):
+        fallow[i], cacao, coffee, food, to_legal[i], own[i] = plant_legal_crops(
             pulled_ha[i],
             fallow[i],
-            elevation[cell[i]] < cacao_below_m,
+            low[i],
             relative_fertility(soil_home[i], initial_fertility, soil_bonus[i]),
-            market_access[cell[i]],
+            access[i],
             stage[i],
             cacao_usd,
             coffee_usd,
@@ -846,8 +924,12 @@ def _allocate_land(
         cacao_young[i] += cacao
         coffee_young[i] += coffee
         food_young[i] += food
-        to_legal_total += to_legal
-        own_total += own
+    own_total = 0.0
+    to_legal_total = 0.0
+    for k in range(n_planting):
+        i = planting[k]
+        to_legal_total += to_legal[i]
+        own_total += own[i]
 
     # Forest available at home is shared among the households clearing there this month.
     home_clear = np.empty(n_clearing)
@@ -962,17 +1044,22 @@ def _replant(
     """
     n = u.size
     # A household that lost nothing replants nothing and keeps its fields (its terms in the sums are
-    # zeros): only its trust rule runs. The others are listed, in household order.
-    hit = np.empty(n, dtype=np.int64)
-    n_hit = 0
+    # zeros): only its trust rule runs, in a first loop over all households that vectorizes. The
+    # few households hit are listed in a second (a branch rarely taken), in household order.
     for j in range(n):
         eradicated[j] = eradicated_home[j] + eradicated_remote[j]
         replanted[j] = 0.0
-        hit[n_hit] = j
+        trust[j] = where(
+            eradicated[j] != 0,
+            trust[j],
+            trust_after_eradication(trust[j], 0.0, in_programme[j], trust_loss_eradicated),
+        )
+    hit = np.empty(n, dtype=np.int64)
+    n_hit = 0
+    for j in range(n):
         if eradicated[j] != 0:
+            hit[n_hit] = j
             n_hit += 1
-        else:
-            trust[j] = trust_after_eradication(trust[j], 0.0, in_programme[j], trust_loss_eradicated)
     hit = hit[:n_hit]
     asked = np.zeros(forest_ha.size)
     for j in hit:
@@ -1043,7 +1130,7 @@ def plot_land_shares(farm_ha, fallow_ha, coca_home_ha, coca_remote_ha):
     )
 
 
-def wear_soils(model) -> None:
+def wear_soils(model) -> float:
     """Monthly soil change of every household's home farm and remote field; the soil map.
 
     The rule is :func:`vraem.landscape.fertility_change`, applied per plot.
@@ -1054,9 +1141,11 @@ def wear_soils(model) -> None:
     Soils are per plot, not per cell: the loss depends on a plot's own coca share, which a
     cell-wide share would average differently in a small valley with fewer households per cell.
     The map shows the farmland-weighted soil of the home farms in each cell.
+
+    Returns the new :func:`mean_soil_fertility`, taken in the same pass as the map.
     """
     h, lp = model.households, model.params.landscape
-    _wear_soils(
+    return _wear_soils(
         h.cell,
         h.farm_ha,
         h.fallow,
@@ -1074,10 +1163,11 @@ def wear_soils(model) -> None:
 def _wear_soils(
     cell, farm_ha, fallow, coca_young, coca_mature, soil_home, soil_remote, loss, gain, fertility
 ):
-    """The soils of :func:`wear_soils`, and the cells' farmland-weighted home soil (``fertility``).
+    """The soils of :func:`wear_soils`, the cells' farmland-weighted home soil (``fertility``).
 
     The soils are updated in a loop of their own, which the compiler vectorizes (no scatter into
-    cells in it); the cells' sums follow in a second loop, in household order.
+    cells in it); the cells' sums follow in a second loop, in household order, with the sums of
+    :func:`mean_soil_fertility` (returned).
     """
     for i in range(cell.size):
         home_coca, home_fallow, remote_coca, remote_fallow = plot_land_shares(
@@ -1094,12 +1184,27 @@ def _wear_soils(
         )
     farm = np.zeros(fertility.size)
     soil = np.zeros(fertility.size)
+    soil_sum = 0.0
+    area = 0.0
     for i in range(cell.size):
         farm[cell[i]] += farm_ha[i]
         soil[cell[i]] += farm_ha[i] * soil_home[i]
+        home, remote = farmed_plots_ha(farm_ha[i], coca_young[REMOTE, i] + coca_mature[REMOTE, i])
+        soil_sum += soil_home[i] * home + soil_remote[i] * remote
+        area += home + remote
     for c in range(fertility.size):
         if farm[c] > 0:
             fertility[c] = soil[c] / farm[c]
+    return soil_sum / max(area, 1e-9)
+
+
+@rule
+def farmed_plots_ha(farm_ha, remote_coca_ha):
+    """Farmed area of the home farm and of the remote field, ha (weights of the mean soil).
+
+    The remote field is its coca, the home farm the rest of the household's land.
+    """
+    return maximum(farm_ha - remote_coca_ha, 0.0), remote_coca_ha
 
 
 def mean_soil_fertility(h) -> float:
@@ -1109,12 +1214,11 @@ def mean_soil_fertility(h) -> float:
 
 @kernel
 def _mean_soil_fertility(farm_ha, coca_young, coca_mature, soil_home, soil_remote):
-    """:func:`mean_soil_fertility`: the remote field is its coca, the home farm the rest."""
+    """:func:`mean_soil_fertility`, over :func:`farmed_plots_ha`."""
     soil = 0.0
     area = 0.0
     for i in range(farm_ha.size):
-        remote = coca_young[REMOTE, i] + coca_mature[REMOTE, i]
-        home = maximum(farm_ha[i] - remote, 0.0)
+        home, remote = farmed_plots_ha(farm_ha[i], coca_young[REMOTE, i] + coca_mature[REMOTE, i])
         soil += soil_home[i] * home + soil_remote[i] * remote
         area += home + remote
     return soil / max(area, 1e-9)
