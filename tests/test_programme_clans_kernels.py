@@ -5,7 +5,13 @@ import pytest
 
 from vraem.agents import cartel, clan
 from vraem.jit import pairwise_sum
-from vraem.programme import _HAZARD_MARGIN, defection_probability, hazard_probability
+from vraem.programme import (
+    _HAZARD_MARGIN,
+    _agreements_and_trust,
+    defection_hazard,
+    defection_probability,
+    hazard_probability,
+)
 from vraem.scenario import load_scenario
 from vraem.simulation import VraemModel
 
@@ -90,3 +96,79 @@ def test_courier_arrests_pick_the_lowest_draws(model, tie):
     if done:
         expected = couriers[np.argsort(u[couriers])[:3]]
         assert np.flatnonzero(worry == 1.0).tolist() == sorted(expected.tolist())
+
+
+def _signers_case(rng, n, n_d, peer_pressure):
+    """Households of a month of spend: signers with prices above and below their signing value."""
+    district = rng.integers(0, n_d, n).astype(np.int32)
+    at_signing = rng.uniform(0.5, 2.0, n)
+    at_signing[:20] = 0.0  # no value at signing: ratio 1
+    value = at_signing * rng.uniform(0.5, 3.0, n)
+    value[20:40] = -1.0
+    return dict(
+        district=district,
+        district_accepting=rng.random(n_d) < 0.8,
+        households_per_district=np.maximum(np.bincount(district, minlength=n_d), 1),
+        in_programme=rng.random(n) < 0.9,
+        agreement=rng.random(n) < 0.7,
+        months_unsupported=rng.integers(0, 6, n).astype(float),
+        value_at_signing=at_signing,
+        expected_leaf_value=value,
+        peer_pressure=peer_pressure,
+    )
+
+
+@pytest.mark.parametrize("peer_pressure", [0.9, 3.0])
+def test_signers_that_may_defect_are_all_signers_below_their_hazard(peer_pressure):
+    """_agreements_and_trust rules most signers out by a bound of their hazard, without the
+    hazard's division: the signers it returns are exactly those whose draw is below the hazard
+    plus the margin, the hazards those of the rule on arrays, draws at the edge included."""
+    rng = np.random.default_rng(11)
+    n, n_d = 20_000, 15
+    case = _signers_case(rng, n, n_d, peer_pressure)
+    base, rise, lapse_months, lapse_x, detection = 0.006, 1.0, 3.0, 30.0, 0.8
+    months_unsupported = case["months_unsupported"].copy()
+    supported = case["in_programme"] & case["district_accepting"][case["district"]]
+    months_unsupported = np.where(supported, 0.0, months_unsupported + 1.0)
+    signed = np.bincount(case["district"], weights=case["agreement"], minlength=n_d)
+    share = signed / case["households_per_district"]
+    at, value = case["value_at_signing"], case["expected_leaf_value"]
+    ratio = np.where(at > 0, value / np.where(at > 0, at, 1.0), 1.0)
+    args = (base, ratio, rise, months_unsupported >= lapse_months, lapse_x, True, detection)
+    hazard = defection_hazard(*args, share[case["district"]], peer_pressure)
+    # Draws: uniform, and for half of the households at the edge of the hazard plus the margin.
+    u = rng.random(n)
+    edge = rng.random(n) < 0.5
+    u[edge] = hazard[edge] + _HAZARD_MARGIN
+    below = edge & (rng.random(n) < 0.5)
+    u[below] = np.nextafter(u[below], -np.inf)
+    maybe, maybe_hazard, *_ = _agreements_and_trust(
+        case["district"],
+        case["district_accepting"],
+        case["households_per_district"],
+        case["in_programme"].copy(),
+        case["agreement"],
+        case["months_unsupported"].copy(),
+        rng.integers(0, 12, n).astype(float),
+        rng.random(n),
+        rng.integers(0, 6, n).astype(np.int8),
+        value,
+        at,
+        u,
+        True,
+        base,
+        rise,
+        lapse_months,
+        lapse_x,
+        True,
+        detection,
+        peer_pressure,
+        0.15,
+        0.01,
+        0.25,
+        np.array([0.0, 2, 6, 9, 6, 12]),
+    )
+    expected = np.flatnonzero(case["agreement"] & (u < hazard + _HAZARD_MARGIN))
+    assert expected.size > 3_000
+    np.testing.assert_array_equal(maybe, expected)
+    np.testing.assert_array_equal(maybe_hazard, hazard[expected])

@@ -111,6 +111,42 @@ def welfare_transfer_usd(stage, per_month_usd):
 _HAZARD_MARGIN = 1e-15
 """Above any rounding of ``1 - exp(-hazard)`` over ``hazard`` (a half-ulp of 1 is 1.1e-16)."""
 
+_BOUND_SLACK = 1e-9
+"""Relative slack of a hazard's bound over the rounding of the few products that make it (1e-15)."""
+
+
+@kernel
+def _hazard_bound(share, base_per_year, per_price_rise, lapse_multiplier, monitored, detection, peer):
+    """A ``b`` with every signer's hazard at most ``b * (1 + per_price_rise * ratio)``.
+
+    ``defection_hazard`` is its value at a ratio of 1 (lapsed or not, in any district) times
+    its price factor, ``1 + per_price_rise * max(ratio - 1, 0) <= 1 + per_price_rise * ratio``,
+    when every factor is non-negative; when one may not be, the bound is infinite.
+    """
+    bound = 0.0
+    for d in range(share.size):
+        for lapsed in (False, True):
+            hazard = defection_hazard(
+                base_per_year,
+                1.0,
+                per_price_rise,
+                lapsed,
+                lapse_multiplier,
+                monitored,
+                detection,
+                share[d],
+                peer,
+            )
+            non_negative = (
+                base_per_year >= 0
+                and per_price_rise >= 0
+                and lapse_multiplier >= 0
+                and detection <= 1.0
+                and 1.0 - peer * share[d] >= 0
+            )
+            bound = max(bound, hazard * (1.0 + _BOUND_SLACK) if non_negative else np.inf)
+    return bound
+
 
 @kernel
 def _agreements_and_trust(
@@ -149,28 +185,60 @@ def _agreements_and_trust(
 
     Whether a signer defects is ``u < hazard_probability(hazard)``, and ``1 - exp(-h) <= h``: a
     signer whose draw is above its hazard keeps the agreement. The others (a few in a thousand)
-    are returned with their hazards, for NumPy's ``exp`` to decide as it always did.
+    are returned with their hazards, for NumPy's ``exp`` to decide as it always did. Most
+    signers' draws are above a bound of their hazard (:func:`_hazard_bound`), found without the
+    hazard's division: only the others' hazards are computed. The passes over every household
+    have no branches (the compiler vectorizes them); the signers left open are found eight
+    households at a time.
 
     Returns:
         The signers that may defect, their hazards, the stage each queued household would
-        leave (-1 when not queued), and whether any household lives in an accepting district.
+        leave (-1 when not queued), how many households queue, and whether any household
+        lives in an accepting district.
     """
     n = district.size
-    signed = np.zeros(households_per_district.size)
-    any_accepting = False
+    n_d = households_per_district.size
+    signed = np.zeros(n_d, dtype=np.int64)
+    present = np.zeros(n_d, dtype=np.bool_)
+    accepting = np.empty(n, dtype=np.bool_)
     for i in range(n):
-        any_accepting |= district_accepting[district[i]]
-        signed[district[i]] += 1.0 if agreement[i] else 0.0
+        d = district[i]
+        signed[d] += agreement[i]
+        present[d] = True
+        accepting[i] = district_accepting[d]
+    any_accepting = False
+    for d in range(n_d):
+        any_accepting |= present[d] and district_accepting[d]
     share = signed / households_per_district
+    # Signers that may defect: all but those whose draw is above the bound of their hazard,
+    # u >= bound * (1 + per_price_rise * ratio) + 2 margins (times the value at signing).
+    bound = _hazard_bound(
+        share, defection_per_year, per_price_rise, lapse_multiplier, monitored, detection, peer_pressure
+    )
+    margins = 2.0 * _HAZARD_MARGIN
+    n_words = (n + 7) // 8
+    open_ = np.empty(8 * n_words, dtype=np.bool_)
+    open_[n:] = False
+    for i in range(n):
+        supported = funded & in_programme[i] & accepting[i]
+        months_unsupported[i] = 0.0 if supported else months_unsupported[i] + 1.0
+        at_signing, value = value_at_signing[i], expected_leaf_value[i]
+        keeps = (
+            (at_signing > 0)
+            & (value >= 0)
+            & (u[i] * at_signing >= bound * (at_signing + per_price_rise * value) + margins * at_signing)
+        )
+        open_[i] = agreement[i] & (not keeps)
     maybe = np.empty(n, dtype=np.intp)
     maybe_hazard = np.empty(n)
     n_maybe = 0
-    queued_stage = np.empty(n, dtype=np.int8)
-    for i in range(n):
-        accepting = district_accepting[district[i]]
-        supported = funded and in_programme[i] and accepting
-        months_unsupported[i] = 0.0 if supported else months_unsupported[i] + 1.0
-        if agreement[i]:
+    words = open_.view(np.uint64)
+    for w in range(n_words):
+        if words[w] == 0:
+            continue  # eight households with no open signer
+        for i in range(8 * w, 8 * w + 8):
+            if not open_[i]:
+                continue
             ratio = expected_leaf_value[i] / value_at_signing[i] if value_at_signing[i] > 0 else 1.0
             hazard = defection_hazard(
                 defection_per_year,
@@ -187,25 +255,32 @@ def _agreements_and_trust(
                 maybe[n_maybe] = i
                 maybe_hazard[n_maybe] = hazard
                 n_maybe += 1
-        member = in_programme[i] and trust[i] >= leave_trust
+    for i in range(n):
+        member = in_programme[i] & (trust[i] >= leave_trust)
         in_programme[i] = member
-        trust[i] = min(trust[i] + trust_gain if member and accepting else trust[i], 1.0)
+        trust[i] = min(trust[i] + trust_gain if member & accepting[i] else trust[i], 1.0)
         months_in_stage[i] += 1.0
+    queued_stage = np.empty(n, dtype=np.int8)
+    n_queued = 0
+    for i in range(n):
         s = stage[i]
-        queued = (
-            s < ProgrammeStage.PERENNIAL
-            and months_in_stage[i] >= min_months_by_stage[s]
-            and trust[i] >= join_trust
-            and accepting
-        )
+        # min_months_by_stage[s] as selects (a table look-up stops the loop's vectorization)
+        min_months = min_months_by_stage[0]
+        for k in range(1, ProgrammeStage.PERENNIAL):
+            min_months = where(s == k, min_months_by_stage[k], min_months)
+        queued = (s < ProgrammeStage.PERENNIAL) & (months_in_stage[i] >= min_months)
+        queued &= (trust[i] >= join_trust) & accepting[i]
         queued_stage[i] = s if queued else -1
-    return maybe[:n_maybe], maybe_hazard[:n_maybe], queued_stage, any_accepting
+    for i in range(n):
+        n_queued += queued_stage[i] >= 0
+    return maybe[:n_maybe], maybe_hazard[:n_maybe], queued_stage, n_queued, any_accepting
 
 
 @kernel
 def _advance_and_sign(
     programme_order,
     queued_stage,
+    n_queued_in_all,
     district,
     cell,
     elevation_m,
@@ -238,16 +313,18 @@ def _advance_and_sign(
 ):
     """Pay the queue's next stages within budget, apply them, sign agreements; services' trust.
 
-    The queue is ``programme_order`` restricted to households with a ``queued_stage``.
-    Returns the soles spent on households.
+    The queue is ``programme_order`` restricted to the ``n_queued_in_all`` households with a
+    ``queued_stage``. Returns the soles spent on households.
     """
     n = programme_order.size
-    queue = np.empty(n, dtype=np.int64)
+    queue = np.empty(n_queued_in_all, dtype=np.int64)
     n_queued = 0
     queued_cost = 0.0
     for j in range(n):
         if stop_when_spent and queued_cost > household_soles:
             break  # with no negative costs, nobody further down the queue can be paid
+        if n_queued == n_queued_in_all:
+            break  # the whole queue is listed
         i = programme_order[j]
         if queued_stage[i] >= 0:
             queue[n_queued] = i
@@ -311,7 +388,7 @@ def spend(model, budget_soles: float, monitor_agreements: bool = False) -> None:
     pp, fp = p.programme, p.farmer
     u = model.streams.programme.random(h.n)
     u_compliance = model.streams.compliance.random(h.n)
-    maybe, hazard, queued_stage, any_accepting = _agreements_and_trust(
+    maybe, hazard, queued_stage, n_queued, any_accepting = _agreements_and_trust(
         h.district,
         model.district_accepting,
         model._households_per_district,
@@ -356,6 +433,7 @@ def spend(model, budget_soles: float, monitor_agreements: bool = False) -> None:
     spent = _advance_and_sign(
         h.programme_order,
         queued_stage,
+        n_queued,
         h.district,
         h.cell,
         L.layer("elevation_m"),
