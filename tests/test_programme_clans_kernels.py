@@ -6,8 +6,10 @@ import pytest
 from vraem.agents import cartel, clan
 from vraem.jit import pairwise_sum
 from vraem.programme import (
+    _FEW_ROAD_CELLS,
     _HAZARD_MARGIN,
     _agreements_and_trust,
+    _road_candidates,
     defection_hazard,
     defection_probability,
     hazard_probability,
@@ -172,3 +174,32 @@ def test_signers_that_may_defect_are_all_signers_below_their_hazard(peer_pressur
     assert expected.size > 3_000
     np.testing.assert_array_equal(maybe, expected)
     np.testing.assert_array_equal(maybe_hazard, hazard[expected])
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 8, 9])
+def test_road_cells_picked_without_a_sort_are_numpys_first(n):
+    """_road_candidates picks the n cells of lowest key itself unless one outside ties with the
+    last of them: then (and for more than a few cells) NumPy's sort decides, as it always did."""
+    rng = np.random.default_rng(n)
+    n_cells, n_d = 4_032, 15
+    district = rng.integers(0, n_d, n_cells)
+    road = rng.random(n_cells) < 0.3
+    farm = rng.choice([0.0, 0.5, 1.0, 2.0, 5.0], n_cells)
+    decided = 0
+    for trial in range(300):
+        # Distances on a coarse grid: many keys tie, at the boundary or not.
+        dist = rng.integers(0, 6 if trial % 2 else 400, n_cells).astype(float)
+        if trial % 50 == 7:
+            dist[rng.integers(0, n_cells)] = np.nan
+        accepting = rng.random(n_d) < 0.9
+        cells, key, pick = _road_candidates(accepting, district, road, farm, dist, 0.1, 1.0, n)
+        first = cells[np.argsort(key)[:n]]
+        ordered = np.sort(key)
+        tie = cells.size > n and not ordered[n - 1] < ordered[n]
+        if pick.size:
+            decided += 1
+            assert not tie and n <= _FEW_ROAD_CELLS
+            assert set(pick.tolist()) == set(first.tolist())
+        else:
+            assert tie or n > _FEW_ROAD_CELLS or cells.size == 0 or np.isnan(key).any()
+    assert decided == 0 if n > _FEW_ROAD_CELLS else decided > 30

@@ -498,7 +498,7 @@ def build_roads(model, soles: float) -> np.ndarray:
     if n <= 0:
         return _NO_CELLS
     dist = L.layer("dist_road")
-    candidates, key = _road_candidates(
+    candidates, key, pick = _road_candidates(
         model.district_accepting,
         L.district,
         L.road,
@@ -506,11 +506,13 @@ def build_roads(model, soles: float) -> np.ndarray:
         dist,
         MIN_FARMED_HA * scale,
         L.cell_ha,
+        n,
     )
     if candidates.size == 0:
         return _NO_CELLS
-    # NumPy's sort, as before: many candidates tie, and its order decides which of them is built.
-    pick = candidates[np.argsort(key)[:n]]
+    if pick.size == 0:
+        # NumPy's sort, as before: many candidates tie, and its order decides which of them is built.
+        pick = candidates[np.argsort(key)[:n]]
     L.road[pick] = True
     model.road_fund_soles -= pick.size * cost
     closer = _connect(pick, L.height, dist)
@@ -526,13 +528,25 @@ def build_roads(model, soles: float) -> np.ndarray:
 _NO_CELLS = np.zeros(0, dtype=np.intp)
 
 
+_FEW_ROAD_CELLS = 8
+"""Up to this many road cells a month, :func:`_road_candidates` picks them itself when it can."""
+
+
 @kernel
-def _road_candidates(district_accepting, district, road, farm_capacity_ha, dist_road, min_farm_ha, cell_ha):
-    """Cells a road may reach (farmland off the network in accepting districts) and their rank key."""
-    n = district.size
-    cells = np.empty(n, dtype=np.intp)
+def _road_candidates(
+    district_accepting, district, road, farm_capacity_ha, dist_road, min_farm_ha, cell_ha, n
+):
+    """Cells a road may reach (farmland off the network in accepting districts), their rank keys.
+
+    Also the ``n`` cells of lowest key when no other candidate has the key of the last of them
+    (for up to ``_FEW_ROAD_CELLS``): the ``n`` that NumPy's sort puts first, whatever order it
+    gives equal keys among them. They come back empty when a candidate outside ties with them
+    (or a key is NaN), and NumPy's sort decides which are built (:func:`build_roads`).
+    """
+    n_cells = district.size
+    cells = np.empty(n_cells, dtype=np.intp)
     k = 0
-    for c in range(n):
+    for c in range(n_cells):
         if district_accepting[district[c]] and not road[c] and farm_capacity_ha[c] > min_farm_ha:
             cells[k] = c
             k += 1
@@ -540,7 +554,29 @@ def _road_candidates(district_accepting, district, road, farm_capacity_ha, dist_
     key = np.empty(k)
     for j in range(k):
         key[j] = dist_road[cells[j]] - farm_capacity_ha[cells[j]] / cell_ha
-    return cells, key
+    if n > _FEW_ROAD_CELLS or k == 0:
+        return cells, key, cells[:0]
+    if k <= n:
+        return cells, key, cells.copy()  # all of them
+    # The n + 1 lowest keys, in order (insertion into a short list; a NaN key ends it).
+    low = np.full(n + 1, np.inf)
+    low_cell = np.full(n + 1, -1, dtype=np.intp)
+    for j in range(k):
+        x = key[j]
+        if x != x:
+            return cells, key, cells[:0]
+        if x >= low[n]:
+            continue
+        m = n
+        while m > 0 and low[m - 1] > x:
+            low[m] = low[m - 1]
+            low_cell[m] = low_cell[m - 1]
+            m -= 1
+        low[m] = x
+        low_cell[m] = cells[j]
+    if low[n - 1] == low[n]:
+        return cells, key, cells[:0]
+    return cells, key, low_cell[:n].copy()
 
 
 @kernel
