@@ -359,18 +359,33 @@ def _advance_and_sign(
                 cacao_young[i] += from_fallow + from_coca
             else:
                 coffee_young[i] += from_fallow + from_coca
-    for i in range(stage.size):
-        if in_programme[i] and not agreement[i] and stage[i] >= ProgrammeStage.QUICK_CROPS:
-            committed = kind[i] == HouseholdType.COMMITTED
-            if u[i] < agreement_probability(p_agreement, committed, committed_factor):
-                agreement[i] = True
-                value_at_signing[i] = expected_leaf_value[i]
-        # Roads and services delivered in a district raise everyone's trust there, not only
-        # programme members': the way in for households below the joining threshold.
-        if district_served[district[i]] and not in_programme[i]:
-            trust[i] = min(trust[i] + trust_gain_services, 1.0)
-        else:
-            trust[i] = min(trust[i], 1.0)
+    # Signing and services' trust change only members without an agreement at the quick crops
+    # or later, non-members, and trust above 1 (clipped): the others are skipped eight at a time.
+    n = stage.size
+    n_words = (n + 7) // 8
+    todo = np.empty(8 * n_words, dtype=np.bool_)
+    todo[n:] = False
+    for i in range(n):
+        may_sign = in_programme[i] & (not agreement[i]) & (stage[i] >= ProgrammeStage.QUICK_CROPS)
+        todo[i] = may_sign | (not in_programme[i]) | (trust[i] > 1.0)
+    words = todo.view(np.uint64)
+    for w in range(n_words):
+        if words[w] == 0:
+            continue
+        for i in range(8 * w, 8 * w + 8):
+            if not todo[i]:
+                continue
+            if in_programme[i] and not agreement[i] and stage[i] >= ProgrammeStage.QUICK_CROPS:
+                committed = kind[i] == HouseholdType.COMMITTED
+                if u[i] < agreement_probability(p_agreement, committed, committed_factor):
+                    agreement[i] = True
+                    value_at_signing[i] = expected_leaf_value[i]
+            # Roads and services delivered in a district raise everyone's trust there, not only
+            # programme members': the way in for households below the joining threshold.
+            if district_served[district[i]] and not in_programme[i]:
+                trust[i] = min(trust[i] + trust_gain_services, 1.0)
+            elif trust[i] > 1.0:
+                trust[i] = 1.0
     return spent
 
 
