@@ -9,6 +9,8 @@ cacao and coffee. Households sign a no-coca agreement once they have an alternat
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from vraem.agents.farmer import HOME, HouseholdType, ProgrammeStage
@@ -284,7 +286,9 @@ def _advance_and_sign(
     district,
     cell,
     elevation_m,
-    district_served,
+    district_accepting,
+    cell_district,
+    new_roads,
     kind,
     stage,
     months_in_stage,
@@ -316,6 +320,12 @@ def _advance_and_sign(
     The queue is ``programme_order`` restricted to the ``n_queued_in_all`` households with a
     ``queued_stage``. Returns the soles spent on households.
     """
+    # A district is served when it takes the programme this month (services run there) or gets
+    # new road; not "when some household was paid", which a small valley's few households make
+    # lumpier than the full valley's (the scaling rule).
+    district_served = district_accepting.copy()
+    for c in new_roads:
+        district_served[cell_district[c]] = True
     n = programme_order.size
     queue = np.empty(n_queued_in_all, dtype=np.int64)
     n_queued = 0
@@ -427,12 +437,12 @@ def spend(model, budget_soles: float, monitor_agreements: bool = False) -> None:
         pp.leave_trust,
         fp.trust_gain_per_month_programme,
         pp.join_trust,
-        np.array((0, *pp.stage_min_months), dtype=float),
+        _constant_array((0, *pp.stage_min_months)),
     )
-    defect = maybe[u_compliance[maybe] < hazard_probability(hazard)]
-    h.agreement[defect] = False
-    broken = defect.size
-    f["agreements_broken"] += broken
+    if maybe.size:
+        defect = maybe[u_compliance[maybe] < hazard_probability(hazard)]
+        h.agreement[defect] = False
+        f["agreements_broken"] += defect.size
     if budget_soles <= 0 or not any_accepting:
         f["soles_unspent"] += budget_soles
         return
@@ -440,11 +450,6 @@ def spend(model, budget_soles: float, monitor_agreements: bool = False) -> None:
     road_soles = budget_soles * pp.road_share if not L.road.all() else 0.0
     new_roads = build_roads(model, road_soles)
     household_soles = budget_soles - road_soles
-    # A district is served when it takes the programme this month (services run there) or gets
-    # new road; not "when some household was paid", which a small valley's few households make
-    # lumpier than the full valley's (the scaling rule).
-    served = model.district_accepting.copy()
-    served[L.district[new_roads]] = True
     spent = _advance_and_sign(
         h.programme_order,
         queued_stage,
@@ -452,7 +457,9 @@ def spend(model, budget_soles: float, monitor_agreements: bool = False) -> None:
         h.district,
         h.cell,
         L.layer("elevation_m"),
-        served,
+        model.district_accepting,
+        L.district,
+        new_roads,
         h.kind,
         h.stage,
         h.months_in_stage,
@@ -469,7 +476,7 @@ def spend(model, budget_soles: float, monitor_agreements: bool = False) -> None:
         h.coffee_young,
         u,
         household_soles,
-        np.asarray(pp.stage_cost_soles, dtype=float),
+        _constant_array(pp.stage_cost_soles),
         min(pp.stage_cost_soles) >= 0,
         pp.soil_fertility_gain,
         pp.quick_crop_ha,
@@ -481,6 +488,14 @@ def spend(model, budget_soles: float, monitor_agreements: bool = False) -> None:
     )
     f["soles_spent"] += spent + road_soles
     f["soles_unspent"] += household_soles - spent
+
+
+@functools.lru_cache(maxsize=64)
+def _constant_array(values: tuple) -> np.ndarray:
+    """A read-only float array of parameter values, made once per run's values (not every month)."""
+    array = np.array(values, dtype=float)
+    array.flags.writeable = False
+    return array
 
 
 def welfare_usd(model) -> np.ndarray:
