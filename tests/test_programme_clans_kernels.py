@@ -4,12 +4,15 @@ import numpy as np
 import pytest
 
 from vraem.agents import cartel, clan
+from vraem.agents.farmer import HouseholdType
 from vraem.jit import pairwise_sum
 from vraem.programme import (
     _FEW_ROAD_CELLS,
     _HAZARD_MARGIN,
+    _advance_and_sign,
     _agreements_and_trust,
     _road_candidates,
+    agreement_probability,
     defection_hazard,
     defection_probability,
     hazard_probability,
@@ -203,3 +206,79 @@ def test_road_cells_picked_without_a_sort_are_numpys_first(n):
         else:
             assert tie or n > _FEW_ROAD_CELLS or cells.size == 0 or np.isnan(key).any()
     assert decided == 0 if n > _FEW_ROAD_CELLS else decided > 30
+
+
+def test_advance_and_sign_keeps_the_dense_rules():
+    """_advance_and_sign visits only listed households (who may sign, who gain trust from
+    services, trust above 1) and scans the queue only until all queued households are found:
+    the same as the rules applied to every household, and every queued household paid."""
+    rng = np.random.default_rng(5)
+    n, n_d = 20_000, 15
+    district = rng.integers(0, n_d, n).astype(np.int32)
+    cell = rng.integers(0, 100, n).astype(np.int32)
+    stage = rng.integers(0, 6, n).astype(np.int8)
+    in_programme = rng.random(n) < 0.8
+    agreement = in_programme & (rng.random(n) < 0.6)
+    kind = rng.integers(0, 3, n).astype(np.int8)
+    trust = rng.random(n) * 1.02  # some above 1 (clipped)
+    trust[:5] = np.nan
+    value_at_signing, value = rng.random(n), rng.random(n)
+    u = rng.random(n)
+    queued_stage = np.full(n, -1, dtype=np.int8)
+    queued = rng.choice(n, 7, replace=False)
+    stage[queued] = np.minimum(stage[queued], 4)  # below the last stage
+    queued_stage[queued] = stage[queued]
+    accepting = rng.random(n_d) < 0.5
+    cell_district = rng.integers(0, n_d, 100).astype(np.int32)
+    new_roads = np.array([3, 17])
+    costs = np.array([300.0, 1_500.0, 4_000.0, 5_000.0, 12_000.0])
+    p, factor, gain = 0.05, 0.3, 0.01
+    # The rules on every household, from the state after the queue's advances.
+    after = stage.copy()
+    after[queued] = queued_stage[queued] + 1
+    member = in_programme.copy()
+    member[queued] = True
+    signs = member & ~agreement & (after >= 4)
+    signs &= u < agreement_probability(p, kind == HouseholdType.COMMITTED, factor)
+    served = accepting.copy()
+    served[cell_district[new_roads]] = True
+    gains = served[district] & ~member
+    expected_trust = np.where(gains, np.minimum(trust + gain, 1.0), np.minimum(trust, 1.0))
+    columns = [np.zeros(n) for _ in range(7)]  # months, soil, fallow, coca, food, cacao, coffee
+    spent = _advance_and_sign(
+        rng.permutation(n).astype(np.int32),
+        queued_stage,
+        queued.size,
+        district,
+        cell,
+        np.zeros(100),
+        accepting,
+        cell_district,
+        new_roads,
+        kind,
+        stage,
+        columns[0],
+        in_programme,
+        trust,
+        agreement,
+        value_at_signing,
+        value,
+        *columns[1:],
+        u,
+        1e9,
+        costs,
+        True,
+        0.1,
+        0.5,
+        1.0,
+        1_000.0,
+        p,
+        factor,
+        gain,
+    )
+    assert spent == costs[queued_stage[queued]].sum()
+    np.testing.assert_array_equal(stage, after)
+    assert signs.sum() > 50 and gains.sum() > 1_000
+    np.testing.assert_array_equal(agreement, (member & agreement) | signs | (~member & agreement))
+    np.testing.assert_array_equal(value_at_signing[signs], value[signs])
+    np.testing.assert_array_equal(trust, expected_trust)

@@ -370,31 +370,35 @@ def _advance_and_sign(
             else:
                 coffee_young[i] += from_fallow + from_coca
     # Signing and services' trust change only members without an agreement at the quick crops
-    # or later, non-members, and trust above 1 (clipped): the others are skipped eight at a time.
+    # or later, non-members in served districts, and trust above 1 (clipped): they are listed
+    # in a pass without branches, then visited.
     n = stage.size
-    n_words = (n + 7) // 8
-    todo = np.empty(8 * n_words, dtype=np.bool_)
-    todo[n:] = False
+    may_sign = np.empty(n, dtype=np.int64)
+    gains = np.empty(n, dtype=np.int64)
+    n_may_sign = 0
+    n_gains = 0
+    n_above = 0
     for i in range(n):
-        may_sign = in_programme[i] & (not agreement[i]) & (stage[i] >= ProgrammeStage.QUICK_CROPS)
-        todo[i] = may_sign | (not in_programme[i]) | (trust[i] > 1.0)
-    words = todo.view(np.uint64)
-    for w in range(n_words):
-        if words[w] == 0:
-            continue
-        for i in range(8 * w, 8 * w + 8):
-            if not todo[i]:
-                continue
-            if in_programme[i] and not agreement[i] and stage[i] >= ProgrammeStage.QUICK_CROPS:
-                committed = kind[i] == HouseholdType.COMMITTED
-                if u[i] < agreement_probability(p_agreement, committed, committed_factor):
-                    agreement[i] = True
-                    value_at_signing[i] = expected_leaf_value[i]
-            # Roads and services delivered in a district raise everyone's trust there, not only
-            # programme members': the way in for households below the joining threshold.
-            if district_served[district[i]] and not in_programme[i]:
-                trust[i] = min(trust[i] + trust_gain_services, 1.0)
-            elif trust[i] > 1.0:
+        member = in_programme[i]
+        may_sign[n_may_sign] = i
+        n_may_sign += member & (not agreement[i]) & (stage[i] >= ProgrammeStage.QUICK_CROPS)
+        gains[n_gains] = i
+        n_gains += district_served[district[i]] & (not member)
+        n_above += trust[i] > 1.0
+    for k in range(n_may_sign):
+        i = may_sign[k]
+        committed = kind[i] == HouseholdType.COMMITTED
+        if u[i] < agreement_probability(p_agreement, committed, committed_factor):
+            agreement[i] = True
+            value_at_signing[i] = expected_leaf_value[i]
+    # Roads and services delivered in a district raise everyone's trust there, not only
+    # programme members': the way in for households below the joining threshold.
+    for k in range(n_gains):
+        i = gains[k]
+        trust[i] = min(trust[i] + trust_gain_services, 1.0)
+    if n_above > 0:
+        for i in range(n):
+            if trust[i] > 1.0:
                 trust[i] = 1.0
     return spent
 
