@@ -5,8 +5,19 @@ import pytest
 
 from vraem import economy
 from vraem.agents import cartel, clan
+from vraem.agents.farmer import HouseholdType
 from vraem.jit import pairwise_sum
-from vraem.programme import _HAZARD_MARGIN, defection_probability, hazard_probability
+from vraem.programme import (
+    _FEW_ROAD_CELLS,
+    _HAZARD_MARGIN,
+    _advance_and_sign,
+    _agreements_and_trust,
+    _road_candidates,
+    agreement_probability,
+    defection_hazard,
+    defection_probability,
+    hazard_probability,
+)
 from vraem.scenario import load_scenario
 from vraem.simulation import VraemModel
 
@@ -164,3 +175,184 @@ def test_clans_buy_as_the_array_version_when_most_households_sell_nothing(fresh,
     np.testing.assert_allclose(model.lab_capacity_kg_leaf, capacity, rtol=1e-12)
     np.testing.assert_allclose(model.clan_cash_usd, cash, rtol=1e-12, atol=1e-6)
     np.testing.assert_allclose(model.clan_stock_kg, stock, rtol=1e-12, atol=1e-9)
+
+
+def _signers_case(rng, n, n_d, peer_pressure):
+    """Households of a month of spend: signers with prices above and below their signing value."""
+    district = rng.integers(0, n_d, n).astype(np.int32)
+    at_signing = rng.uniform(0.5, 2.0, n)
+    at_signing[:20] = 0.0  # no value at signing: ratio 1
+    value = at_signing * rng.uniform(0.5, 3.0, n)
+    value[20:40] = -1.0
+    return dict(
+        district=district,
+        district_accepting=rng.random(n_d) < 0.8,
+        households_per_district=np.maximum(np.bincount(district, minlength=n_d), 1),
+        in_programme=rng.random(n) < 0.9,
+        agreement=rng.random(n) < 0.7,
+        months_unsupported=rng.integers(0, 6, n).astype(float),
+        value_at_signing=at_signing,
+        expected_leaf_value=value,
+        peer_pressure=peer_pressure,
+    )
+
+
+@pytest.mark.parametrize("peer_pressure", [0.9, 3.0])
+def test_signers_that_may_defect_are_all_signers_below_their_hazard(peer_pressure):
+    """_agreements_and_trust rules most signers out by a bound of their hazard, without the
+    hazard's division: the signers it returns are exactly those whose draw is below the hazard
+    plus the margin, the hazards those of the rule on arrays, draws at the edge included."""
+    rng = np.random.default_rng(11)
+    n, n_d = 20_000, 15
+    case = _signers_case(rng, n, n_d, peer_pressure)
+    base, rise, lapse_months, lapse_x, detection = 0.006, 1.0, 3.0, 30.0, 0.8
+    months_unsupported = case["months_unsupported"].copy()
+    supported = case["in_programme"] & case["district_accepting"][case["district"]]
+    months_unsupported = np.where(supported, 0.0, months_unsupported + 1.0)
+    signed = np.bincount(case["district"], weights=case["agreement"], minlength=n_d)
+    share = signed / case["households_per_district"]
+    at, value = case["value_at_signing"], case["expected_leaf_value"]
+    ratio = np.where(at > 0, value / np.where(at > 0, at, 1.0), 1.0)
+    args = (base, ratio, rise, months_unsupported >= lapse_months, lapse_x, True, detection)
+    hazard = defection_hazard(*args, share[case["district"]], peer_pressure)
+    # Draws: uniform, and for half of the households at the edge of the hazard plus the margin.
+    u = rng.random(n)
+    edge = rng.random(n) < 0.5
+    u[edge] = hazard[edge] + _HAZARD_MARGIN
+    below = edge & (rng.random(n) < 0.5)
+    u[below] = np.nextafter(u[below], -np.inf)
+    maybe, maybe_hazard, *_ = _agreements_and_trust(
+        case["district"],
+        case["district_accepting"],
+        case["households_per_district"],
+        case["in_programme"].copy(),
+        case["agreement"],
+        case["months_unsupported"].copy(),
+        rng.integers(0, 12, n).astype(float),
+        rng.random(n),
+        rng.integers(0, 6, n).astype(np.int8),
+        value,
+        at,
+        u,
+        True,
+        base,
+        rise,
+        lapse_months,
+        lapse_x,
+        True,
+        detection,
+        peer_pressure,
+        0.15,
+        0.01,
+        0.25,
+        np.array([0.0, 2, 6, 9, 6, 12]),
+    )
+    expected = np.flatnonzero(case["agreement"] & (u < hazard + _HAZARD_MARGIN))
+    assert expected.size > 3_000
+    np.testing.assert_array_equal(maybe, expected)
+    np.testing.assert_array_equal(maybe_hazard, hazard[expected])
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 8, 9])
+def test_road_cells_picked_without_a_sort_are_numpys_first(n):
+    """_road_candidates picks the n cells of lowest key itself unless one outside ties with the
+    last of them: then (and for more than a few cells) NumPy's sort decides, as it always did."""
+    rng = np.random.default_rng(n)
+    n_cells, n_d = 4_032, 15
+    district = rng.integers(0, n_d, n_cells)
+    road = rng.random(n_cells) < 0.3
+    farm = rng.choice([0.0, 0.5, 1.0, 2.0, 5.0], n_cells)
+    decided = 0
+    for trial in range(300):
+        # Distances on a coarse grid: many keys tie, at the boundary or not.
+        dist = rng.integers(0, 6 if trial % 2 else 400, n_cells).astype(float)
+        if trial % 50 == 7:
+            dist[rng.integers(0, n_cells)] = np.nan
+        accepting = rng.random(n_d) < 0.9
+        cells, key, pick = _road_candidates(accepting, district, road, farm, dist, 0.1, 1.0, n)
+        first = cells[np.argsort(key)[:n]]
+        ordered = np.sort(key)
+        tie = cells.size > n and not ordered[n - 1] < ordered[n]
+        if pick.size:
+            decided += 1
+            assert not tie and n <= _FEW_ROAD_CELLS
+            assert set(pick.tolist()) == set(first.tolist())
+        else:
+            assert tie or n > _FEW_ROAD_CELLS or cells.size == 0 or np.isnan(key).any()
+    assert decided == 0 if n > _FEW_ROAD_CELLS else decided > 30
+
+
+def test_advance_and_sign_keeps_the_dense_rules():
+    """_advance_and_sign visits only listed households (who may sign, who gain trust from
+    services, trust above 1) and scans the queue only until all queued households are found:
+    the same as the rules applied to every household, and every queued household paid."""
+    rng = np.random.default_rng(5)
+    n, n_d = 20_000, 15
+    district = rng.integers(0, n_d, n).astype(np.int32)
+    cell = rng.integers(0, 100, n).astype(np.int32)
+    stage = rng.integers(0, 6, n).astype(np.int8)
+    in_programme = rng.random(n) < 0.8
+    agreement = in_programme & (rng.random(n) < 0.6)
+    kind = rng.integers(0, 3, n).astype(np.int8)
+    trust = rng.random(n) * 1.02  # some above 1 (clipped)
+    trust[:5] = np.nan
+    value_at_signing, value = rng.random(n), rng.random(n)
+    u = rng.random(n)
+    queued_stage = np.full(n, -1, dtype=np.int8)
+    queued = rng.choice(n, 7, replace=False)
+    stage[queued] = np.minimum(stage[queued], 4)  # below the last stage
+    queued_stage[queued] = stage[queued]
+    accepting = rng.random(n_d) < 0.5
+    cell_district = rng.integers(0, n_d, 100).astype(np.int32)
+    new_roads = np.array([3, 17])
+    costs = np.array([300.0, 1_500.0, 4_000.0, 5_000.0, 12_000.0])
+    p, factor, gain = 0.05, 0.3, 0.01
+    # The rules on every household, from the state after the queue's advances.
+    after = stage.copy()
+    after[queued] = queued_stage[queued] + 1
+    member = in_programme.copy()
+    member[queued] = True
+    signs = member & ~agreement & (after >= 4)
+    signs &= u < agreement_probability(p, kind == HouseholdType.COMMITTED, factor)
+    served = accepting.copy()
+    served[cell_district[new_roads]] = True
+    gains = served[district] & ~member
+    expected_trust = np.where(gains, np.minimum(trust + gain, 1.0), np.minimum(trust, 1.0))
+    columns = [np.zeros(n) for _ in range(7)]  # months, soil, fallow, coca, food, cacao, coffee
+    spent = _advance_and_sign(
+        rng.permutation(n).astype(np.int32),
+        queued_stage,
+        queued.size,
+        district,
+        cell,
+        np.zeros(100),
+        accepting,
+        cell_district,
+        new_roads,
+        kind,
+        stage,
+        columns[0],
+        in_programme,
+        trust,
+        agreement,
+        value_at_signing,
+        value,
+        *columns[1:],
+        u,
+        1e9,
+        costs,
+        True,
+        0.1,
+        0.5,
+        1.0,
+        1_000.0,
+        p,
+        factor,
+        gain,
+    )
+    assert spent == costs[queued_stage[queued]].sum()
+    np.testing.assert_array_equal(stage, after)
+    assert signs.sum() > 50 and gains.sum() > 1_000
+    np.testing.assert_array_equal(agreement, (member & agreement) | signs | (~member & agreement))
+    np.testing.assert_array_equal(value_at_signing[signs], value[signs])
+    np.testing.assert_array_equal(trust, expected_trust)

@@ -9,6 +9,8 @@ cacao and coffee. Households sign a no-coca agreement once they have an alternat
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from vraem.agents.farmer import HOME, HouseholdType, ProgrammeStage
@@ -111,6 +113,42 @@ def welfare_transfer_usd(stage, per_month_usd):
 _HAZARD_MARGIN = 1e-15
 """Above any rounding of ``1 - exp(-hazard)`` over ``hazard`` (a half-ulp of 1 is 1.1e-16)."""
 
+_BOUND_SLACK = 1e-9
+"""Relative slack of a hazard's bound over the rounding of the few products that make it (1e-15)."""
+
+
+@kernel
+def _hazard_bound(share, base_per_year, per_price_rise, lapse_multiplier, monitored, detection, peer):
+    """A ``b`` with every signer's hazard at most ``b * (1 + per_price_rise * ratio)``.
+
+    ``defection_hazard`` is its value at a ratio of 1 (lapsed or not, in any district) times
+    its price factor, ``1 + per_price_rise * max(ratio - 1, 0) <= 1 + per_price_rise * ratio``,
+    when every factor is non-negative; when one may not be, the bound is infinite.
+    """
+    bound = 0.0
+    for d in range(share.size):
+        for lapsed in (False, True):
+            hazard = defection_hazard(
+                base_per_year,
+                1.0,
+                per_price_rise,
+                lapsed,
+                lapse_multiplier,
+                monitored,
+                detection,
+                share[d],
+                peer,
+            )
+            non_negative = (
+                base_per_year >= 0
+                and per_price_rise >= 0
+                and lapse_multiplier >= 0
+                and detection <= 1.0
+                and 1.0 - peer * share[d] >= 0
+            )
+            bound = max(bound, hazard * (1.0 + _BOUND_SLACK) if non_negative else np.inf)
+    return bound
+
 
 @kernel
 def _agreements_and_trust(
@@ -149,28 +187,60 @@ def _agreements_and_trust(
 
     Whether a signer defects is ``u < hazard_probability(hazard)``, and ``1 - exp(-h) <= h``: a
     signer whose draw is above its hazard keeps the agreement. The others (a few in a thousand)
-    are returned with their hazards, for NumPy's ``exp`` to decide as it always did.
+    are returned with their hazards, for NumPy's ``exp`` to decide as it always did. Most
+    signers' draws are above a bound of their hazard (:func:`_hazard_bound`), found without the
+    hazard's division: only the others' hazards are computed. The passes over every household
+    have no branches (the compiler vectorizes them); the signers left open are found eight
+    households at a time.
 
     Returns:
         The signers that may defect, their hazards, the stage each queued household would
-        leave (-1 when not queued), and whether any household lives in an accepting district.
+        leave (-1 when not queued), how many households queue, and whether any household
+        lives in an accepting district.
     """
     n = district.size
-    signed = np.zeros(households_per_district.size)
-    any_accepting = False
+    n_d = households_per_district.size
+    signed = np.zeros(n_d, dtype=np.int64)
+    present = np.zeros(n_d, dtype=np.bool_)
+    accepting = np.empty(n, dtype=np.bool_)
     for i in range(n):
-        any_accepting |= district_accepting[district[i]]
-        signed[district[i]] += 1.0 if agreement[i] else 0.0
+        d = district[i]
+        signed[d] += agreement[i]
+        present[d] = True
+        accepting[i] = district_accepting[d]
+    any_accepting = False
+    for d in range(n_d):
+        any_accepting |= present[d] and district_accepting[d]
     share = signed / households_per_district
+    # Signers that may defect: all but those whose draw is above the bound of their hazard,
+    # u >= bound * (1 + per_price_rise * ratio) + 2 margins (times the value at signing).
+    bound = _hazard_bound(
+        share, defection_per_year, per_price_rise, lapse_multiplier, monitored, detection, peer_pressure
+    )
+    margins = 2.0 * _HAZARD_MARGIN
+    n_words = (n + 7) // 8
+    open_ = np.empty(8 * n_words, dtype=np.bool_)
+    open_[n:] = False
+    for i in range(n):
+        supported = funded & in_programme[i] & accepting[i]
+        months_unsupported[i] = 0.0 if supported else months_unsupported[i] + 1.0
+        at_signing, value = value_at_signing[i], expected_leaf_value[i]
+        keeps = (
+            (at_signing > 0)
+            & (value >= 0)
+            & (u[i] * at_signing >= bound * (at_signing + per_price_rise * value) + margins * at_signing)
+        )
+        open_[i] = agreement[i] & (not keeps)
     maybe = np.empty(n, dtype=np.intp)
     maybe_hazard = np.empty(n)
     n_maybe = 0
-    queued_stage = np.empty(n, dtype=np.int8)
-    for i in range(n):
-        accepting = district_accepting[district[i]]
-        supported = funded and in_programme[i] and accepting
-        months_unsupported[i] = 0.0 if supported else months_unsupported[i] + 1.0
-        if agreement[i]:
+    words = open_.view(np.uint64)
+    for w in range(n_words):
+        if words[w] == 0:
+            continue  # eight households with no open signer
+        for i in range(8 * w, 8 * w + 8):
+            if not open_[i]:
+                continue
             ratio = expected_leaf_value[i] / value_at_signing[i] if value_at_signing[i] > 0 else 1.0
             hazard = defection_hazard(
                 defection_per_year,
@@ -187,29 +257,38 @@ def _agreements_and_trust(
                 maybe[n_maybe] = i
                 maybe_hazard[n_maybe] = hazard
                 n_maybe += 1
-        member = in_programme[i] and trust[i] >= leave_trust
+    for i in range(n):
+        member = in_programme[i] & (trust[i] >= leave_trust)
         in_programme[i] = member
-        trust[i] = min(trust[i] + trust_gain if member and accepting else trust[i], 1.0)
+        trust[i] = min(trust[i] + trust_gain if member & accepting[i] else trust[i], 1.0)
         months_in_stage[i] += 1.0
+    queued_stage = np.empty(n, dtype=np.int8)
+    n_queued = 0
+    for i in range(n):
         s = stage[i]
-        queued = (
-            s < ProgrammeStage.PERENNIAL
-            and months_in_stage[i] >= min_months_by_stage[s]
-            and trust[i] >= join_trust
-            and accepting
-        )
+        # min_months_by_stage[s] as selects (a table look-up stops the loop's vectorization)
+        min_months = min_months_by_stage[0]
+        for k in range(1, ProgrammeStage.PERENNIAL):
+            min_months = where(s == k, min_months_by_stage[k], min_months)
+        queued = (s < ProgrammeStage.PERENNIAL) & (months_in_stage[i] >= min_months)
+        queued &= (trust[i] >= join_trust) & accepting[i]
         queued_stage[i] = s if queued else -1
-    return maybe[:n_maybe], maybe_hazard[:n_maybe], queued_stage, any_accepting
+    for i in range(n):
+        n_queued += queued_stage[i] >= 0
+    return maybe[:n_maybe], maybe_hazard[:n_maybe], queued_stage, n_queued, any_accepting
 
 
 @kernel
 def _advance_and_sign(
     programme_order,
     queued_stage,
+    n_queued_in_all,
     district,
     cell,
     elevation_m,
-    district_served,
+    district_accepting,
+    cell_district,
+    new_roads,
     kind,
     stage,
     months_in_stage,
@@ -238,16 +317,24 @@ def _advance_and_sign(
 ):
     """Pay the queue's next stages within budget, apply them, sign agreements; services' trust.
 
-    The queue is ``programme_order`` restricted to households with a ``queued_stage``.
-    Returns the soles spent on households.
+    The queue is ``programme_order`` restricted to the ``n_queued_in_all`` households with a
+    ``queued_stage``. Returns the soles spent on households.
     """
+    # A district is served when it takes the programme this month (services run there) or gets
+    # new road; not "when some household was paid", which a small valley's few households make
+    # lumpier than the full valley's (the scaling rule).
+    district_served = district_accepting.copy()
+    for c in new_roads:
+        district_served[cell_district[c]] = True
     n = programme_order.size
-    queue = np.empty(n, dtype=np.int64)
+    queue = np.empty(n_queued_in_all, dtype=np.int64)
     n_queued = 0
     queued_cost = 0.0
     for j in range(n):
         if stop_when_spent and queued_cost > household_soles:
             break  # with no negative costs, nobody further down the queue can be paid
+        if n_queued == n_queued_in_all:
+            break  # the whole queue is listed
         i = programme_order[j]
         if queued_stage[i] >= 0:
             queue[n_queued] = i
@@ -282,18 +369,37 @@ def _advance_and_sign(
                 cacao_young[i] += from_fallow + from_coca
             else:
                 coffee_young[i] += from_fallow + from_coca
-    for i in range(stage.size):
-        if in_programme[i] and not agreement[i] and stage[i] >= ProgrammeStage.QUICK_CROPS:
-            committed = kind[i] == HouseholdType.COMMITTED
-            if u[i] < agreement_probability(p_agreement, committed, committed_factor):
-                agreement[i] = True
-                value_at_signing[i] = expected_leaf_value[i]
-        # Roads and services delivered in a district raise everyone's trust there, not only
-        # programme members': the way in for households below the joining threshold.
-        if district_served[district[i]] and not in_programme[i]:
-            trust[i] = min(trust[i] + trust_gain_services, 1.0)
-        else:
-            trust[i] = min(trust[i], 1.0)
+    # Signing and services' trust change only members without an agreement at the quick crops
+    # or later, non-members in served districts, and trust above 1 (clipped): they are listed
+    # in a pass without branches, then visited.
+    n = stage.size
+    may_sign = np.empty(n, dtype=np.int64)
+    gains = np.empty(n, dtype=np.int64)
+    n_may_sign = 0
+    n_gains = 0
+    n_above = 0
+    for i in range(n):
+        member = in_programme[i]
+        may_sign[n_may_sign] = i
+        n_may_sign += member & (not agreement[i]) & (stage[i] >= ProgrammeStage.QUICK_CROPS)
+        gains[n_gains] = i
+        n_gains += district_served[district[i]] & (not member)
+        n_above += trust[i] > 1.0
+    for k in range(n_may_sign):
+        i = may_sign[k]
+        committed = kind[i] == HouseholdType.COMMITTED
+        if u[i] < agreement_probability(p_agreement, committed, committed_factor):
+            agreement[i] = True
+            value_at_signing[i] = expected_leaf_value[i]
+    # Roads and services delivered in a district raise everyone's trust there, not only
+    # programme members': the way in for households below the joining threshold.
+    for k in range(n_gains):
+        i = gains[k]
+        trust[i] = min(trust[i] + trust_gain_services, 1.0)
+    if n_above > 0:
+        for i in range(n):
+            if trust[i] > 1.0:
+                trust[i] = 1.0
     return spent
 
 
@@ -311,7 +417,7 @@ def spend(model, budget_soles: float, monitor_agreements: bool = False) -> None:
     pp, fp = p.programme, p.farmer
     u = model.streams.programme.random(h.n)
     u_compliance = model.streams.compliance.random(h.n)
-    maybe, hazard, queued_stage, any_accepting = _agreements_and_trust(
+    maybe, hazard, queued_stage, n_queued, any_accepting = _agreements_and_trust(
         h.district,
         model.district_accepting,
         model._households_per_district,
@@ -335,12 +441,12 @@ def spend(model, budget_soles: float, monitor_agreements: bool = False) -> None:
         pp.leave_trust,
         fp.trust_gain_per_month_programme,
         pp.join_trust,
-        np.array((0, *pp.stage_min_months), dtype=float),
+        _constant_array((0, *pp.stage_min_months)),
     )
-    defect = maybe[u_compliance[maybe] < hazard_probability(hazard)]
-    h.agreement[defect] = False
-    broken = defect.size
-    f["agreements_broken"] += broken
+    if maybe.size:
+        defect = maybe[u_compliance[maybe] < hazard_probability(hazard)]
+        h.agreement[defect] = False
+        f["agreements_broken"] += defect.size
     if budget_soles <= 0 or not any_accepting:
         f["soles_unspent"] += budget_soles
         return
@@ -348,18 +454,16 @@ def spend(model, budget_soles: float, monitor_agreements: bool = False) -> None:
     road_soles = budget_soles * pp.road_share if not L.road.all() else 0.0
     new_roads = build_roads(model, road_soles)
     household_soles = budget_soles - road_soles
-    # A district is served when it takes the programme this month (services run there) or gets
-    # new road; not "when some household was paid", which a small valley's few households make
-    # lumpier than the full valley's (the scaling rule).
-    served = model.district_accepting.copy()
-    served[L.district[new_roads]] = True
     spent = _advance_and_sign(
         h.programme_order,
         queued_stage,
+        n_queued,
         h.district,
         h.cell,
         L.layer("elevation_m"),
-        served,
+        model.district_accepting,
+        L.district,
+        new_roads,
         h.kind,
         h.stage,
         h.months_in_stage,
@@ -376,7 +480,7 @@ def spend(model, budget_soles: float, monitor_agreements: bool = False) -> None:
         h.coffee_young,
         u,
         household_soles,
-        np.asarray(pp.stage_cost_soles, dtype=float),
+        _constant_array(pp.stage_cost_soles),
         min(pp.stage_cost_soles) >= 0,
         pp.soil_fertility_gain,
         pp.quick_crop_ha,
@@ -388,6 +492,14 @@ def spend(model, budget_soles: float, monitor_agreements: bool = False) -> None:
     )
     f["soles_spent"] += spent + road_soles
     f["soles_unspent"] += household_soles - spent
+
+
+@functools.lru_cache(maxsize=64)
+def _constant_array(values: tuple) -> np.ndarray:
+    """A read-only float array of parameter values, made once per run's values (not every month)."""
+    array = np.array(values, dtype=float)
+    array.flags.writeable = False
+    return array
 
 
 def welfare_usd(model) -> np.ndarray:
@@ -420,7 +532,7 @@ def build_roads(model, soles: float) -> np.ndarray:
     if n <= 0:
         return _NO_CELLS
     dist = L.layer("dist_road")
-    candidates, key = _road_candidates(
+    candidates, key, pick = _road_candidates(
         model.district_accepting,
         L.district,
         L.road,
@@ -428,11 +540,13 @@ def build_roads(model, soles: float) -> np.ndarray:
         dist,
         MIN_FARMED_HA * scale,
         L.cell_ha,
+        n,
     )
     if candidates.size == 0:
         return _NO_CELLS
-    # NumPy's sort, as before: many candidates tie, and its order decides which of them is built.
-    pick = candidates[np.argsort(key)[:n]]
+    if pick.size == 0:
+        # NumPy's sort, as before: many candidates tie, and its order decides which of them is built.
+        pick = candidates[np.argsort(key)[:n]]
     L.road[pick] = True
     model.road_fund_soles -= pick.size * cost
     closer = _connect(pick, L.height, dist)
@@ -448,13 +562,25 @@ def build_roads(model, soles: float) -> np.ndarray:
 _NO_CELLS = np.zeros(0, dtype=np.intp)
 
 
+_FEW_ROAD_CELLS = 8
+"""Up to this many road cells a month, :func:`_road_candidates` picks them itself when it can."""
+
+
 @kernel
-def _road_candidates(district_accepting, district, road, farm_capacity_ha, dist_road, min_farm_ha, cell_ha):
-    """Cells a road may reach (farmland off the network in accepting districts) and their rank key."""
-    n = district.size
-    cells = np.empty(n, dtype=np.intp)
+def _road_candidates(
+    district_accepting, district, road, farm_capacity_ha, dist_road, min_farm_ha, cell_ha, n
+):
+    """Cells a road may reach (farmland off the network in accepting districts), their rank keys.
+
+    Also the ``n`` cells of lowest key when no other candidate has the key of the last of them
+    (for up to ``_FEW_ROAD_CELLS``): the ``n`` that NumPy's sort puts first, whatever order it
+    gives equal keys among them. They come back empty when a candidate outside ties with them
+    (or a key is NaN), and NumPy's sort decides which are built (:func:`build_roads`).
+    """
+    n_cells = district.size
+    cells = np.empty(n_cells, dtype=np.intp)
     k = 0
-    for c in range(n):
+    for c in range(n_cells):
         if district_accepting[district[c]] and not road[c] and farm_capacity_ha[c] > min_farm_ha:
             cells[k] = c
             k += 1
@@ -462,7 +588,29 @@ def _road_candidates(district_accepting, district, road, farm_capacity_ha, dist_
     key = np.empty(k)
     for j in range(k):
         key[j] = dist_road[cells[j]] - farm_capacity_ha[cells[j]] / cell_ha
-    return cells, key
+    if n > _FEW_ROAD_CELLS or k == 0:
+        return cells, key, cells[:0]
+    if k <= n:
+        return cells, key, cells.copy()  # all of them
+    # The n + 1 lowest keys, in order (insertion into a short list; a NaN key ends it).
+    low = np.full(n + 1, np.inf)
+    low_cell = np.full(n + 1, -1, dtype=np.intp)
+    for j in range(k):
+        x = key[j]
+        if x != x:
+            return cells, key, cells[:0]
+        if x >= low[n]:
+            continue
+        m = n
+        while m > 0 and low[m - 1] > x:
+            low[m] = low[m - 1]
+            low_cell[m] = low_cell[m - 1]
+            m -= 1
+        low[m] = x
+        low_cell[m] = cells[j]
+    if low[n - 1] == low[n]:
+        return cells, key, cells[:0]
+    return cells, key, low_cell[:n].copy()
 
 
 @kernel

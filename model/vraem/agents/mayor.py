@@ -87,6 +87,10 @@ def decide(model) -> None:
         mayor.accepting = accepting[mayor.district]
 
 
+_SIDES, _FOR, _AGAINST = 3, 1, 2
+"""A household's side in :func:`_decide`: neither (0), for projects, against them (of three)."""
+
+
 @kernel
 def _decide(
     district,
@@ -104,18 +108,24 @@ def _decide(
     spread,
     accept,
 ):
-    """Shares for and against projects in each district, and the mayors' choices (into ``accept``)."""
+    """Shares for and against projects in each district, and the mayors' choices (into ``accept``).
+
+    Each household's side (for, against, neither) is found in a pass with no branches (the
+    compiler vectorizes it), then counted per district: whole counts, the same in any order.
+    """
     n_d = accept.size
-    wanting = np.zeros(n_d)
-    against = np.zeros(n_d)
-    for i in range(district.size):
+    n = district.size
+    side = np.empty(n, dtype=np.int32)
+    for i in range(n):
         coca = (coca_young[0, i] + coca_mature[0, i]) + (coca_young[1, i] + coca_mature[1, i])
-        wants = trust[i] >= trust_wanting or coca <= 0
+        wants = (trust[i] >= trust_wanting) | (coca <= 0)
         dependent = coca_income[i] > dependence_share * (coca_income[i] + legal_income[i])
-        wanting[district[i]] += 1.0 if wants else 0.0
-        against[district[i]] += 1.0 if dependent and not wants else 0.0
+        side[i] = _SIDES * district[i] + np.int32(wants) * _FOR + np.int32(dependent & (not wants)) * _AGAINST
+    counts = np.zeros(_SIDES * n_d, dtype=np.int64)
+    for i in range(n):
+        counts[side[i]] += 1
     for d in range(n_d):
-        share_for = wanting[d] / households_per_district[d]
-        share_against = against[d] / households_per_district[d]
+        share_for = counts[_SIDES * d + _FOR] / households_per_district[d]
+        share_against = counts[_SIDES * d + _AGAINST] / households_per_district[d]
         gap = acceptance_gap(share_for, share_against, linked[d], linked_bias)
         accept[d] = u[d] < acceptance_probability(gap, spread)
