@@ -544,9 +544,8 @@ def build_roads(model, soles: float) -> np.ndarray:
     )
     if candidates.size == 0:
         return _NO_CELLS
-    if pick.size == 0:
-        # NumPy's sort, as before: many candidates tie, and its order decides which of them is built.
-        pick = candidates[np.argsort(key)[:n]]
+    if pick.size == 0:  # more cells than the kernel picks itself, or a NaN key: a stable sort
+        pick = candidates[np.argsort(key, kind="stable")[:n]]
     L.road[pick] = True
     model.road_fund_soles -= pick.size * cost
     closer = _connect(pick, L.height, dist)
@@ -563,7 +562,7 @@ _NO_CELLS = np.zeros(0, dtype=np.intp)
 
 
 _FEW_ROAD_CELLS = 8
-"""Up to this many road cells a month, :func:`_road_candidates` picks them itself when it can."""
+"""Up to this many road cells a month, :func:`_road_candidates` picks them itself."""
 
 
 @kernel
@@ -572,10 +571,11 @@ def _road_candidates(
 ):
     """Cells a road may reach (farmland off the network in accepting districts), their rank keys.
 
-    Also the ``n`` cells of lowest key when no other candidate has the key of the last of them
-    (for up to ``_FEW_ROAD_CELLS``): the ``n`` that NumPy's sort puts first, whatever order it
-    gives equal keys among them. They come back empty when a candidate outside ties with them
-    (or a key is NaN), and NumPy's sort decides which are built (:func:`build_roads`).
+    Also the ``n`` cells of lowest key, equal keys in cell order (as a stable sort orders them),
+    for up to ``_FEW_ROAD_CELLS`` cells; they come back empty for more cells or a NaN key, and a
+    stable sort picks them (:func:`build_roads`). Ties are common (distances on the grid), so the
+    order among equal keys decides which cells are built: a stable order is the same on every
+    machine, where NumPy's default sort orders ties by its algorithm, which depends on the CPU.
     """
     n_cells = district.size
     cells = np.empty(n_cells, dtype=np.intp)
@@ -592,25 +592,24 @@ def _road_candidates(
         return cells, key, cells[:0]
     if k <= n:
         return cells, key, cells.copy()  # all of them
-    # The n + 1 lowest keys, in order (insertion into a short list; a NaN key ends it).
-    low = np.full(n + 1, np.inf)
-    low_cell = np.full(n + 1, -1, dtype=np.intp)
+    # The n lowest keys, in order (insertion into a short list: a cell goes after those of equal
+    # key, which come earlier in cell order; a NaN key ends it).
+    low = np.full(n, np.inf)
+    low_cell = np.full(n, -1, dtype=np.intp)
     for j in range(k):
         x = key[j]
         if x != x:
             return cells, key, cells[:0]
-        if x >= low[n]:
+        if x >= low[n - 1] and low_cell[n - 1] >= 0:
             continue
-        m = n
+        m = n - 1
         while m > 0 and low[m - 1] > x:
             low[m] = low[m - 1]
             low_cell[m] = low_cell[m - 1]
             m -= 1
         low[m] = x
         low_cell[m] = cells[j]
-    if low[n - 1] == low[n]:
-        return cells, key, cells[:0]
-    return cells, key, low_cell[:n].copy()
+    return cells, key, low_cell.copy()
 
 
 @kernel
