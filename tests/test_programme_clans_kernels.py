@@ -97,7 +97,7 @@ def test_courier_arrests_pick_the_lowest_draws(model, tie):
     assert couriers.size > 10
     worry = np.zeros(h.n)
     u = np.random.default_rng(1).random(h.n)
-    if tie:  # two couriers share the draw at the cut: NumPy's sort decides, in Python
+    if tie:  # two couriers share the draw at the cut: mark_courier_arrests falls back to a stable sort
         order = couriers[np.argsort(u[couriers])]
         u[order[3]] = u[order[2]]
     done = cartel._worry(worry, couriers, u, 0.1, 3)

@@ -113,8 +113,9 @@ def mark_courier_arrests(model, arrested: int) -> None:
     u = model.streams.couriers.random(h.n)
     couriers = courier_households(model)
     if not _worry(h.worry, couriers, u, model.params.farmer.worry_decay_per_month, arrested):
-        # Two couriers drew the same number at the cut: NumPy's sort decides, as it always did.
-        h.worry[couriers[np.argsort(u[couriers])[:arrested]]] = 1.0
+        # Two couriers drew the same number at the cut: the first in household order is arrested
+        # (a stable sort, the same on every machine).
+        h.worry[couriers[np.argsort(u[couriers], kind="stable")[:arrested]]] = 1.0
 
 
 def courier_households(model) -> np.ndarray:
