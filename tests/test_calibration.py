@@ -131,7 +131,13 @@ def test_vraem_calibrate_with_a_bad_config_prints_one_line_and_exits_2(tmp_path)
 
 @pytest.mark.slow
 def test_abc_recovers_a_known_parameter_from_synthetic_data(tmp_path):
-    """Data made by the model itself at a known export-demand growth; the 90% interval covers it."""
+    """Data made by the model itself at a known export-demand growth; the 90% interval covers it.
+
+    ABC-SMC on Dask is not repeatable draw for draw (workers return particles in the order they
+    finish), so the posterior varies from run to run. With 20 particles its 90% interval was
+    0.035-0.076 wide in 30 runs here and once over 0.096 in CI; with 40 it was 0.040-0.059 wide in
+    12 runs, always covering the truth with a margin of at least 0.016.
+    """
     from distributed import Client, LocalCluster
 
     from vraem.calibration import CalibrationConfig
@@ -142,7 +148,7 @@ def test_abc_recovers_a_known_parameter_from_synthetic_data(tmp_path):
         parameters={"market.export_demand_growth_per_year": None},
         coca_years=[2014, 2015, 2017, 2018, 2019],
         leaf_price_dates=["2020-01"],
-        population_size=20,
+        population_size=40,
         generations=3,
         minimum_epsilon=0.0,
         max_minutes=10,
@@ -161,11 +167,11 @@ def test_abc_recovers_a_known_parameter_from_synthetic_data(tmp_path):
     ):
         manifest = run_calibration(cfg, tmp_path, client=client, observed=observed, note=lambda _: None)
     post = pd.read_parquet(tmp_path / "posterior.parquet")
-    assert np.isclose(post["weight"].sum(), 1.0) and len(post) == 20
+    assert np.isclose(post["weight"].sum(), 1.0) and len(post) == 40
     rows = {r["parameter"]: r for r in manifest["posterior_summary"]}
     row = rows["market.export_demand_growth_per_year"]
     assert row["q05"] <= truth <= row["q95"], row
-    assert row["q95"] - row["q05"] < 0.16 * 0.6, row  # much narrower than the prior (0 to 0.22)
+    assert row["q95"] - row["q05"] < 0.5 * (row["prior_high"] - row["prior_low"]), row  # the prior: 0-0.22
     gens = pd.read_csv(tmp_path / "generations.csv")
     assert list(gens["generation"]) == [0, 1, 2]
     assert gens["epsilon"].is_monotonic_decreasing and (gens["ess"] > 0).all()
