@@ -23,14 +23,18 @@ from vraem.scenario import load_scenario
 from vraem.simulation import VraemModel
 
 
-@pytest.fixture(scope="module")
-def model():
+def valley():
     """A valley with several clans (3,000 households), a year in."""
     sc = load_scenario("integrated", {"farmer.n_households": 3_000, "months": 12})
     m = VraemModel(params=sc.parameters, policy=sc.policy, seed=4, months=12)
     m.run()
     assert len(m.clans) > 2
     return m
+
+
+@pytest.fixture(scope="module")
+def model():
+    return valley()
 
 
 @pytest.mark.parametrize("n", [0, 1, 7, 8, 9, 127, 128, 129, 255, 1_000, 8_192, 20_000, 20_001])
@@ -143,12 +147,8 @@ def _buy_and_process_numpy(m, leaf_kg, capacity, cash, stock):
 
 @pytest.fixture
 def fresh():
-    """A valley with several clans (3,000 households), a year in."""
-    sc = load_scenario("integrated", {"farmer.n_households": 3_000, "months": 12})
-    m = VraemModel(params=sc.parameters, policy=sc.policy, seed=4, months=12)
-    m.run()
-    assert len(m.clans) > 2
-    return m
+    """A valley of its own, for a test that changes it."""
+    return valley()
 
 
 @pytest.mark.parametrize("squeeze", [False, True])
