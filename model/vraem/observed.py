@@ -8,6 +8,7 @@ compared with the survey of ``year``.
 
 from __future__ import annotations
 
+import functools
 from importlib import resources
 
 import pandas as pd
@@ -28,6 +29,31 @@ def load_context() -> pd.DataFrame:
     """National coca area and eradication (CORAH) by year, with sources."""
     with resources.files("vraem.data").joinpath("peru_context.csv").open() as fh:
         return pd.read_csv(fh)
+
+
+HISTORY_LEVERS = (
+    "development_soles",
+    "eradication_ha",
+    "lab_raids",
+    "airstrip_destructions",
+    "flight_interdictions",
+    "courier_arrests",
+)
+"""The levers of ``data/state_actions.csv``, yearly (soles/yr) or monthly (ha, counts) amounts."""
+
+
+@functools.lru_cache(maxsize=1)
+def state_actions() -> pd.DataFrame:
+    """What the state did in the VRAEM by year (``data/state_actions.csv``), indexed by year.
+
+    Development and infrastructure spending (soles/yr), eradication (ha/month), lab raids,
+    airstrip destructions, flight interdictions and courier arrests (per month, valley-wide), and
+    the ``retreat_factor`` of field operations in the pandemic years (the ``state_retreat``
+    mechanism), each row with its source and the assumptions that fill the gaps.
+    """
+    with resources.files("vraem.data").joinpath("state_actions.csv").open() as fh:
+        df = pd.read_csv(fh).set_index("year")
+    return df
 
 
 def month_of_year(year: int, start_year: int) -> int:

@@ -19,7 +19,7 @@ import csv
 from importlib import resources
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 REFERENCE_HOUSEHOLDS = 20_000
 """Households in the full valley (docs/odd.md: about 20,000 coca-growing households).
@@ -1273,6 +1273,80 @@ class ProgrammeParams(_Group):
     )
 
 
+SWITCH_FIXED = "a switch of model structure: compared as a named variant, not varied over a range"
+
+
+class MechanismParams(_Group):
+    """Named switches of the mechanisms by which a policy can fail (docs/odd.md, section 7).
+
+    Each is a competing or complementary explanation of the valley's history: a scenario, an
+    experiment or a calibration config turns it on or off by name, either as a mapping
+    (``mechanisms: {open_valley: false}``, ``--set mechanisms.open_valley=false``) or as the list
+    of those switched on (``mechanisms: [open_valley, state_retreat]``; ``[]`` is the reference
+    variant with none of them). The default is every mechanism on.
+    """
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_list(cls, value: Any) -> Any:
+        if isinstance(value, list | tuple):
+            names = list(cls.model_fields)
+            unknown = [v for v in value if v not in names]
+            if unknown:
+                raise ValueError(f"unknown mechanism {unknown[0]!r} (allowed: {', '.join(names)})")
+            return {name: name in value for name in names}
+        return value
+
+    local_market: bool = P(
+        True,
+        "switch",
+        "press (2023): VRAEM farm gate paid about US$2/kg for cacao when world prices passed US$3;"
+        " the valley's own cacao and coffee supply lowers their farm-gate prices (a local glut)",
+        fixed=SWITCH_FIXED,
+    )
+    crop_disease: bool = P(
+        True,
+        "switch",
+        "press (2023): moniliasis destroyed about half of VRAEM cacao; coffee rust 2012-2013:"
+        " disease destroys legal crops as a stochastic hazard",
+        fixed=SWITCH_FIXED,
+    )
+    open_valley: bool = P(
+        True,
+        "switch",
+        "press and DEVIDA: settlers planted coca in native-community land and protected areas"
+        " (about 10,000 ha in 2020, 18,700 in 2022), coffee-rust and low-price refugees came, and"
+        " labourers left in April 2020: households and workers arrive and leave",
+        fixed=SWITCH_FIXED,
+    )
+    standing_coca: bool = P(
+        True,
+        "switch",
+        "UNODC/DEVIDA survey method: satellite and field surveys count standing coca, harvested or"
+        " not; with it on, coca stands unharvested when prices crash instead of being uprooted",
+        fixed=SWITCH_FIXED,
+    )
+    rising_yields: bool = P(
+        True,
+        "switch",
+        "DEVIDA: VRAEM yields about 3.6 t/ha in 2020, up from the UNODC 2013 figure; with it on,"
+        " coca yields rise with inputs, beside soil exhaustion",
+        fixed=SWITCH_FIXED,
+    )
+    state_retreat: bool = P(
+        True,
+        "switch",
+        "DEVIDA/CORAH: national eradication fell from 25,526 ha (2019) to 6,273 ha (2020); with it"
+        " on, field operations follow the retreat_factor of data/state_actions.csv, off they keep"
+        " the pre-2020 level",
+        fixed=SWITCH_FIXED,
+    )
+
+    def on(self) -> tuple[str, ...]:
+        """The names of the mechanisms switched on."""
+        return tuple(name for name in type(self).model_fields if getattr(self, name))
+
+
 class ModelParams(_Group):
     """All parameter groups of a run."""
 
@@ -1285,6 +1359,7 @@ class ModelParams(_Group):
     security: SecurityParams = SecurityParams()
     mayor: MayorParams = MayorParams()
     programme: ProgrammeParams = ProgrammeParams()
+    mechanisms: MechanismParams = MechanismParams()
 
     @property
     def scale(self) -> float:

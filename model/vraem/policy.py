@@ -78,6 +78,12 @@ class PolicyPhase(BaseModel):
     p_replant: float | None = Field(
         None, ge=0, le=1, description="replanting probability; default farmer.p_replant"
     )
+    observed_history: bool = Field(
+        False,
+        description="take the amounts of development money, eradication and interdiction from what"
+        " the state did in each calendar year (data/state_actions.csv); after its last year, the"
+        " last year's amounts hold",
+    )
 
     @model_validator(mode="after")
     def _end_after_start(self) -> PolicyPhase:
@@ -85,6 +91,13 @@ class PolicyPhase(BaseModel):
             raise ValueError(
                 f"end_month must be greater than start_month ({self.start_month}), got {self.end_month}"
             )
+        if self.observed_history:
+            given = [name for name in _AMOUNTS.values() if getattr(self, name) != 0.0]
+            if given:
+                raise ValueError(
+                    f"observed_history takes {given[0]} from data/state_actions.csv; remove it from this"
+                    " phase (or set observed_history: false)"
+                )
         return self
 
 
@@ -115,6 +128,16 @@ class Policy(BaseModel):
         return None
 
 
+_AMOUNTS = {
+    "development_soles": "development_budget_soles_per_year",
+    "eradication_ha": "eradication_ha_per_month",
+    "lab_raids": "lab_raids_per_month",
+    "airstrip_destructions": "airstrip_destructions_per_month",
+    "flight_interdictions": "flight_interdictions_per_month",
+    "courier_arrests": "courier_arrests_per_month",
+}
+"""The phase's amounts by column of the state's record (:data:`vraem.observed.HISTORY_LEVERS`)."""
+
 OFF = PolicyPhase()
 
 
@@ -134,9 +157,41 @@ class Levers:
     p_replant: float
 
 
-def levers_at(policy: Policy, month: int, scale: float, default_p_replant: float) -> Levers:
-    """Resolve the policy for one month: monthly amounts scaled to the valley's size."""
+def observed_amounts(year: int, retreat: bool) -> dict[str, float]:
+    """The phase amounts (:data:`_AMOUNTS`) the state's record gives for a calendar year.
+
+    Years before the record take its first year, years after it its last (the status quo carries
+    on). Field operations (eradication, raids, destructions, interdictions, arrests) are cut by the
+    year's ``retreat_factor`` (the pandemic's 2020-2021 retreat) when ``retreat`` is on.
+    """
+    from vraem.observed import HISTORY_LEVERS, state_actions
+
+    table = state_actions()
+    row = table.loc[min(max(year, table.index.min()), table.index.max())]
+    factor = float(row["retreat_factor"]) if retreat else 1.0
+    out = {}
+    for column in HISTORY_LEVERS:
+        value = float(row[column])
+        out[_AMOUNTS[column]] = value if column == "development_soles" else value * factor
+    return out
+
+
+def levers_at(
+    policy: Policy,
+    month: int,
+    scale: float,
+    default_p_replant: float,
+    start_year: int = 2013,
+    retreat: bool = True,
+) -> Levers:
+    """Resolve the policy for one month: monthly amounts scaled to the valley's size.
+
+    A phase with ``observed_history`` takes its amounts from the state's record for the calendar
+    year of ``month`` (``start_year`` is month 0), with the 2020-2021 retreat when ``retreat``.
+    """
     phase = policy.phase_at(month) or OFF
+    if phase.observed_history:
+        phase = phase.model_copy(update=observed_amounts(start_year + month // 12, retreat))
     return Levers(
         eradication_ha=phase.eradication_ha_per_month * scale,
         targeting=phase.eradication_targeting,

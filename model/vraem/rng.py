@@ -30,6 +30,10 @@ STREAM_NAMES: tuple[str, ...] = (
     "compliance",
     "raid_resistance",
     "mayor_decisions",
+    "wealth",
+    "disease",
+    "migration",
+    "harvest_choice",
 )
 """Append-only: adding a name at the end leaves every existing stream's draws unchanged."""
 

@@ -61,6 +61,7 @@ def run_once(
         months=months,
         map_months=[mm for mm in scenario.map_months if mm <= months],
         rasters=load_rasters(scenario.landscape_file) if scenario.landscape_file else None,
+        start_year=scenario.start_year,
     )
     m.run()
     table = m.results()

@@ -30,6 +30,7 @@ class VraemModel(mesa.Model):
         months: Horizon, for ``running``.
         map_months: Months at which the coca map (ha per cell) is kept in ``maps``.
         rasters: Optional user rasters (see :func:`vraem.landscape.load_rasters`).
+        start_year: Calendar year of month 0 (phases with ``observed_history`` read it).
     """
 
     def __init__(
@@ -40,12 +41,14 @@ class VraemModel(mesa.Model):
         months: int = 240,
         map_months: list[int] | tuple[int, ...] = (),
         rasters: dict[str, np.ndarray] | None = None,
+        start_year: int = 2013,
     ) -> None:
         super().__init__(rng=seed)
         self.params = params or ModelParams()
         self.policy = policy or Policy()
         self.seed = seed
         self.months = months
+        self.start_year = start_year
         self.map_months = set(map_months)
         self.month = 0
         self.streams = Streams(seed)
@@ -143,7 +146,9 @@ class VraemModel(mesa.Model):
         """Advance one month."""
         self.month += 1
         p = self.params
-        levers = levers_at(self.policy, self.month, p.scale, p.farmer.p_replant)
+        levers = levers_at(
+            self.policy, self.month, p.scale, p.farmer.p_replant, self.start_year, p.mechanisms.state_retreat
+        )
         self.month_flows = metrics.new_flows()
         f = self.month_flows
 
