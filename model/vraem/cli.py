@@ -466,6 +466,83 @@ def sweep(
 # vraem calibrate (issue 10)
 
 
+@app.command("validate-history")
+def validate_history(
+    patterns: Annotated[
+        Path | None,
+        typer.Argument(help="Pattern YAML (default: vraem/data/patterns.yaml).", metavar="PATTERNS"),
+    ] = None,
+    variants: Annotated[
+        str | None, typer.Option(help="Comma-separated variant names (default: all in the variant file).")
+    ] = None,
+    variants_file: Annotated[
+        Path | None, typer.Option(help="Variant YAML (default: the shipped vraem/data/variants.yaml).")
+    ] = None,
+    draws: Annotated[
+        int, typer.Option(min=1, max=1_000, help="Posterior draws per variant (draw k runs with seed k).")
+    ] = 5,
+    households: Annotated[
+        int, typer.Option(min=100, max=200_000, help="Households of the simulated valley (results scaled).")
+    ] = 2_000,
+    posterior: Annotated[
+        str,
+        typer.Option(help="Posterior of parameter draws ('none': the defaults, varying only the seed)."),
+    ] = "posterior.parquet",
+    out: Annotated[Path, typer.Option(help="Output folder (patterns.csv, corroboration.html).")] = Path(
+        "results/history"
+    ),
+) -> None:
+    """Run every documented pattern of the valley's history under each model variant; pass or fail."""
+    from vraem.patterns import corroboration_html, evaluate, load_patterns, load_variants
+    from vraem.patterns import number as fmt
+    from vraem.posterior import PosteriorError, draw_parameters, read_posterior, resolve_posterior_path
+
+    loaded = load_patterns(patterns)
+    every = load_variants(variants_file)
+    if variants:
+        names = [v.strip() for v in variants.split(",") if v.strip()]
+        unknown = [v for v in names if v not in every]
+        if unknown:
+            fail(f"--variants: unknown variant {unknown[0][:40]!r} (allowed: {', '.join(every)})")
+        every = {v: every[v] for v in names}
+    if posterior == "none":
+        sets, note = [{} for _ in range(draws)], f"{draws} seeds at the default parameters"
+    else:
+        path = resolve_posterior_path(posterior, Path.cwd())
+        try:
+            sets = draw_parameters(read_posterior(path), draws, seed=2013)
+        except PosteriorError as exc:
+            fail(f"--posterior {path}: {exc}")
+        note = f"{draws} draws of the posterior {path.name} (draw k with seed k)"
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        fail(f"--out {out}: cannot create the folder ({exc.strerror})")
+    scores = evaluate(loaded, every, sets, households, progress=lambda t: err.print(t, highlight=False))
+    scores.to_csv(out / "patterns.csv", index=False)
+    (out / "corroboration.html").write_text(
+        corroboration_html(scores, loaded, every, f"{note}, {households:,} households"), encoding="utf-8"
+    )
+    table = Table(title=f"Documented patterns: model median [90% interval] per variant ({note})")
+    table.add_column("pattern")
+    table.add_column("observed", justify="right")
+    table.add_column("accept", justify="right")
+    for v in every:
+        table.add_column(v, justify="right")
+    by = {(r.pattern, r.variant): r for r in scores.itertuples()}
+    for p in loaded:
+        cells = []
+        for v in every:
+            r = by[(p.name, v)]
+            mark = "[green]pass[/]" if r.passes else "[red]fail[/]"
+            cells.append(f"{fmt(r.median)} [{fmt(r.q05)}, {fmt(r.q95)}] {mark}")
+        table.add_row(p.name, fmt(p.observed), f"{fmt(p.accept[0])} to {fmt(p.accept[1])}", *cells)
+    passed = scores.groupby("variant")["passes"].sum()
+    table.add_row("passed", "", "", *[f"{int(passed[v])} / {len(loaded)}" for v in every])
+    Console(width=max(160, 40 + 30 * len(every))).print(table)
+    console.print(f"sources: {out / 'patterns.csv'}  page: {out / 'corroboration.html'}", highlight=False)
+
+
 @app.command()
 def calibrate(
     config: Annotated[
