@@ -137,3 +137,31 @@ def test_validate_history_runs_and_writes_its_page(tmp_path):
     first = scores.set_index(["pattern", "variant"])
     assert first.loc[("coca_2014", "reference"), "passes"]
     assert not first.loc[("price_falls", "reference"), "passes"]
+
+
+def test_scores_and_stacking_favour_the_variant_that_forecasts_well():
+    from vraem.observed import load_observed
+    from vraem.scoring import leave_future_out, naive_forecasts, score, stacking_weights
+
+    observed = load_observed().set_index("year")["coca_ha"]
+    years = [2020, 2021, 2022, 2023, 2024]
+    obs = observed.loc[years].to_numpy(float)
+    rng = np.random.default_rng(1)
+    good = obs[:, None] * rng.normal(1.0, 0.05, (len(years), 40))
+    bad = obs[:, None] * rng.normal(0.5, 0.05, (len(years), 40))
+    naive = naive_forecasts(observed, years)
+    assert naive["persistence"][0] == observed.loc[2019]
+    s_good, s_bad = score(good, obs, naive), score(bad, obs, naive)
+    assert s_good["crps_ha"] < s_bad["crps_ha"]
+    assert s_good["coverage_90"] >= 0.8 and s_bad["coverage_90"] == 0.0
+    assert s_good["skill_vs_persistence"] > 0 > s_bad["skill_vs_persistence"]
+    weights = stacking_weights({"good": good, "bad": bad}, obs)
+    assert weights["good"] > 0.9 and sum(weights.values()) == pytest.approx(1.0)
+
+    def tables(forecast):  # survey months of runs starting in 2013 at full scale
+        return [pd.DataFrame({"month": [12 * (y - 2013) for y in years], "coca_ha": forecast[:, j]})
+                for j in range(forecast.shape[1])]
+
+    table, _weights, stacked = leave_future_out({"good": (tables(good), 2013, 1.0), "bad": (tables(bad), 2013, 1.0)})
+    assert set(table.forecast) == {"good", "bad", "naive: persistence", "naive: trend", "stacked ensemble"}
+    assert stacked["crps_ha"] <= s_good["crps_ha"] * 1.05

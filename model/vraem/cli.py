@@ -496,6 +496,7 @@ def validate_history(
     from vraem.patterns import corroboration_html, evaluate, load_patterns, load_variants
     from vraem.patterns import number as fmt
     from vraem.posterior import PosteriorError, draw_parameters, read_posterior, resolve_posterior_path
+    from vraem.scoring import leave_future_out
 
     loaded = load_patterns(patterns)
     every = load_variants(variants_file)
@@ -518,10 +519,16 @@ def validate_history(
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         fail(f"--out {out}: cannot create the folder ({exc.strerror})")
-    scores = evaluate(loaded, every, sets, households, progress=lambda t: err.print(t, highlight=False))
+    scores, runs = evaluate(loaded, every, sets, households, lambda t: err.print(t, highlight=False))
     scores.to_csv(out / "patterns.csv", index=False)
+    status_quo = {v: r["status_quo"] for v, r in runs.items() if "status_quo" in r}
+    forecast, weights, _stacked = leave_future_out(status_quo) if status_quo else (None, {}, {})
+    if forecast is not None:
+        weighted = forecast.assign(stacking_weight=forecast["forecast"].map(weights))
+        weighted.to_csv(out / "scores.csv", index=False)
     (out / "corroboration.html").write_text(
-        corroboration_html(scores, loaded, every, f"{note}, {households:,} households"), encoding="utf-8"
+        corroboration_html(scores, loaded, every, f"{note}, {households:,} households", forecast, weights),
+        encoding="utf-8",
     )
     table = Table(title=f"Documented patterns: model median [90% interval] per variant ({note})")
     table.add_column("pattern")
@@ -540,6 +547,19 @@ def validate_history(
     passed = scores.groupby("variant")["passes"].sum()
     table.add_row("passed", "", "", *[f"{int(passed[v])} / {len(loaded)}" for v in every])
     Console(width=max(160, 40 + 30 * len(every))).print(table)
+    if forecast is not None and not forecast.empty:
+        from vraem.patterns import FORECAST_COLUMNS
+
+        lfo = Table(title="Leave-future-out scores of the 2020-2024 surveys (status quo; lower CRPS: better)")
+        lfo.add_column("forecast")
+        lfo.add_column("stacking weight", justify="right")
+        for label in FORECAST_COLUMNS.values():
+            lfo.add_column(label, justify="right")
+        for r in forecast.itertuples():
+            weight = weights.get(r.forecast)
+            cells = [fmt(getattr(r, c)) for c in FORECAST_COLUMNS]
+            lfo.add_row(r.forecast, "" if weight is None else f"{weight:.2f}", *cells)
+        Console(width=160).print(lfo)
     console.print(f"sources: {out / 'patterns.csv'}  page: {out / 'corroboration.html'}", highlight=False)
 
 

@@ -292,7 +292,7 @@ def evaluate(
     draws: list[dict[str, float]],
     households: int,
     progress: Callable[[str], None] | None = None,
-) -> pd.DataFrame:
+) -> tuple[pd.DataFrame, dict[str, dict[str, tuple[list[pd.DataFrame], int, float]]]]:
     """Every pattern under every variant: the model's median, 90% interval and whether it passes.
 
     Args:
@@ -301,15 +301,20 @@ def evaluate(
         draws: Parameter sets (dotted keys), one run each with seed ``k``; ``[{}]`` runs the defaults.
         households: The valley's size (extensive statistics are reported for the full valley).
         progress: Called with a line of progress, or None.
+
+    Returns:
+        One row per pattern and variant, and each variant's runs (tables, start year and scale)
+        by scenario, for :func:`vraem.scoring.leave_future_out`.
     """
     rows = []
+    runs: dict[str, dict[str, tuple[list[pd.DataFrame], int, float]]] = {}
     for vname, variant in variants.items():
         if progress:
             progress(f"variant {vname}: mechanisms {variant.mechanisms or 'none'}")
-        tables = run_tables(patterns, variant.mechanisms, draws, households, progress)
+        tables = runs[vname] = run_tables(patterns, variant.mechanisms, draws, households, progress)
         for p in patterns:
-            runs, start_year, scale = tables[p.scenario]
-            values = np.array([statistic(p, t, start_year, scale) for t in runs])
+            scenario_runs, start_year, scale = tables[p.scenario]
+            values = np.array([statistic(p, t, start_year, scale) for t in scenario_runs])
             finite = values[np.isfinite(values)]
             median = float(np.median(finite)) if finite.size else math.nan
             low, high = (np.quantile(finite, [0.05, 0.95]) if finite.size else (math.nan, math.nan))
@@ -329,7 +334,7 @@ def evaluate(
                     "runs": int(finite.size),
                 }
             )
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows), runs
 
 
 # ---------------------------------------------------------------------------------------------
@@ -349,9 +354,18 @@ def number(x: Any) -> str:
 
 
 def corroboration_html(
-    scores: pd.DataFrame, patterns: list[Pattern], variants: dict[str, Variant], note: str
+    scores: pd.DataFrame,
+    patterns: list[Pattern],
+    variants: dict[str, Variant],
+    note: str,
+    forecast_scores: pd.DataFrame | None = None,
+    weights: dict[str, float] | None = None,
 ) -> str:
-    """A self-contained HTML page in TRACE's "model output corroboration" form."""
+    """A self-contained HTML page in TRACE's "model output corroboration" form.
+
+    With ``forecast_scores`` and ``weights`` (:func:`vraem.scoring.leave_future_out`), it also
+    shows the variants' leave-future-out scores of 2020-2024 and their stacking weights.
+    """
     names = list(variants)
     head = "".join(f"<th>{html.escape(v)}</th>" for v in names)
     body = []
@@ -399,6 +413,39 @@ marked "in sample" were calibration targets; the others were not.</p>
 <div class="scroll"><table><tr><th>pattern</th><th>observed</th><th>source</th>{head}</tr>
 {"".join(body)}
 <tr><td colspan="3"><b>patterns passed</b></td>{totals}</tr></table></div>
+{_forecast_section(forecast_scores, weights)}
 </body></html>
 """
+
+
+FORECAST_COLUMNS = {
+    "crps_ha": "CRPS (ha)",
+    "coverage_50": "50% coverage",
+    "coverage_90": "90% coverage",
+    "median_error_share": "median error",
+    "skill_vs_persistence": "skill vs persistence",
+    "skill_vs_trend": "skill vs trend",
+}
+
+
+def _forecast_section(forecast_scores: pd.DataFrame | None, weights: dict[str, float] | None) -> str:
+    if forecast_scores is None or forecast_scores.empty:
+        return ""
+    head = "".join(f"<th>{html.escape(label)}</th>" for label in FORECAST_COLUMNS.values())
+    rows = []
+    for r in forecast_scores.itertuples():
+        weight = (weights or {}).get(r.forecast)
+        cells = "".join(f"<td>{number(getattr(r, c))}</td>" for c in FORECAST_COLUMNS)
+        rows.append(
+            f"<tr><td>{html.escape(r.forecast)}</td>"
+            f"<td>{'' if weight is None else f'{weight:.2f}'}</td>{cells}</tr>"
+        )
+    return f"""<h2>Leave-future-out scores: the 2020-2024 surveys</h2>
+<p>Each variant's status-quo runs as a forecast of the surveys it was not calibrated on. CRPS
+(lower is better), the share of years inside the central 50% and 90% intervals, the mean error of
+the median as a share of the observed area, and the skill against persistence of 2019 and the
+2013-2019 linear trend (1 - CRPS / CRPS of the naive forecast; above 0 is better than it). The
+weights are stacking weights (Yao et al. 2018) minimising the CRPS of the variants' mixture.</p>
+<div class="scroll"><table><tr><th>forecast</th><th>stacking weight</th>{head}</tr>
+{"".join(rows)}</table></div>"""
 
