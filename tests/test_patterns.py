@@ -162,6 +162,7 @@ def test_scores_and_stacking_favour_the_variant_that_forecasts_well():
         return [pd.DataFrame({"month": [12 * (y - 2013) for y in years], "coca_ha": forecast[:, j]})
                 for j in range(forecast.shape[1])]
 
-    table, _weights, stacked = leave_future_out({"good": (tables(good), 2013, 1.0), "bad": (tables(bad), 2013, 1.0)})
+    runs = {"good": (tables(good), 2013, 1.0), "bad": (tables(bad), 2013, 1.0)}
+    table, _weights, stacked = leave_future_out(runs)
     assert set(table.forecast) == {"good", "bad", "naive: persistence", "naive: trend", "stacked ensemble"}
     assert stacked["crps_ha"] <= s_good["crps_ha"] * 1.05
