@@ -10,7 +10,7 @@ PYTHON_BOOT ?= $(shell for p in python3.13 python3.12 python3 python; do \
     for p in $$(ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.1[2-9]* 2>/dev/null | sort -V -r); do \
     if [ -x $$p/bin/python ]; then echo $$p/bin/python; exit 0; fi; done)
 
-.PHONY: setup run test test-lowest browser ui-assets lint bench bench-phases bench-sweep bench-sensitivity calibrate baseline clean ui bench-ui
+.PHONY: setup run test test-lowest browser ui-assets lint bench bench-phases bench-sweep bench-sensitivity calibrate validate-history baseline clean ui bench-ui
 
 setup: $(STAMP)
 
@@ -88,6 +88,12 @@ bench-sensitivity: $(STAMP)
 ## posterior and its manifest are also copied to model/vraem/data/, where `make run` reads them.
 calibrate: $(STAMP)
 	$(VENV)/bin/vraem calibrate --out results/calibration --ship
+
+## Every documented pattern of the valley's history under each model variant, over posterior draws,
+## and the variants' leave-future-out scores of 2020-2024 (results/history/; docs/validation.md).
+HISTORY_DRAWS ?= 10
+validate-history: $(STAMP)
+	$(VENV)/bin/vraem validate-history --draws $(HISTORY_DRAWS) --households 2000 --out results/history
 
 ## Rewrite the stored seeded baseline summary (tests/data/baseline.json) after a deliberate model change.
 baseline: $(STAMP)
