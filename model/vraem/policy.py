@@ -2,7 +2,10 @@
 
 A scenario's ``policy.phases`` is a list of phases, each with a ``start_month`` and an optional
 ``end_month`` (exclusive). In a month covered by no phase every lever is off. Capacities are for
-the whole valley and are scaled with the number of households (see ``params.REFERENCE_HOUSEHOLDS``).
+the whole valley and are scaled with the number of households (see ``params.REFERENCE_HOUSEHOLDS``),
+except the levers that act on the export route (airstrip destructions, forced landings, courier
+arrests): the route keeps the full valley's strips, flights and couriers at any scale, each
+carrying ``scale`` of its load (:mod:`vraem.agents.cartel`), so these stay full-valley counts.
 
 Levers, following docs/odd.md: eradication capacity and targeting, development budget,
 interdiction (lab raids, airstrip destructions, flight interdictions, courier arrests) and the
@@ -143,7 +146,12 @@ OFF = PolicyPhase()
 
 @dataclass(frozen=True, slots=True)
 class Levers:
-    """The levers in force in one month, scaled to the simulated valley."""
+    """The levers in force in one month, scaled to the simulated valley.
+
+    The export route's levers (``airstrip_destructions``, ``flight_interdictions``,
+    ``courier_arrests``) are not scaled: they act on the full valley's count of strips, flights and
+    couriers, which the route keeps at any scale (docs/model.md, the scaling rule).
+    """
 
     eradication_ha: float
     targeting: Targeting
@@ -188,6 +196,12 @@ def levers_at(
 
     A phase with ``observed_history`` takes its amounts from the state's record for the calendar
     year of ``month`` (``start_year`` is month 0), with the 2020-2021 retreat when ``retreat``.
+
+    A thinned export route would hold a handful of strips, flights and couriers at classroom scale,
+    and its caps (no more forced landings than flights, no flights without a strip) would then bind
+    far more often than in the full valley, and a heavy interdiction campaign cut coca far less at
+    1,500 households than at 20,000 (tests/test_scaling.py). So the route keeps its full count and
+    its levers are full-valley counts.
     """
     phase = policy.phase_at(month) or OFF
     if phase.observed_history:
@@ -199,8 +213,8 @@ def levers_at(
         development_soles=phase.development_budget_soles_per_year / 12.0 * scale,
         monitor_agreements=phase.monitor_agreements,
         lab_raids=phase.lab_raids_per_month * scale,
-        airstrip_destructions=phase.airstrip_destructions_per_month * scale,
-        flight_interdictions=phase.flight_interdictions_per_month * scale,
-        courier_arrests=phase.courier_arrests_per_month * scale,
+        airstrip_destructions=phase.airstrip_destructions_per_month,
+        flight_interdictions=phase.flight_interdictions_per_month,
+        courier_arrests=phase.courier_arrests_per_month,
         p_replant=default_p_replant if phase.p_replant is None else phase.p_replant,
     )

@@ -34,6 +34,7 @@ STREAM_NAMES: tuple[str, ...] = (
     "disease",
     "migration",
     "harvest_choice",
+    "courier_households",
 )
 """Append-only: adding a name at the end leaves every existing stream's draws unchanged."""
 

@@ -6,6 +6,12 @@ land on teenage couriers' backs (2-10 kg each). Destroyed strips are rebuilt by 
 (press: 7 of 18 back within a month). Seizures raise their costs, which they pass down the chain
 as a lower paste price (:func:`vraem.economy.paste_price_usd_per_kg`). Who buys is a label
 (``cartel.buyer_origin``), not a hard fact.
+
+The export route is the cartels' and, like them, is not thinned in a smaller valley (docs/model.md,
+the scaling rule): it keeps the full valley's strips, and its flights and couriers are counted as in
+the full valley, each carrying ``scale`` times its load of the simulated valley's base
+(:func:`load_per_unit_kg`). The levers that act on it are full-valley counts
+(:func:`vraem.policy.levers_at`).
 """
 
 from __future__ import annotations
@@ -19,6 +25,17 @@ from mesa import Agent
 from vraem.jit import kernel
 
 DAYS_PER_MONTH = 30.0
+
+
+def load_per_unit_kg(kg_per_unit, scale):
+    """Base of the simulated valley that one flight or courier of the export route carries (kg).
+
+    The route keeps the full valley's strips, flights and couriers at any scale, so each carries
+    ``scale`` of its real load: forced landings and arrests (full-valley counts) then seize the
+    same share of the valley's exports at any scale, where a thinned route of a few flights a month
+    lost whole flights to rounding and capped the landings at its few flights.
+    """
+    return kg_per_unit * scale
 
 
 def air_capacity_kg(active_strips, flights_per_strip_per_day, kg_per_flight):
@@ -60,32 +77,38 @@ def create_cartels(model, rng: np.random.Generator) -> tuple[list[Cartel], Airst
     p, L = model.params, model.landscape
     cp = p.cartel
     cartels = [Cartel(model, i, cp.buyer_origin) for i in range(cp.n_cartels)]
-    n = max(1, round(cp.n_airstrips * p.scale))
+    n = cp.n_airstrips  # the full valley's strips at any scale (module docstring)
     w = (1.0 - L.layer("police_reach")) * (L.layer("elevation_m") < 1_500) + 1e-6
     cells = rng.choice(L.n_cells, size=n, replace=n > L.n_cells, p=w / w.sum())
     return cartels, Airstrips(cell=cells, cartel=np.arange(n) % cp.n_cartels, active=np.ones(n, bool))
 
 
 def export(model, bought_kg: float, flight_interdictions: float, courier_arrests: float) -> None:
-    """Move the month's purchases out by air and by land; interdiction seizes part of it."""
+    """Move the month's purchases out by air and by land; interdiction seizes part of it.
+
+    ``flight_interdictions`` and ``courier_arrests`` are full-valley counts, as are the flights,
+    couriers and strips of the route (module docstring).
+    """
     p, f, prices = model.params, model.month_flows, model.prices
     cp, mp = p.cartel, p.market
     strips = model.airstrips
+    kg_per_flight = load_per_unit_kg(cp.kg_per_flight, p.scale)
+    kg_per_courier = load_per_unit_kg(cp.kg_per_courier, p.scale)
     on_hand = bought_kg + model.cartel_stock_kg
     air_cap = air_capacity_kg(
         int(strips.active.sum()),
         cp.flights_per_strip_per_day,
-        cp.kg_per_flight,
+        kg_per_flight,
     )
     air_kg = min(on_hand * (1.0 - cp.land_share), air_cap)
     land_kg = min(on_hand - air_kg, on_hand * cp.land_share * cp.land_capacity_multiple)
     model.cartel_stock_kg = on_hand - air_kg - land_kg
-    flights = air_kg / cp.kg_per_flight
+    flights = air_kg / kg_per_flight
     forced = min(float(model.streams.interdiction.poisson(flight_interdictions)), float(math.floor(flights)))
-    seized_air = forced * cp.kg_per_flight
-    couriers = land_kg / cp.kg_per_courier
+    seized_air = forced * kg_per_flight
+    couriers = land_kg / kg_per_courier
     arrested = min(float(model.streams.couriers.poisson(courier_arrests)), float(math.floor(couriers)))
-    seized_land = arrested * cp.kg_per_courier
+    seized_land = arrested * kg_per_courier
     mark_courier_arrests(model, int(arrested))
     exported = air_kg + land_kg - seized_air - seized_land
     revenue = exported * mp.export_value_usd_per_kg
@@ -107,15 +130,26 @@ def mark_courier_arrests(model, arrested: int) -> None:
 
     Seed interview: prisons are crowded with young couriers and parents 'want a better future for
     their kids', which weighs against coca (``farmer.child_worry_usd_per_ha_year``). Worry fades
-    at ``farmer.worry_decay_per_month``.
+    at ``farmer.worry_decay_per_month``. ``arrested`` counts the full valley's couriers; the
+    simulated households hold ``scale`` of them (rounded stochastically).
     """
     h = model.households
     u = model.streams.couriers.random(h.n)
+    arrested = households_hit(arrested, model.params.scale, model.streams.courier_households.random())
     couriers = courier_households(model)
     if not _worry(h.worry, couriers, u, model.params.farmer.worry_decay_per_month, arrested):
         # Two couriers drew the same number at the cut: the first in household order is arrested
         # (a stable sort, the same on every machine).
         h.worry[couriers[np.argsort(u[couriers], kind="stable")[:arrested]]] = 1.0
+
+
+def households_hit(arrested: int, scale: float, u: float) -> int:
+    """Simulated households among ``arrested`` full-valley couriers (``arrested x scale``).
+
+    Rounded stochastically with the uniform draw ``u``; exact at full scale (where ``arrested + u``
+    could round up in floating point).
+    """
+    return arrested if scale == 1.0 else math.floor(arrested * scale + u)
 
 
 def courier_households(model) -> np.ndarray:
