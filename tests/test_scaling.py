@@ -12,7 +12,7 @@ couriers, it cut coca by 40% at 1,500 households and by 76% at 20,000 at 3 years
 import numpy as np
 import pytest
 
-from vraem.policy import Policy
+from vraem.policy import Levers, Policy, PolicyPhase, levers_at, observed_amounts
 from vraem.runner import run_once
 from vraem.scenario import Scenario, load_scenario
 from vraem.shipped import shipped_names
@@ -33,20 +33,23 @@ CAMPAIGN = {
 
 
 def campaign(status_quo: Scenario) -> Scenario:
-    """The status quo with the campaign's interdiction levers in its phases before month 36."""
+    """The status quo with the campaign's interdiction levers in its first three years.
+
+    Each campaign year keeps the status quo's other levers of that year (from the state's record
+    when the status quo follows it); from month 36 the status quo's own phases resume.
+    """
     phases = []
+    for year in range(CAMPAIGN_MONTHS // 12):
+        start = 12 * year
+        phase = status_quo.policy.phase_at(start) or PolicyPhase()
+        if phase.observed_history:
+            retreat = status_quo.parameters.mechanisms.state_retreat
+            amounts = observed_amounts(status_quo.start_year + year, retreat)
+            phase = phase.model_copy(update={"observed_history": False, **amounts})
+        phases.append(phase.model_copy(update={"start_month": start, "end_month": start + 12, **CAMPAIGN}))
     for phase in status_quo.policy.phases:
-        end = phase.end_month
-        if phase.start_month < CAMPAIGN_MONTHS:
-            phases.append(
-                phase.model_copy(
-                    update={"end_month": min(end or CAMPAIGN_MONTHS, CAMPAIGN_MONTHS), **CAMPAIGN}
-                )
-            )
-            if end is None or end > CAMPAIGN_MONTHS:
-                phases.append(phase.model_copy(update={"start_month": CAMPAIGN_MONTHS}))
-        else:
-            phases.append(phase)
+        if phase.end_month is None or phase.end_month > CAMPAIGN_MONTHS:
+            phases.append(phase.model_copy(update={"start_month": max(phase.start_month, CAMPAIGN_MONTHS)}))
     return status_quo.model_copy(update={"name": "interdiction_campaign", "policy": Policy(phases=phases)})
 
 
@@ -104,3 +107,16 @@ def test_clans_and_labs_scale_with_households_and_the_export_route_does_not():
     np.testing.assert_allclose(small[:2], full[:2], rtol=0.15)
     # Each clan's labs take its own leaf plus the margin (before: each lab the whole valley's).
     np.testing.assert_allclose([small[2], full[2]], m.params.clan.lab_capacity_margin, rtol=1e-6)
+
+
+def test_the_campaign_is_the_status_quo_but_for_three_years_of_interdiction():
+    sq = load_scenario("status_quo")
+    cp = campaign(sq)
+    interdiction = {"lab_raids", "airstrip_destructions", "flight_interdictions", "courier_arrests"}
+    for month in range(1, 2 * CAMPAIGN_MONTHS):
+        a, b = (levers_at(s.policy, month, 1.0, 0.5, s.start_year) for s in (sq, cp))
+        for name in Levers.__dataclass_fields__:
+            if month < CAMPAIGN_MONTHS and name in interdiction:
+                assert getattr(b, name) == CAMPAIGN[f"{name}_per_month"], (month, name)
+            else:
+                assert getattr(b, name) == getattr(a, name), (month, name)

@@ -25,9 +25,10 @@ REFERENCE_HOUSEHOLDS = 20_000
 """Households in the full valley (docs/odd.md: about 20,000 coca-growing households).
 
 Quantities given for the whole valley (initial coca, export demand, policy capacities, budgets,
-clans, labs, airstrips, the land in each cell and the cost of a road cell) are multiplied by
+clans, labs, the land in each cell and the cost of a road cell) are multiplied by
 ``n_households / REFERENCE_HOUSEHOLDS`` so that a small classroom valley behaves like a thinned copy
-of the full one (the scaling rule in docs/model.md).
+of the full one (the scaling rule in docs/model.md). The export route (airstrips, flights, couriers
+and the levers against them) keeps the full valley's counts, each carrying that share of its load.
 """
 
 USD_PER_SOL = 9.7 / 32.0
