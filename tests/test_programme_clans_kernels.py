@@ -5,19 +5,14 @@ import pytest
 
 from vraem import economy, programme
 from vraem.agents import cartel, clan
-from vraem.agents.farmer import HouseholdType
+from vraem.agents.farmer import HouseholdType, Zone
 from vraem.jit import pairwise_sum
 from vraem.landscape import MIN_FARMED_HA
 from vraem.programme import (
     _FEW_ROAD_CELLS,
-    _HAZARD_MARGIN,
     _advance_and_sign,
-    _agreements_and_trust,
     _road_candidates,
     agreement_probability,
-    defection_hazard,
-    defection_probability,
-    hazard_probability,
 )
 from vraem.scenario import load_scenario
 from vraem.simulation import VraemModel
@@ -47,16 +42,6 @@ def test_pairwise_sum_is_numpys_sum_bit_for_bit(n):
         assert pairwise_sum(a) == a.sum()
     else:
         assert pairwise_sum(a) == pytest.approx(a.sum(), rel=1e-12, abs=1e-12)
-
-
-def test_signers_above_their_hazard_cannot_defect():
-    """spend sends to NumPy's exp only the signers whose draw is below hazard + margin."""
-    h = np.concatenate([np.logspace(-14, 1, 20_000), -np.logspace(-14, 1, 2_000), [0.0]])
-    assert np.all(hazard_probability(h) <= h + _HAZARD_MARGIN)
-    p = defection_probability(
-        0.006, np.array([1.0, 3.0]), 1.0, np.array([False, True]), 30.0, True, 0.8, 0.5, 0.9
-    )
-    assert np.all((p > 0) & (p < 0.01))
 
 
 def _site_numpy(model, c, u):
@@ -178,82 +163,6 @@ def test_clans_buy_as_the_array_version_when_most_households_sell_nothing(fresh,
     np.testing.assert_allclose(model.clan_stock_kg, stock, rtol=1e-12, atol=1e-9)
 
 
-def _signers_case(rng, n, n_d, peer_pressure):
-    """Households of a month of spend: signers with prices above and below their signing value."""
-    district = rng.integers(0, n_d, n).astype(np.int32)
-    at_signing = rng.uniform(0.5, 2.0, n)
-    at_signing[:20] = 0.0  # no value at signing: ratio 1
-    value = at_signing * rng.uniform(0.5, 3.0, n)
-    value[20:40] = -1.0
-    return dict(
-        district=district,
-        district_accepting=rng.random(n_d) < 0.8,
-        households_per_district=np.maximum(np.bincount(district, minlength=n_d), 1),
-        in_programme=rng.random(n) < 0.9,
-        agreement=rng.random(n) < 0.7,
-        months_unsupported=rng.integers(0, 6, n).astype(float),
-        value_at_signing=at_signing,
-        expected_leaf_value=value,
-        peer_pressure=peer_pressure,
-    )
-
-
-@pytest.mark.parametrize("peer_pressure", [0.9, 3.0])
-def test_signers_that_may_defect_are_all_signers_below_their_hazard(peer_pressure):
-    """_agreements_and_trust rules most signers out by a bound of their hazard, without the
-    hazard's division: the signers it returns are exactly those whose draw is below the hazard
-    plus the margin, the hazards those of the rule on arrays, draws at the edge included."""
-    rng = np.random.default_rng(11)
-    n, n_d = 20_000, 15
-    case = _signers_case(rng, n, n_d, peer_pressure)
-    base, rise, lapse_months, lapse_x, detection = 0.006, 1.0, 3.0, 30.0, 0.8
-    months_unsupported = case["months_unsupported"].copy()
-    supported = case["in_programme"] & case["district_accepting"][case["district"]]
-    months_unsupported = np.where(supported, 0.0, months_unsupported + 1.0)
-    signed = np.bincount(case["district"], weights=case["agreement"], minlength=n_d)
-    share = signed / case["households_per_district"]
-    at, value = case["value_at_signing"], case["expected_leaf_value"]
-    ratio = np.where(at > 0, value / np.where(at > 0, at, 1.0), 1.0)
-    args = (base, ratio, rise, months_unsupported >= lapse_months, lapse_x, True, detection)
-    hazard = defection_hazard(*args, share[case["district"]], peer_pressure)
-    # Draws: uniform, and for half of the households at the edge of the hazard plus the margin.
-    u = rng.random(n)
-    edge = rng.random(n) < 0.5
-    u[edge] = hazard[edge] + _HAZARD_MARGIN
-    below = edge & (rng.random(n) < 0.5)
-    u[below] = np.nextafter(u[below], -np.inf)
-    maybe, maybe_hazard, *_ = _agreements_and_trust(
-        case["district"],
-        case["district_accepting"],
-        case["households_per_district"],
-        case["in_programme"].copy(),
-        case["agreement"],
-        case["months_unsupported"].copy(),
-        rng.integers(0, 12, n).astype(float),
-        rng.random(n),
-        rng.integers(0, 6, n).astype(np.int8),
-        value,
-        at,
-        u,
-        True,
-        base,
-        rise,
-        lapse_months,
-        lapse_x,
-        True,
-        detection,
-        peer_pressure,
-        0.15,
-        0.01,
-        0.25,
-        np.array([0.0, 2, 6, 9, 6, 12]),
-    )
-    expected = np.flatnonzero(case["agreement"] & (u < hazard + _HAZARD_MARGIN))
-    assert expected.size > 3_000
-    np.testing.assert_array_equal(maybe, expected)
-    np.testing.assert_array_equal(maybe_hazard, hazard[expected])
-
-
 @pytest.mark.parametrize("n", [1, 2, 3, 8, 9])
 def test_road_cells_are_the_lowest_keys_equal_keys_in_cell_order(n):
     """_road_candidates picks the n cells a stable sort puts first (equal keys in cell order), up
@@ -317,7 +226,6 @@ def test_advance_and_sign_keeps_the_dense_rules():
     rng = np.random.default_rng(5)
     n, n_d = 20_000, 15
     district = rng.integers(0, n_d, n).astype(np.int32)
-    cell = rng.integers(0, 100, n).astype(np.int32)
     stage = rng.integers(0, 6, n).astype(np.int8)
     in_programme = rng.random(n) < 0.8
     agreement = in_programme & (rng.random(n) < 0.6)
@@ -340,20 +248,28 @@ def test_advance_and_sign_keeps_the_dense_rules():
     after[queued] = queued_stage[queued] + 1
     member = in_programme.copy()
     member[queued] = True
-    signs = member & ~agreement & (after >= 4)
+    pays = rng.random(n) < 0.7
+    coca_ha = rng.random(n)
+    signs = member & ~agreement & (after >= 4) & pays
     signs &= u < agreement_probability(p, kind == HouseholdType.COMMITTED, factor)
-    served = accepting.copy()
-    served[cell_district[new_roads]] = True
-    gains = served[district] & ~member
-    expected_trust = np.where(gains, np.minimum(trust + gain, 1.0), np.minimum(trust, 1.0))
+    per_district = np.maximum(np.bincount(district, minlength=n_d), 1)
+    road_cell_soles, reference = 50_000.0, 600.0
+    delivered = np.bincount(district[queued], weights=costs[queued_stage[queued]], minlength=n_d)
+    delivered += np.bincount(cell_district[new_roads], minlength=n_d) * road_cell_soles
+    intensity = np.clip(delivered / (per_district * reference), 0.0, 1.0)
+    gains = (intensity[district] > 0) & ~member
+    expected_trust = np.where(
+        gains, np.minimum(trust + gain * intensity[district], 1.0), np.minimum(trust, 1.0)
+    )
+    delivery = np.zeros(n_d)
     columns = [np.zeros(n) for _ in range(7)]  # months, soil, fallow, coca, food, cacao, coffee
+    at_signing_ha = np.zeros(n)
     spent = _advance_and_sign(
         rng.permutation(n).astype(np.int32),
         queued_stage,
         queued.size,
         district,
-        cell,
-        np.zeros(100),
+        np.full(n, Zone.LOW, dtype=np.int8),
         accepting,
         cell_district,
         new_roads,
@@ -365,6 +281,9 @@ def test_advance_and_sign_keeps_the_dense_rules():
         agreement,
         value_at_signing,
         value,
+        pays,
+        coca_ha,
+        at_signing_ha,
         *columns[1:],
         u,
         1e9,
@@ -373,14 +292,19 @@ def test_advance_and_sign_keeps_the_dense_rules():
         0.1,
         0.5,
         1.0,
-        1_000.0,
         p,
         factor,
         gain,
+        per_district,
+        road_cell_soles,
+        reference,
+        delivery,
     )
     assert spent == costs[queued_stage[queued]].sum()
     np.testing.assert_array_equal(stage, after)
-    assert signs.sum() > 50 and gains.sum() > 1_000
+    assert signs.sum() > 50 and gains.sum() > 500
+    np.testing.assert_allclose(delivery, intensity)
     np.testing.assert_array_equal(agreement, (member & agreement) | signs | (~member & agreement))
     np.testing.assert_array_equal(value_at_signing[signs], value[signs])
+    np.testing.assert_array_equal(at_signing_ha[signs], coca_ha[signs])
     np.testing.assert_array_equal(trust, expected_trust)

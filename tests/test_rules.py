@@ -223,35 +223,82 @@ def test_air_capacity_limited_by_strips_not_by_the_average_of_6_flights():
     assert air_capacity_kg(8, 0.25, 300.0) == pytest.approx(2 * 30 * 300)
 
 
-def test_defection_probability_follows_support_price_monitoring_and_peers():
+def _yearly(p_month):
+    return 1 - (1 - p_month) ** 12
+
+
+def test_defection_is_sourced_once_and_follows_income_poverty_support_monitoring_and_peers():
     from vraem.programme import defection_probability
 
     pp = P.programme
     args = dict(
         base_per_year=pp.defection_per_year,
-        per_price_rise=pp.defection_per_price_rise,
-        lapse_multiplier=pp.defection_lapse_multiplier,
         detection=pp.monitoring_detection,
+        per_shortfall=pp.defection_per_income_gap,
+        poverty_multiplier=pp.defection_poverty_multiplier,
+        lapse_multiplier=pp.defection_lapse_multiplier,
         peer_pressure=pp.peer_pressure,
     )
-    calm = defection_probability(
-        value_ratio=1.0, lapsed=False, monitored=False, district_signed_share=0.0, **args
+
+    def p(**changes):
+        state = dict(monitored=True, shortfall=0.0, hardship=False, lapsed=False, district_signed_share=0.0)
+        return defection_probability(**{**state, **changes}, **args)
+
+    calm = p()
+    # UNODC 2019's 0.6% a year describes supported, monitored signers: not discounted again.
+    assert _yearly(calm) == pytest.approx(0.006, rel=0.01)
+    assert _yearly(p(monitored=False)) == pytest.approx(0.006 / (1 - pp.monitoring_detection), rel=0.03)
+    assert calm < p(shortfall=0.5) < p(shortfall=1.0)
+    assert p(hardship=True) > calm and p(lapsed=True) > calm
+    assert p(district_signed_share=1.0) < calm
+
+
+def test_a_household_whose_coca_pays_more_than_its_alternative_does_not_sign():
+    from vraem.programme import agreement_pays, coca_income_forgone_usd, income_shortfall
+
+    coca_ha = np.array([0.0, 0.2, 1.5])
+    forgone = coca_income_forgone_usd(coca_ha, 2.3, 3_600.0, 1.0, 0.35, 0.0, 0.5)
+    np.testing.assert_allclose(forgone, coca_ha * 2.3 * 3_600.0 * 0.65 / 12.0)
+    assert agreement_pays(100.0, 30.0, forgone).tolist() == [True, True, False]
+    # Expected eradication losses, weighed by the household's risk attitude, lower what it gives up.
+    assert coca_income_forgone_usd(1.5, 2.3, 3_600.0, 1.0, 0.35, 0.9, 1.0) < forgone[2]
+    assert coca_income_forgone_usd(1.5, 2.3, 3_600.0, 1.0, 0.35, 2.0, 1.0) == 0.0  # never below 0
+    np.testing.assert_allclose(
+        income_shortfall(np.array([0.0, 100.0, 100.0, 100.0]), np.array([50.0, 150.0, 25.0, -10.0])),
+        [0.0, 0.0, 0.75, 1.0],
     )
-    assert 1 - (1 - calm) ** 12 == pytest.approx(0.006, rel=0.01)  # UNODC 2019
-    tripled = defection_probability(
-        value_ratio=3.0, lapsed=False, monitored=False, district_signed_share=0.0, **args
-    )
-    lapsed = defection_probability(
-        value_ratio=3.0, lapsed=True, monitored=False, district_signed_share=0.0, **args
-    )
-    watched = defection_probability(
-        value_ratio=3.0, lapsed=True, monitored=True, district_signed_share=0.0, **args
-    )
-    pressed = defection_probability(
-        value_ratio=3.0, lapsed=True, monitored=False, district_signed_share=1.0, **args
-    )
-    assert calm < tripled < lapsed
-    assert watched < lapsed and pressed < lapsed
+
+
+def test_altitude_zones_allow_their_crops():
+    from vraem.agents.farmer import Zone, altitude_zone, zone_crops
+
+    zone = altitude_zone(np.array([600.0, 1_500.0, 2_400.0]), 1_200.0, 2_000.0)
+    assert zone.tolist() == [Zone.LOW, Zone.MID, Zone.HIGH]
+    cacao, coffee, food = zone_crops(zone, 1_800.0, 1_000.0, 1_200.0)
+    assert cacao.tolist() == [1.0, 0.0, 0.0] and coffee.tolist() == [0.0, 0.0, 0.0]
+    assert food.tolist() == [0.0, 1.0, 1.0]  # coffee pays less than food here
+    cacao, coffee, food = zone_crops(zone, 1_800.0, 1_300.0, 1_200.0)
+    assert coffee.tolist() == [0.0, 1.0, 0.0] and food.tolist() == [0.0, 0.0, 1.0]
+
+
+def test_savings_buffer_poverty_until_spent():
+    from vraem.agents.farmer import in_hardship, savings_after_month
+
+    savings = savings_after_month(np.array([100.0, 100.0, 10.0]), np.array([460.0, 200.0, 200.0]), 260.0, 0.1)
+    np.testing.assert_allclose(savings, [120.0, 40.0, 0.0])
+    assert in_hardship(np.array([460.0, 200.0, 200.0]), savings, 260.0).tolist() == [False, False, True]
+
+
+def test_mayors_hear_growers_by_their_coca_dependence_not_a_count_of_non_growers():
+    from vraem.agents.mayor import coca_dependence, household_pressure
+
+    dependence = coca_dependence(np.array([0.0, 900.0, 300.0, 0.0]), np.array([100.0, 100.0, 100.0, 0.0]))
+    np.testing.assert_allclose(dependence, [0.0, 0.9, 0.75, 0.0])
+    pro, con = household_pressure(np.array([0.1, 0.1, 0.5, 0.5]), 0.35, dependence)
+    # A non-grower with no trust takes no side; a distrustful grower pushes by its dependence;
+    # a trusting grower supports by the share of its income that is not coca.
+    np.testing.assert_allclose(pro, [0.0, 0.0, 0.25, 1.0])
+    np.testing.assert_allclose(con, [0.0, 0.9, 0.0, 0.0])
 
 
 def test_mayor_acceptance_is_smooth_in_the_pressure_gap():

@@ -256,6 +256,7 @@ def build_reporters(n_districts: int) -> dict[str, Callable]:
         "payments_to_households_usd": _flow("usd_clans_to_households"),
         "export_revenue_usd": _flow("usd_export_revenue"),
         "development_spent_soles": _flow("soles_spent"),
+        "development_leaked_soles": _flow("soles_leaked"),
         "mayors_accepting": lambda m: int(m.district_accepting.sum()),
         "income_mean_usd": income_mean,
         "coca_income_mean_usd": lambda m: t(m)["coca_income_usd"] / m.households.n,
@@ -313,6 +314,7 @@ FLOW_NAMES = (
     "usd_welfare",
     "soles_spent",
     "soles_unspent",
+    "soles_leaked",
 )
 """Quantities accumulated within a month and reset at its start."""
 

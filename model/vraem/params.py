@@ -545,6 +545,43 @@ class FarmerParams(_Group):
         plausible_source="rule: households of 3 to 5 people at the same line per person",
         ge=0,
     )
+    coffee_below_m: float = P(
+        2_000.0,
+        "m",
+        "assumption: coffee grows in Peru's montane forest up to about 2,000 m; above it (the high"
+        " zone) only food crops; cacao below programme.cacao_below_m (the low zone)",
+        plausible=(1_800.0, 2_200.0),
+        plausible_source="rule: the assumed altitude -200 to +200 m",
+        ge=0,
+    )
+    savings_months_mean: float = P(
+        3.0,
+        "months of opening income",
+        "assumption: smallholders hold a few months of income in cash, animals and stored crops"
+        " (no VRAEM survey of savings in the project's sources)",
+        plausible=(1.0, 6.0),
+        plausible_source="rule: one month to half a year",
+        ge=0,
+    )
+    savings_sigma: float = P(
+        1.0,
+        "1",
+        "assumption: savings are spread more unequally than incomes (lognormal, mean kept at"
+        " savings_months_mean months of income)",
+        plausible=(0.5, 1.5),
+        plausible_source="rule: x0.5 to x1.5 of the assumed spread",
+        ge=0,
+    )
+    saving_share: float = P(
+        0.1,
+        "1",
+        "assumption: households put aside a tenth of their income above the poverty line, and"
+        " draw on savings to stay at the line when income falls below it",
+        plausible=(0.05, 0.3),
+        plausible_source="rule: x0.5 to x3 of the assumed share",
+        ge=0,
+        le=1,
+    )
 
 
 class CropParams(_Group):
@@ -1053,15 +1090,6 @@ class MayorParams(_Group):
         fixed="set by law: Peru's local elections every 4 years",
         ge=1,
     )
-    coca_dependence_share: float = P(
-        0.5,
-        "1",
-        "assumption: a household is coca-dependent when coca is over half its income",
-        plausible=(0.3, 0.7),
-        plausible_source="rule: the assumed share +/-0.2 (a share with no published spread)",
-        ge=0,
-        le=1,
-    )
     trust_wanting_projects: float = P(
         0.35,
         "1",
@@ -1127,13 +1155,13 @@ class ProgrammeParams(_Group):
         "soles/household",
         "assumption: ID, title, soil, quick crops, perennial crops; about US$7,000 a family in all,"
         " the order of alternative-development spending per family in Peru",
-        fixed="a list of five stage costs; vary the programme's money through scenario budgets",
+        fixed="a list of five stage costs, varied as a whole by programme.stage_cost_multiplier",
     )
     stage_min_months: tuple[int, int, int, int, int] = P(
         (2, 6, 9, 6, 12),
         "months",
         "assumption: minimum time at the previous stage before the next",
-        fixed="a list of five stage durations; a scalar range does not apply",
+        fixed="a list of five stage durations, varied as a whole by programme.stage_duration_multiplier",
     )
     cacao_below_m: float = P(
         1_200.0,
@@ -1188,7 +1216,8 @@ class ProgrammeParams(_Group):
     p_agreement_per_month: float = P(
         0.08,
         "1/month",
-        "assumption: programme households sign a no-coca agreement in about a year",
+        "assumption: programme households for whom an agreement pays (its legal income and transfers"
+        " cover the coca income it gives up) sign one in about a year",
         plausible=(0.04, 0.16),
         plausible_source="rule: x0.5 to x2 of the assumed value (a scale-free quantity)",
         ge=0,
@@ -1207,20 +1236,23 @@ class ProgrammeParams(_Group):
         0.006,
         "1/yr",
         "UNODC 2019: 0.6% of families under voluntary agreements replanted after a year (Colombia,"
-        " where support arrived): the yearly defection of supported, monitored signers at the leaf"
-        " value they signed at",
+        " where support arrived and agreements were verified): the yearly defection of supported,"
+        " monitored signers with no income gap; the unmonitored rate is derived from it"
+        " (programme.monitoring_detection), never discounted again",
         plausible=(0.002, 0.03),
         plausible_source="rule: a third to five times the UNODC figure",
         ge=0,
         le=1,
     )
-    defection_per_price_rise: float = P(
-        1.0,
+    defection_per_income_gap: float = P(
+        4.0,
         "1",
-        "assumption: defection grows by this multiple of the rise of the expected leaf value over its"
-        " value at signing (a doubling doubles the hazard at 1.0)",
-        plausible=(0.0, 3.0),
-        plausible_source="rule: no response to three times proportional",
+        "assumption: a signer's defection hazard grows by this multiple of its income shortfall, the"
+        " share of the coca income it gave up (at today's expected leaf value) that its legal income"
+        " and transfers do not replace: a signer earning nothing in its place defects at 1 + this"
+        " times the base rate",
+        plausible=(1.0, 10.0),
+        plausible_source="rule: x0.25 to x2.5 of the assumed response",
         ge=0,
     )
     defection_lapse_multiplier: float = P(
@@ -1245,11 +1277,12 @@ class ProgrammeParams(_Group):
         0.8,
         "1",
         "assumption: share of would-be defectors deterred by monitoring (field checks, satellite"
-        " surveys) when the policy monitors agreements",
+        " surveys); the sourced base rate (programme.defection_per_year) is the monitored one, so"
+        " unmonitored signers defect at that rate / (1 - this share): 3%/yr at 0.8",
         plausible=(0.3, 0.95),
         plausible_source="rule: spans weak to near-complete verification",
         ge=0,
-        le=1,
+        lt=1,
     )
     peer_pressure: float = P(
         0.9,
@@ -1271,6 +1304,43 @@ class ProgrammeParams(_Group):
         plausible=(0.0, 0.015),
         plausible_source="rule: none to the programme's own monthly gain",
         ge=0,
+    )
+    defection_poverty_multiplier: float = P(
+        5.0,
+        "1",
+        "assumption, after Colombia's PNIS (families replanted where payments did not arrive and"
+        " they had nothing else): a signer whose income is below farmer.poverty_line_usd_per_month"
+        " and whose savings are spent defects at this multiple of the hazard",
+        plausible=(2.0, 20.0),
+        plausible_source="rule: x0.4 to x4 of the assumed multiple",
+        ge=1,
+    )
+    leakage_share: float = P(
+        0.25,
+        "1",
+        "assumption: overhead, leakage and corruption take this share of the development budget"
+        " before it reaches a road or a household (seed interview: 'a huge bureaucracy that devours"
+        " resources', 'corruption is a problem'); no audited VRAEM figure in the project's sources",
+        plausible=(0.1, 0.5),
+        plausible_source="rule: a tenth to a half (a wide range for want of an audited figure)",
+        ge=0,
+        le=1,
+    )
+    stage_cost_multiplier: float = P(
+        1.0,
+        "1",
+        "assumption: the stage costs (programme.stage_cost_soles) are uncertain as a whole",
+        plausible=(0.5, 2.0),
+        plausible_source="rule: x0.5 to x2 of the assumed costs",
+        gt=0,
+    )
+    stage_duration_multiplier: float = P(
+        1.0,
+        "1",
+        "assumption: the minimum stage durations (programme.stage_min_months) are uncertain as a whole",
+        plausible=(0.5, 2.0),
+        plausible_source="rule: x0.5 to x2 of the assumed durations",
+        gt=0,
     )
 
 

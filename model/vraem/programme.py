@@ -4,7 +4,10 @@ A yearly budget (DEVIDA transferred 32 million soles to the VRAEM in 2013 and ha
 next year) is spent in the districts whose mayors accept it: part on roads and bridges, which raise
 market access, the rest on households, in the sequence the seed interview gives: ID registration
 (unlocks welfare), land titles (unlock credit), soil recovery, quick crops (banana, gardens), then
-cacao and coffee. Households sign a no-coca agreement once they have an alternative.
+cacao and coffee. A share of the money leaks (overhead, corruption). Households sign a no-coca
+agreement once they have an alternative that pays: their legal income and transfers cover the coca
+income they give up; they break it when that stops being true, when they fall into poverty with
+their savings spent, or when support lapses.
 """
 
 from __future__ import annotations
@@ -13,8 +16,10 @@ import functools
 
 import numpy as np
 
-from vraem.agents.farmer import HOME, HouseholdType, ProgrammeStage
-from vraem.jit import kernel, rule, where
+from vraem.agents import farmer
+from vraem.agents.farmer import HOME, HouseholdType, ProgrammeStage, Zone
+from vraem.economy import coca_net_usd_per_ha_year
+from vraem.jit import clip, kernel, maximum, rule, where
 from vraem.landscape import MIN_FARMED_HA, market_access, police_reach
 
 
@@ -25,24 +30,61 @@ def advance_within_budget(cost_in_order, budget):
 
 
 @rule
+def coca_income_forgone_usd(
+    coca_ha, leaf_value_usd, leaf_kg_per_ha_year, fertility, cost_share, risk, risk_weight
+):
+    """Monthly coca income a household gives up by signing an agreement, USD (not below 0).
+
+    Its coca hectares times the expected net income of a hectare
+    (:func:`vraem.economy.coca_net_usd_per_ha_year`): revenue at its expected leaf value, less
+    costs, less the expected eradication loss at its perceived risk weighted by its risk attitude
+    (``farmer.risk_weight``); no moral cost (this is a comparison of incomes).
+    """
+    per_ha = coca_net_usd_per_ha_year(
+        leaf_value_usd, leaf_kg_per_ha_year, fertility, cost_share, risk, risk_weight, 0.0
+    )
+    return maximum(coca_ha * per_ha / 12.0, 0.0)
+
+
+@rule
+def agreement_pays(legal_usd, transfers_usd, forgone_usd):
+    """Whether an agreement pays: expected legal income plus transfers cover the coca income given up.
+
+    Issue 16 (signing is a choice): trust and the programme stage gate access, this decides. A
+    household whose coca pays more than its legal alternative and transfers does not sign.
+    """
+    return legal_usd + transfers_usd >= forgone_usd
+
+
+@rule
+def income_shortfall(forgone_usd, earned_usd):
+    """Share of the coca income given up that a signer's legal income and transfers do not replace (0-1)."""
+    return where(
+        forgone_usd > 0.0, clip((forgone_usd - earned_usd) / maximum(forgone_usd, 1e-9), 0.0, 1.0), 0.0
+    )
+
+
+@rule
 def defection_hazard(
     base_per_year,
-    value_ratio,
-    per_price_rise,
-    lapsed,
-    lapse_multiplier,
     monitored,
     detection,
+    shortfall,
+    per_shortfall,
+    hardship,
+    poverty_multiplier,
+    lapsed,
+    lapse_multiplier,
     district_signed_share,
     peer_pressure,
 ):
     """Monthly hazard of breaking a no-coca agreement (:func:`defection_probability`)."""
+    rate = base_per_year / 12.0 * where(monitored, 1.0, 1.0 / (1.0 - detection))
     return (
-        base_per_year
-        / 12.0
-        * (1.0 + per_price_rise * np.maximum(value_ratio - 1.0, 0.0))
+        rate
+        * (1.0 + per_shortfall * shortfall)
+        * where(hardship, poverty_multiplier, 1.0)
         * where(lapsed, lapse_multiplier, 1.0)
-        * where(monitored, 1.0 - detection, 1.0)
         * (1.0 - peer_pressure * district_signed_share)
     )
 
@@ -56,32 +98,39 @@ def hazard_probability(hazard):
 @rule
 def defection_probability(
     base_per_year,
-    value_ratio,
-    per_price_rise,
-    lapsed,
-    lapse_multiplier,
     monitored,
     detection,
+    shortfall,
+    per_shortfall,
+    hardship,
+    poverty_multiplier,
+    lapsed,
+    lapse_multiplier,
     district_signed_share,
     peer_pressure,
 ):
     """Monthly chance that a household under a no-coca agreement breaks it and grows coca again.
 
-    A hazard: UNODC's 0.6% a year for supported signers (Colombia, 2019), raised as the expected
-    leaf value climbs above its value at signing, multiplied where promised support has lapsed
-    (Colombia's PNIS: families complied where payments arrived and replanted where they did
-    not), cut by monitoring, and cut by peer pressure in proportion to the district's share of
-    signers (Monzón: 1 of 41 communities replanted and gave up when the others pressed it).
+    A hazard sourced once: UNODC's 0.6% a year describes supported, verified signers (Colombia,
+    2019), so it is the monitored rate with no income gap; unmonitored signers defect at that rate
+    over (1 - ``monitoring_detection``). It rises with the signer's :func:`income_shortfall` (the
+    coca income given up, at today's expected leaf value, that legal income and transfers do not
+    replace), in hardship (:func:`vraem.agents.farmer.in_hardship`: poor, savings spent), and where
+    promised support has lapsed (Colombia's PNIS: families complied where payments arrived and
+    replanted where they did not); it falls with peer pressure in proportion to the district's
+    share of signers (Monzón: 1 of 41 communities replanted and gave up when the others pressed it).
     """
     return hazard_probability(
         defection_hazard(
             base_per_year,
-            value_ratio,
-            per_price_rise,
-            lapsed,
-            lapse_multiplier,
             monitored,
             detection,
+            shortfall,
+            per_shortfall,
+            hardship,
+            poverty_multiplier,
+            lapsed,
+            lapse_multiplier,
             district_signed_share,
             peer_pressure,
         )
@@ -105,73 +154,35 @@ def planting_from_fallow_or_coca(fallow_ha, coca_ha, ha):
 
 
 @rule
+def delivery_intensity(soles, households, reference_soles):
+    """How fully the programme delivered in a district this month (0-1).
+
+    Soles delivered (stages paid and roads built) over what the programme's own schedule would
+    deliver to every household of the district (``reference_soles`` per household and month: the
+    stage costs over their minimum durations). Trust grows with delivery, not with a district's
+    mere acceptance of a programme that may have almost no money (issue 16: the status quo's
+    22 million soles a year must not drive trust to 1).
+    """
+    return clip(soles / maximum(households * reference_soles, 1e-9), 0.0, 1.0)
+
+
+@rule
 def welfare_transfer_usd(stage, per_month_usd):
     """Monthly welfare transfer (Juntos) of a household at a programme stage, USD: once it has an ID."""
     return where(stage >= ProgrammeStage.ID, per_month_usd, 0.0)
-
-
-_HAZARD_MARGIN = 1e-15
-"""Above any rounding of ``1 - exp(-hazard)`` over ``hazard`` (a half-ulp of 1 is 1.1e-16)."""
-
-_BOUND_SLACK = 1e-9
-"""Relative slack of a hazard's bound over the rounding of the few products that make it (1e-15)."""
-
-
-@kernel
-def _hazard_bound(share, base_per_year, per_price_rise, lapse_multiplier, monitored, detection, peer):
-    """A ``b`` with every signer's hazard at most ``b * (1 + per_price_rise * ratio)``.
-
-    ``defection_hazard`` is its value at a ratio of 1 (lapsed or not, in any district) times
-    its price factor, ``1 + per_price_rise * max(ratio - 1, 0) <= 1 + per_price_rise * ratio``,
-    when every factor is non-negative; when one may not be, the bound is infinite.
-    """
-    bound = 0.0
-    for d in range(share.size):
-        for lapsed in (False, True):
-            hazard = defection_hazard(
-                base_per_year,
-                1.0,
-                per_price_rise,
-                lapsed,
-                lapse_multiplier,
-                monitored,
-                detection,
-                share[d],
-                peer,
-            )
-            non_negative = (
-                base_per_year >= 0
-                and per_price_rise >= 0
-                and lapse_multiplier >= 0
-                and detection <= 1.0
-                and 1.0 - peer * share[d] >= 0
-            )
-            bound = max(bound, hazard * (1.0 + _BOUND_SLACK) if non_negative else np.inf)
-    return bound
 
 
 @kernel
 def _agreements_and_trust(
     district,
     district_accepting,
-    households_per_district,
     in_programme,
-    agreement,
     months_unsupported,
     months_in_stage,
     trust,
     stage,
-    expected_leaf_value,
-    value_at_signing,
-    u,
     funded,
-    defection_per_year,
-    per_price_rise,
-    lapse_months,
-    lapse_multiplier,
-    monitored,
-    detection,
-    peer_pressure,
+    delivery,
     leave_trust,
     trust_gain,
     join_trust,
@@ -179,88 +190,31 @@ def _agreements_and_trust(
 ):
     """The month's first pass of :func:`spend`, household by household.
 
-    Support reaches programme members in accepting districts in funded months; each signer's
-    defection hazard (:func:`defection_hazard`); members whose trust collapsed leave, the others
-    gain trust where their district takes the programme; a month passes at every stage. Then
-    whether the household queues for its next stage: in an accepting district, trusting enough
-    (``join_trust``), the minimum months at its stage done.
-
-    Whether a signer defects is ``u < hazard_probability(hazard)``, and ``1 - exp(-h) <= h``: a
-    signer whose draw is above its hazard keeps the agreement. The others (a few in a thousand)
-    are returned with their hazards, for NumPy's ``exp`` to decide as it always did. Most
-    signers' draws are above a bound of their hazard (:func:`_hazard_bound`), found without the
-    hazard's division: only the others' hazards are computed. The passes over every household
-    have no branches (the compiler vectorizes them); the signers left open are found eight
-    households at a time.
+    Support reaches programme members in accepting districts in funded months (``months_unsupported``
+    counts the months since it last did); members whose trust collapsed leave, the others gain
+    trust where their district takes the programme, in proportion to what it delivered there last
+    month (``delivery``, :func:`delivery_intensity`); a month passes at every stage. Then whether
+    the household queues for its next stage: in an accepting district, trusting enough
+    (``join_trust``), the minimum months at its stage done. The passes have no branches (the
+    compiler vectorizes them).
 
     Returns:
-        The signers that may defect, their hazards, the stage each queued household would
-        leave (-1 when not queued), how many households queue, and whether any household
-        lives in an accepting district.
+        The stage each queued household would leave (-1 when not queued), how many households
+        queue, and whether any household lives in an accepting district.
     """
     n = district.size
-    n_d = households_per_district.size
-    signed = np.zeros(n_d, dtype=np.int64)
-    present = np.zeros(n_d, dtype=np.bool_)
     accepting = np.empty(n, dtype=np.bool_)
-    for i in range(n):
-        d = district[i]
-        signed[d] += agreement[i]
-        present[d] = True
-        accepting[i] = district_accepting[d]
     any_accepting = False
-    for d in range(n_d):
-        any_accepting |= present[d] and district_accepting[d]
-    share = signed / households_per_district
-    # Signers that may defect: all but those whose draw is above the bound of their hazard,
-    # u >= bound * (1 + per_price_rise * ratio) + 2 margins (times the value at signing).
-    bound = _hazard_bound(
-        share, defection_per_year, per_price_rise, lapse_multiplier, monitored, detection, peer_pressure
-    )
-    margins = 2.0 * _HAZARD_MARGIN
-    n_words = (n + 7) // 8
-    open_ = np.empty(8 * n_words, dtype=np.bool_)
-    open_[n:] = False
+    for i in range(n):
+        accepting[i] = district_accepting[district[i]]
+        any_accepting |= accepting[i]
     for i in range(n):
         supported = funded & in_programme[i] & accepting[i]
         months_unsupported[i] = 0.0 if supported else months_unsupported[i] + 1.0
-        at_signing, value = value_at_signing[i], expected_leaf_value[i]
-        keeps = (
-            (at_signing > 0)
-            & (value >= 0)
-            & (u[i] * at_signing >= bound * (at_signing + per_price_rise * value) + margins * at_signing)
-        )
-        open_[i] = agreement[i] & (not keeps)
-    maybe = np.empty(n, dtype=np.intp)
-    maybe_hazard = np.empty(n)
-    n_maybe = 0
-    words = open_.view(np.uint64)
-    for w in range(n_words):
-        if words[w] == 0:
-            continue  # eight households with no open signer
-        for i in range(8 * w, 8 * w + 8):
-            if not open_[i]:
-                continue
-            ratio = expected_leaf_value[i] / value_at_signing[i] if value_at_signing[i] > 0 else 1.0
-            hazard = defection_hazard(
-                defection_per_year,
-                ratio,
-                per_price_rise,
-                months_unsupported[i] >= lapse_months,
-                lapse_multiplier,
-                monitored,
-                detection,
-                share[district[i]],
-                peer_pressure,
-            )
-            if u[i] < hazard + _HAZARD_MARGIN:
-                maybe[n_maybe] = i
-                maybe_hazard[n_maybe] = hazard
-                n_maybe += 1
-    for i in range(n):
         member = in_programme[i] & (trust[i] >= leave_trust)
         in_programme[i] = member
-        trust[i] = min(trust[i] + trust_gain if member & accepting[i] else trust[i], 1.0)
+        gain = trust_gain * delivery[district[i]]
+        trust[i] = min(trust[i] + gain if member & accepting[i] else trust[i], 1.0)
         months_in_stage[i] += 1.0
     queued_stage = np.empty(n, dtype=np.int8)
     n_queued = 0
@@ -275,7 +229,7 @@ def _agreements_and_trust(
         queued_stage[i] = s if queued else -1
     for i in range(n):
         n_queued += queued_stage[i] >= 0
-    return maybe[:n_maybe], maybe_hazard[:n_maybe], queued_stage, n_queued, any_accepting
+    return queued_stage, n_queued, any_accepting
 
 
 @kernel
@@ -284,8 +238,7 @@ def _advance_and_sign(
     queued_stage,
     n_queued_in_all,
     district,
-    cell,
-    elevation_m,
+    zone,
     district_accepting,
     cell_district,
     new_roads,
@@ -297,6 +250,9 @@ def _advance_and_sign(
     agreement,
     value_at_signing,
     expected_leaf_value,
+    pays,
+    coca_ha,
+    coca_ha_at_signing,
     soil_bonus,
     fallow,
     coca_mature_home,
@@ -310,22 +266,25 @@ def _advance_and_sign(
     soil_fertility_gain,
     quick_crop_ha,
     perennial_ha,
-    cacao_below_m,
     p_agreement,
     committed_factor,
     trust_gain_services,
+    households_per_district,
+    road_cell_soles,
+    reference_soles,
+    delivery,
 ):
     """Pay the queue's next stages within budget, apply them, sign agreements; services' trust.
 
     The queue is ``programme_order`` restricted to the ``n_queued_in_all`` households with a
-    ``queued_stage``. Returns the soles spent on households.
+    ``queued_stage``. Members at the quick crops or later sign where an agreement ``pays``
+    (:func:`agreement_pays`, worked out by :func:`agreement_pays_now`). Non-members gain
+    services' trust in proportion to the district's :func:`delivery_intensity` this month, written
+    into ``delivery``. Returns the soles spent on households.
     """
-    # A district is served when it takes the programme this month (services run there) or gets
-    # new road; not "when some household was paid", which a small valley's few households make
-    # lumpier than the full valley's (the scaling rule).
-    district_served = district_accepting.copy()
+    delivered = np.zeros(delivery.size)
     for c in new_roads:
-        district_served[cell_district[c]] = True
+        delivered[cell_district[c]] += road_cell_soles
     n = programme_order.size
     queue = np.empty(n_queued_in_all, dtype=np.int64)
     n_queued = 0
@@ -350,28 +309,33 @@ def _advance_and_sign(
             continue
         i = queue[k]
         spent += costs[k]
+        delivered[district[i]] += costs[k]
         stage[i] += 1
         months_in_stage[i] = 0.0
         in_programme[i] = True
         # What each newly reached stage gives: soil recovery raises the home farm's fertility;
-        # quick crops (banana, gardens), then the perennial (cacao in the low valley, coffee
-        # above), are planted on fallow, or on coca land when no fallow is left.
+        # quick crops (banana, gardens), then the perennial its altitude allows (cacao in the low
+        # zone, coffee in the middle, food crops above), are planted on fallow, and on coca land
+        # only by a household under an agreement (one that has not signed keeps its coca).
         if stage[i] == ProgrammeStage.SOIL:
             soil_bonus[i] = soil_fertility_gain
         elif stage[i] == ProgrammeStage.QUICK_CROPS or stage[i] == ProgrammeStage.PERENNIAL:
             ha = quick_crop_ha if stage[i] == ProgrammeStage.QUICK_CROPS else perennial_ha
-            from_fallow, from_coca = planting_from_fallow_or_coca(fallow[i], coca_mature_home[i], ha)
+            coca_given_up = coca_mature_home[i] if agreement[i] else 0.0
+            from_fallow, from_coca = planting_from_fallow_or_coca(fallow[i], coca_given_up, ha)
             fallow[i] -= from_fallow
             coca_mature_home[i] -= from_coca
-            if stage[i] == ProgrammeStage.QUICK_CROPS:
+            if stage[i] == ProgrammeStage.QUICK_CROPS or zone[i] == Zone.HIGH:
                 food_young[i] += from_fallow + from_coca
-            elif elevation_m[cell[i]] < cacao_below_m:
+            elif zone[i] == Zone.LOW:
                 cacao_young[i] += from_fallow + from_coca
             else:
                 coffee_young[i] += from_fallow + from_coca
+    for d in range(delivery.size):
+        delivery[d] = delivery_intensity(delivered[d], households_per_district[d], reference_soles)
     # Signing and services' trust change only members without an agreement at the quick crops
-    # or later, non-members in served districts, and trust above 1 (clipped): they are listed
-    # in a pass without branches, then visited.
+    # or later, non-members in districts with deliveries, and trust above 1 (clipped): they are
+    # listed in a pass without branches, then visited.
     n = stage.size
     may_sign = np.empty(n, dtype=np.int64)
     gains = np.empty(n, dtype=np.int64)
@@ -383,19 +347,20 @@ def _advance_and_sign(
         may_sign[n_may_sign] = i
         n_may_sign += member & (not agreement[i]) & (stage[i] >= ProgrammeStage.QUICK_CROPS)
         gains[n_gains] = i
-        n_gains += district_served[district[i]] & (not member)
+        n_gains += (delivery[district[i]] > 0.0) & (not member)
         n_above += trust[i] > 1.0
     for k in range(n_may_sign):
         i = may_sign[k]
         committed = kind[i] == HouseholdType.COMMITTED
-        if u[i] < agreement_probability(p_agreement, committed, committed_factor):
+        if pays[i] and u[i] < agreement_probability(p_agreement, committed, committed_factor):
             agreement[i] = True
             value_at_signing[i] = expected_leaf_value[i]
+            coca_ha_at_signing[i] = coca_ha[i]
     # Roads and services delivered in a district raise everyone's trust there, not only
     # programme members': the way in for households below the joining threshold.
     for k in range(n_gains):
         i = gains[k]
-        trust[i] = min(trust[i] + trust_gain_services, 1.0)
+        trust[i] = min(trust[i] + trust_gain_services * delivery[district[i]], 1.0)
     if n_above > 0:
         for i in range(n):
             if trust[i] > 1.0:
@@ -406,61 +371,55 @@ def _advance_and_sign(
 def spend(model, budget_soles: float, monitor_agreements: bool = False) -> None:
     """Spend the month's development budget in accepting districts; signers keep or break faith.
 
-    In order: signers keep or break their agreement (:func:`defection_probability`), households
-    whose trust collapsed leave, members in accepting districts gain trust; then roads
-    (:func:`build_roads`), and the queue (households in ``programme_order`` that may take their
-    next stage) is paid within the budget (:func:`advance_within_budget`), each stage giving its
-    effect (:func:`planting_from_fallow_or_coca`); members with an alternative sign agreements
-    (:func:`agreement_probability`); districts served raise the trust of non-members.
+    In order: households whose trust collapsed leave, members in accepting districts gain trust;
+    signers keep or break their agreement (:func:`break_agreements`); a share
+    ``programme.leakage_share`` of the budget is lost to overhead, leakage and corruption; then
+    roads (:func:`build_roads`), and the queue (households in ``programme_order`` that may take
+    their next stage) is paid within the budget (:func:`advance_within_budget`), each stage giving
+    its effect (:func:`planting_from_fallow_or_coca`); members for whom an agreement pays
+    (:func:`agreement_pays_now`) sign (:func:`agreement_probability`); districts served raise the
+    trust of non-members.
     """
     p, h, L, f = model.params, model.households, model.landscape, model.month_flows
     pp, fp = p.programme, p.farmer
     u = model.streams.programme.random(h.n)
     u_compliance = model.streams.compliance.random(h.n)
-    maybe, hazard, queued_stage, n_queued, any_accepting = _agreements_and_trust(
+    signed_share = _signed_share(model)
+    queued_stage, n_queued, any_accepting = _agreements_and_trust(
         h.district,
         model.district_accepting,
-        model._households_per_district,
         h.in_programme,
-        h.agreement,
         h.months_unsupported,
         h.months_in_stage,
         h.trust,
         h.stage,
-        h.expected_leaf_value,
-        h.value_at_signing,
-        u_compliance,
         bool(budget_soles > 0),
-        pp.defection_per_year,
-        pp.defection_per_price_rise,
-        float(pp.support_lapse_months),
-        pp.defection_lapse_multiplier,
-        bool(monitor_agreements),
-        pp.monitoring_detection,
-        pp.peer_pressure,
+        model.district_delivery,
         pp.leave_trust,
         fp.trust_gain_per_month_programme,
         pp.join_trust,
-        _constant_array((0, *pp.stage_min_months)),
+        _constant_array((0, *(m * pp.stage_duration_multiplier for m in pp.stage_min_months))),
     )
-    if maybe.size:
-        defect = maybe[u_compliance[maybe] < hazard_probability(hazard)]
-        h.agreement[defect] = False
-        f["agreements_broken"] += defect.size
+    f["agreements_broken"] += break_agreements(model, u_compliance, monitor_agreements, signed_share)
     if budget_soles <= 0 or not any_accepting:
         f["soles_unspent"] += budget_soles
+        model.district_delivery[:] = 0.0
         return
 
+    leaked = budget_soles * pp.leakage_share
+    f["soles_leaked"] += leaked
+    budget_soles -= leaked
     road_soles = budget_soles * pp.road_share if not L.road.all() else 0.0
     new_roads = build_roads(model, road_soles)
     household_soles = budget_soles - road_soles
+    stage_costs = tuple(c * pp.stage_cost_multiplier for c in pp.stage_cost_soles)
+    stage_months = tuple(m * pp.stage_duration_multiplier for m in pp.stage_min_months)
     spent = _advance_and_sign(
         h.programme_order,
         queued_stage,
         n_queued,
         h.district,
-        h.cell,
-        L.layer("elevation_m"),
+        h.zone,
         model.district_accepting,
         L.district,
         new_roads,
@@ -472,6 +431,9 @@ def spend(model, budget_soles: float, monitor_agreements: bool = False) -> None:
         h.agreement,
         h.value_at_signing,
         h.expected_leaf_value,
+        agreement_pays_now(model),
+        h.coca_ha(),
+        h.coca_ha_at_signing,
         h.soil_bonus,
         h.fallow,
         h.coca_mature[HOME],
@@ -480,18 +442,125 @@ def spend(model, budget_soles: float, monitor_agreements: bool = False) -> None:
         h.coffee_young,
         u,
         household_soles,
-        _constant_array(pp.stage_cost_soles),
-        min(pp.stage_cost_soles) >= 0,
+        _constant_array(stage_costs),
+        min(stage_costs) >= 0,
         pp.soil_fertility_gain,
         pp.quick_crop_ha,
         pp.perennial_ha,
-        pp.cacao_below_m,
         pp.p_agreement_per_month,
         pp.committed_agreement_factor,
         pp.trust_gain_per_month_services,
+        model._households_per_district,
+        pp.road_cost_soles_per_cell * p.scale,
+        sum(stage_costs) / max(sum(stage_months), 1e-9),
+        model.district_delivery,
     )
     f["soles_spent"] += spent + road_soles
     f["soles_unspent"] += household_soles - spent
+
+
+def _signed_share(model) -> np.ndarray:
+    """Share of each district's households under an agreement (peer pressure)."""
+    h = model.households
+    n_d = model._households_per_district.size
+    return np.bincount(h.district, weights=h.agreement, minlength=n_d) / model._households_per_district
+
+
+def agreement_pays_now(model) -> np.ndarray:
+    """Whether an agreement pays each household this month (rule :func:`agreement_pays`).
+
+    Its expected legal income under the agreement: the legal revenue
+    (:func:`vraem.agents.farmer.legal_revenue`, at this month's legal prices from
+    :func:`vraem.agents.farmer.crop_revenues`) of its legal crops, young and mature, and of its
+    coca land given to the best crop its altitude zone allows (:func:`vraem.agents.farmer.zone_crops`),
+    net of ``farmer.legal_cost_share``; its transfers (welfare, :func:`welfare_transfer_usd`); the
+    coca income it gives up (:func:`coca_income_forgone_usd`). Worked out only for households
+    that could sign this month (no agreement, at or one stage before the quick crops).
+    """
+    p, h, L = model.params, model.households, model.landscape
+    fp, cp = p.farmer, p.crops
+    pays = np.zeros(h.n, dtype=bool)
+    i = np.flatnonzero(~h.agreement & (h.stage >= ProgrammeStage.QUICK_CROPS - 1))
+    if i.size == 0:
+        return pays
+    cacao_usd, coffee_usd, food_usd = farmer.crop_revenues(model)
+    coca = h.coca_young[:, i].sum(axis=0) + h.coca_mature[:, i].sum(axis=0)
+    to_cacao, to_coffee, to_food = farmer.zone_crops(h.zone[i], cacao_usd, coffee_usd, food_usd)
+    fertility = farmer.relative_fertility(
+        h.soil_home[i], p.landscape.initial_fertility_farmed, h.soil_bonus[i]
+    )
+    revenue = farmer.legal_revenue(
+        h.food_young[i] + h.food_mature[i] + coca * to_food,
+        h.cacao_young[i] + h.cacao_mature[i] + coca * to_cacao,
+        h.coffee_young[i] + h.coffee_mature[i] + coca * to_coffee,
+        _at(food_usd, i),
+        _at(cacao_usd, i),
+        _at(coffee_usd, i),
+        farmer.programme_yield_factor(h.stage[i], cp.programme_yield_bonus),
+        fertility,
+        L.layer("market_access")[h.cell[i]],
+    )
+    forgone = coca_income_forgone_usd(
+        coca,
+        h.expected_leaf_value[i],
+        cp.coca_leaf_kg_per_ha_year,
+        fertility,
+        fp.coca_cost_share,
+        h.risk[i],
+        fp.risk_weight,
+    )
+    transfers = welfare_transfer_usd(h.stage[i], p.programme.welfare_usd_per_month)
+    pays[i] = agreement_pays(revenue * (1.0 - fp.legal_cost_share), transfers, forgone)
+    return pays
+
+
+def _at(value, i: np.ndarray):
+    """A price that is one number for the valley, or one per household, at households ``i``."""
+    return value[i] if np.ndim(value) else value
+
+
+def break_agreements(model, u: np.ndarray, monitored: bool, signed_share: np.ndarray) -> int:
+    """Signers keep or break their agreements (rule :func:`defection_probability`); returns how many broke.
+
+    A signer's income shortfall compares the coca it gave up (``coca_ha_at_signing``, valued as
+    :func:`coca_income_forgone_usd` at today's expected leaf value and risk) with its legal income
+    last month and its welfare; hardship is :func:`vraem.agents.farmer.in_hardship`. A defector
+    loses its agreement, wants coca again like any household of its type, and may sign again.
+    """
+    p, h = model.params, model.households
+    pp, fp = p.programme, p.farmer
+    s = np.flatnonzero(h.agreement)
+    if s.size == 0:
+        return 0
+    fertility = farmer.relative_fertility(
+        h.soil_home[s], p.landscape.initial_fertility_farmed, h.soil_bonus[s]
+    )
+    forgone = coca_income_forgone_usd(
+        h.coca_ha_at_signing[s],
+        h.expected_leaf_value[s],
+        p.crops.coca_leaf_kg_per_ha_year,
+        fertility,
+        fp.coca_cost_share,
+        h.risk[s],
+        fp.risk_weight,
+    )
+    earned = h.legal_income[s] + welfare_transfer_usd(h.stage[s], pp.welfare_usd_per_month)
+    probability = defection_probability(
+        pp.defection_per_year,
+        bool(monitored),
+        pp.monitoring_detection,
+        income_shortfall(forgone, earned),
+        pp.defection_per_income_gap,
+        farmer.in_hardship(h.income[s], h.savings[s], fp.poverty_line_usd_per_month),
+        pp.defection_poverty_multiplier,
+        h.months_unsupported[s] >= pp.support_lapse_months,
+        pp.defection_lapse_multiplier,
+        signed_share[h.district[s]],
+        pp.peer_pressure,
+    )
+    defect = s[u[s] < probability]
+    h.agreement[defect] = False
+    return int(defect.size)
 
 
 @functools.lru_cache(maxsize=64)

@@ -67,6 +67,8 @@ class VraemModel(mesa.Model):
         self.district_coca_share = np.full(n_d, 0.5)
         self.district_mean_trust = np.full(n_d, p.farmer.initial_trust)
         self.road_fund_soles = 0.0
+        self.district_delivery = np.zeros(n_d)
+        """How fully the programme delivered in each district last month (0-1; :mod:`vraem.programme`)."""
         self.lab_site_cache: clan.LabSites | None = None
         """Lab sites per clan, with cached weights (set by :func:`vraem.agents.clan.build_labs`)."""
         self.prices = economy.Prices(p.market.paste_price_usd_per_kg, p.market, p.clan.broker_margin)
@@ -100,6 +102,7 @@ class VraemModel(mesa.Model):
         mayor.decide(self)
         self.households.coca_income[:] = leaf_kg * farmer.leaf_value_usd_per_kg(self)
         self._update_households_income(leaf_kg)
+        farmer.seed_savings(self)
         self.maps: dict[int, np.ndarray] = {}
         self.mean_fertility = farmer.mean_soil_fertility(self.households)
         """Mean soil fertility of farmed land, taken when the soils change (``_update_landscape``)."""
@@ -176,6 +179,7 @@ class VraemModel(mesa.Model):
         farmer.mature_crops(self)
         self._update_landscape()
         self._update_households_income(leaf_kg)
+        farmer.update_savings(self)
 
         self._supply_t = f["paste_t"]
         self._seized_t = f["seized_in_transit_t"]

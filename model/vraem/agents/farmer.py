@@ -42,6 +42,17 @@ class HouseholdType(IntEnum):
     """About two fifths need extreme compensation or risk to stop."""
 
 
+class Zone(IntEnum):
+    """Altitude zone of a household's home farm: which perennial its altitude allows (docs/odd.md)."""
+
+    LOW = 0
+    """Below ``programme.cacao_below_m``: cacao (or food crops)."""
+    MID = 1
+    """Up to ``farmer.coffee_below_m``: coffee (or food crops)."""
+    HIGH = 2
+    """Above: food crops only."""
+
+
 class ProgrammeStage(IntEnum):
     """The development programme's sequence (seed interview; docs/odd.md)."""
 
@@ -202,6 +213,10 @@ class Households:
     eradicated: np.ndarray
     replanted: np.ndarray
     programme_order: np.ndarray
+    zone: np.ndarray
+    """Altitude zone of the home farm (:class:`Zone`, fixed)."""
+    coca_ha_at_signing: np.ndarray
+    """Coca the household held when it signed its agreement, ha (what it gave up)."""
 
     @property
     def n(self) -> int:
@@ -382,8 +397,71 @@ def create_households(model, rng: np.random.Generator) -> Households:
         eradicated=zeros.copy(),
         replanted=zeros.copy(),
         programme_order=rng.permutation(n).astype(index),
+        zone=altitude_zone(L.layer("elevation_m")[cell], p.programme.cacao_below_m, fp.coffee_below_m).astype(
+            np.int8
+        ),
+        coca_ha_at_signing=zeros.copy(),
     )
     return h
+
+
+@rule
+def altitude_zone(elevation_m, cacao_below_m, coffee_below_m):
+    """A farm's :class:`Zone` from its altitude: cacao in the low valley, coffee above, then food only.
+
+    Cacao below ``cacao_below_m`` and coffee up to ``coffee_below_m`` (assumptions with ranges,
+    docs/odd.md section 8); the zones' shares of households follow the generated valley's farmland.
+    """
+    return where(
+        elevation_m < cacao_below_m, Zone.LOW, where(elevation_m < coffee_below_m, Zone.MID, Zone.HIGH)
+    )
+
+
+@rule
+def zone_crops(zone, cacao_usd, coffee_usd, food_usd):
+    """Which legal crop a hectare goes to in an altitude :class:`Zone`: (cacao, coffee, food), each 0 or 1.
+
+    The zone's perennial (cacao low, coffee in the middle) where it pays at least as much as food
+    crops per hectare, else food; the high zone grows food only.
+    """
+    cacao = where((zone == Zone.LOW) & (cacao_usd >= food_usd), 1.0, 0.0)
+    coffee = where((zone == Zone.MID) & (coffee_usd >= food_usd), 1.0, 0.0)
+    return cacao, coffee, 1.0 - cacao - coffee
+
+
+@rule
+def savings_after_month(savings, income, poverty_line, saving_share):
+    """A household's savings after a month, USD.
+
+    It puts aside ``saving_share`` of its income above the poverty line, and draws on its savings
+    to stay at the line when its income falls below it, until they are spent (assumption).
+    """
+    surplus = income - poverty_line
+    return maximum(savings + where(surplus > 0.0, saving_share * surplus, surplus), 0.0)
+
+
+@rule
+def in_hardship(income, savings, poverty_line):
+    """Whether a household is poor with nothing left to fall back on: income below the line, savings spent."""
+    return (income < poverty_line) & (savings <= 0.0)
+
+
+def seed_savings(model) -> None:
+    """Each household's opening savings, USD (stream ``wealth``).
+
+    ``farmer.savings_months_mean`` months of its opening net income (not below the poverty line's
+    worth), times a lognormal factor of mean 1 and spread ``farmer.savings_sigma``: households with
+    more coca and land start richer, and savings vary more than incomes.
+    """
+    fp, h = model.params.farmer, model.households
+    factor = model.streams.wealth.lognormal(-(fp.savings_sigma**2) / 2, fp.savings_sigma, h.n)
+    h.savings[:] = fp.savings_months_mean * np.maximum(h.income, fp.poverty_line_usd_per_month) * factor
+
+
+def update_savings(model) -> None:
+    """Savings after the month's income (rule :func:`savings_after_month`)."""
+    fp, h = model.params.farmer, model.households
+    h.savings[:] = savings_after_month(h.savings, h.income, fp.poverty_line_usd_per_month, fp.saving_share)
 
 
 def seed_initial_coca(model) -> None:

@@ -1,11 +1,12 @@
 """District mayors: docs/odd.md.
 
 Each of the 15 mayors (seed interview) decides every month whether the district takes the state's
-development projects. Households that want projects push to accept; coca-dependent households push
-to refuse (the mayor of Samugari first refused the money, then accepted when part of the
-population wanted the project). Some mayors are linked to the drug trade and weigh the growers'
-pressure more; local elections every four years can change that. A refusing district gets no
-development money.
+development projects. Households that trust the state push to accept, in proportion to the share
+of their income that is not coca; households that do not push to refuse, in proportion to their
+coca dependence; a household with no coca and no trust takes no side (the mayor of Samugari first
+refused the money, then accepted when part of the population wanted the project). Some mayors are
+linked to the drug trade and weigh the growers' pressure more; local elections every four years
+can change that. A refusing district gets no development money.
 """
 
 from __future__ import annotations
@@ -26,6 +27,27 @@ def mayor_accepts(share_for, share_against, linked, linked_bias):
 def acceptance_gap(share_for, share_against, linked, linked_bias):
     """Share wanting projects minus the (linked-weighted) share against them."""
     return share_for - share_against * (1.0 + where(linked, linked_bias, 0.0))
+
+
+@rule
+def coca_dependence(coca_income, legal_income):
+    """Share of a household's income that comes from coca (0-1; 0 with no income)."""
+    total = coca_income + legal_income
+    return where(total > 0.0, coca_income / where(total > 0.0, total, 1.0), 0.0)
+
+
+@rule
+def household_pressure(trust, trust_wanting, dependence):
+    """A household's pressure for and against state projects: (for, against), each 0-1.
+
+    Households that trust the state (``mayor.trust_wanting_projects``) want projects, weighted by
+    the share of their income that is not coca; the others push against them, weighted by their
+    coca dependence (seed interview: the mayors are under pressure from the coca farmers, who do
+    not want any projects; another part of the population wanted them). A household that grows no
+    coca and does not trust the state adds to neither side.
+    """
+    wants = trust >= trust_wanting
+    return where(wants, 1.0 - dependence, 0.0), where(wants, 0.0, dependence)
 
 
 @rule
@@ -51,8 +73,9 @@ class Mayor(SitedAgent):
 def decide(model) -> None:
     """Every mayor weighs the district's pressure; elections may change linked mayors.
 
-    Households want projects when they trust the state (``mayor.trust_wanting_projects``) or
-    grow no coca; households that live mostly from coca and do not want projects push against.
+    The pressure for and against projects is summed over the district's households
+    (:func:`household_pressure`), as shares of its households, and the mayor decides on their
+    gap (:func:`acceptance_gap`, :func:`acceptance_probability`).
     """
     p, h = model.params, model.households
     mp = p.mayor
@@ -70,14 +93,11 @@ def decide(model) -> None:
         h.district,
         model._households_per_district,
         h.trust,
-        h.coca_young,
-        h.coca_mature,
         h.coca_income,
         h.legal_income,
         linked,
         u_decide,
         mp.trust_wanting_projects,
-        mp.coca_dependence_share,
         mp.linked_bias,
         mp.pressure_spread,
         accept,
@@ -87,45 +107,43 @@ def decide(model) -> None:
         mayor.accepting = accepting[mayor.district]
 
 
-_SIDES, _FOR, _AGAINST = 3, 1, 2
-"""A household's side in :func:`_decide`: neither (0), for projects, against them (of three)."""
-
-
 @kernel
 def _decide(
     district,
     households_per_district,
     trust,
-    coca_young,
-    coca_mature,
     coca_income,
     legal_income,
     linked,
     u,
     trust_wanting,
-    dependence_share,
     linked_bias,
     spread,
     accept,
 ):
     """Shares for and against projects in each district, and the mayors' choices (into ``accept``).
 
-    Each household's side (for, against, neither) is found in a pass with no branches (the
-    compiler vectorizes it), then counted per district: whole counts, the same in any order.
+    Each household's pressure (:func:`household_pressure`) is found in a pass with no scatter,
+    then summed per district in household order.
     """
     n_d = accept.size
     n = district.size
-    side = np.empty(n, dtype=np.int32)
+    pro = np.empty(n)
+    con = np.empty(n)
     for i in range(n):
-        coca = (coca_young[0, i] + coca_mature[0, i]) + (coca_young[1, i] + coca_mature[1, i])
-        wants = (trust[i] >= trust_wanting) | (coca <= 0)
-        dependent = coca_income[i] > dependence_share * (coca_income[i] + legal_income[i])
-        side[i] = _SIDES * district[i] + np.int32(wants) * _FOR + np.int32(dependent & (not wants)) * _AGAINST
-    counts = np.zeros(_SIDES * n_d, dtype=np.int64)
+        pro[i], con[i] = household_pressure(
+            trust[i], trust_wanting, coca_dependence(coca_income[i], legal_income[i])
+        )
+    share_for = np.zeros(n_d)
+    share_against = np.zeros(n_d)
     for i in range(n):
-        counts[side[i]] += 1
+        share_for[district[i]] += pro[i]
+        share_against[district[i]] += con[i]
     for d in range(n_d):
-        share_for = counts[_SIDES * d + _FOR] / households_per_district[d]
-        share_against = counts[_SIDES * d + _AGAINST] / households_per_district[d]
-        gap = acceptance_gap(share_for, share_against, linked[d], linked_bias)
+        gap = acceptance_gap(
+            share_for[d] / households_per_district[d],
+            share_against[d] / households_per_district[d],
+            linked[d],
+            linked_bias,
+        )
         accept[d] = u[d] < acceptance_probability(gap, spread)
