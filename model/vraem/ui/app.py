@@ -22,8 +22,7 @@ keeps apart for every browser connection.
 
 from __future__ import annotations
 
-import threading
-import time
+import asyncio
 from dataclasses import dataclass, replace
 from html import escape
 
@@ -293,7 +292,7 @@ def _pct(v: float | None) -> str:
 
 
 @solara.component
-def Controls(model: solara.Reactive[ClassroomModel], lock: threading.RLock):
+def Controls(model: solara.Reactive[ClassroomModel]):
     """Reset, ▶/❚❚, Step, Run 5 valleys, Clear earlier runs; refuses to run stale settings."""
     m = model.value
     playing = PLAYING.value
@@ -301,27 +300,27 @@ def Controls(model: solara.Reactive[ClassroomModel], lock: threading.RLock):
     spreads = SPREADS.value
     status = VALLEYS_STATUS.value
 
-    def play() -> None:
+    async def play() -> None:
+        # On the page's own event loop, between its messages: a click on ❚❚ or a new setting is
+        # handled between two months, never during one.
         while PLAYING.peek():
-            with lock:
-                current = model.peek()
-                if not PLAYING.peek() or settings_pending(current, SETTINGS.peek()) or not current.running:
-                    PLAYING.set(False)
-                    break
-                current.step()
+            current = model.peek()
+            if settings_pending(current, SETTINGS.peek()) or not current.running:
+                PLAYING.set(False)
+                break
+            current.step()
             force_update()
-            time.sleep(PLAY_INTERVAL_MS / 1000)
+            await asyncio.sleep(PLAY_INTERVAL_MS / 1000)
 
-    solara.lab.use_task(play, dependencies=[playing], prefer_threaded=True)
+    solara.lab.use_task(play, dependencies=[playing], prefer_threaded=False)
 
     def rebuild(only_if_pending: bool) -> None:
         """Start the valley again with the panel's settings (keeping the run on screen)."""
-        with lock:
-            if only_if_pending and not settings_pending(model.peek(), SETTINGS.peek()):
-                return
-            PLAYING.set(False)
-            EARLIER.set(keep(EARLIER.peek(), model.peek()))
-            model.set(ClassroomModel(SETTINGS.peek()))
+        if only_if_pending and not settings_pending(model.peek(), SETTINGS.peek()):
+            return
+        PLAYING.set(False)
+        EARLIER.set(keep(EARLIER.peek(), model.peek()))
+        model.set(ClassroomModel(SETTINGS.peek()))
 
     def toggle() -> None:
         if PLAYING.peek():
@@ -333,11 +332,10 @@ def Controls(model: solara.Reactive[ClassroomModel], lock: threading.RLock):
 
     def step() -> None:
         rebuild(only_if_pending=True)
-        with lock:
-            current = model.peek()
-            if PLAYING.peek() or not current.running:
-                return
-            current.step()
+        current = model.peek()
+        if PLAYING.peek() or not current.running:
+            return
+        current.step()
         force_update()
 
     def valleys() -> None:
@@ -699,25 +697,20 @@ def Page():
     """Lay out the app: settings in the sidebar; controls, readout, coca chart and map on top."""
     first = solara.use_memo(lambda: ClassroomModel(current_settings), [])
     model = solara.use_reactive(first)
-    lock = solara.use_memo(threading.RLock, [])
     settings = SETTINGS.value
 
-    def apply() -> None:
+    async def apply() -> None:
         """Rebuild the valley with the panel's settings once they stop changing."""
         if not settings_pending(model.peek(), settings):
             return
-        time.sleep(APPLY_DELAY_S)
-        if SETTINGS.peek() != settings:
-            return  # a newer change follows; its own task applies it
-        fresh = ClassroomModel(settings)
-        with lock:
-            if SETTINGS.peek() != settings:
-                return
-            PLAYING.set(False)
-            EARLIER.set(keep(EARLIER.peek(), model.peek()))
-            model.set(fresh)
+        await asyncio.sleep(APPLY_DELAY_S)
+        if SETTINGS.peek() != settings or not settings_pending(model.peek(), settings):
+            return  # a newer change follows (its own task applies it), or ▶/Step/Reset applied it
+        PLAYING.set(False)
+        EARLIER.set(keep(EARLIER.peek(), model.peek()))
+        model.set(ClassroomModel(settings))
 
-    solara.lab.use_task(apply, dependencies=[settings], prefer_threaded=True)
+    solara.lab.use_task(apply, dependencies=[settings], prefer_threaded=False)
 
     with solara.AppBar():
         solara.AppBarTitle(TITLE)
@@ -726,7 +719,7 @@ def Page():
     m = model.value
     with solara.Column(style={"padding": "4px 12px"}, gap="6px"):
         solara.Style(READOUT_CSS)
-        Controls(model, lock)
+        Controls(model)
         Readout(m)
         with solara.Row(style={"flex-wrap": "wrap", "align-items": "flex-start", "gap": "12px"}):
             with solara.Column(style={"flex": "0 1 520px"}):
