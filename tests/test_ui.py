@@ -420,3 +420,40 @@ def test_server_binds_loopback_and_refuses_a_taken_port():
         s.listen()
         with pytest.raises(PortInUseError, match="already in use"):
             check_port(s.getsockname()[1])
+
+
+def test_lesson_folders_take_the_given_folder_and_dot_scenarios(tmp_path):
+    from vraem.ui.server import LessonFolderError, lesson_folders
+
+    top = tmp_path / "lesson"  # as made by vraem init: lesson/scenarios/*.yaml
+    (top / "scenarios").mkdir(parents=True)
+    (top / "scenarios" / "class_mixed.yaml").write_text("name: class_mixed\n")
+    assert lesson_folders([top], cwd=tmp_path) == [(top / "scenarios").resolve()]
+    assert lesson_folders([], cwd=top) == [(top / "scenarios").resolve()]  # ./scenarios
+    assert lesson_folders([top / "scenarios"], cwd=top) == [(top / "scenarios").resolve()]  # once
+    assert lesson_folders([], cwd=SCENARIO_DIR.parent) == []  # the shipped folder is not a lesson
+    with pytest.raises(LessonFolderError, match="no such folder"):
+        lesson_folders([tmp_path / "missing"], cwd=tmp_path)
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(LessonFolderError, match=r"no scenario files \(\*\.yaml\)"):
+        lesson_folders([tmp_path / "empty"], cwd=tmp_path)
+
+
+def test_validate_warns_when_name_and_file_name_differ(tmp_path):
+    from typer.testing import CliRunner
+
+    from vraem.cli import app
+
+    text = (SCENARIO_DIR / "integrated.yaml").read_text()
+    bad = tmp_path / "class_mixed.yaml"
+    bad.write_text(text.replace("name: integrated", "name: Class Mixed!"))
+    good = tmp_path / "integrated.yaml"
+    good.write_text(text)
+    result = CliRunner().invoke(app, ["validate", str(bad), str(good)])
+    assert result.exit_code == 0
+    warnings = [ln for ln in result.stderr.splitlines() if ln.strip()]
+    assert len(warnings) == 1, result.stderr
+    assert warnings[0].startswith(
+        f"warning: {bad}: name 'Class Mixed!' differs from the file name 'class_mixed'"
+    )
+    assert result.stdout.count("ok: ") == 2
