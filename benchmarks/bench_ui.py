@@ -1,7 +1,7 @@
 """How fast the classroom app can play: model step plus drawing one frame, per month.
 
-While playing, SolaraViz's loop does, for every month: wait the play interval, step the model,
-then redraw every component (map PNG, six SVG charts, guide) and send them to the browser. This
+While playing, the app's loop does, for every month: wait the play interval, step the model,
+then redraw the live components (map PNG, the SVG charts, the readout) and send them to the browser. This
 script times the Python side of that loop at classroom scale and prints the months per second it
 allows; the browser test (tests/test_ui_browser.py) measures the real figure in Chromium and
 writes it to test-artifacts/ui_speed.txt.

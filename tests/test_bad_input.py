@@ -505,6 +505,7 @@ COMMAND_CASES: dict[str, list[CommandCase]] = {
     "ui": [
         lambda t: (["ui", "--port", "abc"], "--port"),
         lambda t: (["ui", "--port", "70000"], "--port: must be <= 65535"),
+        lambda t: (["ui", "--scenarios", str(t / "no-such-lesson")], "--scenarios"),
     ],
     "scenarios": [
         lambda t: (["scenarios", "status_quo"], "unexpected extra argument"),

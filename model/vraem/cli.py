@@ -49,6 +49,7 @@ USER_ERRORS: list[str] = [
     "vraem.sweep.engine:SweepError",
     "vraem.ui.assets:AssetsError",
     "vraem.ui.server:PortInUseError",
+    "vraem.ui.server:LessonFolderError",
 ]
 """``module:Class`` of every exception whose message is one line for people (exit 2, no traceback)."""
 
@@ -286,6 +287,14 @@ def _check_file(name_or_path: str) -> str:
             f"{len(loaded.points)} point(s) x {loaded.spec.replicates} replicate(s) = {loaded.n_runs} runs)"
         )
     sc = load_scenario(path)
+    if sc.name != path.stem:
+        err.print(
+            f"warning: {path}: name {sc.name!r} differs from the file name {path.stem!r} (the app lists "
+            f"the file as {path.stem!r}, results and reports call it {sc.name!r}); use the same for both",
+            highlight=False,
+            soft_wrap=True,
+            markup=False,
+        )
     return f"ok: {path} ({sc.name}: {sc.months} months, {len(sc.policy.phases)} policy phases)"
 
 
@@ -728,13 +737,25 @@ def _compare_robustness(folder: Path, out: Path | None, wide: Console) -> None:
 @app.command()
 def ui(
     port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0: any free port).", min=0, max=65535)] = 8765,
+    scenarios: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--scenarios",
+            help="A lesson's folder of scenario files to list beside the shipped ones (repeatable; "
+            "./scenarios is listed too when present).",
+            metavar="DIR",
+        ),
+    ] = None,
 ) -> None:
-    """Start the classroom browser app (Mesa SolaraViz) on 127.0.0.1 and print its address."""
-    from vraem.ui.server import PortInUseError, serve
+    """Start the classroom browser app on 127.0.0.1 and print its address."""
+    from vraem.ui.server import LessonFolderError, PortInUseError, lesson_folders, serve
 
     try:
-        status = serve(port, announce=lambda line: console.print(line, highlight=False, soft_wrap=True))
-    except PortInUseError as exc:
+        lessons = lesson_folders(scenarios)
+        status = serve(
+            port, announce=lambda line: console.print(line, highlight=False, soft_wrap=True), lessons=lessons
+        )
+    except (PortInUseError, LessonFolderError) as exc:
         fail(str(exc))
     raise typer.Exit(status)
 

@@ -210,10 +210,10 @@ class Chart:
 
 
 CHARTS = (
-    Chart("Coca in the valley", "ha", {"coca_ha": "coca"}),
+    Chart("Coca in the valley", "ha, this valley", {"coca_ha": "coca"}),
     Chart(
         "Eradicated and replanted",
-        "ha per month",
+        "ha per month, this valley",
         {"eradicated_ha": "eradicated", "replanted_ha": "replanted"},
     ),
     Chart(
@@ -232,6 +232,10 @@ CHARTS = (
 """The live charts; column names are those of :mod:`vraem.metrics`."""
 
 COLORS = ("#c8106e", "#1565c0", "#e08e00", "#2e7d32")
+EARLIER_COLORS = ("#1565c0", "#2e7d32", "#e08e00", "#6a1b9a", "#00838f", "#5d4037", "#455a64", "#ef6c00")
+"""Colours of earlier runs on the coca chart, in the order they were kept (then round again)."""
+MARK_YEARS = (5, 10)
+"""Years marked on the coca chart with a dashed line (those of the readout)."""
 
 
 def nice_ticks(hi: float, lo: float = 0.0, n: int = 4) -> list[float]:
@@ -318,3 +322,120 @@ def charts_svg(model, width: int = 300, height: int = 170) -> list[str]:
     data = model.datacollector.model_vars
     months = getattr(model, "months", None) or len(data["coca_ha"])
     return [line_chart_svg(c, data, months, width, height) for c in CHARTS]
+
+
+@dataclass(frozen=True)
+class Line:
+    """A coca series drawn on the big chart: an earlier run (faint) or the current one."""
+
+    values: np.ndarray
+    color: str
+    tag: str = ""
+    """Short label written at the line's end (``#2``)."""
+
+
+def coca_chart_svg(
+    current: np.ndarray,
+    months: int,
+    earlier: list[Line] = (),
+    valleys: list[np.ndarray] = (),
+    width: int = 520,
+    height: int = 250,
+) -> str:
+    """The big coca chart: this run, earlier runs as faint tagged lines, and the 5-valley band.
+
+    Args:
+        current: This run's coca ha by month (row ``k`` is month ``k``).
+        months: Length of the x axis (the scenario's ``months``); longer series are cut there.
+        earlier: Earlier runs, drawn faint with their tag at the line's end.
+        valleys: Coca by month of the "run 5 valleys" replicates of this run's settings: their
+            lowest-to-highest band is shaded and each is drawn thin.
+        width: Pixels.
+        height: Pixels.
+
+    """
+    left, right, top, bottom = 52, 30, 34, 26
+    pw, ph = width - left - right, height - top - bottom
+    cut = months + 1
+    everything = [np.asarray(current, float)[:cut]]
+    everything += [np.asarray(e.values, float)[:cut] for e in earlier]
+    everything += [np.asarray(v, float)[:cut] for v in valleys]
+    finite = np.concatenate([v[np.isfinite(v)] for v in everything] + [np.zeros(1)])
+    ticks = nice_ticks(float(finite.max()))
+    y0, y1 = ticks[0], ticks[-1]
+
+    def px(i) -> np.ndarray:
+        return left + pw * np.asarray(i, float) / max(months, 1)
+
+    def py(v) -> np.ndarray:
+        return top + ph * (1.0 - (np.asarray(v, float) - y0) / (y1 - y0))
+
+    def points(values: np.ndarray) -> str:
+        idx = np.flatnonzero(np.isfinite(values))
+        return " ".join(f"{x:.1f},{y:.1f}" for x, y in zip(px(idx), py(values[idx]), strict=True))
+
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="11" role="img" '
+        'aria-label="Coca in the valley" class="vraem-coca-svg">',
+        '<text x="6" y="15" font-size="13" fill="#222"><tspan font-weight="bold">Coca in the valley'
+        '</tspan><tspan fill="#666"> (ha, this valley; faint: earlier runs; band: 5 valleys)</tspan></text>',
+    ]
+    for t in ticks:
+        y = float(py(t))
+        out.append(f'<line x1="{left}" x2="{left + pw}" y1="{y:.1f}" y2="{y:.1f}" stroke="#e4e4e4"/>')
+        out.append(f'<text x="{left - 4}" y="{y + 3:.1f}" text-anchor="end" fill="#444">{_fmt(t)}</text>')
+    for t in nice_ticks(months, n=6):
+        if t > months:
+            break
+        x = float(px(t))
+        out.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{top + ph}" y2="{top + ph + 3}" stroke="#888"/>')
+        out.append(f'<text x="{x:.1f}" y="{top + ph + 14}" text-anchor="middle" fill="#444">{t:g}</text>')
+    out.append(
+        f'<line x1="{left}" x2="{left + pw}" y1="{top + ph}" y2="{top + ph}" stroke="#888"/>'
+        f'<text x="{left + pw}" y="{height - 1}" text-anchor="end" fill="#555">month</text>'
+    )
+    for year in MARK_YEARS:
+        month = 12 * year
+        if month <= months:
+            x = float(px(month))
+            out.append(
+                f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{top}" y2="{top + ph}" stroke="#999" '
+                f'stroke-dasharray="3,3"/><text x="{x + 3:.1f}" y="{top + 10}" fill="#666">year {year}</text>'
+            )
+    band = [np.asarray(v, float)[:cut] for v in valleys]
+    if band:
+        n = min(len(v) for v in band)
+        if n > 1:
+            stack = np.vstack([v[:n] for v in band])
+            lo, hi = stack.min(axis=0), stack.max(axis=0)
+            idx = np.arange(n)
+            upper = [f"{x:.1f},{y:.1f}" for x, y in zip(px(idx), py(hi), strict=True)]
+            lower = [f"{x:.1f},{y:.1f}" for x, y in zip(px(idx[::-1]), py(lo[::-1]), strict=True)]
+            out.append(
+                f'<polygon class="vraem-band" points="{" ".join(upper + lower)}" fill="{COLORS[0]}" '
+                'fill-opacity="0.15" stroke="none"/>'
+            )
+        for v in band:
+            out.append(
+                f'<polyline class="vraem-valley" points="{points(v)}" fill="none" stroke="{COLORS[0]}" '
+                'stroke-opacity="0.45" stroke-width="0.8"/>'
+            )
+    for e in earlier:
+        v = np.asarray(e.values, float)[:cut]
+        out.append(
+            f'<polyline class="vraem-earlier" points="{points(v)}" fill="none" stroke="{e.color}" '
+            'stroke-opacity="0.5" stroke-width="1.5"/>'
+        )
+        if e.tag and len(v):
+            out.append(
+                f'<text x="{float(px(len(v) - 1)) + 3:.1f}" y="{float(py(v[-1])) + 4:.1f}" '
+                f'fill="{e.color}" font-size="10">{e.tag}</text>'
+            )
+    cur = np.asarray(current, float)[:cut]
+    out.append(
+        f'<polyline class="vraem-current" points="{points(cur)}" fill="none" stroke="{COLORS[0]}" '
+        'stroke-width="2.2"/>'
+    )
+    out.append("</svg>")
+    return "".join(out)

@@ -5,6 +5,10 @@ its version check (both would call out to the internet) switched off; the page's
 fetched from the npm registry first if missing (:mod:`vraem.ui.assets`). Only the loopback address
 is served: a teacher who wants to share the app on a network can run ``solara run`` directly.
 
+A lesson's scenario folders (``vraem ui --scenarios DIR``, and ``./scenarios`` when present where
+``vraem ui`` starts) reach the server in the environment variable
+:data:`vraem.ui.classroom.LESSON_ENV`; the app lists their files beside the shipped ones.
+
 The server dies with ``vraem ui``, however that is stopped. The child runs in its own process
 group; SIGTERM (a service manager, a classroom script), SIGINT (Ctrl+C) and SIGHUP (a closed
 terminal) make ``vraem ui`` terminate that whole group, wait for it, and kill it if it lingers.
@@ -21,6 +25,7 @@ import signal
 import socket
 import subprocess
 import sys
+from pathlib import Path
 
 APP = "vraem.ui.app"
 HOST = "127.0.0.1"
@@ -29,6 +34,42 @@ DEFAULT_PORT = 8765
 
 class PortInUseError(OSError):
     """The chosen port is taken."""
+
+
+class LessonFolderError(ValueError):
+    """A ``--scenarios`` folder that does not exist or holds no scenario files."""
+
+
+def lesson_folders(given: list[Path] | None = None, cwd: Path | None = None) -> list[Path]:
+    """The lesson folders to list in the app: those given, then ``./scenarios`` if present.
+
+    A folder made by ``vraem init`` may be given by its top (``lesson/``) rather than its
+    ``lesson/scenarios``. The shipped scenarios' own folder is never added twice.
+
+    Raises:
+        LessonFolderError: A given folder is missing, not a folder, or holds no ``*.yaml``.
+
+    """
+    from vraem.scenario import SCENARIO_DIR
+
+    out: list[Path] = []
+    for folder in given or []:
+        if not folder.exists():
+            raise LessonFolderError(f"--scenarios {folder}: no such folder")
+        if not folder.is_dir():
+            raise LessonFolderError(
+                f"--scenarios {folder}: not a folder (give the folder of the .yaml files)"
+            )
+        if not any(folder.glob("*.yaml")) and any((folder / "scenarios").glob("*.yaml")):
+            folder = folder / "scenarios"  # the top of a folder made by vraem init
+        if not any(folder.glob("*.yaml")):
+            raise LessonFolderError(f"--scenarios {folder}: no scenario files (*.yaml) there")
+        out.append(folder.resolve())
+    here = (cwd or Path.cwd()) / "scenarios"
+    if here.is_dir() and any(here.glob("*.yaml")):
+        out.append(here.resolve())
+    shipped = SCENARIO_DIR.resolve()
+    return [f for i, f in enumerate(out) if f != shipped and f not in out[:i]]
 
 
 def free_port(host: str = HOST) -> int:
@@ -66,18 +107,27 @@ def server_command(port: int, host: str = HOST) -> list[str]:
     ]
 
 
-def server_env() -> dict[str, str]:
-    """Return the server's environment: ours, with Solara's telemetry off."""
-    return {**os.environ, "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False"}
+def server_env(lessons: list[Path] | None = None) -> dict[str, str]:
+    """Return the server's environment: ours, with Solara's telemetry off and the lesson folders."""
+    from vraem.ui.classroom import LESSON_ENV
+
+    return {
+        **os.environ,
+        "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False",
+        LESSON_ENV: os.pathsep.join(str(p) for p in lessons or []),
+    }
 
 
-def serve(port: int = DEFAULT_PORT, host: str = HOST, announce=print) -> int:
+def serve(
+    port: int = DEFAULT_PORT, host: str = HOST, announce=print, lessons: list[Path] | None = None
+) -> int:
     """Run the app until interrupted; returns the server's exit status.
 
     Args:
         port: TCP port; 0 picks a free one.
         host: Address to bind (loopback by default).
         announce: Called with the line giving the app's address.
+        lessons: Folders of a lesson's scenario files, listed beside the shipped ones.
 
     """
     from vraem.ui.assets import ensure_assets
@@ -85,6 +135,9 @@ def serve(port: int = DEFAULT_PORT, host: str = HOST, announce=print) -> int:
     port = port or free_port(host)
     check_port(port, host)
     ensure_assets(announce=announce)
+    for folder in lessons or []:
+        n = len(list(folder.glob("*.yaml")))
+        announce(f"vraem ui: lesson scenarios from {folder} ({n} file(s))")
     announce(f"vraem ui: open http://{host}:{port} in a browser (Ctrl+C stops the app)")
     parent = os.getpid()
     preexec = (lambda: _die_with_parent(parent)) if sys.platform.startswith("linux") else None
@@ -92,7 +145,7 @@ def serve(port: int = DEFAULT_PORT, host: str = HOST, announce=print) -> int:
     previous = {sig: signal.signal(sig, _raise_stop) for sig in STOP_SIGNALS}
     try:
         proc = subprocess.Popen(
-            server_command(port, host), env=server_env(), start_new_session=True, preexec_fn=preexec
+            server_command(port, host), env=server_env(lessons), start_new_session=True, preexec_fn=preexec
         )
         return proc.wait()
     except (_Stop, KeyboardInterrupt):
