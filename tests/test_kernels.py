@@ -158,7 +158,8 @@ def test_the_land_decision_leaves_cut_coca_standing(stepped):
     )
     cut = (change < 0) & ~h.agreement
     assert cut.sum() > 10 and (h.coca_idle[cut] > 0).mean() > 0.9
-    np.testing.assert_allclose((h.coca_ha() - h.coca_idle)[cut], (tended + change)[cut], rtol=1e-9, atol=1e-12)
+    tended_after = h.coca_ha() - h.coca_idle
+    np.testing.assert_allclose(tended_after[cut], (tended + change)[cut], rtol=1e-9, atol=1e-12)
     pulled = np.maximum(-change - (tended - young), 0.0)  # the cut beyond the tended mature coca
     np.testing.assert_allclose(h.coca_ha()[cut], (before - dropped - pulled)[cut], rtol=1e-9, atol=1e-12)
 
