@@ -68,6 +68,18 @@ class Streams:
         except KeyError:
             raise AttributeError(f"no random stream named {name!r}") from None
 
+    def rekey(self, month: int) -> None:
+        """Restart every stream where the seed, the stream's place in the list and ``month`` put it.
+
+        For runs in which how many values a month draws depends on the run's own course (in an
+        open valley, households arrive and leave, and per-household streams draw for those
+        present): rekeyed after each month, a stream's draws no longer depend on how many values
+        earlier months drew, so two policies share their random numbers again from month to month.
+        """
+        for i, name in enumerate(STREAM_NAMES):
+            seq = np.random.SeedSequence(self.seed, spawn_key=(i, int(month)))
+            self._gens[name] = np.random.Generator(np.random.PCG64(seq))
+
     def states(self) -> dict[str, dict]:
         """Bit-generator state of every stream (for tests of stream independence)."""
         return {name: gen.bit_generator.state for name, gen in self._gens.items()}

@@ -189,6 +189,8 @@ class VraemModel(mesa.Model):
         self._seized_t = f["seized_in_transit_t"]
         self._shipped_t = f["shipped_t"]
         self._collect()
+        if p.mechanisms.open_valley:
+            self.streams.rekey(self.month)  # draws per household present: keep policies in step
         if self.month >= self.months:
             self.running = False
 
