@@ -77,6 +77,11 @@ def labour_after_month(labour, return_rate, exodus_share, shock):
 def migrate(model) -> None:
     """The month's migration phase: labour, leavers, then settlers and refugees (module docstring).
 
+    Labour moves every month; households leave and arrive every ``valley.migration_interval_months``
+    (that many months' rates at once): rebuilding the household columns monthly would cost the
+    core about a quarter of its speed (measured at 20,000 households: a closed valley 0.41 s for
+    five years, open 0.46 s with yearly moves, 0.55 s with quarterly ones).
+
     Does nothing when ``mechanisms.open_valley`` is off (the closed valley of earlier versions).
     """
     p = model.params
@@ -91,9 +96,12 @@ def migrate(model) -> None:
     model.labour_supply = float(
         labour_after_month(model.labour_supply, vp.labour_return_per_month, vp.lockdown_exodus_share, shock)
     )
+    every = vp.migration_interval_months
+    if model.month % every != 0:
+        return
 
     p_leave = leave_probability(h.income, vp.outside_wage_usd_per_month, vp.leave_rate_per_year)
-    leave = rng.random(h.n) < p_leave
+    leave = rng.random(h.n) < np.minimum(every * p_leave, 1.0)
     ratio = settler_income_ratio(
         float(h.expected_leaf_value.mean()) if h.n else 0.0,
         p.crops.coca_leaf_kg_per_ha_year * model.coca_yield_factor,
@@ -108,7 +116,7 @@ def migrate(model) -> None:
         farmer.price_index(p.crops.coffee_price_index_by_year, model.month),
         vp.refugee_rate_per_year,
     )
-    arriving = int(rng.poisson(rate * h.n))
+    arriving = int(rng.poisson(every * rate * h.n))
     settlers = new_settlers(model, arriving, rng)
     n_left = int(leave.sum())
     model.month_flows["households_arrived"] += settlers.n
@@ -176,10 +184,13 @@ def _joined(h: Households, keep: np.ndarray, settlers: Households) -> Households
     back in the order they arrived.
     """
     cols = {}
+    everyone = bool(keep.all())
     for f in fields(h):
         if f.name == "programme_order":
             continue
-        cols[f.name] = np.concatenate((getattr(h, f.name)[..., keep], getattr(settlers, f.name)), axis=-1)
+        column = getattr(h, f.name)
+        kept = column if everyone else column[keep] if column.ndim == 1 else column[:, keep]
+        cols[f.name] = np.concatenate((kept, getattr(settlers, f.name)), axis=-1)
     new_index = np.cumsum(keep) - 1
     order = h.programme_order[keep[h.programme_order]]
     n_kept = int(keep.sum())

@@ -1453,6 +1453,17 @@ class ValleyParams(_Group):
         gt=0,
         le=1,
     )
+    migration_interval_months: int = P(
+        12,
+        "months",
+        "design assumption: households arrive and leave once a year (a year's rates at once), so that"
+        " the household columns are rebuilt once a year: monthly rebuilds cost the core about a"
+        " quarter of its speed, quarterly ones a third more time than a closed valley",
+        fixed="a numerical design choice (how often arrivals and departures are applied), not an"
+        " uncertain fact",
+        ge=1,
+        le=12,
+    )
     standing_months: float = P(
         24.0,
         "months",
