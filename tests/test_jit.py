@@ -125,6 +125,22 @@ SAMPLES: dict[str, list[tuple]] = {
     "vraem.agents.farmer.leaf_harvest_kg": [(2300.0, 1.5, 0.9, 0.4, 1.2)],
     "vraem.agents.farmer.legal_revenue": [(0.5, 1.0, 0.2, 900.0, 2700.0, 1900.0, 1.3, 0.9, 0.6)],
     "vraem.agents.farmer.net_income_usd": [(300.0, 0.35, 120.0, 2.1, 80.0, 30.0)],
+    "vraem.agents.farmer.left_standing_ha": [
+        (0.5, 2.0, 0.3, True, False),
+        (0.5, 2.0, 0.3, False, False),
+        (3.0, 2.0, 0.3, True, False),
+        (0.5, 2.0, 0.3, True, True),
+    ],
+    "vraem.agents.farmer.uprooted_standing_ha": [(0.4, 0.01, 24.0), (0.4, 0.5, 24.0)],
+    "vraem.agents.farmer.harvested_share": [(0.3, 1.2, 0.8), (0.0, 0.0, 1.0)],
+    "vraem.agents.farmer.input_yield_factor": [(1.05, 0.013, 1.3, 0.7), (1.3, 0.013, 1.3, 2.0)],
+    "vraem.migration.settler_income_ratio": [(2.3, 3600.0, 0.35, 1.0, 280.0)],
+    "vraem.migration.arrivals_per_household_month": [
+        (1.8, 0.02, 4.0, 0.8, 0.03),
+        (0.5, 0.02, 4.0, 1.2, 0.03),
+    ],
+    "vraem.migration.leave_probability": [(120.0, 280.0, 0.05), (400.0, 280.0, 0.05)],
+    "vraem.migration.labour_after_month": [(0.8, 0.1, 0.3, True), (0.8, 0.1, 0.3, False)],
 }
 
 

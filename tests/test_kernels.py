@@ -34,8 +34,12 @@ def test_harvest_is_the_leaf_harvest_rule(stepped):
     m = stepped
     h, p = m.households, m.params
     h.soil_bonus[::2] = 0.1  # the programme's soil recovery counts at home, not in the remote field
-    rule = farmer.leaf_harvest_kg(
-        p.crops.coca_leaf_kg_per_ha_year,
+    h.coca_idle[::3] = 0.3 * h.coca_mature[:, ::3].sum(axis=0)  # standing unharvested coca
+    m.labour_supply, m.coca_yield_factor = 0.9, 1.1  # after a labour exodus; inputs raised yields
+    mature = h.coca_mature.sum(axis=0)
+    share = farmer.harvested_share(h.coca_idle, mature, m.labour_supply)
+    rule = share * farmer.leaf_harvest_kg(
+        p.crops.coca_leaf_kg_per_ha_year * m.coca_yield_factor,
         h.coca_mature[HOME],
         farmer.home_fertility(m),
         h.coca_mature[REMOTE],
@@ -43,6 +47,8 @@ def test_harvest_is_the_leaf_harvest_rule(stepped):
     )
     assert rule.sum() > 0
     np.testing.assert_allclose(farmer.harvest(m), rule, rtol=1e-12, atol=0)
+    np.testing.assert_allclose(m.coca_harvested_ha, (share * mature).sum(), rtol=1e-12)
+    np.testing.assert_allclose(m.coca_unharvested_ha, ((1 - share) * mature).sum(), rtol=1e-12)
 
 
 def test_incomes_are_the_income_rules(stepped):
@@ -105,7 +111,10 @@ def test_soils_are_the_fertility_rule(stepped):
 def test_the_land_decision_moves_coca_toward_the_desired_coca_rule(stepped):
     """Coca changes by the labour-limited gap to :func:`farmer.desired_coca_ha` (NumPy form)."""
     m = stepped
+    mechanisms = m.params.mechanisms.model_copy(update={"standing_coca": False})
+    m.params = m.params.model_copy(update={"mechanisms": mechanisms})
     h, fp = m.households, m.params.farmer
+    h.coca_idle[:] = 0.0
     rng = copy.deepcopy(m.streams.allocation)
     noise = rng.uniform(1.0 - fp.labour_noise, 1.0 + fp.labour_noise, h.n)
     before = h.coca_ha()
@@ -126,6 +135,33 @@ def test_the_land_decision_moves_coca_toward_the_desired_coca_rule(stepped):
     )
     planted = h.coca_ha()[change > 0] - before[change > 0]
     assert np.isclose(planted, change[change > 0], rtol=1e-9, atol=1e-12).mean() > 0.9
+
+
+def test_the_land_decision_leaves_cut_coca_standing(stepped):
+    """With standing coca, a cut stops the harvest of mature coca: the tended coca follows the
+    rule, and the surveyed coca falls only by what is pulled out (young coca, uprooted stands)."""
+    m = stepped
+    h, fp, vp = m.households, m.params.farmer, m.params.valley
+    assert m.params.mechanisms.standing_coca
+    noise = copy.deepcopy(m.streams.allocation).uniform(1.0 - fp.labour_noise, 1.0 + fp.labour_noise, h.n)
+    u_stand = copy.deepcopy(m.streams.harvest_choice).random(h.n)
+    idle = np.minimum(h.coca_idle, h.coca_mature.sum(axis=0))
+    dropped = farmer.uprooted_standing_ha(idle, u_stand, vp.standing_months)
+    before = h.coca_ha()
+    tended = before - idle
+    young = h.coca_young.sum(axis=0)
+    share = m.district_coca_share[h.district].copy()
+    farmer.allocate_land(m)
+    desired = farmer.desired_coca_ha(m, share)
+    change = farmer.land_change_ha(
+        desired, tended, fp.max_expand_ha_per_month * m.labour_supply * noise, fp.max_abandon_ha_per_month
+    )
+    cut = (change < 0) & ~h.agreement
+    assert cut.sum() > 10 and (h.coca_idle[cut] > 0).mean() > 0.9
+    tended_after = h.coca_ha() - h.coca_idle
+    np.testing.assert_allclose(tended_after[cut], (tended + change)[cut], rtol=1e-9, atol=1e-12)
+    pulled = np.maximum(-change - (tended - young), 0.0)  # the cut beyond the tended mature coca
+    np.testing.assert_allclose(h.coca_ha()[cut], (before - dropped - pulled)[cut], rtol=1e-9, atol=1e-12)
 
 
 def test_legal_crops_follow_the_planting_rule_for_every_household(stepped):

@@ -178,13 +178,14 @@ def test_hostile_districts_resist_raids_too():
 
 def test_most_destroyed_strips_are_not_back_within_the_month_but_some_within_a_week():
     """Seed: a destroyed strip is rebuilt nearby within a week; press: 7 of 18 back within a month."""
-    m = model_of("interdiction_heavy", 24)
     destroyed = quick = 0
-    for _ in range(24):
-        m.step()
-        destroyed += m.month_flows["airstrips_destroyed"]
-        quick += m.month_flows["airstrips_rebuilt_within_week"]
-    assert destroyed > 20
+    for seed in range(3):  # pooled: one small valley destroys about 20 strips in two years, +-8
+        m = model_of("interdiction_heavy", 24, seed=seed)
+        for _ in range(24):
+            m.step()
+            destroyed += m.month_flows["airstrips_destroyed"]
+            quick += m.month_flows["airstrips_rebuilt_within_week"]
+    assert destroyed > 60
     assert 0.2 < quick / destroyed < 0.6
 
 

@@ -5,6 +5,7 @@ import sys
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from vraem.rng import STREAM_NAMES, Streams, skip
 from vraem.runner import run_once
@@ -63,9 +64,25 @@ def test_streams_are_independent_and_append_only():
     assert len(set(STREAM_NAMES)) == len(STREAM_NAMES)
 
 
-def test_policy_change_leaves_unrelated_draws_unchanged(small_scenario):
-    quiet = small_scenario("status_quo")
-    busy = small_scenario("eradication_first")
+def test_rekeyed_streams_forget_how_much_was_drawn():
+    a, b = Streams(7), Streams(7)
+    a.allocation.random(10)
+    b.allocation.random(99)
+    a.rekey(3)
+    b.rekey(3)
+    first = a.allocation.random(5)
+    np.testing.assert_array_equal(first, b.allocation.random(5))
+    c = Streams(7)
+    c.rekey(4)
+    assert not np.allclose(c.allocation.random(5), first)
+    assert not np.allclose(Streams(7).allocation.random(5), first)
+
+
+@pytest.mark.parametrize("open_valley", [True, False], ids=["open_valley", "closed_valley"])
+def test_policy_change_leaves_unrelated_draws_unchanged(small_scenario, open_valley):
+    """In an open valley the streams are rekeyed each month (policies change who is present)."""
+    quiet = small_scenario("status_quo", **{"mechanisms.open_valley": open_valley})
+    busy = small_scenario("eradication_first", **{"mechanisms.open_valley": open_valley})
 
     def build(sc):
         m = VraemModel(params=sc.parameters, policy=sc.policy, seed=11, months=sc.months)

@@ -120,3 +120,16 @@ def test_the_campaign_is_the_status_quo_but_for_three_years_of_interdiction():
                 assert getattr(b, name) == CAMPAIGN[f"{name}_per_month"], (month, name)
             else:
                 assert getattr(b, name) == getattr(a, name), (month, name)
+
+
+def test_an_open_valley_grows_by_the_same_share_at_1500_and_20000_households():
+    """Settlers arrive and households leave at rates per household present (docs/odd.md, 7.16)."""
+    grown = {}
+    for n in (1500, 20000):
+        sc = load_scenario(
+            "status_quo", {"farmer.n_households": n, "months": 60, "valley.outside_wage_usd_per_month": 150.0}
+        )
+        t = run_once(sc, 0).table
+        grown[n] = np.array([t["households"].iloc[-1] / n, t["coca_ha"].iloc[-1] / t["coca_ha"].iloc[0]])
+    assert grown[20000][0] > 1.05  # the valley did grow
+    np.testing.assert_allclose(grown[1500], grown[20000], rtol=0.05)

@@ -265,6 +265,17 @@ def build_reporters(n_districts: int) -> dict[str, Callable]:
     }
     for stage in ProgrammeStage:
         reporters[f"households_stage_{stage.name.lower()}"] = _stage_count(stage)
+    reporters.update(
+        {
+            "coca_harvested_ha": lambda m: float(m.coca_harvested_ha),
+            "coca_unharvested_ha": lambda m: float(m.coca_unharvested_ha),
+            "coca_yield_factor": lambda m: float(m.coca_yield_factor),
+            "households": lambda m: int(m.households.n),
+            "households_arrived": _flow("households_arrived"),
+            "households_left": _flow("households_left"),
+            "labour_supply": lambda m: float(m.labour_supply),
+        }
+    )
     for d in range(n_districts):
         reporters[DISTRICT_COLUMN.format(d + 1)] = _district(d)
     return reporters
@@ -315,6 +326,8 @@ FLOW_NAMES = (
     "soles_spent",
     "soles_unspent",
     "soles_leaked",
+    "households_arrived",
+    "households_left",
 )
 """Quantities accumulated within a month and reset at its start."""
 

@@ -1418,6 +1418,152 @@ class MechanismParams(_Group):
         return tuple(name for name in type(self).model_fields if getattr(self, name))
 
 
+class ValleyParams(_Group):
+    """An open valley, standing coca and rising coca yields (docs/odd.md, sections 7.16-7.18).
+
+    Each part acts only when its switch in ``mechanisms`` is on (``open_valley``,
+    ``standing_coca``, ``rising_yields``).
+    """
+
+    outside_wage_usd_per_month: float = P(
+        280.0,
+        "USD/month/household",
+        "Peru's minimum wage, S/930 a month (2018-2021), at the model's exchange rate: what a family"
+        " earns outside the valley",
+        plausible=(200.0, 400.0),
+        plausible_source="rule: S/750 (2013 minimum wage) less rural pay gaps to S/1,025 (2022) and"
+        " above",
+        gt=0,
+    )
+    settler_coca_ha: float = P(
+        1.0,
+        "ha/household",
+        "UNODC 2013: 19,167 ha over the valley's about 20,000 coca households: about a hectare each",
+        plausible=(0.5, 2.0),
+        plausible_source="rule: x0.5 to x2 of the valley's mean",
+        gt=0,
+    )
+    settler_rate_per_year: float = P(
+        0.02,
+        "households per resident household per year",
+        "assumption: settlers arrive at about 2% of the valley's households a year when a hectare of"
+        " coca pays twice the outside wage (press and DEVIDA: coca in native-community land and"
+        " protected areas grew from about 10,000 ha in 2020 to 18,700 ha in 2022)",
+        plausible=(0.005, 0.05),
+        plausible_source="rule: x1/4 to x2.5 of the assumed rate",
+        ge=0,
+    )
+    settler_max_income_ratio: float = P(
+        4.0,
+        "1",
+        "assumption: above four times the outside wage, coca's pull on settlers saturates (land,"
+        " danger and the journey limit how many come)",
+        plausible=(2.0, 8.0),
+        plausible_source="rule: x0.5 to x2 of the assumed value (a scale-free quantity)",
+        gt=1,
+    )
+    refugee_rate_per_year: float = P(
+        0.03,
+        "households per resident household per year",
+        "assumption: coffee-rust and low-price refugees from neighbouring regions arrive at about 3%"
+        " of the valley's households a year per unit fall of the world coffee price below its 2013"
+        " level (issue 16: coffee-rust and low-price refugees)",
+        plausible=(0.0, 0.08),
+        plausible_source="rule: none to x2.7 of the assumed rate",
+        ge=0,
+    )
+    settler_farm_ha: float = P(
+        0.5,
+        "ha/household",
+        "assumption: a settler family clears a small food plot on arrival, then opens coca in forest",
+        plausible=(0.25, 1.0),
+        plausible_source="rule: x0.5 to x2 of the assumed value (a scale-free quantity)",
+        gt=0,
+    )
+    leave_rate_per_year: float = P(
+        0.05,
+        "1/yr",
+        "assumption: a household with no income leaves the valley at about 5% a year, in proportion"
+        " to how far its income falls short of the outside wage",
+        plausible=(0.01, 0.15),
+        plausible_source="rule: x0.2 to x3 of the assumed rate",
+        ge=0,
+    )
+    lockdown_exodus_share: float = P(
+        0.3,
+        "1",
+        "assumption: share of the valley's hired labour (harvesters) that left in April 2020, at the"
+        " national lockdown (issue 16: labourers left in April 2020)",
+        plausible=(0.1, 0.6),
+        plausible_source="rule: the assumed share -0.2 to +0.3 (a share with no published figure)",
+        ge=0,
+        lt=1,
+    )
+    lockdown_year: int = P(
+        2020,
+        "calendar year",
+        "Peru's national lockdown from 16 March 2020 (Decreto Supremo 044-2020-PCM)",
+        fixed="an observed date (an input), not an uncertain fact",
+        ge=1900,
+    )
+    lockdown_month: int = P(
+        4,
+        "calendar month (1-12)",
+        "Peru's national lockdown began on 16 March 2020; labourers left the valley in April (issue 16"
+        " review)",
+        fixed="an observed date (an input), not an uncertain fact",
+        ge=1,
+        le=12,
+    )
+    labour_return_per_month: float = P(
+        0.1,
+        "1/month",
+        "assumption: hired labour returns over about ten months as the lockdown eases",
+        plausible=(0.05, 0.3),
+        plausible_source="rule: x0.5 to x3 of the assumed rate",
+        gt=0,
+        le=1,
+    )
+    migration_interval_months: int = P(
+        12,
+        "months",
+        "design assumption: households arrive and leave once a year (a year's rates at once), so that"
+        " the household columns are rebuilt once a year: monthly rebuilds cost the core about a"
+        " quarter of its speed, quarterly ones a third more time than a closed valley",
+        fixed="a numerical design choice (how often arrivals and departures are applied), not an"
+        " uncertain fact",
+        ge=1,
+        le=12,
+    )
+    standing_months: float = P(
+        24.0,
+        "months",
+        "assumption: coca left unharvested stands about two years before its owner uproots it or the"
+        " bush takes it back (the plant lives for decades)",
+        plausible=(6.0, 60.0),
+        plausible_source="rule: half a year to five years",
+        gt=0,
+    )
+    coca_input_gain_per_year: float = P(
+        0.013,
+        "1/yr",
+        "assumption: fertiliser and denser planting raise coca yields about 1.3% a year, enough to"
+        " hold them near the observed level (UNODC 2013: over 3,600 kg/ha/yr in the VRAEM; DEVIDA:"
+        " about 3.6 t/ha in 2020) against soil exhaustion (-12% by 2023 in the model without it)",
+        plausible=(0.0, 0.04),
+        plausible_source="rule: none to x3 of the assumed rate",
+        ge=0,
+    )
+    coca_input_max_factor: float = P(
+        1.3,
+        "1",
+        "assumption: inputs can raise coca yields at most 30% above the 2013 level",
+        plausible=(1.1, 1.6),
+        plausible_source="rule: +10% to +60%",
+        ge=1,
+    )
+
+
 class ModelParams(_Group):
     """All parameter groups of a run."""
 
@@ -1431,6 +1577,7 @@ class ModelParams(_Group):
     mayor: MayorParams = MayorParams()
     programme: ProgrammeParams = ProgrammeParams()
     mechanisms: MechanismParams = MechanismParams()
+    valley: ValleyParams = ValleyParams()
 
     @property
     def scale(self) -> float:

@@ -39,6 +39,11 @@ STREAM_NAMES: tuple[str, ...] = (
 """Append-only: adding a name at the end leaves every existing stream's draws unchanged."""
 
 
+MONTH_STRIDE = 2**40
+"""Draws between the starts of two months of a rekeyed stream (:meth:`Streams.rekey`): far more than
+any month draws, so the months' blocks of a stream never overlap."""
+
+
 def skip(gen: np.random.Generator, n: int) -> None:
     """Move a stream past ``n`` uniform draws (``gen.random(n)``) without making them.
 
@@ -59,6 +64,7 @@ class Streams:
             name: np.random.Generator(np.random.PCG64(child))
             for name, child in zip(STREAM_NAMES, children, strict=True)
         }
+        self._initial = {name: gen.bit_generator.state for name, gen in self._gens.items()}
 
     def __getitem__(self, name: str) -> np.random.Generator:
         return self._gens[name]
@@ -68,6 +74,18 @@ class Streams:
             return self._gens[name]
         except KeyError:
             raise AttributeError(f"no random stream named {name!r}") from None
+
+    def rekey(self, month: int) -> None:
+        """Move every stream to its block for the month after ``month`` (start + month x MONTH_STRIDE).
+
+        For runs in which how many values a month draws depends on the run's own course (in an
+        open valley, households arrive and leave, and per-household streams draw for those
+        present): rekeyed after each month, a stream's draws no longer depend on how many values
+        earlier months drew, so two policies share their random numbers again from month to month.
+        """
+        for name, gen in self._gens.items():
+            gen.bit_generator.state = self._initial[name]
+            gen.bit_generator.advance(int(month) * MONTH_STRIDE)
 
     def states(self) -> dict[str, dict]:
         """Bit-generator state of every stream (for tests of stream independence)."""

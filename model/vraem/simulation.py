@@ -11,7 +11,7 @@ from __future__ import annotations
 import mesa
 import numpy as np
 
-from vraem import economy, metrics, programme
+from vraem import economy, metrics, migration, programme
 from vraem.agents import cartel, clan, farmer, mayor, police
 from vraem.agents.farmer import Farmer
 from vraem.landscape import build_landscape
@@ -72,6 +72,10 @@ class VraemModel(mesa.Model):
         self.lab_site_cache: clan.LabSites | None = None
         """Lab sites per clan, with cached weights (set by :func:`vraem.agents.clan.build_labs`)."""
         self.prices = economy.Prices(p.market.paste_price_usd_per_kg, p.market, p.clan.broker_margin)
+        self.labour_supply = 1.0
+        """The valley's hired labour relative to normal (:mod:`vraem.migration`; 1 in a closed valley)."""
+        self.coca_yield_factor = 1.0
+        """Coca yields relative to 2013 from inputs (:func:`vraem.agents.farmer.update_yield_inputs`)."""
 
         self.households = farmer.create_households(self, self.streams.households)
         self._households_per_district = np.maximum(np.bincount(self.households.district, minlength=n_d), 1)
@@ -99,6 +103,7 @@ class VraemModel(mesa.Model):
         self._supply_t = self.base_demand_t
         self._seized_t = self._shipped_t = 0.0
         economy.update_market(self, self._supply_t, 0.0, self.base_demand_t)
+        self.opening_leaf_usd = self.prices.leaf_usd
         mayor.decide(self)
         self.households.coca_income[:] = leaf_kg * farmer.leaf_value_usd_per_kg(self)
         self._update_households_income(leaf_kg)
@@ -155,8 +160,11 @@ class VraemModel(mesa.Model):
         self.month_flows = metrics.new_flows()
         f = self.month_flows
 
-        # Market: prices from last month's supply and seizures.
+        # Migration: settlers and refugees arrive, households leave, hired labour moves.
+        migration.migrate(self)
+        # Market: prices from last month's supply and seizures; inputs raise coca yields.
         economy.update_market(self, self._supply_t, self._seized_t, self._shipped_t)
+        farmer.update_yield_inputs(self)
         # Farmers: land decisions and harvest.
         farmer.allocate_land(self)
         leaf_kg = farmer.harvest(self)
@@ -185,6 +193,8 @@ class VraemModel(mesa.Model):
         self._seized_t = f["seized_in_transit_t"]
         self._shipped_t = f["shipped_t"]
         self._collect()
+        if p.mechanisms.open_valley:
+            self.streams.rekey(self.month)  # draws per household present: keep policies in step
         if self.month >= self.months:
             self.running = False
 

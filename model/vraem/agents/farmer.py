@@ -163,6 +163,52 @@ def trust_after_eradication(trust, eradicated_share, in_programme, loss):
     return clip(trust - where(in_programme, 0.0, loss * eradicated_share), 0.0, 1.0)
 
 
+@rule
+def left_standing_ha(reduce_ha, mature_ha, idle_ha, standing, agreement):
+    """Coca a household stops harvesting instead of uprooting, ha (``mechanisms.standing_coca``).
+
+    A household that wants less coca leaves its tended mature coca standing unharvested, up to all
+    of it; only the rest of the cut (young coca) is pulled out. Surveys count standing coca,
+    harvested or not (UNODC/DEVIDA survey method); when prices crash farmers stop harvesting
+    rather than uproot (issue 16). A household under a no-coca agreement uproots (its agreement is
+    verified on its fields). Off, everything cut is pulled out (0 ha left standing).
+    """
+    return where(agreement, 0.0, where(standing, minimum(reduce_ha, maximum(mature_ha - idle_ha, 0.0)), 0.0))
+
+
+@rule
+def uprooted_standing_ha(idle_ha, u, standing_months):
+    """Standing unharvested coca uprooted this month, ha: all of it with chance 1/``standing_months``.
+
+    A constant monthly hazard gives the mean time coca stands unharvested (``valley.standing_months``,
+    an assumption); the land then goes to a legal crop or fallow like any coca pulled out.
+    """
+    return where(u < 1.0 / standing_months, idle_ha, 0.0)
+
+
+@rule
+def harvested_share(idle_ha, mature_ha, labour):
+    """Share of a household's mature coca harvested this month (0-1).
+
+    All but the coca left standing unharvested (:func:`left_standing_ha`), times the valley's hired
+    labour relative to normal (``VraemModel.labour_supply``: 1 but after the lockdown exodus).
+    """
+    return labour * (1.0 - minimum(idle_ha, mature_ha) / maximum(mature_ha, 1e-12))
+
+
+@rule
+def input_yield_factor(factor, gain_per_year, max_factor, price_ratio):
+    """Coca yields relative to 2013 after a month of inputs (fertiliser, denser planting), 1.
+
+    Yields rise by ``gain_per_year`` a year while the leaf pays at least its 2013 price, in
+    proportion below it (inputs are bought from coca's income), up to ``max_factor``; they do not
+    fall back (the planting and the know-how stay). Soil exhaustion still acts per plot
+    (:func:`relative_fertility`): the two multiply. DEVIDA: about 3.6 t/ha in 2020 while the
+    model's soils alone cut yields 12% by 2023 (issue 16).
+    """
+    return minimum(factor + gain_per_year / 12.0 * clip(price_ratio, 0.0, 1.0), max_factor)
+
+
 # ---------------------------------------------------------------------------------------------
 # State
 
@@ -217,6 +263,8 @@ class Households:
     """Altitude zone of the home farm (:class:`Zone`, fixed)."""
     coca_ha_at_signing: np.ndarray
     """Coca the household held when it signed its agreement, ha (what it gave up)."""
+    coca_idle: np.ndarray
+    """Mature coca left standing unharvested, ha (``mechanisms.standing_coca``; counted in ``coca_ha``)."""
 
     @property
     def n(self) -> int:
@@ -322,6 +370,18 @@ def household_agents(model) -> list[Farmer]:
 # Set-up
 
 
+def draw_remote_fields(L, cell: np.ndarray, radius: int, rng: np.random.Generator) -> np.ndarray:
+    """A remote field for each home cell: the most remote of three random spots a few cells away."""
+    n = cell.size
+    x, y = L.xy(cell)
+    offsets = rng.integers(-radius, radius + 1, size=(3, 2, n))
+    cx = np.clip(x + offsets[:, 0], 0, L.width - 1)
+    cy = np.clip(y + offsets[:, 1], 0, L.height - 1)
+    cand = cx * L.height + cy
+    best = np.argmax(L.layer("dist_road")[cand] + L.layer("forest_ha")[cand] / L.cell_ha, axis=0)
+    return cand[best, np.arange(n)]
+
+
 def create_households(model, rng: np.random.Generator) -> Households:
     """Draw the households, place them on farmland and give them their initial land.
 
@@ -335,15 +395,7 @@ def create_households(model, rng: np.random.Generator) -> Households:
     n = fp.n_households
     weight = L.layer("farm_capacity_ha") * (0.25 + L.layer("suitability"))
     cell = rng.choice(L.n_cells, size=n, p=weight / weight.sum())
-    # A remote field: the most remote of three random spots a few cells away.
-    x, y = L.xy(cell)
-    r = fp.remote_field_radius_cells
-    offsets = rng.integers(-r, r + 1, size=(3, 2, n))
-    cx = np.clip(x + offsets[:, 0], 0, L.width - 1)
-    cy = np.clip(y + offsets[:, 1], 0, L.height - 1)
-    cand = cx * L.height + cy
-    best = np.argmax(L.layer("dist_road")[cand] + L.layer("forest_ha")[cand] / L.cell_ha, axis=0)
-    remote = cand[best, np.arange(n)]
+    remote = draw_remote_fields(L, cell, fp.remote_field_radius_cells, rng)
 
     u = rng.random(n)
     kind = np.where(
@@ -401,6 +453,7 @@ def create_households(model, rng: np.random.Generator) -> Households:
             np.int8
         ),
         coca_ha_at_signing=zeros.copy(),
+        coca_idle=zeros.copy(),
     )
     return h
 
@@ -613,7 +666,7 @@ def desired_coca_ha(model, neighbour_share: np.ndarray) -> np.ndarray:
     with np.errstate(invalid="ignore"):
         return desired_coca(
             h.expected_leaf_value,
-            cp.coca_leaf_kg_per_ha_year,
+            cp.coca_leaf_kg_per_ha_year * model.coca_yield_factor,
             home_fertility(model),
             fp.coca_cost_share,
             h.risk,
@@ -744,6 +797,8 @@ def allocate_land(model) -> None:
     # as ``Generator.uniform`` does (low + (high - low) x u, the same numbers), a third cheaper.
     low, high = 1.0 - fp.labour_noise, 1.0 + fp.labour_noise
     u = model.streams.allocation.random(h.n)
+    standing = bool(p.mechanisms.standing_coca)
+    u_stand = model.streams.harvest_choice.random(h.n) if standing else np.ones(h.n)
     cacao_usd, coffee_usd, food_usd = crop_revenues(model)
     cleared_ha, legal_ha = _allocate_land(
         h.cell,
@@ -781,7 +836,7 @@ def allocate_land(model) -> None:
         fp.risk_memory_rate,
         fp.child_worry_usd_per_ha_year,
         p.landscape.initial_fertility_farmed,
-        cp.coca_leaf_kg_per_ha_year,
+        cp.coca_leaf_kg_per_ha_year * model.coca_yield_factor,
         fp.coca_cost_share,
         fp.risk_weight,
         fp.legal_cost_share,
@@ -801,6 +856,11 @@ def allocate_land(model) -> None:
         cp.legal_min_net_usd_per_ha_year,
         cp.legal_expand_ha_per_month,
         pp.title_credit_boost,
+        h.coca_idle,
+        u_stand,
+        standing,
+        p.valley.standing_months,
+        model.labour_supply,
     )
     model.month_flows["forest_cleared_ha"] += cleared_ha
     model.month_flows["legal_planted_own_ha"] += legal_ha
@@ -863,6 +923,11 @@ def _allocate_land(
     legal_min_net_usd,
     legal_expand_ha,
     title_boost,
+    coca_idle,
+    u_stand,
+    standing,
+    standing_months,
+    labour,
 ):
     """The land decision of :func:`allocate_land`; returns (forest cleared, legal planted own), ha.
 
@@ -925,11 +990,26 @@ def _allocate_land(
     from_fallow = np.empty(n)
     to_clear = np.empty(n)
     asked = np.zeros(n_cells)
+    pulled_ha = np.empty(n)
+    expand_ha = max_expand_ha * labour  # hired labour limits planting (1 but after the lockdown)
     for i in range(n):
+        # Standing unharvested coca: uprooted at its hazard (that land is pulled out), and taken
+        # back into harvest first when the household wants more tended coca (all 0 ha when the
+        # mechanism is off).
+        mature_ha = coca_mature[HOME, i] + coca_mature[REMOTE, i]
+        coca_idle[i] = minimum(coca_idle[i], mature_ha)
+        dropped = uprooted_standing_ha(coca_idle[i], u_stand[i], standing_months)
+        from_home = minimum(dropped, coca_mature[HOME, i])
+        coca_mature[HOME, i] -= from_home
+        coca_mature[REMOTE, i] = maximum(coca_mature[REMOTE, i] - (dropped - from_home), 0.0)
+        coca_idle[i] -= dropped
+        pulled_ha[i] = dropped
         coca = (coca_young[HOME, i] + coca_mature[HOME, i]) + (coca_young[REMOTE, i] + coca_mature[REMOTE, i])
         noise = noise_low + noise_range * u[i]
-        change[i] = land_change_ha(desired[i], coca, max_expand_ha * noise, max_abandon_ha)
-        plant = maximum(change[i], 0.0)
+        change[i] = land_change_ha(desired[i], coca - coca_idle[i], expand_ha * noise, max_abandon_ha)
+        back = minimum(maximum(change[i], 0.0), coca_idle[i])
+        coca_idle[i] -= back
+        plant = maximum(change[i], 0.0) - back
         from_fallow[i] = minimum(plant, fallow[i])
         fallow[i] -= from_fallow[i]
         to_clear[i] = plant - from_fallow[i]
@@ -950,13 +1030,22 @@ def _allocate_land(
         from_fallow[k] = from_fallow[clearing[k]]
         to_clear[k] = to_clear[clearing[k]]
 
-    # Pulling out coca: mature fields first, home before remote.
-    pulled_ha = np.zeros(n)
+    # Pulling out coca: mature fields first, home before remote. With standing coca, tended mature
+    # coca is left standing unharvested instead (:func:`left_standing_ha`) and young coca goes first.
     for k in range(n_pulling):
         i = pulling[k]
         coca = (coca_young[HOME, i] + coca_mature[HOME, i]) + (coca_young[REMOTE, i] + coca_mature[REMOTE, i])
-        pull = minimum(-change[i], coca)
+        cut = minimum(-change[i], coca)
+        mature_ha = coca_mature[HOME, i] + coca_mature[REMOTE, i]
+        stand = left_standing_ha(cut, mature_ha, coca_idle[i], standing, agreement[i])
+        coca_idle[i] += stand
+        pull = cut - stand
         left = pull
+        if standing and not agreement[i]:
+            for plot in (HOME, REMOTE):
+                take = minimum(left, coca_young[plot, i])
+                coca_young[plot, i] -= take
+                left -= take
         for plot in (HOME, REMOTE):
             take = minimum(left, coca_mature[plot, i])
             coca_mature[plot, i] -= take
@@ -964,7 +1053,7 @@ def _allocate_land(
             take = minimum(left, coca_young[plot, i])
             coca_young[plot, i] -= take
             left -= take
-        pulled_ha[i] = pull - left
+        pulled_ha[i] += pull - left
 
     # Legal crops go on pulled-out land and on fallow. The choice is made for every household in a
     # loop the compiler vectorizes (its inputs gathered from the cells first): a household with
@@ -1308,32 +1397,66 @@ def leaf_harvest_kg(leaf_kg_per_ha_year, home_ha, home_fertility, remote_ha, rem
     return leaf_kg_per_ha_year / 12.0 * (home_ha * home_fertility + remote_ha * remote_fertility)
 
 
+def update_yield_inputs(model) -> None:
+    """Inputs raise coca yields this month (rule :func:`input_yield_factor`; ``rising_yields``).
+
+    The valley's farm-gate leaf price relative to its opening level drives the inputs bought. Off,
+    yields stay at the sourced 2013 level (times each plot's soil).
+    """
+    p = model.params
+    if not p.mechanisms.rising_yields:
+        return
+    vp = p.valley
+    model.coca_yield_factor = float(
+        input_yield_factor(
+            model.coca_yield_factor,
+            vp.coca_input_gain_per_year,
+            vp.coca_input_max_factor,
+            model.prices.leaf_usd / max(model.opening_leaf_usd, 1e-12),
+        )
+    )
+
+
 def harvest(model) -> np.ndarray:
     """Leaf harvested by each household this month, kg (rule :func:`leaf_harvest_kg`)."""
     p, h = model.params, model.households
-    return _harvest(
+    leaf_kg, model.coca_harvested_ha, model.coca_unharvested_ha = _harvest(
         h.coca_mature,
         h.soil_home,
         h.soil_bonus,
         h.soil_remote,
         p.landscape.initial_fertility_farmed,
-        p.crops.coca_leaf_kg_per_ha_year,
+        p.crops.coca_leaf_kg_per_ha_year * model.coca_yield_factor,
+        h.coca_idle,
+        model.labour_supply,
     )
+    return leaf_kg
 
 
 @kernel
-def _harvest(coca_mature, soil_home, soil_bonus, soil_remote, initial_fertility, leaf_kg_per_ha_year):
-    """:func:`harvest`: the home farm with the programme's soil bonus, the remote field without."""
+def _harvest(
+    coca_mature, soil_home, soil_bonus, soil_remote, initial_fertility, leaf_kg_per_ha_year, coca_idle, labour
+):
+    """:func:`harvest`: the home farm with the programme's soil bonus, the remote field without.
+
+    Each household harvests its :func:`harvested_share` of its mature coca. Returns the leaf of
+    each household, kg, and the mature coca harvested and left unharvested this month, ha.
+    """
     leaf_kg = np.empty(soil_home.size)
+    harvested = unharvested = 0.0
     for i in range(soil_home.size):
-        leaf_kg[i] = leaf_harvest_kg(
+        mature_ha = coca_mature[HOME, i] + coca_mature[REMOTE, i]
+        share = harvested_share(coca_idle[i], mature_ha, labour)
+        leaf_kg[i] = share * leaf_harvest_kg(
             leaf_kg_per_ha_year,
             coca_mature[HOME, i],
             relative_fertility(soil_home[i], initial_fertility, soil_bonus[i]),
             coca_mature[REMOTE, i],
             relative_fertility(soil_remote[i], initial_fertility),
         )
-    return leaf_kg
+        harvested += share * mature_ha
+        unharvested += (1.0 - share) * mature_ha
+    return leaf_kg, harvested, unharvested
 
 
 @rule
