@@ -68,11 +68,11 @@ browser:
 ## The documentation site (mkdocs.yml) on 127.0.0.1:8000, rebuilt as files change; `make docs DOCS_PORT=9001`.
 DOCS_PORT ?= 8000
 docs: $(STAMP)
-	$(VENV)/bin/mkdocs serve --dev-addr 127.0.0.1:$(DOCS_PORT)
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs serve --dev-addr 127.0.0.1:$(DOCS_PORT)
 
 ## The site as static files in site/, in strict mode (what tests/test_docs.py checks).
 docs-build: $(STAMP)
-	$(VENV)/bin/mkdocs build --strict
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict
 
 ## The gallery's figures (docs/gallery/): runs each shipped experiment whose results/NAME is missing,
 ## draws its report and copies the figures; commit docs/gallery/ afterwards. `make gallery GALLERY=default`.

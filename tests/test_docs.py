@@ -87,6 +87,7 @@ def test_the_site_builds_in_strict_mode_with_every_generated_page(tmp_path):
     commands = ("run", "validate", "sweep", "compare", "report", "sensitivity", "calibrate", "ui", "init")
     for command in commands:
         assert f"vraem {command}</code>" in cli, command
+    assert "<code>--max-in-flight</code>" in cli and "<code>--set</code>" in cli  # options too
     params = (site / "reference" / "parameters" / "index.html").read_text(encoding="utf-8")
     missing = [r["parameter"] for r in parameter_table() if f"<code>{r['parameter']}</code>" not in params]
     assert not missing

@@ -225,20 +225,39 @@ def _default(param) -> str:
     value = param.default
     if value is None or value == () or callable(value) or "UNSET" in repr(value) or "Sentinel" in repr(value):
         return ""
-    if isinstance(value, bool) and getattr(param, "is_flag", False) and param.secondary_opts:
-        return f"`{param.secondary_opts[0] if not value else param.opts[0]}`"
+    if isinstance(value, bool) and getattr(param, "is_flag", False):
+        names = [*param.opts, *param.secondary_opts]
+        return f"`{names[0] if value or len(names) == 1 else names[1]}`" if value or len(names) > 1 else "off"
     return f"`{value}`"
+
+
+def _kind(param) -> str:
+    """The value a parameter takes: its annotation (Typer) or Click type, and its bounds."""
+    descriptor = getattr(param, "type_descriptor", None)
+    if descriptor is not None:
+        ann = descriptor.annotation
+        name = ann.__name__ if isinstance(ann, type) else str(ann).replace("typing.", "")
+        name = re.sub(r"^list\[(.*)\]$", r"\1", name.replace(" | None", ""))
+        name = re.sub(r"pathlib\.(_local\.)?", "", name)
+        name = {"Path": "path", "str": "text", "int": "integer", "float": "number"}.get(name, name)
+    else:
+        name = getattr(getattr(param, "type", None), "name", "")
+    bounds = [
+        f"{sign} {v}" for sign, v in (("≥", getattr(param, "min", None)), ("≤", getattr(param, "max", None)))
+    ]
+    bounds = [b for b in bounds if not b.endswith("None")]
+    return _cell(", ".join([name, *bounds]))
 
 
 def cli_markdown() -> str:
     """Every ``vraem`` command: what it does, its usage, arguments and options."""
-    import click
     import typer
 
     from vraem.cli import app
 
+    # Typer builds Click-style commands (from a Click it may vendor): use them by their attributes.
     group = typer.main.get_command(app)
-    ctx = click.Context(group, info_name="vraem")
+    ctx = group.context_class(group, info_name="vraem")
     out = [
         "# Commands",
         "",
@@ -255,24 +274,24 @@ def cli_markdown() -> str:
     ]
     for name in group.list_commands(ctx):
         cmd = group.get_command(ctx, name)
-        sub = click.Context(cmd, info_name=name, parent=ctx)
+        sub = cmd.context_class(cmd, info_name=name, parent=ctx)
         out += [f"## `vraem {name}`", "", "```text", cmd.get_usage(sub), "```", ""]
         out += [(cmd.help or "").strip(), ""]
-        arguments = [p for p in cmd.params if isinstance(p, click.Argument)]
-        options = [p for p in cmd.params if isinstance(p, click.Option)]
+        arguments = [p for p in cmd.params if p.param_type_name == "argument"]
+        options = [p for p in cmd.params if p.param_type_name == "option" and not p.hidden]
         if arguments:
-            out += ["| argument | what it is |", "|---|---|"]
+            out += ["| argument | type | what it is |", "|---|---|---|"]
             for p in arguments:
                 many = "..." if p.nargs == -1 else ""
                 need = "" if p.required else " (optional)"
                 text = _cell(getattr(p, "help", "") or "")
-                out.append(f"| `{p.human_readable_name}{many}` | {text}{need} |")
+                out.append(f"| `{p.name.upper()}{many}` | {_kind(p)} | {text}{need} |")
             out.append("")
         if options:
             out += ["| option | type | default | what it does |", "|---|---|---|---|"]
             for p in options:
                 flags = ", ".join(f"`{o}`" for o in [*p.opts, *p.secondary_opts])
-                kind = "flag" if p.is_flag else _cell(p.type.name)
+                kind = "flag" if p.is_flag else _kind(p)
                 if p.multiple:
                     kind += ", repeatable"
                 out.append(f"| {flags} | {kind} | {_default(p)} | {_cell(p.help or '')} |")

@@ -39,7 +39,7 @@ def sweep_commands(name: str, results: Path) -> list[str]:
     rel = results.relative_to(ROOT) if results.is_relative_to(ROOT) else results
     return [
         f"vraem sweep experiments/{name}.yaml --out {rel}",
-        f"vraem report {rel}          # {rel}/report.html and {rel}/report_figures/ (PNG and SVG)",
+        f"vraem report {rel}    # report.html, and report_figures/ in PNG and SVG",
     ]
 
 
