@@ -91,6 +91,9 @@ def test_the_site_builds_in_strict_mode_with_every_generated_page(tmp_path):
     params = (site / "reference" / "parameters" / "index.html").read_text(encoding="utf-8")
     missing = [r["parameter"] for r in parameter_table() if f"<code>{r['parameter']}</code>" not in params]
     assert not missing
+    # Each parameter links the submodels that use it (within its own table row).
+    row = r"<code>farmer.p_replant</code></td>(?:(?!</tr>).)*href=\"../../model/7-submodels/7-7-"
+    assert re.search(row, params, re.DOTALL)
 
     api = (site / "reference" / "api" / "index.html").read_text(encoding="utf-8")
     assert "vraem.scalar_outcomes.outcomes" in api and "levers_and_uncertainties" in api

@@ -318,8 +318,21 @@ def _limits(field_info) -> str:
     return ", ".join(bounds)
 
 
-def parameters_markdown() -> str:
-    """Every parameter, by group: default, unit, source, plausible range and limits."""
+def _described_in(parameter: str, model_pages: dict[str, str]) -> str:
+    """Links to the model pages (sections 1-7, not the parameter tables) that name ``parameter``."""
+    links = []
+    for uri, text in model_pages.items():
+        skip = uri.startswith(f"{MODEL_DIR}/8-") or uri == f"{MODEL_DIR}/index.md"
+        if f"`{parameter}`" in text and not skip:
+            title = text.splitlines()[0].lstrip("# ")
+            number = title.split()[0] if title[:1].isdigit() else title
+            links.append(f"[§{number.rstrip('.')}](../{uri})")
+    return ", ".join(links)
+
+
+def parameters_markdown(model_pages: dict[str, str] | None = None) -> str:
+    """Every parameter, by group: default, unit, source, plausible range, limits, where it acts."""
+    model_pages = model_pages or {}
     from vraem.params import ModelParams, parameter_fields, parameter_table
 
     params = ModelParams()
@@ -334,7 +347,8 @@ def parameters_markdown() -> str:
         "and every command takes `--set group.name=VALUE` "
         "([Scenarios](../guide/scenarios.md#overriding-parameters)). The *plausible range* is what "
         "sensitivity analyses and the calibration's priors explore; *fixed* parameters are sizes, "
-        "labels or input series that are not sampled; *limits* are what a scenario may set at all. "
+        "labels or input series that are not sampled; *limits* are what a scenario may set at all; "
+        "*in the model* links the sections of the model's description that use it. "
         "Policy levers are not parameters: they are the scenario's timeline. What each parameter "
         "does is in [the model's description](../model/index.md).",
         "",
@@ -346,8 +360,8 @@ def parameters_markdown() -> str:
         doc = (type(getattr(params, group)).__doc__ or "").strip().split("\n\n")[0]
         out += [f"## `{group}`", "", " ".join(doc.split()), ""]
         out += [
-            "| parameter | default | unit | source | plausible range | limits |",
-            "|---|---|---|---|---|---|",
+            "| parameter | default | unit | source | plausible range | limits | in the model |",
+            "|---|---|---|---|---|---|---|",
         ]
         for r in members:
             if r["plausible"] is None:
@@ -360,7 +374,7 @@ def parameters_markdown() -> str:
             shown = _number(value) if not isinstance(value, list | tuple | dict) else f"`{_cell(value)}`"
             out.append(
                 f"| `{r['parameter']}` | {shown} | {_cell(r['unit'])} | {_cell(r['source'])} | {span} "
-                f"| {_limits(fields[r['parameter']][0])} |"
+                f"| {_limits(fields[r['parameter']][0])} | {_described_in(r['parameter'], model_pages)} |"
             )
         out.append("")
     return "\n".join(out)
@@ -411,7 +425,7 @@ def on_config(config, **kwargs):
     _generated.clear()
     _generated.update(pages)
     _generated["reference/cli.md"] = cli_markdown()
-    _generated["reference/parameters.md"] = parameters_markdown()
+    _generated["reference/parameters.md"] = parameters_markdown(pages)
     _generated["gallery.md"] = gallery_markdown(docs)
 
     def replace(items):
