@@ -54,6 +54,7 @@ def copy_of_site(tmp: Path) -> tuple[Path, Path]:
     config = yaml.safe_load((ROOT / "mkdocs.yml").read_text(encoding="utf-8"))
     config["docs_dir"] = str(docs)
     config["hooks"] = [str(ROOT / h) for h in config["hooks"]]
+    config["watch"] = [str(ROOT / w) for w in config.get("watch", [])]
     for plugin in config["plugins"]:
         if isinstance(plugin, dict) and "mkdocstrings" in plugin:
             handler = plugin["mkdocstrings"]["handlers"]["python"]
@@ -80,7 +81,9 @@ def test_the_site_builds_in_strict_mode_with_every_generated_page(tmp_path):
     assert sorted(numbers) == sorted(submodels(ODD.read_text(encoding="utf-8")))
     assert (site / "odd" / "index.html").exists()
     market = next(p for p in pages if p.parent.name.startswith("7-1-")).read_text(encoding="utf-8")
-    assert "market.price_flexibility" in market and "arithmatex" in market  # equations and parameters
+    assert "market.price_flexibility" in market  # its parameters
+    assert market.count("<math ") > 10 and 'class="arithmatex"' not in market  # equations as MathML
+    assert not re.search(r"<script[^>]+src=\"[^\"]*mathjax", market, re.IGNORECASE)  # no script from a CDN
 
     # Every command and every parameter, from the code.
     cli = (site / "reference" / "cli" / "index.html").read_text(encoding="utf-8")

@@ -13,13 +13,16 @@ Loaded by ``mkdocs.yml`` (``hooks:``). At every build (and every rebuild of ``mk
 - ``gallery.md`` lists the figures ``tools/gallery.py`` (``make gallery``) copied into
   ``docs/gallery/``, as recorded in ``docs/gallery/gallery.json``, each with its command.
 
-Dollar signs of currencies (``US$2.3``) are escaped so that MathJax does not read them as maths.
+Maths (``$...$`` and ``$$...$$``, read by pymdownx.arithmatex) is rendered to MathML at build time,
+so the pages need no script or network to show equations; dollar signs of currencies (``US$2.3``)
+are escaped so that they are not read as maths.
 """
 
 from __future__ import annotations
 
 import html
 import json
+import logging
 import posixpath
 import re
 from dataclasses import dataclass, field
@@ -28,6 +31,8 @@ from typing import Any
 
 from markdown.extensions.toc import slugify
 from mkdocs.structure.files import File, Files
+
+log = logging.getLogger("mkdocs.hooks.vraem")
 
 ODD = "odd.md"
 MODEL_DIR = "model"
@@ -451,5 +456,37 @@ def on_files(files: Files, config, **kwargs) -> Files:
 
 
 def on_page_markdown(markdown: str, page, config, files, **kwargs) -> str:
-    """Keep currency dollar signs out of MathJax."""
+    """Keep currency dollar signs out of the maths."""
     return _CURRENCY.sub(r"\\$", markdown)
+
+
+_MATH = re.compile(
+    r'<(span|div) class="arithmatex">\s*\\[(\[](.+?)\\[)\]]\s*</\1>',
+    re.DOTALL,
+)
+
+
+def tex_to_mathml(html_text: str, where: str = "") -> str:
+    """Replace arithmatex's inline and display TeX by MathML, which browsers draw natively.
+
+    The maths is rendered at build time, so pages need no script and no network to show equations.
+    A formula latex2mathml cannot read is left as TeX and logged as a warning (an error in strict
+    mode), so that it is fixed rather than shown raw.
+    """
+    from latex2mathml.converter import convert
+
+    def one(m: re.Match) -> str:
+        tex = html.unescape(m.group(2))
+        try:
+            mathml = convert(tex, display="block" if m.group(1) == "div" else "inline")
+        except Exception as exc:  # latex2mathml raises its own errors and plain ones
+            log.warning("%s: cannot render the formula %r as MathML (%s)", where, tex, exc)
+            return m.group(0)
+        return f'<div class="math">{mathml}</div>' if m.group(1) == "div" else mathml
+
+    return _MATH.sub(one, html_text)
+
+
+def on_page_content(html_text: str, page, config, files, **kwargs) -> str:
+    """Render the page's maths as MathML."""
+    return tex_to_mathml(html_text, page.file.src_uri)
