@@ -158,3 +158,17 @@ def test_currency_dollars_are_not_maths():
     hooks = load_hooks()
     out = hooks.on_page_markdown("US$2.2-4.3/kg and $x_i$ and US$0.45", page=None, config=None, files=None)
     assert out == "US\\$2.2-4.3/kg and $x_i$ and US\\$0.45"
+
+
+def test_maths_becomes_mathml_and_a_formula_that_cannot_is_a_warning(caplog):
+    hooks = load_hooks()
+    good = (
+        '<p><span class="arithmatex">\\(p &lt; 1\\)</span></p>'
+        '<div class="arithmatex">\\[\\frac{a}{b}\\]</div>'
+    )
+    out = hooks.tex_to_mathml(good, "x.md")
+    assert out.count("<math ") == 2 and "arithmatex" not in out and "<mfrac>" in out
+    bad = '<span class="arithmatex">\\(a^{\\)</span>'
+    with caplog.at_level("WARNING", logger="mkdocs.hooks.vraem"):
+        assert hooks.tex_to_mathml(bad, "x.md") == bad
+    assert "x.md: cannot render the formula 'a^{'" in caplog.text
