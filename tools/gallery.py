@@ -53,8 +53,8 @@ def run_experiment(name: str, results: Path, restart: bool) -> None:
     done = subprocess.run(cmd, cwd=ROOT, check=False)
     if done.returncode != 0:
         sys.exit(
-            f"gallery: {' '.join(cmd)} exited with {done.returncode}; after a model change, "
-            "rerun with --restart (make gallery GALLERY_FLAGS=--restart)"
+            f"gallery: {' '.join(cmd)} exited with {done.returncode} (if it refused to resume results "
+            "of an older model, rerun with --restart: make gallery GALLERY_FLAGS=--restart)"
         )
 
 
