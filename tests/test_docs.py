@@ -73,7 +73,7 @@ def test_the_site_builds_in_strict_mode_with_every_generated_page(tmp_path):
     site = tmp_path / "site"
     done = build(ROOT / "mkdocs.yml", site)
     assert done.returncode == 0, done.stdout + done.stderr
-    assert not (ROOT / ".cache").exists(), "the build wrote a cache into the checkout"
+    assert not (ROOT / ".cache" / "mkdocs-jupyter").exists(), "the build wrote a cache into the checkout"
 
     # One page per submodel of docs/odd.md, and the one-page version beside them.
     pages = sorted((site / "model").glob("7-*/7-*/index.html"))
