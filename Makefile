@@ -10,7 +10,7 @@ PYTHON_BOOT ?= $(shell for p in python3.13 python3.12 python3 python; do \
     for p in $$(ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.1[2-9]* 2>/dev/null | sort -V -r); do \
     if [ -x $$p/bin/python ]; then echo $$p/bin/python; exit 0; fi; done)
 
-.PHONY: setup run test test-lowest browser ui-assets lint bench bench-phases bench-sweep bench-sensitivity calibrate validate-history baseline clean ui bench-ui
+.PHONY: setup run test test-lowest browser ui-assets lint docs docs-build gallery bench bench-phases bench-sweep bench-sensitivity calibrate validate-history baseline clean ui bench-ui
 
 setup: $(STAMP)
 
@@ -65,6 +65,22 @@ browser:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends chromium >/dev/null; }
 
+## The documentation site (mkdocs.yml) on 127.0.0.1:8000, rebuilt as files change; `make docs DOCS_PORT=9001`.
+DOCS_PORT ?= 8000
+docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs serve --dev-addr 127.0.0.1:$(DOCS_PORT)
+
+## The site as static files in site/, in strict mode (what tests/test_docs.py checks).
+docs-build: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict
+
+## The gallery's figures (docs/gallery/): runs each shipped experiment whose results/NAME is missing,
+## draws its report and copies the figures; commit docs/gallery/ afterwards. `make gallery GALLERY=default`.
+GALLERY ?= default policy_comparison replanting_sweep
+GALLERY_FLAGS ?=
+gallery: $(STAMP)
+	$(PY) tools/gallery.py $(GALLERY_FLAGS) $(GALLERY)
+
 lint: $(STAMP)
 	$(VENV)/bin/ruff check model tests benchmarks tools
 
@@ -100,7 +116,7 @@ baseline: $(STAMP)
 	$(PY) -m tests.baseline --refresh
 
 clean:
-	rm -rf $(VENV) $(LOWEST) results build *.egg-info
+	rm -rf $(VENV) $(LOWEST) results build site *.egg-info
 
 ## The classroom browser app (Mesa SolaraViz) on 127.0.0.1:8765; `make ui PORT=9000` for another port.
 PORT ?= 8765

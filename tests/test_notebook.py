@@ -54,3 +54,29 @@ def test_quickstart_notebook_runs_without_errors(tmp_path):
     app = code[-1]
     assert "Page()" in app.source
     assert "application/vnd.jupyter.widget-view+json" in outputs_of(app), outputs_of(app)
+
+
+RESEARCH = NOTEBOOK.with_name("research.ipynb")
+
+
+def test_research_notebook_runs_a_screening_and_a_posterior_comparison(tmp_path):
+    nb = nbformat.read(RESEARCH, as_version=4)
+    nbformat.validate(nb)
+    assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code"), "commit it without outputs"
+    client = NotebookClient(
+        nb,
+        kernel_name="python3",
+        timeout=600,
+        resources={"metadata": {"path": str(tmp_path)}},
+        extra_arguments=["--HistoryManager.enabled=False"],
+    )
+    client.execute()
+
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert not [o for c in code for o in c.outputs if o["output_type"] == "error"]
+    html = "".join(o.get("data", {}).get("text/html", "") for c in code for o in c.outputs)
+    assert "mu_star" in html, "no Morris indices"
+    assert "gap_coca_ha" in html, "no comparison over posterior draws"
+    assert any("image/png" in outputs_of(c) for c in code), "the mu*-sigma plot was not drawn"
+    printed = "".join(o.get("text", "") for c in code for o in c.outputs if o["output_type"] == "stream")
+    assert "draws" in printed
