@@ -17,7 +17,17 @@ import functools
 import numpy as np
 
 from vraem.agents import farmer
-from vraem.agents.farmer import HOME, HouseholdType, ProgrammeStage, Zone
+from vraem.agents.farmer import (
+    HOME,
+    REMOTE,
+    HouseholdType,
+    ProgrammeStage,
+    Zone,
+    legal_revenue,
+    programme_yield_factor,
+    relative_fertility,
+    zone_crops,
+)
 from vraem.economy import coca_net_usd_per_ha_year
 from vraem.jit import clip, kernel, maximum, rule, where
 from vraem.landscape import MIN_FARMED_HA, market_access, police_reach
@@ -474,49 +484,104 @@ def agreement_pays_now(model) -> np.ndarray:
     :func:`vraem.agents.farmer.crop_revenues`) of its legal crops, young and mature, and of its
     coca land given to the best crop its altitude zone allows (:func:`vraem.agents.farmer.zone_crops`),
     net of ``farmer.legal_cost_share``; its transfers (welfare, :func:`welfare_transfer_usd`); the
-    coca income it gives up (:func:`coca_income_forgone_usd`). Worked out only for households
-    that could sign this month (no agreement, at or one stage before the quick crops).
+    coca income it gives up (:func:`coca_income_forgone_usd`). Worked out in a kernel only for
+    households that could sign this month (no agreement, at or one stage before the quick crops).
     """
     p, h, L = model.params, model.households, model.landscape
     fp, cp = p.farmer, p.crops
-    pays = np.zeros(h.n, dtype=bool)
-    i = np.flatnonzero(~h.agreement & (h.stage >= ProgrammeStage.QUICK_CROPS - 1))
-    if i.size == 0:
-        return pays
-    cacao_usd, coffee_usd, food_usd = farmer.crop_revenues(model)
-    coca = h.coca_young[:, i].sum(axis=0) + h.coca_mature[:, i].sum(axis=0)
-    to_cacao, to_coffee, to_food = farmer.zone_crops(h.zone[i], cacao_usd, coffee_usd, food_usd)
-    fertility = farmer.relative_fertility(
-        h.soil_home[i], p.landscape.initial_fertility_farmed, h.soil_bonus[i]
-    )
-    revenue = farmer.legal_revenue(
-        h.food_young[i] + h.food_mature[i] + coca * to_food,
-        h.cacao_young[i] + h.cacao_mature[i] + coca * to_cacao,
-        h.coffee_young[i] + h.coffee_mature[i] + coca * to_coffee,
-        _at(food_usd, i),
-        _at(cacao_usd, i),
-        _at(coffee_usd, i),
-        farmer.programme_yield_factor(h.stage[i], cp.programme_yield_bonus),
-        fertility,
-        L.layer("market_access")[h.cell[i]],
-    )
-    forgone = coca_income_forgone_usd(
-        coca,
-        h.expected_leaf_value[i],
+    prices = [np.broadcast_to(np.asarray(x, dtype=float), (h.n,)) for x in farmer.crop_revenues(model)]
+    return _agreement_pays(
+        h.agreement,
+        h.stage,
+        h.zone,
+        h.cell,
+        h.coca_young,
+        h.coca_mature,
+        h.food_young,
+        h.food_mature,
+        h.cacao_young,
+        h.cacao_mature,
+        h.coffee_young,
+        h.coffee_mature,
+        h.soil_home,
+        h.soil_bonus,
+        h.expected_leaf_value,
+        h.risk,
+        L.layer("market_access"),
+        *prices,
+        p.landscape.initial_fertility_farmed,
+        cp.programme_yield_bonus,
         cp.coca_leaf_kg_per_ha_year,
-        fertility,
         fp.coca_cost_share,
-        h.risk[i],
         fp.risk_weight,
+        fp.legal_cost_share,
+        p.programme.welfare_usd_per_month,
     )
-    transfers = welfare_transfer_usd(h.stage[i], p.programme.welfare_usd_per_month)
-    pays[i] = agreement_pays(revenue * (1.0 - fp.legal_cost_share), transfers, forgone)
+
+
+@kernel
+def _agreement_pays(
+    agreement,
+    stage,
+    zone,
+    cell,
+    coca_young,
+    coca_mature,
+    food_young,
+    food_mature,
+    cacao_young,
+    cacao_mature,
+    coffee_young,
+    coffee_mature,
+    soil_home,
+    soil_bonus,
+    expected_leaf_value,
+    risk,
+    market_access,
+    cacao_usd,
+    coffee_usd,
+    food_usd,
+    initial_fertility,
+    yield_bonus,
+    leaf_kg_per_ha_year,
+    coca_cost_share,
+    risk_weight,
+    legal_cost_share,
+    welfare_usd,
+):
+    """:func:`agreement_pays_now`, household by household (only those that could sign)."""
+    n = agreement.size
+    pays = np.zeros(n, dtype=np.bool_)
+    for i in range(n):
+        if agreement[i] or stage[i] < ProgrammeStage.QUICK_CROPS - 1:
+            continue
+        coca = (coca_young[HOME, i] + coca_mature[HOME, i]) + (coca_young[REMOTE, i] + coca_mature[REMOTE, i])
+        to_cacao, to_coffee, to_food = zone_crops(zone[i], cacao_usd[i], coffee_usd[i], food_usd[i])
+        fertility = relative_fertility(soil_home[i], initial_fertility, soil_bonus[i])
+        revenue = legal_revenue(
+            food_young[i] + food_mature[i] + coca * to_food,
+            cacao_young[i] + cacao_mature[i] + coca * to_cacao,
+            coffee_young[i] + coffee_mature[i] + coca * to_coffee,
+            food_usd[i],
+            cacao_usd[i],
+            coffee_usd[i],
+            programme_yield_factor(stage[i], yield_bonus),
+            fertility,
+            market_access[cell[i]],
+        )
+        forgone = coca_income_forgone_usd(
+            coca,
+            expected_leaf_value[i],
+            leaf_kg_per_ha_year,
+            fertility,
+            coca_cost_share,
+            risk[i],
+            risk_weight,
+        )
+        pays[i] = agreement_pays(
+            revenue * (1.0 - legal_cost_share), welfare_transfer_usd(stage[i], welfare_usd), forgone
+        )
     return pays
-
-
-def _at(value, i: np.ndarray):
-    """A price that is one number for the valley, or one per household, at households ``i``."""
-    return value[i] if np.ndim(value) else value
 
 
 def break_agreements(model, u: np.ndarray, monitored: bool, signed_share: np.ndarray) -> int:

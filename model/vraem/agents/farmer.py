@@ -514,7 +514,14 @@ def seed_savings(model) -> None:
 def update_savings(model) -> None:
     """Savings after the month's income (rule :func:`savings_after_month`)."""
     fp, h = model.params.farmer, model.households
-    h.savings[:] = savings_after_month(h.savings, h.income, fp.poverty_line_usd_per_month, fp.saving_share)
+    _update_savings(h.savings, h.income, fp.poverty_line_usd_per_month, fp.saving_share)
+
+
+@kernel
+def _update_savings(savings, income, poverty_line, saving_share):
+    """:func:`update_savings`, household by household, in place (a loop the compiler vectorizes)."""
+    for i in range(savings.size):
+        savings[i] = savings_after_month(savings[i], income[i], poverty_line, saving_share)
 
 
 def seed_initial_coca(model) -> None:
