@@ -171,6 +171,12 @@ def test_legal_crops_follow_the_planting_rule_for_every_household(stepped):
     neither pulled-out coca nor fallow must come out of it with its columns as they were.
     """
     m = stepped
+    # Standing coca off: with it, a stand uprooted at its hazard (land pulled out) and new coca
+    # planted in the same month leave the surveyed coca with no clean "pulled" to compare with;
+    # test_the_land_decision_leaves_cut_coca_standing covers that path.
+    mechanisms = m.params.mechanisms.model_copy(update={"standing_coca": False})
+    m.params = m.params.model_copy(update={"mechanisms": mechanisms})
+    m.households.coca_idle[:] = 0.0
     h, p, L = m.households, m.params, m.landscape
     cp = p.crops
     coca, fallow = h.coca_ha(), h.fallow.copy()
