@@ -78,11 +78,10 @@ def test_default_config_and_its_targets():
         "farmer.allocation_sensitivity",
         "farmer.illegality_premium_usd_per_ha_year",
         "farmer.expectation_rate",
-        "market.export_demand_growth_per_year",
         "farmer.coca_cost_share",
     }
     assert cfg.leaf_price_dates == ["2020-01", "2020-04", "2020-05"]
-    assert set(cfg.overrides) == {"market.export_demand_shock_by_month"}
+    assert cfg.overrides == {}  # the 2020 lockdown is a default input (market.export_demand_shock_by_date)
     priors = cfg.priors()
     assert all(hi > lo for lo, hi in priors.values())
     t = observed_targets(cfg)

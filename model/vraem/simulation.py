@@ -70,8 +70,11 @@ class VraemModel(mesa.Model):
         self.lab_site_cache: clan.LabSites | None = None
         """Lab sites per clan, with cached weights (set by :func:`vraem.agents.clan.build_labs`)."""
         self.prices = economy.Prices(p.market.paste_price_usd_per_kg, p.market, p.clan.broker_margin)
+        self.outbreak_months_left = np.zeros(2, dtype=np.int64)
+        """Months left of the running cacao and coffee epidemics (:func:`farmer.spread_disease`)."""
 
         self.households = farmer.create_households(self, self.streams.households)
+        farmer.perennials_by_altitude(self)
         self._households_per_district = np.maximum(np.bincount(self.households.district, minlength=n_d), 1)
         self.clans, self.cell_clan = clan.create_clans(self, self.streams.clans)
         self.households.clan[:] = self.cell_clan[self.households.cell]
@@ -154,6 +157,7 @@ class VraemModel(mesa.Model):
 
         # Market: prices from last month's supply and seizures.
         economy.update_market(self, self._supply_t, self._seized_t, self._shipped_t)
+        farmer.spread_disease(self)
         # Farmers: land decisions and harvest.
         farmer.allocate_land(self)
         leaf_kg = farmer.harvest(self)
