@@ -144,7 +144,10 @@ def test_abc_recovers_a_known_parameter_from_synthetic_data(tmp_path):
     truth = 0.10
     cfg = CalibrationConfig(
         households=600,
-        parameters={"market.export_demand_growth_per_year": None},
+        # export demand growing from the first month (no observed series): the old structure, in
+        # which the growth rate shapes 2013-2019 and can be recovered
+        overrides={"market.export_demand_index_by_year": [], "market.export_demand_growth_years": 11.0},
+        parameters={"market.export_demand_growth_per_year": [0.0, 0.22]},
         coca_years=[2014, 2015, 2017, 2018, 2019],
         leaf_price_dates=["2020-01"],
         population_size=40,
