@@ -614,8 +614,8 @@ class CropParams(_Group):
     programme_yield_bonus: float = P(
         0.1,
         "1",
-        "VRAEM reports (issue 16's review): supported cacao yields 600-800 kg/ha; MODEL_SPEC"
-        " 650-770 kg/ha: support lifts the 710 kg/ha mean by at most about 13% (to 780 kg/ha)",
+        "MODEL_SPEC: cacao 650-770 kg/ha; VRAEM reports cited by issue 16's review: supported cacao"
+        " yields 600-800 kg/ha, so support lifts the 710 kg/ha mean by at most about 13% (780 kg/ha)",
         plausible=(0.0, 0.2),
         plausible_source="rule: no gain to the top of the VRAEM reports' range and a little beyond"
         " (710-850 kg/ha)",
@@ -731,7 +731,7 @@ class CropParams(_Group):
     coffee_outbreak_per_year: float = P(
         0.08,
         "1/yr",
-        "the 2012-2013 coffee rust epidemic in Peru's coffee belt, one in the 12 years 2012-2024"
+        "press: the 2012-2013 coffee rust epidemic in Peru's coffee belt, one in the 12 years 2012-2024"
         " (about 1 in 12 years); drawn each month from the disease stream (mechanisms.crop_disease)",
         plausible=(0.04, 0.2),
         plausible_source="rule: one epidemic in 25 years to one in 5",
