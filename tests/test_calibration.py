@@ -78,11 +78,10 @@ def test_default_config_and_its_targets():
         "farmer.allocation_sensitivity",
         "farmer.illegality_premium_usd_per_ha_year",
         "farmer.expectation_rate",
-        "market.export_demand_growth_per_year",
         "farmer.coca_cost_share",
     }
     assert cfg.leaf_price_dates == ["2020-01", "2020-04", "2020-05"]
-    assert set(cfg.overrides) == {"market.export_demand_shock_by_month"}
+    assert cfg.overrides == {}  # the 2020 lockdown is a default input (market.export_demand_shock_by_date)
     priors = cfg.priors()
     assert all(hi > lo for lo, hi in priors.values())
     t = observed_targets(cfg)
@@ -145,7 +144,10 @@ def test_abc_recovers_a_known_parameter_from_synthetic_data(tmp_path):
     truth = 0.10
     cfg = CalibrationConfig(
         households=600,
-        parameters={"market.export_demand_growth_per_year": None},
+        # export demand growing from the first month (no observed series): the old structure, in
+        # which the growth rate shapes 2013-2019 and can be recovered
+        overrides={"market.export_demand_index_by_year": [], "market.export_demand_growth_years": 11.0},
+        parameters={"market.export_demand_growth_per_year": [0.0, 0.22]},
         coca_years=[2014, 2015, 2017, 2018, 2019],
         leaf_price_dates=["2020-01"],
         population_size=40,

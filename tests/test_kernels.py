@@ -195,12 +195,12 @@ def test_legal_crops_follow_the_planting_rule_for_every_household(stepped):
         cacao_usd,
         coffee_usd,
         food_usd,
-        farmer.price_index(cp.cacao_price_index_by_year, m.month),
-        farmer.price_index(cp.coffee_price_index_by_year, m.month),
+        *farmer.farm_gate_indices(m),
         p.farmer.legal_cost_share,
         cp.legal_min_net_usd_per_ha_year,
         cp.legal_expand_ha_per_month,
         p.programme.title_credit_boost,
+        L.layer("elevation_m")[h.cell] < cp.coffee_max_m,
     )
     after = (h.fallow, h.cacao_young, h.coffee_young, h.food_young)
     before = (0.0, crops["cacao_young"], crops["coffee_young"], crops["food_young"])

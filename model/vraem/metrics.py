@@ -14,7 +14,7 @@ from collections.abc import Callable
 import mesa
 import numpy as np
 
-from vraem.agents.farmer import ProgrammeStage
+from vraem.agents.farmer import ProgrammeStage, farm_gate_indices
 from vraem.jit import kernel
 
 HOUSEHOLD_TOTALS = (
@@ -204,6 +204,16 @@ def _district(d: int) -> Callable:
     return reporter
 
 
+def cacao_price_usd_per_kg(m) -> float:
+    """Farm-gate cacao price at the roadside this month, USD/kg.
+
+    World price x pass-through x local glut; the harvest lost to a running epidemic is not
+    counted, and market access lowers it further at each farm.
+    """
+    cp = m.params.crops
+    return cp.cacao_world_usd_per_kg * cp.cacao_pass_through * farm_gate_indices(m)[0]
+
+
 def build_reporters(n_districts: int) -> dict[str, Callable]:
     """All reporters, in column order."""
     t = lambda m: m.household_totals  # noqa: E731
@@ -262,6 +272,8 @@ def build_reporters(n_districts: int) -> dict[str, Callable]:
         "coca_income_mean_usd": lambda m: t(m)["coca_income_usd"] / m.households.n,
         "poverty_share": poverty_share,
         "mean_fertility": mean_fertility,
+        "cacao_price_usd_per_kg": cacao_price_usd_per_kg,
+        "legal_lost_to_disease_ha": _flow("legal_lost_to_disease_ha"),
     }
     for stage in ProgrammeStage:
         reporters[f"households_stage_{stage.name.lower()}"] = _stage_count(stage)
@@ -282,6 +294,7 @@ def build_reporters(n_districts: int) -> dict[str, Callable]:
 
 
 FLOW_NAMES = (
+    "legal_lost_to_disease_ha",
     "new_coca_virgin_ha",
     "eradicated_ha",
     "eradication_planned_ha",

@@ -16,6 +16,7 @@ out-of-range value fails when the scenario is loaded, never on the first step.
 from __future__ import annotations
 
 import csv
+import re
 from importlib import resources
 from typing import Any
 
@@ -80,11 +81,28 @@ far beyond it, products in the monthly arithmetic (x households x cells x months
 and turn outputs into NaN without a word, and integer draws (a field radius of 10^20 cells) fail."""
 
 
+def _data_column(filename: str, column: str) -> list[float]:
+    """A numeric column of a CSV file of ``vraem/data``, in file order."""
+    with resources.files("vraem.data").joinpath(filename).open() as fh:
+        return [float(row[column]) for row in csv.DictReader(fh)]
+
+
 def _world_price_index(column: str) -> tuple[float, ...]:
     """A world price series of ``data/legal_prices.csv`` by year from 2013, relative to 2013."""
-    with resources.files("vraem.data").joinpath("legal_prices.csv").open() as fh:
-        values = [float(row[column]) for row in csv.DictReader(fh)]
+    values = _data_column("legal_prices.csv", column)
     return tuple(round(v / values[0], 4) for v in values)
+
+
+def _export_demand_index() -> tuple[float, ...]:
+    """World cocaine users by year from 2013 (``data/export_demand.csv``), relative to 2013."""
+    values = _data_column("export_demand.csv", "cocaine_users_million")
+    return tuple(round(v / values[0], 4) for v in values)
+
+
+def _export_demand_shocks() -> dict[str, float]:
+    """Export demand multipliers by calendar month (``data/export_demand_shocks.csv``)."""
+    with resources.files("vraem.data").joinpath("export_demand_shocks.csv").open() as fh:
+        return {row["date"]: float(row["multiplier"]) for row in csv.DictReader(fh)}
 
 
 class _Group(BaseModel):
@@ -611,13 +629,17 @@ class CropParams(_Group):
         plausible_source="MINAGRI / local officials: 650-770 kg/ha",
         ge=0,
     )
-    cacao_usd_per_kg: float = P(
-        2.5,
-        "USD/kg",
-        "MINAGRI / local officials: about US$2.5/kg",
-        plausible=(1.5, 3.5),
-        plausible_source="rule: the local price +/-US$1/kg (world cacao prices swing)",
+    cacao_pass_through: float = P(
+        0.7,
+        "1",
+        "farm-gate cacao price / ICCO world price: press (2023) about US$2/kg at the VRAEM farm gate"
+        " when the world price was above US$3/kg (about 0.6); MINAGRI / local officials about"
+        " US$2.5/kg in 2013 at the ICCO US$2.44/kg (about 1.0, fine-aroma premium); assumption: 0.7,"
+        " nearer the recent figure (traders, cooperatives' costs and quality discounts)",
+        plausible=(0.6, 1.0),
+        plausible_source="the two figures: press 2023 (0.6) to MINAGRI 2013 (1.0)",
         ge=0,
+        le=1.5,
     )
     food_usd_per_ha_year: float = P(
         1_200.0,
@@ -628,11 +650,13 @@ class CropParams(_Group):
         ge=0,
     )
     programme_yield_bonus: float = P(
-        0.6,
+        0.1,
         "1",
-        "assumption: technical support raises legal yields (cacao to about 1,100 kg/ha)",
-        plausible=(0.3, 0.9),
-        plausible_source="rule: +/-50% of the assumed bonus (cacao 920-1,350 kg/ha)",
+        "MODEL_SPEC: cacao 650-770 kg/ha; VRAEM reports cited by issue 16's review: supported cacao"
+        " yields 600-800 kg/ha, so support lifts the 710 kg/ha mean by at most about 13% (780 kg/ha)",
+        plausible=(0.0, 0.2),
+        plausible_source="rule: no gain to the top of the VRAEM reports' range and a little beyond"
+        " (710-850 kg/ha)",
         ge=0,
     )
     cacao_price_index_by_year: tuple[float, ...] = P(
@@ -669,6 +693,117 @@ class CropParams(_Group):
         plausible=(0.005, 0.06),
         plausible_source="rule: x1/4 to x3",
         ge=0,
+    )
+
+    cacao_world_usd_per_kg: float = P(
+        _data_column("legal_prices.csv", "cacao_usd_per_t")[0] / 1_000.0,
+        "USD/kg",
+        "ICCO daily price of cocoa beans, 2013 annual average (model/vraem/data/legal_prices.csv);"
+        " the farm-gate price is this x crops.cacao_price_index_by_year x crops.cacao_pass_through",
+        fixed="an observed world price (the first year of the input series)",
+        gt=0,
+    )
+    cacao_long_run_index: float = P(
+        1.07,
+        "1 (2013 = 1)",
+        "ICCO annual averages 2013-2023 averaged 1.07x 2013 (model/vraem/data/legal_prices.csv);"
+        " after the series ends (2024's spike) the world price reverts toward this level"
+        " (assumption: the spike, a West African harvest failure, passes)",
+        plausible=(0.83, 2.0),
+        plausible_source="the series' lowest year (2017, 0.83) to a lasting doubling after the 2024"
+        " spike (3.2x 2013)",
+        ge=0,
+    )
+    coffee_long_run_index: float = P(
+        1.13,
+        "1 (2013 = 1)",
+        "ICO composite annual averages 2013-2023 averaged 1.13x 2013 (model/vraem/data/legal_prices.csv);"
+        " after the series ends the world price reverts toward this level",
+        plausible=(0.84, 1.7),
+        plausible_source="the series' lowest year (2019, 0.84) to its highest (2022, 1.68)",
+        ge=0,
+    )
+    world_price_reversion_per_year: float = P(
+        0.35,
+        "1/yr",
+        "assumption: after the observed series the world prices of cacao and coffee close the gap"
+        " to their long-run levels at this rate (a half-life of two years: commodity price shocks"
+        " fade over a few years)",
+        plausible=(0.14, 0.69),
+        plausible_source="rule: half-lives of one to five years",
+        ge=0,
+        le=5,
+    )
+    local_price_flexibility: float = P(
+        0.3,
+        "1",
+        "assumption: the VRAEM farm-gate price of cacao (coffee) falls 0.3% per 1% more cacao"
+        " (coffee) in production in the valley than in the first month (few buyers, one road out:"
+        " press 2023, farm gate about US$2/kg at world prices above US$3); mechanisms.local_market",
+        plausible=(0.1, 0.6),
+        plausible_source="rule: x1/3 to x2 of the assumed value",
+        ge=0,
+        le=3,
+    )
+    coffee_max_m: float = P(
+        2_000.0,
+        "m",
+        "assumption: Peru's coffee belt reaches about 2,000 m (JNC/MINAGRI descriptions of the"
+        " ceja de selva); above it neither cacao nor coffee grows, only food crops; cacao below"
+        " programme.cacao_below_m",
+        plausible=(1_800.0, 2_400.0),
+        plausible_source="rule: the assumed altitude -200 to +400 m",
+        ge=0,
+    )
+    cacao_outbreak_per_year: float = P(
+        0.08,
+        "1/yr",
+        "press (2023): a moniliasis epidemic destroyed about half of VRAEM cacao, the one valley-wide"
+        " epidemic in the 12 years 2013-2024 (about 1 in 12 years); drawn each month from the"
+        " disease stream (mechanisms.crop_disease)",
+        plausible=(0.04, 0.2),
+        plausible_source="rule: one epidemic in 25 years to one in 5",
+        ge=0,
+        le=1,
+    )
+    coffee_outbreak_per_year: float = P(
+        0.08,
+        "1/yr",
+        "press: the 2012-2013 coffee rust epidemic in Peru's coffee belt, one in the 12 years 2012-2024"
+        " (about 1 in 12 years); drawn each month from the disease stream (mechanisms.crop_disease)",
+        plausible=(0.04, 0.2),
+        plausible_source="rule: one epidemic in 25 years to one in 5",
+        ge=0,
+        le=1,
+    )
+    outbreak_harvest_loss: float = P(
+        0.5,
+        "1",
+        "press (2023): moniliasis destroyed about half of VRAEM cacao; the same share of the coffee"
+        " harvest in a rust epidemic (assumption)",
+        plausible=(0.3, 0.7),
+        plausible_source="rule: the press figure +/-0.2",
+        ge=0,
+        le=1,
+    )
+    outbreak_plants_lost: float = P(
+        0.15,
+        "1",
+        "assumption: an epidemic kills or makes farmers abandon this share of the crop's mature"
+        " plants (to fallow): moniliasis mostly rots pods, rust kills and exhausts coffee bushes",
+        plausible=(0.05, 0.4),
+        plausible_source="rule: x1/3 to x2.7 of the assumed share",
+        ge=0,
+        le=1,
+    )
+    outbreak_months: int = P(
+        12,
+        "months",
+        "assumption: an epidemic spoils one year's harvests (a rainy season to the next)",
+        plausible=(6, 18),
+        plausible_source="rule: half a year to a year and a half",
+        ge=1,
+        le=120,
     )
 
 
@@ -720,27 +855,31 @@ class MarketParams(_Group):
         gt=0,
     )
     export_demand_growth_per_year: float = P(
-        0.11,
+        0.039,
         "1/yr",
-        "calibrated: docs/calibration.md (2013-2019 only)",
-        plausible=(0.0, 0.22),
-        plausible_source="rule: no growth to twice the calibrated rate (VRAEM area grew 0-15%/yr 2014-2024)",
+        "UNODC World Drug Reports: world cocaine users 17 to 25 million over 2013-2023 (+3.9% a"
+        " year; model/vraem/data/export_demand.csv); demand for VRAEM base grows at this rate after"
+        " that series ends, for market.export_demand_growth_years, then holds (assumption)",
+        plausible=(0.0, 0.08),
+        plausible_source="rule: no growth to twice the 2013-2023 trend",
         ge=-0.5,
         le=1,
     )
     export_demand_growth_years: float = P(
-        11.0,
+        5.0,
         "years",
-        "assumption: demand grows over the observed period (2013-2024), then holds; a scenario input",
-        plausible=(6.0, 16.0),
-        plausible_source="rule: growth ends 5 years before to 5 years after 2024",
+        "assumption: world cocaine use keeps its 2013-2023 trend for five years after the data"
+        " (to 2028), then demand for VRAEM base holds: a stated path, not a growth rate for ever",
+        plausible=(0.0, 10.0),
+        plausible_source="rule: no growth after the data to ten years of it",
         ge=0,
     )
     export_demand_growth_by_year: tuple[float, ...] = P(
         (),
         "1/yr per model year",
         "assumption: optional demand path (year 1 = the first 12 months) to replay a boom or a crash;"
-        " when given it replaces the constant growth, and demand holds after its last year",
+        " when given it replaces market.export_demand_index_by_year and the growth after it, and"
+        " demand holds after its last year",
         fixed="an optional path (a list) that scenarios set to replay a boom or crash; empty by default",
     )
     export_demand_shock_by_month: dict[int, float] = P(
@@ -789,6 +928,47 @@ class MarketParams(_Group):
         " (months above the annual mean)",
         gt=0,
     )
+    export_demand_index_by_year: tuple[float, ...] = P(
+        _export_demand_index(),
+        "1 per model year (2013 = 1)",
+        "UNODC World Drug Reports: world past-year cocaine users 2013-2023 relative to 2013"
+        " (model/vraem/data/export_demand.csv); assumption: demand for VRAEM base follows world"
+        " use (the valley keeps its market share); year 1 = the first 12 months, interpolated"
+        " month by month; after it, market.export_demand_growth_per_year",
+        fixed="an input series (observed world use by year), replaced as a whole in a scenario"
+        " (or by market.export_demand_growth_by_year) rather than sampled",
+    )
+    export_demand_shock_by_date: dict[str, float] = P(
+        _export_demand_shocks(),
+        "1 (multiplier) by calendar month (YYYY-MM)",
+        "Peru's lockdown from 16 March 2020 closed roads, borders and flights; DEVIDA's price"
+        " monitoring: VRAEM leaf -62% from January to April 2020, recovering from May (multipliers"
+        " set by hand to reproduce it: model/vraem/data/export_demand_shocks.csv); on top of"
+        " market.export_demand_shock_by_month, which a scenario uses for shocks by model month",
+        fixed="an input series (observed shocks by calendar month), replaced as a whole in a scenario",
+    )
+
+    export_demand_substitution: float = P(
+        1.0,
+        "1",
+        "assumption: when VRAEM base is dearer than its reference, buyers turn to other valleys and"
+        " Bolivia (the source of market.leaf_price_max_usd_per_kg): demand for it falls 1% per 1%"
+        " rise of its price, so excess demand raises the price less and no bound binds for years",
+        plausible=(0.25, 3.0),
+        plausible_source="rule: x1/4 to x3 of the assumed unit elasticity",
+        ge=0,
+        le=10,
+    )
+
+    @field_validator("export_demand_shock_by_date")
+    @classmethod
+    def _calendar_months(cls, value: dict[str, float]) -> dict[str, float]:
+        for date, factor in value.items():
+            if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", date):
+                raise ValueError(f"keys must be calendar months YYYY-MM (got {date!r})")
+            if factor < 0:
+                raise ValueError(f"multipliers must be >= 0 (got {factor} for {date})")
+        return value
 
 
 class ClanParams(_Group):

@@ -76,8 +76,11 @@ class VraemModel(mesa.Model):
         """The valley's hired labour relative to normal (:mod:`vraem.migration`; 1 in a closed valley)."""
         self.coca_yield_factor = 1.0
         """Coca yields relative to 2013 from inputs (:func:`vraem.agents.farmer.update_yield_inputs`)."""
+        self.outbreak_months_left = np.zeros(2, dtype=np.int64)
+        """Months left of the running cacao and coffee epidemics (:func:`farmer.spread_disease`)."""
 
         self.households = farmer.create_households(self, self.streams.households)
+        farmer.perennials_by_altitude(self)
         self._households_per_district = np.maximum(np.bincount(self.households.district, minlength=n_d), 1)
         self.clans, self.cell_clan = clan.create_clans(self, self.streams.clans)
         self.households.clan[:] = self.cell_clan[self.households.cell]
@@ -165,6 +168,7 @@ class VraemModel(mesa.Model):
         # Market: prices from last month's supply and seizures; inputs raise coca yields.
         economy.update_market(self, self._supply_t, self._seized_t, self._shipped_t)
         farmer.update_yield_inputs(self)
+        farmer.spread_disease(self)
         # Farmers: land decisions and harvest.
         farmer.allocate_land(self)
         leaf_kg = farmer.harvest(self)

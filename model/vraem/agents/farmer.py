@@ -703,18 +703,165 @@ def price_index(path, month: int) -> float:
     return float(path[min(month // 12, len(path) - 1)])
 
 
-def crop_revenues(model) -> tuple[float, float, float]:
-    """Revenue per ha per year of cacao, coffee and food this month, USD (world price paths)."""
+@rule
+def reverting_index(last, long_run, rate_per_year, years_after):
+    """A world price index ``years_after`` years after its observed series ends, 2013 = 1.
+
+    The gap between the last observed year and the long-run level closes at ``rate_per_year``
+    (exponentially): the 2024 cacao spike fades rather than holding for ever
+    (``crops.world_price_reversion_per_year``, ``crops.cacao_long_run_index``; docs/odd.md 7.4).
+    """
+    return long_run + (last - long_run) * np.exp(-rate_per_year * years_after)
+
+
+def world_price_index(path, month: int, long_run: float, rate_per_year: float) -> float:
+    """A world price index in force in ``month`` (2013 = 1).
+
+    The observed yearly ``path``, then :func:`reverting_index` year by year after it.
+    """
+    if not path:
+        return 1.0
+    year, last = month // 12, len(path) - 1
+    if year <= last:
+        return float(path[year])
+    return float(reverting_index(path[last], long_run, rate_per_year, year - last))
+
+
+def world_price_indices(model) -> tuple[float, float]:
+    """The world price indices of cacao and coffee in force this month (2013 = 1)."""
     cp, month = model.params.crops, model.month
-    cacao = cp.cacao_kg_per_ha_year * cp.cacao_usd_per_kg * price_index(cp.cacao_price_index_by_year, month)
-    coffee = cp.coffee_usd_per_ha_year * price_index(cp.coffee_price_index_by_year, month)
-    return cacao, coffee, cp.food_usd_per_ha_year
+    rate = cp.world_price_reversion_per_year
+    return (
+        world_price_index(cp.cacao_price_index_by_year, month, cp.cacao_long_run_index, rate),
+        world_price_index(cp.coffee_price_index_by_year, month, cp.coffee_long_run_index, rate),
+    )
+
+
+def farm_gate_indices(model) -> tuple[float, float]:
+    """Farm-gate prices of cacao and coffee relative to their 2013 level at the world price.
+
+    The world index times the local glut factor (:func:`vraem.economy.local_price_factor`).
+    """
+    cacao, coffee = world_price_indices(model)
+    return cacao * model.prices.cacao_local, coffee * model.prices.coffee_local
+
+
+def crop_revenues(model) -> tuple[float, float, float]:
+    """Revenue per ha per year of cacao, coffee and food this month, USD, at the farm gate.
+
+    Cacao: yield x ICCO world price x pass-through (``crops.cacao_pass_through``); coffee: the 2013
+    farm-gate revenue per ha (already net of the traders' share); both follow their world price
+    (observed, then reverting to a long-run level), lowered by a local glut
+    (``mechanisms.local_market``) and by a running epidemic (``mechanisms.crop_disease``,
+    :func:`outbreak_revenue_factor`). docs/odd.md, section 7.4.
+    """
+    cp = model.params.crops
+    cacao_index, coffee_index = farm_gate_indices(model)
+    sick = model.outbreak_months_left > 0
+    cacao = (
+        cp.cacao_kg_per_ha_year
+        * cp.cacao_world_usd_per_kg
+        * cp.cacao_pass_through
+        * cacao_index
+        * outbreak_revenue_factor(sick[0], cp.outbreak_harvest_loss)
+    )
+    coffee_loss = outbreak_revenue_factor(sick[1], cp.outbreak_harvest_loss)
+    coffee = cp.coffee_usd_per_ha_year * coffee_index * coffee_loss
+    return float(cacao), float(coffee), cp.food_usd_per_ha_year
+
+
+@rule
+def perennial_usd(elevation_m, cacao_below_m, coffee_max_m, cacao_usd, coffee_usd):
+    """Revenue per ha per year of the perennial a cell's altitude allows, USD (0: none).
+
+    Cacao below ``programme.cacao_below_m``, coffee up to ``crops.coffee_max_m``, neither above
+    (only food crops): not every household can grow cacao or coffee (docs/odd.md, section 7.4).
+    """
+    return where(elevation_m < cacao_below_m, cacao_usd, where(elevation_m < coffee_max_m, coffee_usd, 0.0))
+
+
+@rule
+def best_legal_usd(perennial_usd_per_ha, food_usd, yield_factor):
+    """Revenue per ha per year of a household's best legal crop, USD.
+
+    Food or the perennial its altitude allows (with the programme's yield factor).
+    """
+    return maximum(food_usd, yield_factor * perennial_usd_per_ha)
 
 
 def best_legal_revenue(model) -> np.ndarray:
-    """Revenue of each household's best legal crop, USD/ha/yr, with programme support."""
+    """Revenue of each household's best legal crop, USD/ha/yr (rule :func:`best_legal_usd`).
+
+    At this month's farm-gate prices, among the crops its cell's altitude allows, with programme
+    support.
+    """
+    p, h, L = model.params, model.households, model.landscape
+    cacao, coffee, food = crop_revenues(model)
+    perennial = perennial_usd(
+        L.layer("elevation_m")[h.cell], p.programme.cacao_below_m, p.crops.coffee_max_m, cacao, coffee
+    )
+    return best_legal_usd(perennial, food, programme_yield_factor(h.stage, p.crops.programme_yield_bonus))
+
+
+@rule
+def outbreak_revenue_factor(running, harvest_loss):
+    """Share of a crop's harvest left while an epidemic runs (moniliasis, coffee rust), 0-1."""
+    return where(running, 1.0 - harvest_loss, 1.0)
+
+
+@rule
+def outbreak_starts(u, per_year, running):
+    """Whether an epidemic of a crop starts this month.
+
+    A monthly hazard of ``per_year`` / 12 when none is running (uniform draw ``u`` from the
+    ``disease`` stream).
+    """
+    return where(running, False, u < per_year / 12.0)
+
+
+def spread_disease(model) -> None:
+    """Epidemics of the legal crops this month (``mechanisms.crop_disease``).
+
+    Each month draws one uniform per crop (cacao, coffee) from the ``disease`` stream, so the
+    draws do not depend on the valley's size; an epidemic starts by :func:`outbreak_starts`, runs
+    ``crops.outbreak_months`` months (its harvest loss enters :func:`crop_revenues`), and at its
+    start kills ``crops.outbreak_plants_lost`` of the crop's mature plants, whose land goes to
+    fallow. docs/odd.md, section 7.4.
+    """
     cp, h = model.params.crops, model.households
-    return max(crop_revenues(model)) * programme_yield_factor(h.stage, cp.programme_yield_bonus)
+    u = model.streams.disease.random(2)
+    left = model.outbreak_months_left
+    left[:] = np.maximum(left - 1, 0)
+    if not model.params.mechanisms.crop_disease:
+        return
+    starts = outbreak_starts(u, np.array([cp.cacao_outbreak_per_year, cp.coffee_outbreak_per_year]), left > 0)
+    for k, mature_ha in enumerate((h.cacao_mature, h.coffee_mature)):
+        if starts[k]:
+            left[k] = cp.outbreak_months
+            lost = mature_ha * cp.outbreak_plants_lost
+            mature_ha -= lost
+            h.fallow += lost
+            model.month_flows["legal_lost_to_disease_ha"] += float(lost.sum())
+
+
+def perennials_by_altitude(model) -> None:
+    """Move each household's initial cacao and coffee to the perennial its altitude allows.
+
+    The opening farms hold both (``create_households``); cacao grows only below
+    ``programme.cacao_below_m`` and coffee only up to ``crops.coffee_max_m``; above it the
+    perennial land holds food crops (rule :func:`perennial_usd`).
+    """
+    p, h, L = model.params, model.households, model.landscape
+    elevation = L.layer("elevation_m")[h.cell]
+    low = elevation < p.programme.cacao_below_m
+    mid = ~low & (elevation < p.crops.coffee_max_m)
+    for stock in ("young", "mature"):
+        cacao, coffee = getattr(h, f"cacao_{stock}"), getattr(h, f"coffee_{stock}")
+        food = getattr(h, f"food_{stock}")
+        total = cacao + coffee
+        cacao[:] = np.where(low, total, 0.0)
+        coffee[:] = np.where(mid, total, 0.0)
+        food += np.where(low | mid, 0.0, total)
 
 
 @rule
@@ -746,12 +893,14 @@ def plant_legal_crops(
     min_net_usd,
     expand_ha,
     title_boost,
+    perennial_ok=True,
 ):
     """Farmers choose legal crops themselves: land pulled out of coca and some fallow.
 
-    A household's perennial is cacao in the low valley (``low``) and coffee above; land pulled out
+    A household's perennial is cacao in the low valley (``low``), coffee above up to the coffee
+    belt's top, and none higher (``perennial_ok`` false: rule :func:`perennial_usd`); land pulled out
     of coca goes to whichever of that perennial and food crops pays more per hectare net (at this
-    month's world prices, revenues per ha per year and price indices as given), or stays fallow
+    month's farm-gate prices, revenues per ha per year and price indices as given), or stays fallow
     when neither reaches ``min_net_usd`` (``crops.legal_min_net_usd_per_ha_year``); fallow is
     planted by :func:`own_legal_planting`. docs/odd.md, section 7.4.
 
@@ -760,10 +909,10 @@ def plant_legal_crops(
         pulled-out coca land that went to a legal crop and the fallow planted (all ha).
     """
     perennial_net = legal_net_usd_per_ha_year(
-        where(low, cacao_usd, coffee_usd), fertility, access, legal_cost_share
+        where(low, cacao_usd, where(perennial_ok, coffee_usd, 0.0)), fertility, access, legal_cost_share
     )
     food_net = legal_net_usd_per_ha_year(food_usd, fertility, access, legal_cost_share)
-    perennial_better = perennial_net >= food_net
+    perennial_better = perennial_ok & (perennial_net >= food_net)
     pays = maximum(perennial_net, food_net) >= min_net_usd
     to_legal = where(pays, pulled_ha, 0.0)
     fallow = fallow_ha + (pulled_ha - to_legal)
@@ -773,7 +922,7 @@ def plant_legal_crops(
         where(low, cacao_index, coffee_index),
         stage >= ProgrammeStage.TITLE,
         title_boost,
-        perennial_net >= min_net_usd,
+        perennial_ok & (perennial_net >= min_net_usd),
     )
     perennial = where(perennial_better, to_legal, 0.0) + own
     return (
@@ -807,6 +956,7 @@ def allocate_land(model) -> None:
     standing = bool(p.mechanisms.standing_coca)
     u_stand = model.streams.harvest_choice.random(h.n) if standing else np.ones(h.n)
     cacao_usd, coffee_usd, food_usd = crop_revenues(model)
+    cacao_index, coffee_index = farm_gate_indices(model)
     cleared_ha, legal_ha = _allocate_land(
         h.cell,
         h.remote_cell,
@@ -836,7 +986,6 @@ def allocate_land(model) -> None:
         annual_risk(model.district_eradicated_share),
         model.district_coca_share,
         moral_cost_by_type(fp.moral_cost_usd_per_ha_year),
-        max(cacao_usd, coffee_usd, food_usd),
         model.prices.own_paste_leaf_usd,
         model.prices.leaf_usd,
         fp.expectation_rate,
@@ -857,9 +1006,10 @@ def allocate_land(model) -> None:
         cacao_usd,
         coffee_usd,
         food_usd,
-        price_index(cp.cacao_price_index_by_year, model.month),
-        price_index(cp.coffee_price_index_by_year, model.month),
+        cacao_index,
+        coffee_index,
         pp.cacao_below_m,
+        cp.coffee_max_m,
         cp.legal_min_net_usd_per_ha_year,
         cp.legal_expand_ha_per_month,
         pp.title_credit_boost,
@@ -903,7 +1053,6 @@ def _allocate_land(
     district_risk,
     district_coca_share,
     type_moral_cost,
-    best_legal_usd,
     own_paste_leaf_usd,
     leaf_usd,
     expectation_rate,
@@ -927,6 +1076,7 @@ def _allocate_land(
     cacao_index,
     coffee_index,
     cacao_below_m,
+    coffee_max_m,
     legal_min_net_usd,
     legal_expand_ha,
     title_boost,
@@ -977,7 +1127,11 @@ def _allocate_land(
             risk[i],
             risk_weight,
             moral_cost(type_moral_cost[kind[i]], worry[i], child_worry_usd),
-            best_legal_usd * programme_yield_factor(stage[i], yield_bonus),
+            best_legal_usd(
+                perennial_usd(elevation[cell[i]], cacao_below_m, coffee_max_m, cacao_usd, coffee_usd),
+                food_usd,
+                programme_yield_factor(stage[i], yield_bonus),
+            ),
             market_access[cell[i]],
             legal_cost_share,
             premium,
@@ -1069,9 +1223,11 @@ def _allocate_land(
     planting = pulling
     n_planting = 0
     low = np.empty(n, dtype=np.bool_)
+    perennial_ok = np.empty(n, dtype=np.bool_)
     access = np.empty(n)
     for i in range(n):
         low[i] = elevation[cell[i]] < cacao_below_m
+        perennial_ok[i] = elevation[cell[i]] < coffee_max_m
         access[i] = market_access[cell[i]]
         planting[n_planting] = i
         n_planting += (pulled_ha[i] != 0.0) | (fallow[i] != 0.0)
@@ -1094,6 +1250,7 @@ def _allocate_land(
             legal_min_net_usd,
             legal_expand_ha,
             title_boost,
+            perennial_ok[i],
         )
         cacao_young[i] += cacao
         coffee_young[i] += coffee
