@@ -146,7 +146,9 @@ LEVERS = (
 
 UNCERTAINTIES = (
     LeverSlider("p_replant", "Replanting rate", 0, 1, 0.05),
-    LeverSlider("export_demand_growth_per_year", "Export demand growth after 2023 (per year)", -0.2, 0.4, 0.01),
+    LeverSlider(
+        "export_demand_growth_per_year", "Export demand growth after 2023 (per year)", -0.2, 0.4, 0.01
+    ),
 )
 """Facts about the valley that the sources do not pin down."""
 
