@@ -283,8 +283,9 @@ def headlines(view: ReportView, summary: pd.DataFrame | None = None) -> list[str
         out.append(f"After {months} months ({year:.4g}), coca stands at a median {ha(end.iloc[0])} ha.")
     if "coca_change" in summary.columns:
         change = summary["coca_change"].groupby(level="scenario", sort=False).median()
+        pct = formatter(change, percent=True)
         parts = [
-            f"{s} {'+' if change[s] >= 0 else ''}{fmt(change[s], percent=True)}"
+            f"{s} {'+' if change[s] >= 0 else ''}{pct(change[s])}"
             for s in view.scenarios
             if np.isfinite(change.get(s, np.nan))
         ]
@@ -305,7 +306,7 @@ def headlines(view: ReportView, summary: pd.DataFrame | None = None) -> list[str
         if not share.empty:
             out.append(
                 "Share of eradicated hectares replanted (median): "
-                + "; ".join(f"{s} {fmt(v, percent=True)}" for s, v in share.items())
+                + "; ".join(f"{s} {formatter(share, percent=True)(v)}" for s, v in share.items())
                 + "."
             )
     fit = observed_fit(view)

@@ -65,11 +65,11 @@ figure img { max-width: 100%; height: auto; border: 1px solid var(--rule); displ
 figcaption { margin-top: .4rem; max-width: 70em; }
 table { border-collapse: collapse; margin: .6rem 0 1rem; font-size: .9rem; }
 th, td { border-bottom: 1px solid var(--rule); padding: .25rem .6rem; text-align: left;
-         vertical-align: top; overflow-wrap: anywhere; }
+         vertical-align: top; overflow-wrap: break-word; }
 th { background: var(--band); position: sticky; top: 0; z-index: 1; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap;
          overflow-wrap: normal; }
-td.num.long { white-space: normal; overflow-wrap: anywhere; min-width: 12em; }
+td.num.long { white-space: normal; min-width: 12em; }
 .assumptions { background: #eef5fb; border-left: 4px solid var(--accent); padding: .4rem .8rem; }
 .assumptions ul { margin: .2rem 0; }
 tr.differs td { background: #fff8e5; }
@@ -101,6 +101,12 @@ def _header(h: str) -> str:
     return _e(h).replace(".", ".<wbr>").replace("_", "_<wbr>")
 
 
+def _text_cell(v: Any) -> str:
+    """An escaped text cell; a dotted name (one word) may break after its dots and underscores."""
+    text = str(v)
+    return _header(text) if "." in text and " " not in text.strip() else _e(text)
+
+
 LONG_CELL = 24
 """Characters above which a numeric cell may wrap (a parameter's price path, a list)."""
 
@@ -121,7 +127,7 @@ def table(
         cells = "".join(
             (f'<td class="num{" long" if len(str(v)) > LONG_CELL else ""}">{_e(v)}</td>')
             if j in numeric
-            else f"<td>{_e(v)}</td>"
+            else f"<td>{_text_cell(v)}</td>"
             for j, v in enumerate(row)
         )
         body.append(f"<tr{cls}>{cells}</tr>")
@@ -180,14 +186,16 @@ def _findings_section(view: ReportView) -> str:
             f"{_e(pd_['interval'].iloc[0])}. {scope}</p>"
         )
         d = difference_formatter(pd_)
+        rel = formatter(pd_["median_relative"], percent=True)
+        share = formatter(pd_["share_less"], percent=True)
         rows = [
             [
                 r.scenario,
                 r.pairs,
                 d(r.median),
                 f"{d(r.p5)} to {d(r.p95)}",
-                fmt(r.median_relative, percent=True),
-                fmt(r.share_less, percent=True),
+                rel(r.median_relative),
+                share(r.share_less),
             ]
             for r in pd_.itertuples()
         ]
@@ -213,6 +221,7 @@ def _findings_section(view: ReportView) -> str:
         parts.append(f"<h3>Status quo against the observed VRAEM series{_e(scaled)}</h3>")
         ha_cols = ["observed_ha", "model_median_ha", "model_p5_ha", "model_p95_ha"]
         ha = formatter(fit[ha_cols].to_numpy().ravel())
+        err = formatter(fit["error"], percent=True)
         rows = [
             [
                 r.year,
@@ -220,7 +229,7 @@ def _findings_section(view: ReportView) -> str:
                 ha(r.observed_ha),
                 ha(r.model_median_ha),
                 f"{ha(r.model_p5_ha)} to {ha(r.model_p95_ha)}",
-                fmt(r.error, percent=True),
+                err(r.error),
                 r.source,
             ]
             for r in fit.itertuples()
