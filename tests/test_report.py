@@ -54,7 +54,7 @@ design:
 """
 DRAWS_YAML = """\
 name: report_test_draws
-description: experiments/default.yaml in small (report tests): three posterior draws.
+description: experiments/default.yaml in small (report tests), three posterior draws.
 scenarios: [status_quo, eradication_first]
 base_seed: 2013
 parameter_draws: posterior.parquet
