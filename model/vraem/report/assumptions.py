@@ -155,8 +155,10 @@ def _mechanisms(parameters: Mapping[str, Any]) -> tuple[str, str]:
             "mechanisms: not recorded (reference model)",
         )
     value = parameters["mechanisms"]
-    if isinstance(value, Mapping):
+    off: list[str] = []
+    if isinstance(value, Mapping):  # {name: on?}, as ModelParams stores the switches
         names = [str(k) for k, on in value.items() if on]
+        off = [str(k) for k, on in value.items() if not on]
     elif isinstance(value, str):
         names = [value] if value else []
     else:
@@ -167,7 +169,8 @@ def _mechanisms(parameters: Mapping[str, Any]) -> tuple[str, str]:
             "mechanisms: none (reference model)",
         )
     listed = ", ".join(names)
-    return f"Model mechanisms switched on: {listed}.", f"mechanisms: {listed}"
+    rest = f" (off: {', '.join(off)})" if off else ""
+    return f"Model mechanisms switched on: {listed}{rest}.", f"mechanisms: {listed}{rest}"
 
 
 def long_run_assumptions(
