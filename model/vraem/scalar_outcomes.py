@@ -316,7 +316,7 @@ def outcomes(
         ScenarioError: A one-line message naming the scenario, the key and what is allowed, for an
             unknown key, an out-of-range value or a bad argument.
 
-    Example:
+    Examples:
         >>> import vraem
         >>> out = vraem.outcomes("eradication_first", months=24, households=500, farmer__p_replant=0.3)
         >>> sorted(out)[:2]
