@@ -4,6 +4,7 @@ absent or all-zero data, and the numbers in the findings are the data's own."""
 from __future__ import annotations
 
 import itertools
+import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -193,6 +194,7 @@ def test_district_borders_follow_the_district_raster(run_results):
 def test_sweep_figures_from_a_synthetic_sweep(sweep_results, tmp_path):
     view = ReportView(sweep_results)
     assert view.swept == ["farmer.p_replant", "clan.bribe_share"]
+    assert view.is_sweep and view.drawn == []
     assert view.scenarios == list(SCENARIOS)
     for make in (F.fig_sweep_response, F.fig_sweep_heatmap, F.fig_headline, F.fig_maps):
         _assert_drawn(make(view, tmp_path, ("png",)), ("png",))
@@ -261,3 +263,70 @@ def test_build_report_refuses_a_table_without_run_columns(run_results, tmp_path)
     with pytest.raises(ReportError, match="no replicate column"):
         build_report(bad, tmp_path / "r.html")
     assert not Path(tmp_path / "r.html").exists()
+
+
+def drawn_results(run_results: Results) -> Results:
+    """The run folder as a comparison over posterior draws: replicate k ran draw k's parameters."""
+    t = run_results.table.copy()
+    draws = {"farmer.max_coca_ha": [2.1, 3.4], "market.export_demand_growth_per_year": [0.09, 0.115]}
+    for key, values in draws.items():
+        t[key] = t["replicate"].map(dict(enumerate(values)))
+    manifest = {
+        **run_results.manifest,
+        "kind": "sweep",
+        "experiment": {"name": "drawn", "parameter_draws": "posterior.parquet", "n_draws": 2},
+        "points": [{"point": 0, "params": {}}],
+        "swept_parameters": [],
+    }
+    return replace(run_results, table=t, manifest=manifest)
+
+
+def test_posterior_draws_are_not_a_sweep(run_results, tmp_path):
+    """Draws get their own section and figure; no sweep section, no response curve through draws."""
+    view = ReportView(drawn_results(run_results))
+    assert view.swept == [] and not view.is_sweep
+    assert view.drawn == ["farmer.max_coca_ha", "market.export_demand_growth_per_year"]
+    assert view.varied["market.export_demand_growth_per_year"] == (0.09, 0.115)
+    report = build_report(view.results, tmp_path / "r.html", ("png",))
+    keys = {f.key for f in report.figures}
+    assert "draws" in keys and not keys & {"sweep_response", "sweep_heatmap"}
+    _assert_drawn(next(f for f in report.figures if f.key == "draws"), ("png",))
+    html = report.html.read_text()
+    assert 'id="draws"' in html and 'id="sweep"' not in html
+    assert 'id="draw-spread"' in html and 'id="draw-parameters"' in html
+    assert "9.0-11.5% a year (the range over the runs&#x27; parameters)" in html
+
+
+def test_every_caption_states_the_long_run_assumptions(run_results, tmp_path):
+    view = ReportView(run_results)
+    note = view.assumption_note()
+    assert note.startswith("Assumed: legal prices as observed; export demand +11%/yr throughout")
+    assert "mechanisms: not recorded (reference model)" in note
+    figures = F.make_figures(view, tmp_path, ("png",))
+    drawn = [f for f in figures if f.files]
+    assert len(drawn) == len(RUN_FIGURES)
+    for fig in drawn:
+        assert fig.caption.endswith(note), fig.key
+
+
+def test_maps_say_generated_valley_unless_real_rasters_were_loaded(run_results, tmp_path):
+    view = ReportView(run_results)
+    assert view.landscape is None and view.landscape_label == "generated valley, not real geography"
+    for make in (F.fig_maps, F.fig_difference_maps):
+        fig = make(view, tmp_path, ("png",))
+        assert fig.caption.startswith("A generated valley, not real geography"), fig.key
+    raster = {"landscape": {"file": "/data/vraem_rasters.npz"}}
+    records = [{**r, **raster} for r in run_results.manifest["scenarios"]]
+    real = ReportView(replace(run_results, manifest={**run_results.manifest, "scenarios": records}))
+    assert real.landscape_label == "real rasters: vraem_rasters.npz"
+    fig = F.fig_maps(real, tmp_path, ("png",))
+    assert "generated" not in fig.caption and "/data/vraem_rasters.npz" in fig.caption
+
+
+def test_key_findings_use_one_precision_per_row(run_results):
+    table = key_findings(ReportView(run_results))
+    for row in table.to_dict("records"):
+        cells = [row[s] for s in SCENARIOS]
+        numbers = [n for c in cells for n in re.findall(r"-?[\d,]+(?:\.\d+)?", c)]
+        decimals = {len(n.split(".")[1]) if "." in n else 0 for n in numbers}
+        assert len(decimals) <= 1, (row["label"], cells)

@@ -17,7 +17,9 @@ import pytest
 
 from tests import browser as browsers
 from tests.browser import ARTIFACTS, CHROMIUM_ARGS, ROOT
-from vraem.report.findings import fmt
+from vraem.formatting import fmt, fmt_value, formatter
+from vraem.params import ModelParams
+from vraem.report.assumptions import long_run_assumptions
 
 VRAEM = Path(sys.executable).with_name("vraem")
 RUN_SECTIONS = [
@@ -49,6 +51,18 @@ design:
   parameters:
     farmer.p_replant: [0.2, 0.8]
     clan.bribe_share: [0.02, 0.1]
+"""
+DRAWS_YAML = """\
+name: report_test_draws
+description: experiments/default.yaml in small (report tests), three posterior draws.
+scenarios: [status_quo, eradication_first]
+base_seed: 2013
+parameter_draws: posterior.parquet
+n_draws: 3
+overrides:
+  farmer.n_households: 300
+  months: 24
+  map_months: [0, 24]
 """
 
 
@@ -92,7 +106,17 @@ def sweep_dir(tmp_path_factory) -> Path:
     base = tmp_path_factory.mktemp("sweep")
     (base / "tiny.yaml").write_text(SWEEP_YAML)
     out = base / "results"
-    proc = vraem("sweep", str(base / "tiny.yaml"), "--out", str(out), "--workers", "1")
+    proc = vraem("sweep", str(base / "tiny.yaml"), "--out", str(out), "--workers", "1", timeout=900)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return out
+
+
+@pytest.fixture(scope="module")
+def draws_dir(tmp_path_factory) -> Path:
+    base = tmp_path_factory.mktemp("draws")
+    (base / "draws.yaml").write_text(DRAWS_YAML)
+    out = base / "results"
+    proc = vraem("sweep", str(base / "draws.yaml"), "--out", str(out), "--workers", "1", timeout=900)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return out
 
@@ -149,6 +173,37 @@ def check_embedded_files(page, fig_dir: Path) -> None:
         assert base64.b64decode(src.split(",", 1)[1]) in files
 
 
+def check_tables_fit(page) -> None:
+    """Every table fits the page's width, or scrolls inside a box no taller than the window."""
+    boxes = page.evaluate(
+        """Array.from(document.querySelectorAll('table')).map(t => {
+            const w = t.closest('.table-wrap'), r = t.getBoundingClientRect();
+            return {id: t.id, width: r.width, wrap: w ? w.clientWidth : 0,
+                    scrolls: w ? w.scrollWidth > w.clientWidth : false,
+                    height: w ? w.clientHeight : 0, page: document.documentElement.clientWidth,
+                    overflow: w ? getComputedStyle(w).overflowX : ''};
+        })"""
+    )
+    assert boxes
+    assert page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth")
+    window = page.viewport_size["height"]
+    for b in boxes:
+        assert b["wrap"] > 0, b  # every table sits in a wrapper that can scroll
+        assert b["width"] <= b["wrap"] + 1 or (b["overflow"] == "auto" and b["height"] <= window), b
+
+
+def check_assumptions(page) -> None:
+    """The findings and every figure caption state the long-run assumptions."""
+    box = page.locator("section#findings #assumptions").inner_text()
+    assert "Legal prices: cacao and coffee follow the observed world prices" in box
+    assert "Export demand for the valley's cocaine base grows" in box
+    assert "Model mechanisms" in box
+    captions = page.locator("figure figcaption").all_inner_texts()
+    assert captions and all("Assumed: legal prices" in c and "mechanisms:" in c for c in captions)
+    maps = page.locator("#fig-maps figcaption").inner_text()
+    assert "A generated valley, not real geography" in maps
+
+
 def check_common_sections(page, sections: list[str]) -> None:
     for sid in sections:
         assert page.locator(f"section#{sid}").is_visible(), sid
@@ -175,7 +230,10 @@ def test_run_report_in_chromium(run_dir, browser):
     check_images_and_offline(page, requests, len(figures))
     check_embedded_files(page, run_dir / "report_figures")
     check_common_sections(page, RUN_SECTIONS)
+    check_tables_fit(page)
+    check_assumptions(page)
     assert page.locator("section#sweep").count() == 0
+    assert page.locator("section#draws").count() == 0
 
     # the key-findings table shows the data's own numbers
     table = pd.read_parquet(run_dir / "results.parquet")
@@ -208,12 +266,99 @@ def test_sweep_report_in_chromium(sweep_dir, browser):
     check_images_and_offline(page, requests, len(keys))
     check_embedded_files(page, fig_dir)
     check_common_sections(page, ["findings", "robustness", "scenarios", "sweep", *RUN_SECTIONS[3:]])
+    check_tables_fit(page)
+    check_assumptions(page)
     assert "runs only" in page.locator("section#robustness").inner_text()
     sweep = page.locator("section#sweep").inner_text()
     assert "farmer.p_replant" in sweep and "clan.bribe_share" in sweep
     assert page.locator("#sweep-final tbody tr").count() == 2 * 4
     assert page.locator("#fig-sweep_heatmap img").is_visible()
     page.close()
+
+
+def test_draws_report_in_chromium(draws_dir, browser):
+    """A comparison over posterior draws (experiments/default.yaml in small) has no Sweep section."""
+    html = report_path(vraem("report", str(draws_dir)))
+    fig_dir = draws_dir / "report_figures"
+    keys = {p.stem for p in fig_dir.glob("*.png")}
+    assert "draws" in keys and not keys & {"sweep_response", "sweep_heatmap"}
+
+    page, requests = open_report(browser, html, "report_draws.png")
+    check_images_and_offline(page, requests, len(keys))
+    check_common_sections(page, ["findings", "robustness", "scenarios", "draws", *RUN_SECTIONS[3:]])
+    assert page.locator("section#sweep").count() == 0
+    toc = page.locator("nav a").all_inner_texts()
+    assert "Posterior draws" in toc and "Sweep" not in toc
+    check_tables_fit(page)
+    check_assumptions(page)
+    draws = page.locator("section#draws").inner_text()
+    assert "3 draws" in draws and "posterior.parquet" in draws
+    assert page.locator("#draw-parameters tbody tr").count() == 6  # the posterior's six parameters
+    assert page.locator("#draw-spread tbody tr").count() == 2
+    assert page.locator("#fig-draws img").is_visible()
+    # the posterior's export demand growth differs by draw: the assumptions give its range
+    box = page.locator("#assumptions").inner_text()
+    assert "(the range over the runs' parameters)" in box
+    page.close()
+
+
+def test_long_run_assumptions_follow_the_parameters():
+    """The assumption sentences are derived from the parameters, not written by hand."""
+    params = ModelParams().model_dump(mode="json")
+    a = long_run_assumptions(params, 2013, 240)
+    prices, demand, mechanisms = a.sentences
+    cacao = params["crops"]["cacao_price_index_by_year"]
+    assert "follow the observed world prices (ICCO cocoa, ICO composite coffee) to 2024" in prices
+    assert f"held at their 2024 levels (cacao {cacao[-1]:.2f}x" in prices
+    assert "for the remaining 8 years of the run, to 2033" in prices
+    assert "grows 11% a year for 11 years, to 2024, then holds flat" in demand
+    assert "record no mechanism switches" in mechanisms and "reference model" in mechanisms
+    assert a.short.startswith("Assumed: legal prices held at 2024 levels after 2024 (cacao 3.2x")
+
+    # a run that ends inside the data assumes nothing beyond it
+    short = long_run_assumptions(params, 2013, 24)
+    assert "for the whole run, to 2015; nothing is assumed beyond the data" in short.sentences[0]
+
+    # another price path, demand path, drawn growth and mechanisms change the words
+    changed = {
+        **params,
+        "crops": {
+            **params["crops"],
+            "cacao_price_index_by_year": [1.0, 1.5],
+            "coffee_price_index_by_year": [1.0, 0.8],
+        },
+        "mechanisms": ["open_valley", "state_retreat"],
+    }
+    b = long_run_assumptions(changed, 2013, 120, {"market.export_demand_growth_per_year": (0.086, 0.117)})
+    assert "the scenario's own price path to 2014" in b.sentences[0]
+    assert "(cacao 1.50x, coffee 0.80x the 2013 price) for the remaining 8 years" in b.sentences[0]
+    assert "grows 8.6-11.7% a year (the range over the runs' parameters)" in b.sentences[1]
+    assert b.sentences[2] == "Model mechanisms switched on: open_valley, state_retreat."
+    assert "mechanisms: open_valley, state_retreat" in b.short
+    switches = {**params, "mechanisms": {"open_valley": True, "crop_disease": False, "state_retreat": True}}
+    assert long_run_assumptions(switches, 2013, 240).sentences[2] == (
+        "Model mechanisms switched on: open_valley, state_retreat (off: crop_disease)."
+    )
+    assert "reference model, with no alternative" in long_run_assumptions(
+        {**params, "mechanisms": []}, 2013, 240
+    ).sentences[2]
+    path = {**params, "market": {**params["market"], "export_demand_growth_by_year": [0.1, 0.2, -0.1]}}
+    assert "follows the scenario's yearly growth path to 2015, then holds flat" in long_run_assumptions(
+        path, 2013, 240
+    ).sentences[1]
+    unknown = long_run_assumptions({}, 2013, 240).sentences[0]
+    assert unknown.endswith("not recorded in these results' parameters.")
+
+
+def test_numbers_have_separators_and_one_precision_per_quantity():
+    assert fmt(40000) == "40,000" and fmt_value(40000) == "40,000"
+    ha = formatter([433.6, 9312.4])
+    assert (ha(433.6), ha(9312.4)) == ("434", "9,312")
+    small = formatter([4.25, 45.3])
+    assert (small(4.25), small(45.3)) == ("4.2", "45.3")
+    assert fmt(0.25, percent=True) == "25%" and fmt(float("nan")) == "–"
+    assert fmt(-0.0001, 1) == "0.0"
+    assert fmt_value([1.0, 1.2558]) == "[1, 1.2558]"
 
 
 @pytest.mark.parametrize(

@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from vraem.formatting import fmt
 from vraem.results import ResultsError, load_results
 from vraem.stats import NOISE_ONLY, mean_ci, mean_interval, uncertainty_source
 
@@ -260,7 +261,8 @@ def compare_folder(
 
 
 def _num(x: float, digits: int = 0) -> str:
-    return "" if pd.isna(x) else f"{x:,.{digits}f}"
+    """A table cell: :func:`vraem.formatting.fmt` with a fixed precision per column; blank if missing."""
+    return "" if pd.isna(x) else fmt(x, digits)
 
 
 def print_comparison(c: Comparison, console) -> None:

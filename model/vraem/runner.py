@@ -167,14 +167,13 @@ def run_scenarios(
     done = 0
     if seed is not None:
         scenarios = [(sc.model_copy(update={"seed": seed}), text, path) for sc, text, path in scenarios]
-    plan = [(sc, text, path, scenario_draws(sc, replicates)) for sc, text, path in scenarios]
-    for sc, text, path, draws in plan:
-        n = len(draws) if draws else replicates or sc.replicates
-        seeds = [replicate_seed(sc.seed, k) for k in range(n)]
-        for k, s in enumerate(seeds):
-            run_sc = with_parameters(sc, draws[k], f"{path}, posterior draw {k}") if draws else sc
-            res = run_once(run_sc, k, s)
-            for key, value in (draws[k] if draws else {}).items():
+    plan = [(sc, text, path, scenario_replicates(sc, replicates, path)) for sc, text, path in scenarios]
+    for sc, text, path, reps in plan:
+        seeds = [rep.seed for rep in reps]
+        for rep in reps:
+            k = rep.replicate
+            res = run_once(rep.scenario, k, rep.seed)
+            for key, value in rep.draw.items():
                 res.table[key] = value
             tables.append(res.table)
             district = res.district
@@ -190,6 +189,48 @@ def run_scenarios(
     manifest = {"kind": "run", "scenarios": records, **provenance()}
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str))
     return table
+
+
+@dataclass(frozen=True)
+class Replicate:
+    """Replicate ``k`` of a scenario as ``vraem run`` runs it: its seed, and posterior draw ``k``."""
+
+    replicate: int
+    seed: int
+    scenario: Scenario
+    """The scenario to run: with draw ``k``'s parameters when the scenario sets ``parameter_draws``."""
+    draw: dict[str, float] = field(default_factory=dict)
+    """Draw ``k``'s parameter values (empty without ``parameter_draws``)."""
+
+
+def scenario_replicates(
+    scenario: Scenario, replicates: int | None = None, origin: str | None = None
+) -> list[Replicate]:
+    """The replicates of a scenario: ``k`` gets seed ``k`` and, with ``parameter_draws``, draw ``k``.
+
+    One place for what ``vraem run`` and :func:`vraem.outcomes` run (``vraem sweep`` draws the
+    same parameters with the experiment's base seed: :mod:`vraem.sweep.experiment`).
+
+    Args:
+        scenario: A validated scenario.
+        replicates: Overrides the scenario's ``replicates`` (must equal ``n_draws`` with draws).
+        origin: How errors name the scenario (default: its name).
+
+    Raises:
+        ScenarioError: ``replicates`` disagrees with ``n_draws``, or a draw is out of range.
+    """
+    draws = scenario_draws(scenario, replicates)
+    n = len(draws) if draws else replicates or scenario.replicates
+    origin = origin or f"scenario {scenario.name}"
+    out = []
+    for k in range(n):
+        seed = replicate_seed(scenario.seed, k)
+        if draws:
+            run_sc = with_parameters(scenario, draws[k], f"{origin}, posterior draw {k}")
+            out.append(Replicate(k, seed, run_sc, draws[k]))
+        else:
+            out.append(Replicate(k, seed, scenario))
+    return out
 
 
 def scenario_draws(scenario: Scenario, replicates: int | None = None) -> list[dict[str, float]]:

@@ -30,6 +30,8 @@ DPI = 110
 FORMATS = ("png", "svg")
 """Files written per figure: PNG for the HTML report, SVG (vector) for papers; "pdf" also works."""
 BAND_ALPHA = 0.18
+MAP_MIN_WIDTH = 6.0
+"""Inches: room for a map figure's title and its "generated valley" label with one map month."""
 GREY = "#666666"
 STAGE_COLOURS = ("#BBBBBB", *OKABE_ITO[:5])
 LINESTYLES = ("-", "--", "-.", ":")
@@ -251,6 +253,12 @@ def fig_headline(view: ReportView, out: Path, formats: tuple[str, ...] = FORMATS
                 obs_note = "No observed survey year falls inside the simulated period."
             ax.autoscale(axis="y")  # _band_panel fixed the limits before the surveys were drawn
             ax.set_ylim(bottom=0)
+        data_end = _price_data_end(view)
+        lo, hi = view.table["year"].min(), view.table["year"].max()
+        if data_end is not None and lo < data_end < hi:
+            ax.axvline(data_end, color=GREY, ls=":", lw=1.2, zorder=1)
+            label = f"end of the legal price data ({data_end - 1:.0f}); held after"
+            handles.append(Line2D([], [], color=GREY, ls=":", label=label))
         ax.legend(handles=handles, frameon=False, fontsize=8.5, loc="best")
         files = _save(fig, out, "headline", formats)
     caption = (
@@ -258,6 +266,12 @@ def fig_headline(view: ReportView, out: Path, formats: tuple[str, ...] = FORMATS
         f"and the 5-95% range (band). {obs_note} {_runs_note(view)}"
     )
     return Figure("headline", "Coca area", title, caption, files)
+
+
+def _price_data_end(view: ReportView) -> float | None:
+    """The year after the baseline's cacao price path ends (prices hold from there), if it has one."""
+    path = (view.parameters(view.baseline).get("crops") or {}).get("cacao_price_index_by_year")
+    return view.start_year() + len(path) if path else None
 
 
 def _running_share(view: ReportView) -> pd.DataFrame:
@@ -484,6 +498,16 @@ def _month_label(view: ReportView, month: int) -> str:
     return f"month {month} ({year:.4g})"
 
 
+def _landscape_sentence(view: ReportView) -> str:
+    """Whether the maps show the real valley or a generated one."""
+    if view.landscape is None:
+        return (
+            "A generated valley, not real geography: these runs loaded no landscape_file, so the "
+            "terrain, rivers, roads and districts were generated from the model's parameters."
+        )
+    return f"The valley of real rasters ({view.landscape})."
+
+
 def _cell_label(view: ReportView) -> str:
     cell = view.cell_ha()
     return f"coca, ha per cell ({cell:g} ha cells)" if cell else "coca, ha per cell"
@@ -502,7 +526,7 @@ def fig_maps(view: ReportView, out: Path, formats: tuple[str, ...] = FORMATS) ->
     cmap = plt.get_cmap("viridis").with_extremes(bad="#f2f2f2", over="#fde725")
     n_rows, n_cols = len(view.scenarios), len(months)
     with plt.rc_context(RC):
-        fig, axes = _figure(n_rows, n_cols, 2.9 * n_cols + 1.2, 2.45 * n_rows + 1.0)
+        fig, axes = _figure(n_rows, n_cols, max(2.9 * n_cols + 1.2, MAP_MIN_WIDTH), 2.45 * n_rows + 1.3)
         im = None
         for i, s in enumerate(view.scenarios):
             for j, m in enumerate(months):
@@ -526,14 +550,14 @@ def fig_maps(view: ReportView, out: Path, formats: tuple[str, ...] = FORMATS) ->
                 )
         if im is not None:
             fig.colorbar(im, ax=axes, shrink=0.8, extend="max", label=_cell_label(view))
-        fig.suptitle(title)
+        fig.suptitle(f"{title}\n({view.landscape_label})")
         files = _save(fig, out, "maps", formats)
     pooled = "every parameter point and " if view.n_points > 1 else ""
     caption = (
-        "Coca per map cell at each map month (columns) for each scenario (rows): the mean over "
-        f"{pooled}the replicates that kept maps. Grey cells have no coca; black lines are district "
-        "borders; the number in each panel is the valley total. The colour scale is shared and "
-        "capped at the 99.5th percentile."
+        f"{_landscape_sentence(view)} Coca per map cell at each map month (columns) for each scenario "
+        f"(rows): the mean over {pooled}the replicates that kept maps. Grey cells have no coca; black "
+        "lines are district borders; the number in each panel is the valley total. The colour scale "
+        "is shared and capped at the 99.5th percentile."
     )
     return Figure("maps", "Where coca moved", title, caption, files)
 
@@ -562,7 +586,8 @@ def fig_difference_maps(view: ReportView, out: Path, formats: tuple[str, ...] = 
     values = [np.abs(d).ravel() for d in diffs.values() if d is not None]
     vmax = max(float(np.percentile(np.concatenate(values), 99.5)), 1e-6) if values else 1.0
     with plt.rc_context(RC):
-        fig, axes = _figure(len(others), len(months), 2.9 * len(months) + 1.2, 2.45 * len(others) + 1.0)
+        width = max(2.9 * len(months) + 1.2, MAP_MIN_WIDTH)
+        fig, axes = _figure(len(others), len(months), width, 2.45 * len(others) + 1.3)
         im = None
         for i, s in enumerate(others):
             for j, m in enumerate(months):
@@ -593,9 +618,10 @@ def fig_difference_maps(view: ReportView, out: Path, formats: tuple[str, ...] = 
                 extend="both",
                 label=f"difference in coca, ha per cell\n(red: more than {base})",
             )
-        fig.suptitle(title)
+        fig.suptitle(f"{title}\n({view.landscape_label})")
         files = _save(fig, out, "difference_maps", formats)
     caption = (
+        f"{_landscape_sentence(view)} "
         f"Coca per cell in each scenario minus {base} at the same month (runs are paired by seed). "
         f"Red cells have more coca than under {base}, blue cells less: red appearing where blue "
         "disappears is the balloon effect. Each panel gives the hectares gained and lost across "
@@ -646,6 +672,57 @@ def fig_districts(view: ReportView, out: Path, formats: tuple[str, ...] = FORMAT
         f"rather than reduction. {_runs_note(view)}"
     )
     return Figure("districts", "Where coca moved", title, caption, files)
+
+
+# ---------------------------------------------------------------------------------------------
+# Posterior draws
+
+
+def fig_draws(view: ReportView, out: Path, formats: tuple[str, ...] = FORMATS) -> Figure:
+    """Coca at the end in every posterior draw, per scenario, each draw's runs joined by a line."""
+    title = "Coca at the end, draw by draw"
+    if not view.drawn or not view.has("coca_ha"):
+        return Figure("draws", "Posterior draws", title, "", note="No posterior draws in these results.")
+    final = view.final("coca_ha")
+    wide = final.pivot_table(
+        index=["point", "replicate"], columns="scenario", values="coca_ha", aggfunc="first"
+    ).reindex(columns=view.scenarios)
+    x = np.arange(len(view.scenarios))
+    with plt.rc_context(RC):
+        fig, axes = _figure(1, 1, max(6.5, 2.4 * len(x) + 2.5), 4.8)
+        ax = axes[0, 0]
+        for _, row in wide.iterrows():
+            ax.plot(x, row.to_numpy(dtype=float), color=GREY, alpha=0.3, lw=0.9, zorder=1)
+        for i, s in enumerate(view.scenarios):
+            v = wide[s].dropna()
+            if v.empty:
+                continue
+            dots = {"s": 24, "color": view.colours[s], "edgecolor": "white", "lw": 0.5, "zorder": 3}
+            ax.scatter(np.full(len(v), i), v, **dots)
+            p5, med, p95 = (float(v.quantile(q)) for q in (0.05, 0.5, 0.95))
+            ax.plot([i + 0.16, i + 0.16], [p5, p95], color="k", lw=1.4, zorder=4)
+            ax.plot([i + 0.08, i + 0.24], [med, med], color="k", lw=2.4, zorder=4)
+        ax.set_xticks(x, view.scenarios)
+        ax.set_xlim(-0.5, len(x) - 0.5)
+        ax.set_ylabel("coca at the last month (ha)")
+        ax.set_ylim(bottom=0)
+        ax.grid(axis="y", alpha=0.3)
+        ax.set_title(title)
+        handles = [
+            Line2D([], [], color=GREY, alpha=0.5, label="one posterior draw (same parameters and seed)"),
+            Line2D([], [], color="k", lw=2.4, label="median over the draws"),
+            Line2D([], [], color="k", lw=1.4, label="5-95% over the draws"),
+        ]
+        fig.legend(handles=handles, loc="outside lower center", ncol=3, frameon=False)
+        files = _save(fig, out, "draws", formats)
+    caption = (
+        f"Coca at the last simulated month in each of the {len(wide)} posterior draws (dots), per "
+        "scenario. A grey line joins the runs of one draw, which have the same parameters and the "
+        "same seed in every scenario: lines that cross mark draws where the scenarios' order changes. "
+        "Black: median and 5-95% range over the draws. The draws are samples of the parameters, not "
+        "a sweep, so no line is drawn through them."
+    )
+    return Figure("draws", "Posterior draws", title, caption, files)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -782,6 +859,9 @@ FIGURES: tuple[Callable[[ReportView, Path], Figure], ...] = (
     fig_security,
 )
 SWEEP_FIGURES = (fig_sweep_response, fig_sweep_heatmap)
+"""Drawn only for a real sweep (:attr:`ReportView.is_sweep`)."""
+DRAW_FIGURES = (fig_draws,)
+"""Drawn only when the runs used posterior draws."""
 _SECTIONS = {
     "eradication": "Eradication and replanting",
     "maps": "Where coca moved",
@@ -794,6 +874,7 @@ _SECTIONS = {
     "security": "Security",
     "sweep_response": "Sweep",
     "sweep_heatmap": "Sweep",
+    "draws": "Posterior draws",
 }
 
 
@@ -802,9 +883,10 @@ def make_figures(view: ReportView, out_dir: str | Path, formats: tuple[str, ...]
 
     A figure that raises is reported (``failed=True``, with the error as its note) rather than
     stopping the report: one unexpected column should not cost the reader every other figure.
+    Every caption ends with the assumptions that drive the long run (:meth:`ReportView.assumption_note`).
     """
     out = Path(out_dir)
-    makers = FIGURES + (SWEEP_FIGURES if view.swept else ())
+    makers = FIGURES + (DRAW_FIGURES if view.drawn else ()) + (SWEEP_FIGURES if view.is_sweep else ())
     figures = []
     for make in makers:
         try:
@@ -822,4 +904,8 @@ def make_figures(view: ReportView, out_dir: str | Path, formats: tuple[str, ...]
                     failed=True,
                 )
             )
+    note = view.assumption_note()
+    for f in figures:
+        if f.files:
+            f.caption = f"{f.caption} {note}".strip()
     return figures

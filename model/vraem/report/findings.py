@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from vraem.formatting import fmt, formatter
 from vraem.observed import CALIBRATION_YEARS, VALIDATION_YEARS, load_observed
 from vraem.report.view import RUN_KEYS, ReportView
 from vraem.stats import share_below, spread_interval, uncertainty_source
@@ -132,34 +133,21 @@ EXTRA_ROWS = {
 }
 
 
-def fmt(x: float, percent: bool = False) -> str:
-    """Format a number for people: thousands separators, few digits, percentages as such."""
-    if x is None or not np.isfinite(x):
-        return "–"
-    if percent:
-        return f"{100 * x:.0f}%" if abs(x) >= 0.095 else f"{100 * x:.1f}%"
-    if abs(x) >= 1000:
-        return f"{x:,.0f}"
-    if abs(x) >= 10:
-        return f"{x:.1f}"
-    if x == 0:
-        return "0"
-    return f"{x:.3g}"
-
-
-def _cell(values: pd.Series, percent: bool, integer: bool = False) -> str:
+def _spread(values: pd.Series) -> tuple[float, float, float] | None:
+    """Median, 5% and 95% quantiles of the runs' values (None when there are none)."""
     v = values.dropna()
     if v.empty:
+        return None
+    return float(v.median()), float(v.quantile(0.05)), float(v.quantile(0.95))
+
+
+def _cell(stats: tuple[float, float, float] | None, f) -> str:
+    if stats is None:
         return "–"
-
-    def f(x: float) -> str:
-        return f"{x:,.0f}" if integer else fmt(x, percent)
-
-    med = f(float(v.median()))
-    if len(v) == 1 or v.min() == v.max():
-        return med
-    lo, hi = (f(float(v.quantile(q))) for q in (0.05, 0.95))
-    return f"{med} [{lo} to {hi}]"
+    med, lo, hi = stats
+    if lo == hi:
+        return f(med)
+    return f"{f(med)} [{f(lo)} to {f(hi)}]"
 
 
 def key_findings(view: ReportView, summary: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -179,10 +167,10 @@ def key_findings(view: ReportView, summary: pd.DataFrame | None = None) -> pd.Da
     for key, label, unit, percent, integer in order:
         if key not in summary.columns:
             continue
-        row = {"label": label, "unit": unit}
-        for s in view.scenarios:
-            row[s] = _cell(summary.xs(s, level="scenario")[key], percent, integer)
-        rows.append(row)
+        stats = {s: _spread(summary.xs(s, level="scenario")[key]) for s in view.scenarios}
+        values = [x for st in stats.values() if st for x in st]
+        f = (lambda x: fmt(x, 0)) if integer else formatter(values, percent)  # one precision per row
+        rows.append({"label": label, "unit": unit, **{s: _cell(st, f) for s, st in stats.items()}})
     return pd.DataFrame(rows)
 
 
@@ -227,6 +215,12 @@ def paired_differences(
             }
         )
     return pd.DataFrame(rows)
+
+
+def difference_formatter(diffs: pd.DataFrame):
+    """One precision for every paired difference in hectares (medians and 5-95% ranges)."""
+    cols = [c for c in ("median", "p5", "p95") if c in diffs.columns]
+    return formatter(diffs[cols].to_numpy().ravel() if cols else [])
 
 
 def observed_fit(view: ReportView) -> pd.DataFrame:
@@ -278,28 +272,32 @@ def headlines(view: ReportView, summary: pd.DataFrame | None = None) -> list[str
     year = view.start_year() + months / 12.0
     end = summary["coca_end"].groupby(level="scenario", sort=False).median()
     end = end.reindex(view.scenarios)
+    ha = formatter(end)  # one precision for the hectares of every scenario
     if len(end) > 1:
         lo, hi = end.idxmin(), end.idxmax()
         out.append(
             f"After {months} months ({year:.4g}), coca is lowest under {lo} "
-            f"(median {fmt(end[lo])} ha) and highest under {hi} ({fmt(end[hi])} ha)."
+            f"(median {ha(end[lo])} ha) and highest under {hi} ({ha(end[hi])} ha)."
         )
     else:
-        out.append(f"After {months} months ({year:.4g}), coca stands at a median {fmt(end.iloc[0])} ha.")
+        out.append(f"After {months} months ({year:.4g}), coca stands at a median {ha(end.iloc[0])} ha.")
     if "coca_change" in summary.columns:
         change = summary["coca_change"].groupby(level="scenario", sort=False).median()
+        pct = formatter(change, percent=True)
         parts = [
-            f"{s} {'+' if change[s] >= 0 else ''}{fmt(change[s], percent=True)}"
+            f"{s} {'+' if change[s] >= 0 else ''}{pct(change[s])}"
             for s in view.scenarios
             if np.isfinite(change.get(s, np.nan))
         ]
         if parts:
             out.append("Change in coca from the first to the last month (median): " + "; ".join(parts) + ".")
-    for r in paired_differences(view, summary).itertuples():
+    diffs = paired_differences(view, summary)
+    d = difference_formatter(diffs)
+    for r in diffs.itertuples():
         sign = "more" if r.median > 0 else "less"
         out.append(
-            f"{r.scenario} ends with {fmt(abs(r.median))} ha {sign} coca than {r.baseline} "
-            f"(median of {r.pairs} paired runs; 5-95%: {fmt(r.p5)} to {fmt(r.p95)} ha; "
+            f"{r.scenario} ends with {d(abs(r.median))} ha {sign} coca than {r.baseline} "
+            f"(median of {r.pairs} paired runs; 5-95%: {d(r.p5)} to {d(r.p95)} ha; "
             f"{fmt(r.median_relative, percent=True)}); it has less coca in "
             f"{fmt(r.share_less, percent=True)} of the pairs. These are the {r.interval}."
         )
@@ -308,7 +306,7 @@ def headlines(view: ReportView, summary: pd.DataFrame | None = None) -> list[str
         if not share.empty:
             out.append(
                 "Share of eradicated hectares replanted (median): "
-                + "; ".join(f"{s} {fmt(v, percent=True)}" for s, v in share.items())
+                + "; ".join(f"{s} {formatter(share, percent=True)(v)}" for s, v in share.items())
                 + "."
             )
     fit = observed_fit(view)

@@ -1,8 +1,11 @@
 """The self-contained HTML report: one file, figures embedded, no external CSS, JS or fonts.
 
-Sections: key findings (computed), scenarios, the figures with captions (grouped by theme), sweep
-results, the parameter table with units and sources, and provenance (seeds, code version, package
-versions, run date). Every text from the results is HTML-escaped.
+Sections: key findings (computed, with the assumptions that drive the long run), scenarios, the
+posterior draws (when the runs used them), the sweep (only for a real sweep: swept parameters with
+more than one point), the figures with captions (grouped by theme), the parameter table with units
+and sources, and provenance (seeds, code version, package versions, run date). Every text from the
+results is HTML-escaped; every number is formatted by :mod:`vraem.formatting`. Tables wrap their
+long headers and scroll inside the page when they are still too wide.
 """
 
 from __future__ import annotations
@@ -18,9 +21,16 @@ from typing import Any
 import pandas as pd
 from pydantic import ValidationError
 
+from vraem.formatting import fmt, fmt_value, formatter
 from vraem.params import ModelParams, parameter_table
 from vraem.report.figures import Figure
-from vraem.report.findings import fmt, headlines, key_findings, observed_fit, paired_differences
+from vraem.report.findings import (
+    difference_formatter,
+    headlines,
+    key_findings,
+    observed_fit,
+    paired_differences,
+)
 from vraem.report.view import ReportView
 
 SECTION_ORDER = (
@@ -55,9 +65,13 @@ figure img { max-width: 100%; height: auto; border: 1px solid var(--rule); displ
 figcaption { margin-top: .4rem; max-width: 70em; }
 table { border-collapse: collapse; margin: .6rem 0 1rem; font-size: .9rem; }
 th, td { border-bottom: 1px solid var(--rule); padding: .25rem .6rem; text-align: left;
-         vertical-align: top; }
-th { background: var(--band); position: sticky; top: 0; }
-td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+         vertical-align: top; overflow-wrap: break-word; }
+th { background: var(--band); position: sticky; top: 0; z-index: 1; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap;
+         overflow-wrap: normal; }
+td.num.long { white-space: normal; min-width: 12em; }
+.assumptions { background: #eef5fb; border-left: 4px solid var(--accent); padding: .4rem .8rem; }
+.assumptions ul { margin: .2rem 0; }
 tr.differs td { background: #fff8e5; }
 .swatch { display: inline-block; width: .9em; height: .9em; border-radius: 2px; margin-right: .4em;
           vertical-align: -0.05em; }
@@ -65,7 +79,8 @@ pre { background: var(--band); padding: .6rem; overflow-x: auto; font-size: .82r
 details { margin: .3rem 0; }
 summary { cursor: pointer; color: var(--accent); }
 ul.findings li { margin: .25rem 0; }
-.table-wrap { overflow-x: auto; }
+.table-wrap { overflow: auto; max-width: 100%; max-height: 85vh; margin: .6rem 0 1rem; }
+.table-wrap table { margin: 0; }
 """
 
 
@@ -78,13 +93,22 @@ def _e(x: Any) -> str:
 
 
 def _value(x: Any) -> str:
-    if isinstance(x, bool) or x is None:
-        return str(x)
-    if isinstance(x, float):
-        return f"{x:.6g}"
-    if isinstance(x, list | tuple | dict):
-        return json.dumps(x)
-    return str(x)
+    return fmt_value(x)
+
+
+def _header(h: str) -> str:
+    """An escaped header that may break after dots and underscores (long dotted parameter names)."""
+    return _e(h).replace(".", ".<wbr>").replace("_", "_<wbr>")
+
+
+def _text_cell(v: Any) -> str:
+    """An escaped text cell; a dotted name (one word) may break after its dots and underscores."""
+    text = str(v)
+    return _header(text) if "." in text and " " not in text.strip() else _e(text)
+
+
+LONG_CELL = 24
+"""Characters above which a numeric cell may wrap (a parameter's price path, a list)."""
 
 
 def table(
@@ -95,13 +119,15 @@ def table(
     table_id: str | None = None,
 ) -> str:
     """Build an escaped HTML table; columns whose index is in ``numeric`` are right-aligned."""
-    head = "".join(f"<th>{_e(h)}</th>" for h in headers)
+    head = "".join(f"<th>{_header(h)}</th>" for h in headers)
     thead = f"<thead><tr>{head}</tr></thead>" if headers else ""
     body = []
     for i, row in enumerate(rows):
         cls = f' class="{row_classes[i]}"' if row_classes and row_classes[i] else ""
         cells = "".join(
-            f'<td class="num">{_e(v)}</td>' if j in numeric else f"<td>{_e(v)}</td>"
+            (f'<td class="num{" long" if len(str(v)) > LONG_CELL else ""}">{_e(v)}</td>')
+            if j in numeric
+            else f"<td>{_text_cell(v)}</td>"
             for j, v in enumerate(row)
         )
         body.append(f"<tr{cls}>{cells}</tr>")
@@ -131,6 +157,7 @@ def _slug(text: str) -> str:
 
 def _findings_section(view: ReportView) -> str:
     parts = ['<ul class="findings">' + "".join(f"<li>{_e(s)}</li>" for s in headlines(view)) + "</ul>"]
+    parts.append(_assumptions_block(view))
     kf = key_findings(view)
     if not kf.empty:
         headers = ["outcome", "unit", *view.scenarios]
@@ -158,14 +185,17 @@ def _findings_section(view: ReportView) -> str:
             "numbers), so the difference is taken within each pair of runs. Shown: the "
             f"{_e(pd_['interval'].iloc[0])}. {scope}</p>"
         )
+        d = difference_formatter(pd_)
+        rel = formatter(pd_["median_relative"], percent=True)
+        share = formatter(pd_["share_less"], percent=True)
         rows = [
             [
                 r.scenario,
                 r.pairs,
-                fmt(r.median),
-                f"{fmt(r.p5)} to {fmt(r.p95)}",
-                fmt(r.median_relative, percent=True),
-                fmt(r.share_less, percent=True),
+                d(r.median),
+                f"{d(r.p5)} to {d(r.p95)}",
+                rel(r.median_relative),
+                share(r.share_less),
             ]
             for r in pd_.itertuples()
         ]
@@ -189,14 +219,17 @@ def _findings_section(view: ReportView) -> str:
         scale = view.scale("status_quo")
         scaled = f" (observed x {scale:.3g}, the model's scale)" if scale != 1 else ""
         parts.append(f"<h3>Status quo against the observed VRAEM series{_e(scaled)}</h3>")
+        ha_cols = ["observed_ha", "model_median_ha", "model_p5_ha", "model_p95_ha"]
+        ha = formatter(fit[ha_cols].to_numpy().ravel())
+        err = formatter(fit["error"], percent=True)
         rows = [
             [
                 r.year,
                 r.period,
-                fmt(r.observed_ha),
-                fmt(r.model_median_ha),
-                f"{fmt(r.model_p5_ha)} to {fmt(r.model_p95_ha)}",
-                fmt(r.error, percent=True),
+                ha(r.observed_ha),
+                ha(r.model_median_ha),
+                f"{ha(r.model_p5_ha)} to {ha(r.model_p95_ha)}",
+                err(r.error),
                 r.source,
             ]
             for r in fit.itertuples()
@@ -218,6 +251,83 @@ def _findings_section(view: ReportView) -> str:
             )
         )
     return _section("findings", "Key findings", "".join(parts))
+
+
+def _assumptions_block(view: ReportView) -> str:
+    """What the runs assume after the observed data: legal prices, export demand, mechanisms."""
+    items = []
+    for names, a in view.assumptions:
+        who = f"<b>{_e(', '.join(names))}:</b> " if len(view.assumptions) > 1 else ""
+        items.append(who + " ".join(_e(x) for x in a.sentences))
+    body = "".join(f"<li>{x}</li>" for x in items) if len(items) > 1 else ""
+    single = f"<ul>{''.join(f'<li>{_e(x)}</li>' for x in view.assumptions[0][1].sentences)}</ul>"
+    return (
+        '<div class="assumptions" id="assumptions"><b>Assumptions that drive the long run.</b> '
+        "Every number in this report depends on what the runs assume once the observed data end; "
+        "they are read from the parameters these results were made with:"
+        f"{single if len(items) == 1 else f'<ul>{body}</ul>'}</div>"
+    )
+
+
+def _draws_section(view: ReportView, figures_html: str) -> str:
+    """Posterior draws: which, how their parameters spread, and the outcome's spread over draws."""
+    info = view.draws or {}
+    name = Path(str(info.get("parameter_draws", "posterior"))).name
+    exp = view.manifest.get("experiment")
+    digest = exp.get("parameter_draws_sha256") if isinstance(exp, dict) else None
+    n = info.get("n_draws") or int(view.table["replicate"].nunique())
+    parts = [
+        f"<p>These results run <b>{_e(n)} draws</b> of the calibration posterior <b>{_e(name)}</b>"
+        + (f" (SHA-256 {_e(str(digest)[:12])}...)" if digest else "")
+        + ": replicate k runs draw k with seed k in every scenario, so scenarios are compared draw "
+        "by draw, with the same parameters and the same random numbers. The draws are samples of "
+        "what the parameters may be, not a design: they show a spread, not a response curve.</p>"
+    ]
+    base = view.table[view.table["scenario"] == view.baseline]
+    per_draw = base.groupby("replicate", sort=True)[view.drawn].first() if view.drawn else pd.DataFrame()
+    if not per_draw.empty:
+        units = {r["parameter"]: r["unit"] for r in parameter_table(ModelParams())}
+        rows = []
+        for key in view.drawn:
+            v = per_draw[key].astype(float)
+            f = formatter(v)
+            rows.append([key, units.get(key, ""), f(v.min()), f(v.median()), f(v.max())])
+        parts.append("<h3>The drawn parameters</h3>")
+        parts.append(
+            table(
+                ["parameter", "unit", "lowest", "median", "highest"],
+                rows,
+                numeric={2, 3, 4},
+                table_id="draw-parameters",
+            )
+        )
+    final = view.final("coca_ha") if "coca_ha" in view.table.columns else pd.DataFrame()
+    if not final.empty:
+        g = final.groupby("scenario", sort=False)["coca_ha"]
+        summ = g.agg(
+            draws="size",
+            median="median",
+            p5=lambda x: x.quantile(0.05),
+            p95=lambda x: x.quantile(0.95),
+            low="min",
+            high="max",
+        ).reindex(view.scenarios)
+        ha = formatter(summ[["median", "p5", "p95", "low", "high"]].to_numpy().ravel())
+        rows = [
+            [s, int(r.draws), ha(r.median), f"{ha(r.p5)} to {ha(r.p95)}", f"{ha(r.low)} to {ha(r.high)}"]
+            for s, r in zip(summ.index, summ.itertuples(index=False), strict=True)
+        ]
+        parts.append("<h3>Coca at the end: the spread over draws, per scenario</h3>")
+        parts.append(
+            table(
+                ["scenario", "draws", "median (ha)", "5-95% (ha)", "lowest to highest (ha)"],
+                rows,
+                numeric={1, 2, 3, 4},
+                table_id="draw-spread",
+            )
+        )
+    parts.append(figures_html)
+    return _section("draws", "Posterior draws", "".join(parts))
 
 
 def _robustness_section(view: ReportView) -> str:
@@ -380,14 +490,15 @@ def _sweep_section(view: ReportView, figures_html: str) -> str:
             p95=lambda s: s.quantile(0.95),
         ).reset_index()
         summ = summ.sort_values("scenario", key=lambda c: c.map(view.scenarios.index), kind="stable")
+        ha = formatter(summ[["median", "p5", "p95"]].to_numpy().ravel())
         rows = [
             [
                 r["scenario"],
                 r["point"],
                 *(_value(r[k]) for k in view.swept),
                 r["runs"],
-                fmt(r["median"]),
-                f"{fmt(r['p5'])} to {fmt(r['p95'])}",
+                ha(r["median"]),
+                f"{ha(r['p5'])} to {ha(r['p95'])}",
             ]
             for r in summ.head(MAX_POINT_ROWS).to_dict("records")
         ]
@@ -428,8 +539,13 @@ def _parameters_section(view: ReportView) -> str:
         "<p class=small>Every model parameter with its unit and source, as resolved for each "
         "scenario from the manifest. Highlighted rows differ between scenarios."
     )
-    if view.swept:
+    if view.is_sweep:
         intro += " Swept parameters vary by point (see the Sweep section); the value shown is the base."
+    if view.drawn:
+        intro += (
+            " Parameters marked (posterior draw) take a different value in each draw (see the "
+            "Posterior draws section); the value shown is the scenario file's, which the draws replace."
+        )
     intro += "</p>"
     if not have:
         return _section(
@@ -446,7 +562,8 @@ def _parameters_section(view: ReportView) -> str:
     for r in base:
         p = r["parameter"]
         vals = [_value(values[s].get(p)) for s in (names[:1] if same_everywhere else names)]
-        swept = " (swept)" if p in view.swept else ""
+        swept = " (swept)" if p in view.swept and view.is_sweep else ""
+        swept = " (posterior draw)" if p in view.drawn else swept
         rows.append([p + swept, *vals, r["unit"], r["source"]])
         classes.append("differs" if (len(set(vals)) > 1 or swept) else "")
     n = len(cols)
@@ -561,7 +678,11 @@ def render(view: ReportView, figures: list[Figure], figures_dir: Path) -> str:
     toc = [("findings", "Key findings"), ("robustness", "Uncertainty and ranking robustness")]
     toc.append(("scenarios", "Scenarios"))
     body = [_findings_section(view), _robustness_section(view), _scenarios_section(view)]
-    if view.swept:
+    if view.drawn:
+        toc.append(("draws", "Posterior draws"))
+        draw_figs = [f for f in figures if f.section == "Posterior draws"]
+        body.append(_draws_section(view, numbering.figures(draw_figs)))
+    if view.is_sweep:
         toc.append(("sweep", "Sweep"))
         sweep_figs = [f for f in figures if f.section == "Sweep"]
         body.append(_sweep_section(view, numbering.figures(sweep_figs)))

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from functools import cached_property
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from vraem.params import REFERENCE_HOUSEHOLDS
+from vraem.report.assumptions import Assumptions, long_run_assumptions
 from vraem.results import Results
 
 OKABE_ITO = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000")
@@ -78,9 +80,84 @@ class ReportView:
             for key in point.get("params") or {}:
                 if key not in names:
                     names.append(key)
-        if not names and self.kind == "sweep":
+        if not names and self.kind == "sweep" and not self.draws:
             names = [c for c in self.table.columns if "." in c]
         return [n for n in names if n in self.table.columns]
+
+    @cached_property
+    def draws(self) -> dict | None:
+        """The posterior draws the runs used (``parameter_draws`` and ``n_draws``), or None."""
+        from vraem.robustness import draw_info
+
+        return draw_info(self.manifest)
+
+    @cached_property
+    def drawn(self) -> list[str]:
+        """Dotted names of the parameters that came from posterior draws (one value per replicate)."""
+        if self.draws is None:
+            return []
+        from vraem.robustness import draw_parameter_columns
+
+        return [c for c in draw_parameter_columns(self.table, self.manifest) if c not in self.swept]
+
+    @property
+    def is_sweep(self) -> bool:
+        """Whether these results vary parameters over design points (a real sweep, not draws)."""
+        return bool(self.swept) and self.n_points > 1
+
+    @cached_property
+    def varied(self) -> dict[str, tuple[float, float]]:
+        """Parameters that differ between runs (swept or drawn): (lowest, highest) value."""
+        out = {}
+        for key in [*self.swept, *self.drawn]:
+            values = pd.to_numeric(self.table[key], errors="coerce").dropna()
+            if not values.empty:
+                out[key] = (float(values.min()), float(values.max()))
+        return out
+
+    def months(self, scenario: str | None = None) -> int:
+        """Months simulated (the scenario's resolved ``months``, else the table's last month)."""
+        rec = self.records.get(scenario or self.baseline) or {}
+        months = (rec.get("resolved") or {}).get("months")
+        t = self.table if scenario is None else self.table[self.table["scenario"] == scenario]
+        last = int(t["month"].max()) if not t.empty else 0
+        return min(int(months), last) if months else last
+
+    @cached_property
+    def assumptions(self) -> list[tuple[list[str], Assumptions]]:
+        """What the runs assume after the data (prices, demand, mechanisms), per group of scenarios.
+
+        Scenarios with the same assumptions share one entry; most comparisons have one.
+        """
+        groups: dict[Assumptions, list[str]] = {}
+        for s in self.scenarios:
+            a = long_run_assumptions(self.parameters(s), int(self.start_year(s)), self.months(s), self.varied)
+            groups.setdefault(a, []).append(s)
+        return [(names, a) for a, names in groups.items()]
+
+    def assumption_note(self) -> str:
+        """One line for figure captions: the long-run assumptions (per scenario when they differ)."""
+        if len(self.assumptions) == 1:
+            return self.assumptions[0][1].short
+        return " ".join(f"{', '.join(names)}: {a.short}" for names, a in self.assumptions)
+
+    @cached_property
+    def landscape(self) -> str | None:
+        """The real raster file the runs loaded (``landscape_file``), or None for a generated valley."""
+        for s in self.scenarios:
+            rec = self.records.get(s) or {}
+            resolved = rec.get("resolved") or {}
+            found = (rec.get("landscape") or {}).get("file") or resolved.get("landscape_file")
+            if found:
+                return str(found)
+        return None
+
+    @property
+    def landscape_label(self) -> str:
+        """How maps name their valley: generated unless real rasters were loaded."""
+        if self.landscape is None:
+            return "generated valley, not real geography"
+        return f"real rasters: {Path(self.landscape).name}"
 
     @property
     def n_points(self) -> int:
