@@ -12,6 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -309,11 +310,17 @@ def test_long_run_assumptions_follow_the_parameters():
     prices, demand, mechanisms = a.sentences
     cacao = params["crops"]["cacao_price_index_by_year"]
     assert "follow the observed world prices (ICCO cocoa, ICO composite coffee) to 2024" in prices
-    assert f"held at their 2024 levels (cacao {cacao[-1]:.2f}x" in prices
+    assert f"to 2024 (cacao {cacao[-1]:.2f}x" in prices
+    rate = params["crops"]["world_price_reversion_per_year"]
+    long_run = params["crops"]["cacao_long_run_index"]
+    assert f"then revert toward their long-run levels (cacao {long_run:.2f}x" in prices
+    assert f"half-life of {np.log(2) / rate:.1f}".rstrip("0").rstrip(".") in prices
     assert "for the remaining 8 years of the run, to 2033" in prices
-    assert "grows 11% a year for 11 years, to 2024, then holds flat" in demand
-    assert "record no mechanism switches" in mechanisms and "reference model" in mechanisms
-    assert a.short.startswith("Assumed: legal prices held at 2024 levels after 2024 (cacao 3.2x")
+    assert "follows the observed index of world cocaine use to 2023" in demand
+    growth = params["market"]["export_demand_growth_per_year"]
+    assert f"then grows {100 * growth:.1f}% a year for 5 years, to 2028, then holds flat" in demand
+    assert "switched on: local_market, crop_disease" in mechanisms
+    assert a.short.startswith("Assumed: legal prices revert after 2024 toward cacao 1.07x")
 
     # a run that ends inside the data assumes nothing beyond it
     short = long_run_assumptions(params, 2013, 24)
@@ -331,7 +338,7 @@ def test_long_run_assumptions_follow_the_parameters():
     }
     b = long_run_assumptions(changed, 2013, 120, {"market.export_demand_growth_per_year": (0.086, 0.117)})
     assert "the scenario's own price path to 2014" in b.sentences[0]
-    assert "(cacao 1.50x, coffee 0.80x the 2013 price) for the remaining 8 years" in b.sentences[0]
+    assert "(cacao 1.50x, coffee 0.80x the 2013 price), then revert toward" in b.sentences[0]
     assert "grows 8.6-11.7% a year (the range over the runs' parameters)" in b.sentences[1]
     assert b.sentences[2] == "Model mechanisms switched on: open_valley, state_retreat."
     assert "mechanisms: open_valley, state_retreat" in b.short

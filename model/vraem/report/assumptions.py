@@ -11,6 +11,7 @@ mechanisms, and the sentences change with them.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -89,6 +90,19 @@ def _prices(crops: Mapping[str, Any], start: int, months: int) -> tuple[str, str
         )
     levels = ", ".join(f"{crop} {path[-1]:.2f}x" for crop, (_, path, _) in paths.items())
     short_levels = ", ".join(f"{crop} {path[-1]:.1f}x" for crop, (_, path, _) in paths.items())
+    rate = crops.get("world_price_reversion_per_year")
+    if rate is not None and float(rate) > 0:
+        long_run = {crop: crops.get(f"{crop}_long_run_index") for crop in paths}
+        if all(v is not None for v in long_run.values()):
+            to = ", ".join(f"{crop} {float(v):.2f}x" for crop, v in long_run.items())
+            half_life = math.log(2.0) / float(rate)
+            return (
+                f"Legal prices: {crops_text} {follow} {what} to {last_year} ({levels} the {start} price), "
+                f"then revert toward {its} long-run {level} ({to}) with a half-life of "
+                f"{_years(half_life)} for the remaining {_years((months - 12 * n) / 12)} of the run, "
+                f"to {_year(start, months)}.",
+                f"legal prices revert after {last_year} toward {to} (half-life {_years(half_life)})",
+            )
     return (
         f"Legal prices: {crops_text} {follow} {what} to {last_year}, then {held} at {its} {last_year} "
         f"{level} ({levels} the {start} price) for the remaining {_years((months - 12 * n) / 12)} "
@@ -115,6 +129,31 @@ def _demand(
                 f"for the remaining {_years(run_years - len(path))}, to {_year(start, months)}"
             )
             short = f"export demand flat after {end - 1}"
+    elif market.get("export_demand_index_by_year"):
+        index = [float(x) for x in market["export_demand_index_by_year"]]
+        last = start + len(index) - 1
+        key = "market.export_demand_growth_per_year"
+        rate = _rate(key, float(market["export_demand_growth_per_year"]), varied)
+        spread = " (the range over the runs' parameters)" if key in varied else ""
+        grow = float(market.get("export_demand_growth_years", 0.0))
+        after = len(index) - 1 + grow
+        if grow <= 0 or rate in ("0%", "0.0%"):
+            tail = f"then holds flat at its {last} level for the rest of the run, to {_year(start, months)}"
+            short = f"export demand observed to {last}, flat after"
+        elif after >= run_years:
+            tail = f"then grows {rate} a year{spread} for the rest of the run, to {_year(start, months)}"
+            short = f"export demand observed to {last}, growing after"
+        else:
+            tail = (
+                f"then grows {rate} a year{spread} for {grow:g} years, to {_year(start, 12 * after)}, "
+                "then holds "
+                f"flat for the remaining {_years(run_years - after)}, to {_year(start, months)}"
+            )
+            short = f"export demand observed to {last}, growing to {_year(start, 12 * after)}, flat after"
+        long = (
+            f"follows the observed index of world cocaine use to {last} ({index[-1]:.2f}x the first year), "
+            f"{tail}"
+        )
     else:
         key = "market.export_demand_growth_per_year"
         rate = _rate(key, float(market["export_demand_growth_per_year"]), varied)
