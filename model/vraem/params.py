@@ -19,7 +19,9 @@ import csv
 from importlib import resources
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field, field_validator
+
+from vraem.user_input import NumbersNotBooleans, echo
 
 REFERENCE_HOUSEHOLDS = 20_000
 """Households in the full valley (docs/odd.md: about 20,000 coca-growing households).
@@ -86,7 +88,7 @@ def _world_price_index(column: str) -> tuple[float, ...]:
     return tuple(round(v / values[0], 4) for v in values)
 
 
-class _Group(BaseModel):
+class _Group(NumbersNotBooleans):
     # allow_inf_nan=False: an infinite or NaN parameter (YAML .inf, .nan) is refused when loaded.
     model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True, allow_inf_nan=False)
 
@@ -1338,7 +1340,7 @@ def range_problem(field: Any, low: float, high: float, default: Any = None) -> s
     """
     for x in (low, high):
         if isinstance(x, bool) or not isinstance(x, int | float):
-            return f"bounds must be numbers (got {x!r})"
+            return f"bounds must be numbers (got {echo(x)})"
     if field.annotation not in (int, float):
         return f"a {getattr(field.annotation, '__name__', field.annotation)} parameter has no numeric range"
     if low > high:

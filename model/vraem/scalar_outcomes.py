@@ -30,6 +30,7 @@ from vraem.scenario import (
     resolve_scenario_path,
     validate_scenario,
 )
+from vraem.user_input import echo
 
 SOURCE = "vraem.outcomes"
 """How errors name the inputs of :func:`outcomes`."""
@@ -149,7 +150,7 @@ def _check_int(name: str, value: Any, low: int, *, optional: bool = False) -> No
     if value is None and optional:
         return
     if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < low:
-        raise ScenarioError(f"{SOURCE}: {name} must be an integer >= {low} (got {value!r})")
+        raise ScenarioError(f"{SOURCE}: {name} must be an integer >= {low} (got {echo(value)})")
 
 
 def outcomes(
@@ -211,7 +212,7 @@ def outcomes(
     }
     for key, value in (*(parameters or {}).items(), *levers_and_uncertainties.items()):
         if not isinstance(key, str):
-            raise ScenarioError(f"{SOURCE}: parameter names must be strings (got {key!r})")
+            raise ScenarioError(f"{SOURCE}: parameter names must be strings (got {echo(key)})")
         dotted = _dotted(key)
         if dotted in changes:
             raise ScenarioError(f"{SOURCE}: {dotted} is given twice (give each value once)")

@@ -31,7 +31,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import yaml
 
 from vraem.policy import PolicyPhase
 from vraem.runner import replicate_seed
@@ -41,6 +40,7 @@ from vraem.scenario import (
     ScenarioError,
     apply_override,
     parse_set_options,
+    read_yaml_mapping,
     resolve_scenario_path,
     validate_scenario,
 )
@@ -126,15 +126,7 @@ def scenario_choices(folder: Path = SCENARIO_DIR) -> list[str]:
 
 def _raw(name: str) -> tuple[dict[str, Any], str]:
     path = resolve_scenario_path(name)
-    if not path.exists():
-        raise ScenarioError(f"{path}: file not found")
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError:
-        raise ScenarioError(f"{path}: not valid YAML") from None
-    if not isinstance(raw, dict):
-        raise ScenarioError(f"{path}: expected a mapping of keys at the top level")
-    return raw, str(path)
+    return read_yaml_mapping(path), str(path)
 
 
 def parse_extra(text: str) -> dict[str, Any]:
