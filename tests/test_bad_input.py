@@ -927,7 +927,7 @@ EDITOR_FORMS: dict[str, Callable[[str], bytes]] = {
     "comments everywhere": lambda t: ("# a comment\n" + re.sub(r"(?m)^(\S.*)$", r"\1  # why", t)).encode(),
     "trailing spaces": lambda t: re.sub(r"(?m)$", "   ", t).encode("utf-8"),
     "flow style": lambda t: _flow(yaml.safe_load(t)),
-    "tabs after values, BOM and CRLF": lambda t: b"\xef\xbb\xbf" + t.replace("\n", "\t\r\n").encode("utf-8"),
+    "BOM and CRLF": lambda t: b"\xef\xbb\xbf" + t.replace("\n", "\r\n").encode("utf-8"),
 }
 
 
