@@ -17,10 +17,18 @@ from __future__ import annotations
 import copy
 import json
 import math
+import os
+import re
+import resource
 import shutil
+import signal
 import subprocess
 import sys
+import tempfile
+import threading
+import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -49,6 +57,9 @@ one with ``kind:``, has a default number of replicates)."""
 SEED_KEYS = {"seed", "base_seed", "sample_seed"}
 """Any size of seed is runnable (numpy's SeedSequence takes big integers): no huge-value cases."""
 HUGE = (1e300, 10**12)
+SMALL_DESIGNS = {"morris": {"trajectories": 1}, "sobol": {"base_samples": 2}}
+"""A sensitivity experiment's corpus starts from the shipped file with its smallest design: a legal
+mutation is then validated in seconds, not the minutes of the shipped design's 936 points."""
 NOT_FINITE = (math.nan, math.inf, -math.inf)
 
 
@@ -104,6 +115,46 @@ def _name(path: tuple) -> str:
     return ".".join(str(p) for p in path)
 
 
+def alias_bomb(levels: int = 9) -> list:
+    """Nine levels of nine references to the level below: a few lines of YAML when dumped
+    (PyYAML writes each shared list once, as an anchor, then aliases), 9**10 values expanded."""
+    level: list = ["lol"] * 9
+    for _ in range(levels):
+        level = [level] * 9
+    return level
+
+
+ALIAS_BOMB = "\n".join(
+    ["  - &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
+    + [f"  - &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, 10)]
+)
+"""The issue's ten lines of nested anchors, as a block list to put under a key."""
+
+
+def duplicated_keys(text: str) -> Iterator[tuple[str, bytes, tuple[int, int]]]:
+    """Every one-line ``key: value`` of ``text`` pasted again below itself, as a student does.
+
+    Yields the dotted key, the file, and the two line numbers (1-based) the key is on.
+    """
+    lines = text.splitlines(keepends=True)
+
+    def walk(node: yaml.Node, where: str) -> Iterator[tuple[str, bytes, tuple[int, int]]]:
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                dotted = f"{where}.{key.value}" if where else key.value
+                if isinstance(value, yaml.ScalarNode) and key.start_mark.line == value.end_mark.line:
+                    n = key.start_mark.line
+                    again = " " * key.start_mark.column + lines[n][key.start_mark.column :]
+                    out = "".join([*lines[: n + 1], again, *lines[n + 1 :]])
+                    yield dotted, out.encode("utf-8"), (n + 1, n + 2)
+                yield from walk(value, dotted)
+        elif isinstance(node, yaml.SequenceNode):
+            for i, item in enumerate(node.value):
+                yield from walk(item, f"{where}[{i}]")
+
+    yield from walk(yaml.compose(text), "")
+
+
 def mutations(shipped: Path) -> list[Case]:
     """The corpus for one shipped file."""
     kind = shipped.parent.name
@@ -111,12 +162,14 @@ def mutations(shipped: Path) -> list[Case]:
     tree = yaml.safe_load(text)
     if kind == "experiments" and "kind" in tree:
         kind = "sensitivity"
+        tree = {**tree, **SMALL_DESIGNS[tree["kind"]]}
     cases: list[Case] = []
     for path, value in _leaves(tree):
         key = _name(path)
         wrong = {"oops": [1, 2]} if isinstance(value, str) else "lots"
         cases.append(Case(f"wrong type {key}", _dump(_set(tree, path, wrong))))
         if isinstance(value, int | float) and not isinstance(value, bool):
+            cases.append(Case(f"yes for the number {key}", _dump(_set(tree, path, True))))
             for bad in NOT_FINITE:
                 cases.append(Case(f"{bad} {key}", _dump(_set(tree, path, bad))))
             if path[-1] not in SEED_KEYS:
@@ -127,6 +180,9 @@ def mutations(shipped: Path) -> list[Case]:
         if isinstance(path[-1], str):
             required = len(path) == 1 and path[0] in REQUIRED[kind]
             cases.append(Case(f"deleted {key}", _dump(_delete(tree, path)), must_refuse=required))
+        cases.append(Case(f"alias bomb as {key}", _dump(_set(tree, path, alias_bomb()))))
+    for key, content, _ in duplicated_keys(_dump(tree).decode("utf-8")):
+        cases.append(Case(f"duplicate key {key}", content))
     cases.append(Case("unknown top-level key", _dump({**tree, "colour": "red"})))
     raw = text.encode("utf-8")
     cases += [
@@ -168,12 +224,78 @@ def cli(*args: str) -> Answer:
     return Answer(result.exit_code, result.stdout, result.stderr)
 
 
-def subprocess_cli(*args: str, cwd: Path | None = None) -> Answer:
-    """Run the installed ``vraem`` script in a subprocess."""
-    proc = subprocess.run(
-        [str(VRAEM), *args], capture_output=True, text=True, timeout=180, cwd=cwd or ROOT
-    )
-    return Answer(proc.returncode, proc.stdout, proc.stderr)
+MEMORY_LIMIT = 1_500_000_000
+"""Address space (bytes) of every ``vraem`` subprocess here: a regression that expands an alias
+bomb (or reads /dev/zero) dies of MemoryError in its own process instead of taking the machine.
+A ``vraem validate`` of a good file maps about MAPPED_MB of it (numba, llvmlite, pandas)."""
+
+
+@dataclass
+class Measured(Answer):
+    """An answer with its cost: wall time and the child's peak resident memory."""
+
+    seconds: float
+    peak_mb: float
+
+
+def _limit_memory(limit: int) -> Callable[[], None]:
+    def preexec() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+    return preexec
+
+
+def subprocess_cli(
+    *args: str, cwd: Path | None = None, limit: int = MEMORY_LIMIT, timeout: float = 180
+) -> Measured:
+    """Run the installed ``vraem`` script in a subprocess, under a memory limit and a timeout.
+
+    ``os.wait4`` gives this child's own peak resident memory (``ru_maxrss``), not the largest of
+    all children so far.
+    """
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        start = time.monotonic()
+        proc = subprocess.Popen(
+            [str(VRAEM), *args], stdout=out, stderr=err, cwd=cwd or ROOT, preexec_fn=_limit_memory(limit)
+        )
+        timer = threading.Timer(timeout, proc.kill)
+        timer.start()
+        try:
+            _, status, usage = os.wait4(proc.pid, 0)
+        finally:
+            timer.cancel()
+        seconds = time.monotonic() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read().decode(errors="replace"), err.read().decode(errors="replace")
+    if seconds >= timeout:
+        stderr += f"\n(killed after a {timeout:.0f} s timeout)"
+    return Measured(proc.returncode, stdout, stderr, seconds, usage.ru_maxrss / 1024)
+
+
+@contextmanager
+def bounded(seconds: int = 120, extra_bytes: int = 1 << 30) -> Iterator[None]:
+    """An in-process case under a time limit and an address-space limit (this process's size now
+    plus ``extra_bytes``): a regression (a FIFO that blocks, /dev/zero read whole) fails the case
+    with TimeoutError or MemoryError instead of hanging the tests or exhausting the machine."""
+
+    def expire(signum: int, frame: Any) -> None:
+        raise TimeoutError(f"no answer within {seconds} s")
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    with open("/proc/self/statm") as f:
+        size = int(f.read().split()[0]) * resource.getpagesize()
+    limit = size + extra_bytes if hard == resource.RLIM_INFINITY else min(size + extra_bytes, hard)
+    previous = signal.signal(signal.SIGALRM, expire)
+    resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+        resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
 
 
 def problem(answer: Answer, *needles: str, refuse: bool = True) -> str | None:
@@ -205,30 +327,52 @@ def assert_refused(answer: Answer, *needles: str) -> None:
 # The YAML corpus, in-process, every case of every shipped file
 
 
+def judge_batch(answer: Answer, paths: list[Path], cases: list[Case]) -> tuple[list[str], int]:
+    """Judge one ``vraem validate`` of many files: each refused file has its own one line."""
+    both = answer.stdout + answer.stderr
+    if "Traceback" in both or answer.code not in (0, 2):
+        return [f"exit {answer.code}: {both[-2500:]}"], 0
+    errors: dict[str, list[str]] = {}
+    for line in answer.stderr.splitlines():
+        if line.strip():
+            m = re.match(r"error: (\S+?\.yaml)\b", line)
+            errors.setdefault(m.group(1) if m else "?", []).append(line)
+    oks = {m.group(1) for m in re.finditer(r"^ok: (\S+?\.yaml)\b", answer.stdout, re.M)}
+    failures = [f"lines naming no case file: {errors['?'][:3]}"] if "?" in errors else []
+    for path, case in zip(paths, cases, strict=True):
+        lines = errors.get(str(path), [])
+        if len(lines) > 1:
+            failures.append(f"{case.label}: {len(lines)} lines: {lines[:3]}")
+        elif not lines and str(path) not in oks:
+            failures.append(f"{case.label}: neither refused nor ok")
+        elif not lines and case.must_refuse:
+            failures.append(f"{case.label}: accepted, expected one line and exit 2")
+    return failures, sum(str(p) in errors for p in paths)
+
+
 @pytest.mark.parametrize("shipped", SHIPPED, ids=lambda p: f"{p.parent.name}/{p.name}")
 def test_mutated_yaml_is_refused_in_one_line(shipped, tmp_path):
+    """Every case in one real ``vraem validate`` of many files, under the memory limit."""
     cases = mutations(shipped)
     assert len(cases) > 20, "the corpus should exercise many keys"
-    failures, refused = [], 0
+    paths = []
     for i, case in enumerate(cases):
-        path = tmp_path / f"case{i:04d}.yaml"
-        path.write_bytes(case.content)
-        answer = cli("validate", str(path))
-        why = problem(answer, str(path), refuse=case.must_refuse)
-        if why:
-            failures.append(f"{case.label}: {why}")
-        refused += answer.code == 2
+        paths.append(tmp_path / f"case{i:04d}.yaml")
+        paths[-1].write_bytes(case.content)
+    answer = subprocess_cli("validate", *map(str, paths), timeout=900)
+    failures, refused = judge_batch(answer, paths, cases)
     assert not failures, f"{len(failures)} of {len(cases)} cases of {shipped.name}:\n" + "\n".join(
         failures[:15]
     )
     # Most mutations must be refused (only deletions of keys with defaults may pass).
     assert refused >= sum(c.must_refuse for c in cases)
+    assert answer.code == 2
 
 
 def test_the_corpus_covers_the_classes_of_the_issue():
     labels = [c.label for f in SHIPPED for c in mutations(f)]
     for needle in ("wrong type", "nan", "inf", "huge", "unknown key", "latin-1", "random binary",
-                   "utf-16", "deleted"):
+                   "utf-16", "deleted", "alias bomb", "duplicate key", "yes for the number"):
         assert any(needle in label for label in labels), needle
     assert len(labels) > 500
 
@@ -382,15 +526,33 @@ def _latin1_manifest(folder: Path) -> str:
 
 MANIFEST_BREAKERS["manifest latin-1"] = _latin1_manifest
 
+
+def _special(name: str, make: Callable[[Path], None]) -> Breaker:
+    """Replace ``name`` in the folder by a FIFO, a symlink to /dev/zero or a folder."""
+
+    def brk(folder: Path) -> str:
+        path = folder / name
+        path.unlink()
+        make(path)
+        return str(path)
+
+    return brk
+
+
+MANIFEST_BREAKERS["manifest a FIFO"] = _special("manifest.json", lambda p: os.mkfifo(p))
+MANIFEST_BREAKERS["manifest /dev/zero"] = _special("manifest.json", lambda p: p.symlink_to("/dev/zero"))
+
 RUN_BREAKERS: dict[str, Breaker] = {
     **MANIFEST_BREAKERS,
     "results.parquet truncated": _file("results.parquet", "truncate"),
     "results.parquet random bytes": _file("results.parquet", "random"),
     "results.parquet empty": _file("results.parquet", "empty"),
+    "results.parquet a FIFO": _special("results.parquet", lambda p: os.mkfifo(p)),
 }
 RUN_REPORT_BREAKERS: dict[str, Breaker] = {
     "maps.npz truncated": _file("maps.npz", "truncate"),
     "maps.npz random bytes": _file("maps.npz", "random"),
+    "maps.npz /dev/zero": _special("maps.npz", lambda p: p.symlink_to("/dev/zero")),
 }
 SWEEP_BREAKERS: dict[str, Breaker] = {
     "runs.jsonl garbage": _log(b"\x00\xff garbage\n[1, 2]\n{\"run_id\": [1]}\nnot json at all\n"),
@@ -415,7 +577,9 @@ def test_broken_run_folders(command, run_dir, tmp_path):
     for label, brk in breakers.items():
         folder = _copy(run_dir, tmp_path / label.replace(" ", "_"))
         needle = brk(folder)
-        why = problem(cli(command, str(folder)), needle)
+        with bounded():
+            answer = cli(command, str(folder))
+        why = problem(answer, needle)
         if why:
             failures.append(f"{label}: {why}")
     assert not failures, "\n".join(failures)
@@ -428,7 +592,9 @@ def test_broken_sweep_folders(command, sweep_dir, tmp_path):
     for label, brk in breakers.items():
         folder = _copy(sweep_dir, tmp_path / label.replace(" ", "_"))
         needle = brk(folder)
-        why = problem(cli(command, str(folder)), needle)
+        with bounded():
+            answer = cli(command, str(folder))
+        why = problem(answer, needle)
         if why:
             failures.append(f"{label}: {why}")
     assert not failures, "\n".join(failures)
@@ -542,7 +708,9 @@ def test_command_cases_in_process(command, tmp_path):
         folder = tmp_path / f"c{i}"
         folder.mkdir()
         argv, needle = case(folder)
-        why = problem(cli(*argv), needle)
+        with bounded():
+            answer = cli(*argv)
+        why = problem(answer, needle)
         if why:
             failures.append(f"{argv}: {why}")
     assert not failures, "\n".join(failures)
@@ -593,3 +761,268 @@ def test_user_text_in_the_line_is_not_read_as_markup(tmp_path):
     path = tmp_path / "markup.yaml"
     path.write_text('name: x\nmonths: "[red]lots[/red] [x]"\n')
     assert_refused(cli("validate", str(path)), str(path), "(got '[red]lots[/red] [x]')")
+
+
+# ---------------------------------------------------------------------------------------------
+# The two classes of issue 18 through every reader: validate, run, sweep and the classroom app
+
+
+ISSUE_FILES: dict[str, tuple[str, str, tuple[str, ...]]] = {
+    # label: (file name, text, what the one line must name besides the file)
+    "bomb as description": (
+        "bomb.yaml", f"name: bomb\ndescription:\n{ALIAS_BOMB}\n", ("aliases", "200,000 values")
+    ),
+    "bomb as parameters.farmer": (
+        "bomb.yaml",
+        "name: bomb\nparameters:\n  farmer:\n" + ALIAS_BOMB.replace("  - ", "    - ") + "\n",
+        ("aliases", "200,000 values"),
+    ),
+    "bomb as experiment scenarios": (
+        "exp.yaml", f"name: bomb\nreplicates: 1\nscenarios:\n{ALIAS_BOMB}\n", ("aliases",)
+    ),
+    "duplicate p_replant": (
+        "dup.yaml",
+        "name: dup\nparameters:\n  farmer:\n    p_replant: 0.2\n    p_replant: 0.9\n",
+        ("parameters.farmer.p_replant is given twice (lines 4 and 5)",),
+    ),
+    "duplicate months": (
+        "dup.yaml",
+        "name: dup\nmonths: 24\ndescription: x\nmonths: 12\n",
+        ("months is given twice (lines 2 and 4)",),
+    ),
+    "duplicate replicates": (
+        "exp.yaml",
+        "name: dup\nreplicates: 2\nscenarios: [status_quo]\nreplicates: 5\n",
+        ("replicates is given twice (lines 2 and 4)",),
+    ),
+}
+
+BASELINE: dict[str, Measured] = {}
+
+
+def _trivial(command: str, tmp_path: Path) -> list[str]:
+    """Arguments of ``command`` on a trivially bad file."""
+    path = tmp_path / "trivial.yaml"
+    path.write_text(
+        "name: t\nreplicates: 0\nscenarios: [status_quo]\n" if command == "sweep" else "name: t\nmonths: 0\n"
+    )
+    return [str(path)] + ([] if command == "validate" else ["--out", str(tmp_path / "trivial")])
+
+
+def _baseline(command: str, tmp_path: Path) -> Measured:
+    """The same command refusing a trivial file: what vraem's start-up and a refusal cost."""
+    if command not in BASELINE:
+        argv = _trivial(command, tmp_path)
+        answer = subprocess_cli(command, *argv)
+        assert_refused(answer, argv[0])
+        BASELINE[command] = answer
+    return BASELINE[command]
+
+
+@pytest.mark.parametrize("command", ["validate", "run", "sweep"])
+@pytest.mark.parametrize("label", sorted(ISSUE_FILES))
+def test_issue_files_are_refused_fast_and_small(label, command, tmp_path):
+    """One line and exit 2; no more memory than refusing a trivial file, and within a second.
+
+    The memory is measured on the installed ``vraem`` (its own start-up, numba and pandas, is
+    about 230 MB); the second is measured in-process, after start-up, as start-up alone takes
+    several seconds on a busy machine.
+    """
+    name, text, needles = ISSUE_FILES[label]
+    path = tmp_path / name
+    path.write_text(text)
+    out = [] if command == "validate" else ["--out", str(tmp_path / "out")]
+    answer = subprocess_cli(command, str(path), *out)
+    assert_refused(answer, str(path), *needles)
+    base = _baseline(command, tmp_path)
+    assert answer.peak_mb < base.peak_mb + 50, (answer.peak_mb, base.peak_mb)
+    cli(command, *_trivial(command, tmp_path))  # imports done
+    start = time.monotonic()
+    assert_refused(cli(command, str(path), *out), str(path), *needles)
+    assert time.monotonic() - start < 1.0
+
+
+def _classroom_answer(path: Path, extra: str = "") -> str:
+    """What the classroom app shows for a scenario file and "More settings" text: its one line."""
+    from vraem.ui.classroom import UISettings, build_scenario
+
+    built, _ = build_scenario(UISettings(scenario=str(path), n_households=200, extra=extra))
+    assert built.scenario is None, "accepted"
+    return built.error
+
+
+CLASSROOM_CHILD = """
+import json, resource, sys, time
+from pathlib import Path
+start = time.monotonic()
+from vraem.ui.classroom import UISettings, build_scenario
+loaded = time.monotonic()
+built, _ = build_scenario(UISettings(scenario=sys.argv[1], n_households=200, extra=sys.argv[2]))
+print(json.dumps({"error": built.error, "accepted": built.scenario is not None,
+                  "seconds": time.monotonic() - loaded,
+                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+def classroom_child(path: Path, extra: str = "", measure: bool = True) -> dict[str, Any]:
+    """The classroom app's loader in a memory-limited child process (the app is in-process)."""
+    proc = subprocess.run(
+        [sys.executable, "-c", CLASSROOM_CHILD, str(path), extra],
+        capture_output=True, text=True, timeout=120, preexec_fn=_limit_memory(MEMORY_LIMIT), cwd=ROOT,
+    )
+    assert proc.returncode == 0, proc.stderr[-2500:]
+    return json.loads(proc.stdout.splitlines()[-1])
+
+
+@pytest.mark.parametrize("label", [k for k, v in ISSUE_FILES.items() if v[0] != "exp.yaml"])
+def test_classroom_loader_refuses_the_issue_files(label, tmp_path):
+    name, text, needles = ISSUE_FILES[label]
+    path = tmp_path / name
+    path.write_text(text)
+    bad = classroom_child(path)
+    good = classroom_child(ROOT / "scenarios" / "status_quo.yaml")
+    assert not bad["accepted"] and good["accepted"]
+    assert "\n" not in bad["error"] and str(path) in bad["error"], bad["error"]
+    assert all(n in bad["error"] for n in needles), bad["error"]
+    assert bad["seconds"] < 1.0, bad
+    assert bad["peak_mb"] < good["peak_mb"] + 200, (bad, good)
+
+
+@pytest.mark.parametrize(
+    ("extra", "needle"),
+    [
+        ("farmer={p_replant: 0.2, p_replant: 0.9}", "p_replant is given twice"),
+        ("description=[&a [x, x, x, x, x, x, x, x, x, x], [*a, *a, *a, *a, *a, *a, *a, *a]]", None),
+        ("description=" + "[" * 5000 + "]" * 5000, None),
+    ],
+)
+def test_classroom_more_settings_and_set_values(extra, needle, tmp_path):
+    """The "More settings" box and ``--set`` take values through the same loader."""
+    answer = _classroom_answer(ROOT / "scenarios" / "status_quo.yaml", extra)
+    assert "\n" not in answer and len(answer) < 600, answer
+    if needle:
+        assert needle in answer, answer
+    cli_answer = cli("run", "status_quo", "--set", extra, "--out", str(tmp_path / "o"))
+    assert_refused(cli_answer, *([needle] if needle else []))
+
+
+def test_set_value_alias_bomb_in_a_subprocess(tmp_path):
+    levels = ["&a0 [x, x, x, x, x, x, x, x, x]"]
+    levels += [f"&a{i} [" + ", ".join([f"*a{i - 1}"] * 9) + "]" for i in range(1, 10)]
+    bomb = "description=[" + ", ".join(levels) + "]"
+    answer = subprocess_cli("run", "status_quo", "--set", bomb, "--out", str(tmp_path / "o"), timeout=60)
+    assert_refused(answer, "--set description", "aliases")
+
+
+# ---------------------------------------------------------------------------------------------
+# Valid files in the forms editors write are still accepted
+
+
+def _flow(tree: Any) -> bytes:
+    return yaml.safe_dump(tree, default_flow_style=True, width=70).encode("utf-8")
+
+
+EDITOR_FORMS: dict[str, Callable[[str], bytes]] = {
+    "CRLF line endings": lambda t: t.replace("\n", "\r\n").encode("utf-8"),
+    "UTF-8 BOM": lambda t: b"\xef\xbb\xbf" + t.encode("utf-8"),
+    "comments everywhere": lambda t: ("# a comment\n" + re.sub(r"(?m)^(\S.*)$", r"\1  # why", t)).encode(),
+    "trailing spaces": lambda t: re.sub(r"(?m)$", "   ", t).encode("utf-8"),
+    "flow style": lambda t: _flow(yaml.safe_load(t)),
+    "BOM and CRLF": lambda t: b"\xef\xbb\xbf" + t.replace("\n", "\r\n").encode("utf-8"),
+}
+
+
+@pytest.mark.parametrize("form", sorted(EDITOR_FORMS))
+def test_editor_forms_are_accepted(form, tmp_path):
+    """Every shipped file, rewritten as an editor might (and saved as .yml), still validates."""
+    paths = []
+    for i, shipped in enumerate(SHIPPED):
+        text = re.sub(r"(?m)^(\s*)#.*\n", "", shipped.read_text(encoding="utf-8"))
+        folder = tmp_path / shipped.parent.name
+        folder.mkdir(exist_ok=True)
+        suffix = ".yml" if i % 2 else ".yaml"
+        paths.append(folder / f"{shipped.stem}{suffix}")
+        paths[-1].write_bytes(EDITOR_FORMS[form](text))
+    answer = subprocess_cli("validate", *map(str, paths), timeout=600)
+    assert answer.code == 0, answer.stderr[-3000:]
+    assert answer.stdout.count("ok: ") == len(paths), answer.stdout
+
+
+def test_anchors_within_reason_are_accepted(tmp_path):
+    """Aliases are YAML: a phase shared twice, or a merge key with an override, still loads."""
+    path = tmp_path / "anchors.yaml"
+    path.write_text(
+        "name: anchors\n"
+        "policy:\n"
+        "  phases:\n"
+        "    - &base {start_month: 0, end_month: 12, eradication_ha_per_month: 100}\n"
+        "    - <<: *base\n"
+        "      start_month: 12\n"
+        "      end_month: null\n"
+    )
+    answer = cli("validate", str(path))
+    assert answer.code == 0, answer.stderr
+
+
+# ---------------------------------------------------------------------------------------------
+# An adversarial user: files that are not files, tags, dates and booleans for numbers, names
+# that are paths, designs that explode. Each one line, exit 2, under the memory limit.
+
+
+def _write(content: bytes) -> Callable[[Path], None]:
+    return lambda path: path.write_bytes(content)
+
+
+def _fifo(path: Path) -> None:
+    os.mkfifo(path)
+
+
+def _dev_zero(path: Path) -> None:
+    path.symlink_to("/dev/zero")
+
+
+def _folder(path: Path) -> None:
+    path.mkdir()
+
+
+ADVERSARIAL: dict[str, tuple[Callable[[Path], None], str]] = {
+    # label: (make the file at path, what the one line must name besides the path)
+    "a FIFO": (_fifo, "not a regular file"),
+    "a symlink to /dev/zero": (_dev_zero, "not a regular file"),
+    "a folder named like a file": (_folder, "is a folder"),
+    "a 5 MB file": (_write(b"name: big\n" + b"# padding padding padding\n" * 200_000), "too large"),
+    "a Python tag": (_write(b'name: x\nmonths: !!python/object/apply:os.system ["true"]\n'), "line 2"),
+    "a date for a number": (_write(b"name: x\nmonths: 2020-01-01\n"), "months"),
+    "a key that is a list": (_write(b"name: x\n? [months, seed]\n: 12\n"), "line 2"),
+    "a value that contains itself": (_write(b"name: x\ndescription: &a [*a]\n"), "its own anchor"),
+    "nested 300 deep": (_write(b"name: x\nmonths: " + b"[" * 300 + b"]" * 300 + b"\n"), "months"),
+    "a name that is a path": (_write(b"name: ../../outside\n"), "name"),
+    "a name of 10,000 characters": (_write(b"name: " + b"n" * 10_000 + b"\n"), "name"),
+    "a 100,000-character value": (_write(b"name: x\nmonths: " + b"9x" * 50_000 + b"\n"), "months"),
+    "only a BOM": (_write(b"\xef\xbb\xbf"), "mapping"),
+    "yes for a number": (_write(b"name: x\nmonths: yes\n"), "months: must be a number, not true or false"),
+    "a grid of 10^10 points": (
+        _write(
+            b"name: e\nreplicates: 1\nscenarios: [status_quo]\ndesign:\n  kind: grid\n  parameters:\n"
+            + b"".join(b"    farmer.p%d: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]\n" % i for i in range(10))
+        ),
+        "10,000,000,000 points",
+    ),
+}
+
+
+def test_adversarial_files_in_one_validate(tmp_path):
+    """All of them in one real ``vraem validate``, under the memory limit and a timeout."""
+    paths, cases = [], []
+    for i, (label, (make, _)) in enumerate(ADVERSARIAL.items()):
+        paths.append(tmp_path / f"case{i:04d}.yaml")
+        make(paths[-1])
+        cases.append(Case(label, b""))
+    answer = subprocess_cli("validate", *map(str, paths), timeout=120)
+    failures, _ = judge_batch(answer, paths, cases)
+    lines = {ln.split(":", 2)[1].strip(): ln for ln in answer.stderr.splitlines() if ln.startswith("error: ")}
+    for path, (label, (_, needle)) in zip(paths, ADVERSARIAL.items(), strict=True):
+        line = lines.get(str(path), "")
+        if needle not in line or len(line) > 600:
+            failures.append(f"{label}: {needle!r} not in (or too long) {line[:700]!r}")
+    assert not failures, "\n".join(failures)

@@ -44,7 +44,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from vraem.observed import (
     CALIBRATION_YEARS,
@@ -58,6 +58,7 @@ from vraem.posterior import draw_parameters, is_parameter
 from vraem.runner import provenance, replicate_seed, run_once
 from vraem.scenario import ScenarioError, describe_error, load_scenario, read_yaml_mapping
 from vraem.simulation import VraemModel
+from vraem.user_input import NumbersNotBooleans, clip, echo
 
 DEFAULT_CONFIG = "calibration.yaml"
 """The default config, shipped in ``vraem/data``."""
@@ -73,7 +74,7 @@ class CalibrationError(ScenarioError):
     """A calibration config or option that cannot be used, with a one-line message for people."""
 
 
-class CalibrationConfig(BaseModel):
+class CalibrationConfig(NumbersNotBooleans):
     """A validated calibration config (see ``vraem/data/calibration.yaml``)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -107,11 +108,11 @@ class CalibrationConfig(BaseModel):
             if key == DERIVED:
                 raise ValueError(f"{key} is derived for every candidate (opening equilibrium), not sampled")
             if not is_parameter(key):
-                raise ValueError(f"{key} is not a model parameter (see `vraem params`)")
+                raise ValueError(f"{clip(key)} is not a model parameter (see `vraem params`)")
             if rng is None and key not in ranges:
                 raise ValueError(f"{key} has no plausible range in params.py: give [low, high]")
             if rng is not None and not rng[1] > rng[0]:
-                raise ValueError(f"{key}: high must be greater than low (got {list(rng)})")
+                raise ValueError(f"{key}: high must be greater than low (got {echo(list(rng))})")
         return v
 
     @field_validator("coca_years")

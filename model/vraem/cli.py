@@ -106,6 +106,7 @@ def _coercion_message(exc: Exception) -> str | None:
     from pydantic import ValidationError
 
     from vraem.scenario import BOUNDS
+    from vraem.user_input import clip, echo
 
     cause = exc.__cause__
     if not isinstance(cause, ValidationError):
@@ -114,9 +115,9 @@ def _coercion_message(exc: Exception) -> str | None:
     got = first.get("input")
     if first["type"] in BOUNDS:
         symbol, key = BOUNDS[first["type"]]
-        return f"must be {symbol} {first['ctx'][key]} (got {got})"
+        return f"must be {symbol} {first['ctx'][key]} (got {clip(str(got))})"
     msg = first["msg"]
-    return f"{msg[:1].lower()}{msg[1:]} (got {got!r})"
+    return f"{msg[:1].lower()}{msg[1:]} (got {echo(got)})"
 
 
 class OneLineErrors(TyperGroup):
@@ -329,11 +330,11 @@ def scenarios() -> None:
 
 def _first_comment_or_description(path: Path) -> str:
     """An experiment's ``description``, or its first comment line, for listings."""
-    import yaml
+    from vraem.scenario import read_yaml_mapping
 
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        data = read_yaml_mapping(path)
+    except ScenarioError:
         return "(unreadable)"
     if isinstance(data, dict) and isinstance(data.get("description"), str):
         return data["description"]

@@ -43,6 +43,7 @@ from scipy import ndimage
 
 from vraem.jit import clip, rule
 from vraem.params import LandscapeParams
+from vraem.user_input import check_regular_file
 
 LAYER_NAMES = (
     "elevation_m",
@@ -405,6 +406,10 @@ def load_rasters(path: str | Path) -> dict[str, np.ndarray]:
 
 
 def _read_npz(path: Path) -> dict[str, np.ndarray]:
+    try:
+        check_regular_file(path, "an .npz file")
+    except (OSError, ValueError) as exc:
+        raise RasterError(f"{path}: {exc}") from None
     try:
         # Our own file object: np.load leaves its own open when a corrupt file fails to parse.
         with path.open("rb") as f, np.load(f, allow_pickle=False) as data:

@@ -20,7 +20,9 @@ import re
 from importlib import resources
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
+
+from vraem.user_input import NumbersNotBooleans, echo
 
 REFERENCE_HOUSEHOLDS = 20_000
 """Households in the full valley (docs/odd.md: about 20,000 coca-growing households).
@@ -105,7 +107,7 @@ def _export_demand_shocks() -> dict[str, float]:
         return {row["date"]: float(row["multiplier"]) for row in csv.DictReader(fh)}
 
 
-class _Group(BaseModel):
+class _Group(NumbersNotBooleans):
     # allow_inf_nan=False: an infinite or NaN parameter (YAML .inf, .nan) is refused when loaded.
     model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True, allow_inf_nan=False)
 
@@ -1811,7 +1813,7 @@ def range_problem(field: Any, low: float, high: float, default: Any = None) -> s
     """
     for x in (low, high):
         if isinstance(x, bool) or not isinstance(x, int | float):
-            return f"bounds must be numbers (got {x!r})"
+            return f"bounds must be numbers (got {echo(x)})"
     if field.annotation not in (int, float):
         return f"a {getattr(field.annotation, '__name__', field.annotation)} parameter has no numeric range"
     if low > high:

@@ -19,6 +19,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from vraem.user_input import NumbersNotBooleans
+
 
 class Targeting(StrEnum):
     """How eradication teams choose fields (docs/odd.md)."""
@@ -43,7 +45,7 @@ MAX_ACTIONS_PER_MONTH = 10_000.0
 lab raids a month, seed interview). The counts are Poisson draws, which need a finite, sane rate."""
 
 
-class PolicyPhase(BaseModel):
+class PolicyPhase(NumbersNotBooleans):
     """One phase of the policy timeline; every lever defaults to off."""
 
     # allow_inf_nan=False: .inf or .nan for a lever is refused when the scenario is loaded.

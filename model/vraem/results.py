@@ -16,6 +16,8 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from vraem.user_input import check_regular_file, read_text_file
+
 MapKey = tuple[str, int, int, int]
 """(scenario, point, replicate, month)."""
 
@@ -66,8 +68,12 @@ def read_manifest(folder: Path) -> dict[str, Any]:
     if not path.exists():
         raise ResultsError(f"{folder}: not a results folder (no manifest.json)")
     try:
-        data = json.loads(path.read_bytes().decode("utf-8"))
-    except (ValueError, OSError, RecursionError):
+        text = read_text_file(path, "a manifest of vraem run or vraem sweep", max_bytes=None)
+    except (ValueError, OSError) as exc:
+        raise ResultsError(f"{path}: {exc}") from None
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError):
         raise ResultsError(
             f"{path}: not valid JSON (a manifest written by vraem run or vraem sweep)"
         ) from None
@@ -89,6 +95,7 @@ def read_parquet(path: Path, columns: list[str] | None = None) -> pd.DataFrame:
     if not path.exists():
         raise ResultsError(f"{path}: missing (the results folder is incomplete)")
     try:
+        check_regular_file(path, "a Parquet file")
         table = pd.read_parquet(path, columns=columns)
     except (OSError, ValueError, KeyError) as exc:
         reason = " ".join(str(exc).split())[:200]
@@ -154,6 +161,7 @@ def load_results(
     maps_path = path / "maps.npz"
     if maps and maps_path.exists():
         try:
+            check_regular_file(maps_path, "an .npz file")
             with maps_path.open("rb") as f, np.load(f) as data:
                 for key in data.files:
                     if key == "district":

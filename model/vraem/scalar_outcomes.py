@@ -36,6 +36,7 @@ from vraem.scenario import (
     resolve_scenario_path,
     validate_scenario,
 )
+from vraem.user_input import echo
 
 SOURCE = "vraem.outcomes"
 """How errors name the inputs of :func:`outcomes`."""
@@ -224,7 +225,7 @@ def _check_int(name: str, value: Any, low: int, *, optional: bool = False) -> No
     if value is None and optional:
         return
     if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < low:
-        raise ScenarioError(f"{SOURCE}: {name} must be an integer >= {low} (got {value!r})")
+        raise ScenarioError(f"{SOURCE}: {name} must be an integer >= {low} (got {echo(value)})")
 
 
 def shipped_posterior() -> Path:
@@ -348,7 +349,7 @@ def outcomes(
     }
     for key, value in (*(parameters or {}).items(), *levers_and_uncertainties.items()):
         if not isinstance(key, str):
-            raise ScenarioError(f"{SOURCE}: parameter names must be strings (got {key!r})")
+            raise ScenarioError(f"{SOURCE}: parameter names must be strings (got {echo(key)})")
         dotted = _dotted(key)
         if dotted in changes:
             raise ScenarioError(f"{SOURCE}: {dotted} is given twice (give each value once)")

@@ -22,6 +22,15 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from vraem.params import ModelParams
 from vraem.policy import MAX_MONTHS, Policy
 from vraem.shipped import shipped_folder
+from vraem.user_input import (
+    FieldProblem,
+    NumbersNotBooleans,
+    YamlRefused,
+    clip,
+    echo,
+    load_yaml,
+    read_text_file,
+)
 
 SCENARIO_DIR = shipped_folder("scenarios")
 
@@ -30,7 +39,11 @@ class ScenarioError(ValueError):
     """A scenario or option that cannot be used, with a message for people."""
 
 
-class Scenario(BaseModel):
+SCENARIO_NAME = re.compile(r"^\w[\w .-]{0,99}$")
+"""A scenario's name: no path separators or leading dot (results folders are named by it)."""
+
+
+class Scenario(NumbersNotBooleans):
     """A validated scenario."""
 
     # allow_inf_nan=False: no .inf or .nan anywhere (parameter groups and phases say so too).
@@ -57,6 +70,16 @@ class Scenario(BaseModel):
     )
     n_draws: int | None = Field(None, ge=1, description="posterior draws (with parameter_draws)")
 
+    @field_validator("name")
+    @classmethod
+    def _safe_name(cls, v: str) -> str:
+        if not SCENARIO_NAME.match(v):
+            raise ValueError(
+                "use at most 100 letters, digits, spaces, '_', '-' or '.', starting with a letter or "
+                "digit (it names folders and keys of results)"
+            )
+        return v
+
     @field_validator("map_months")
     @classmethod
     def _non_negative(cls, v: list[int]) -> list[int]:
@@ -72,30 +95,30 @@ class Scenario(BaseModel):
 def read_yaml_mapping(
     path: Path, error: type[ScenarioError] = ScenarioError, what: str = "a YAML file"
 ) -> dict[str, Any]:
-    """Read a YAML file whose top level is a mapping; every problem is one ``error`` line."""
-    if not path.exists():
-        raise error(f"{path}: file not found")
-    if path.is_dir():
-        raise error(f"{path}: is a folder, expected {what}")
+    """Read a YAML file whose top level is a mapping; every problem is one ``error`` line.
+
+    The one reader of YAML files (:mod:`vraem.user_input`): a key given twice, aliases that
+    expand too far, a device, pipe or huge file are refused before anything walks the data.
+    """
     try:
-        text = path.read_bytes().decode("utf-8")
-    except UnicodeDecodeError as exc:
-        bom = " (a UTF-16 file)" if path.read_bytes()[:2] in (b"\xff\xfe", b"\xfe\xff") else ""
-        raise error(
-            f"{path}: not UTF-8 text{bom}: byte 0x{exc.object[exc.start]:02x} at position {exc.start}; "
-            f"save it as UTF-8 (expected {what})"
-        ) from None
+        text = read_text_file(path, what)
+    except FileNotFoundError:
+        raise error(f"{path}: file not found") from None
+    except IsADirectoryError:
+        raise error(f"{path}: is a folder, expected {what}") from None
     except OSError as exc:
         raise error(f"{path}: cannot read the file ({exc.strerror or exc})") from None
+    except ValueError as exc:
+        raise error(f"{path}: {exc}") from None
     try:
-        data = yaml.safe_load(text)
+        data = load_yaml(text)
+    except YamlRefused as exc:
+        raise error(f"{path}: {exc}") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 1})" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or "not valid YAML"
+        problem = clip(getattr(exc, "problem", None) or "not valid YAML")
         raise error(f"{path}: not valid YAML{where}: {problem}") from None
-    except RecursionError:
-        raise error(f"{path}: nested too deeply to be {what}") from None
     if not isinstance(data, dict):
         raise error(f"{path}: expected a mapping of keys at the top level")
     return data
@@ -272,9 +295,12 @@ def describe_error(exc: ValidationError, root: type[BaseModel]) -> str:
     loc = tuple(err["loc"])
     # For unions (e.g. ``int | None``) pydantic appends the tried type to the location.
     loc = tuple(p for p in loc if p not in {"int", "float", "str", "bool", "none", "list[int]"})
-    key = _fmt_loc(loc) or "(top level)"
+    got = echo(err.get("input"))
+    problem = (err.get("ctx") or {}).get("error")
+    if isinstance(problem, FieldProblem):  # a model validator that names the field
+        loc, got = (*loc, problem.field), echo(problem.value)
+    key = clip(_fmt_loc(loc)) or "(top level)"
     kind = err["type"]
-    got = err.get("input")
     extra = "" if len(exc.errors()) == 1 else f" (and {len(exc.errors()) - 1} more problems)"
     if kind == "extra_forbidden":
         allowed = ", ".join(allowed_keys(root, loc[:-1]))
@@ -283,12 +309,11 @@ def describe_error(exc: ValidationError, root: type[BaseModel]) -> str:
         return f"{key}: required key is missing{extra}"
     if kind in BOUNDS:
         sym, ctx_key = BOUNDS[kind]
-        return f"{key} must be {sym} {err['ctx'][ctx_key]} (got {got!r}){extra}"
+        return f"{key} must be {sym} {err['ctx'][ctx_key]} (got {got}){extra}"
     if kind == "enum":
-        return f"{key} must be one of {err['ctx']['expected']} (got {got!r}){extra}"
-    msg = err["msg"]
-    msg = re.sub(r"^Value error, ", "", msg)
-    return f"{key}: {msg} (got {got!r}){extra}"
+        return f"{key} must be one of {err['ctx']['expected']} (got {got}){extra}"
+    msg = re.sub(r"^Value error, ", "", err["msg"])
+    return f"{key}: {msg} (got {got}){extra}"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -321,9 +346,15 @@ def split_dotted(key: str) -> list[str | int]:
 
 
 def parse_value(text: str) -> Any:
-    """Parse an option value as YAML (``0.3``, ``true``, ``[1, 2]``, ``accessible``)."""
+    """Parse an option value as YAML (``0.3``, ``true``, ``[1, 2]``, ``accessible``).
+
+    Text that is not YAML is taken as a string; a key given twice or aliases that expand too
+    far raise :class:`~vraem.user_input.YamlRefused`.
+    """
     try:
-        return yaml.safe_load(text)
+        return load_yaml(text)
+    except YamlRefused:
+        raise
     except yaml.YAMLError:
         return text
 
@@ -370,5 +401,8 @@ def parse_set_options(items: list[str]) -> dict[str, Any]:
         key, _, value = item.partition("=")
         if not key.strip():
             raise ScenarioError(f"--set {item}: the key before '=' is empty")
-        out[key.strip()] = parse_value(value.strip())
+        try:
+            out[key.strip()] = parse_value(value.strip())
+        except YamlRefused as exc:
+            raise ScenarioError(f"--set {clip(key.strip())}: {exc}") from None
     return out

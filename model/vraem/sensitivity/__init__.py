@@ -29,6 +29,7 @@ from vraem.sensitivity.design import (
 )
 from vraem.sweep.engine import SweepSummary, clear_results, run_sweep
 from vraem.sweep.store import MANIFEST
+from vraem.user_input import echo, read_text_file
 
 __all__ = [
     "Analysis",
@@ -79,9 +80,13 @@ def run_sensitivity(
         clear_results(out)
         clear_design(out)
     if (out / MANIFEST).exists() and not (out / PROBLEM).exists():
-        kind = json.loads((out / MANIFEST).read_text()).get("kind", "run")
+        try:
+            old = json.loads(read_text_file(out / MANIFEST, "a manifest", max_bytes=None))
+        except (ValueError, OSError, RecursionError):
+            old = None
+        kind = old.get("kind", "run") if isinstance(old, dict) else "unreadable"
         raise SensitivityError(
-            f"--out {out}: holds {kind!r} results, not a sensitivity analysis; use another folder"
+            f"--out {out}: holds {echo(kind)} results, not a sensitivity analysis; use another folder"
         )
     write_design(design, out)
     summary = run_sweep(

@@ -60,6 +60,7 @@ from vraem.sweep.experiment import (
     build_experiment,
     resolve_experiment_path,
 )
+from vraem.user_input import NumbersNotBooleans, clip, echo
 
 PROBLEM = "problem.json"
 SAMPLE = "sample.npy"
@@ -70,7 +71,7 @@ class SensitivityError(ExperimentError):
     """A sensitivity experiment that cannot be used, with a one-line message for people."""
 
 
-class _Strict(BaseModel):
+class _Strict(NumbersNotBooleans):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
@@ -96,11 +97,11 @@ class _Common(_Strict):
                 raise ValueError("lists no parameter (give 'all' or dotted keys)")
             for item in v:
                 if isinstance(item, dict) and len(item) != 1:
-                    raise ValueError(f"{item}: one key per entry, as '- farmer.p_replant: [0.2, 0.8]'")
+                    raise ValueError(f"{echo(item)}: one key per entry, as '- farmer.p_replant: [0.2, 0.8]'")
                 if isinstance(item, dict):
                     (key, bounds), = item.items()
                     if len(bounds) != 2:
-                        raise ValueError(f"{key}: give [low, high] (got {bounds})")
+                        raise ValueError(f"{clip(str(key))}: give [low, high] (got {echo(bounds)})")
         return v
 
 
@@ -201,7 +202,7 @@ def describe_spec_error(exc: ValidationError, raw: dict[str, Any]) -> str:
     if err["type"] == "union_tag_not_found":
         return f"kind: required key is missing (one of {kinds})"
     if err["type"] == "union_tag_invalid":
-        return f"kind must be one of {kinds} (got {raw.get('kind')!r})"
+        return f"kind must be one of {kinds} (got {echo(raw.get('kind'))})"
     cls = KINDS.get(str(raw.get("kind")))
     if cls is not None:
         try:
@@ -236,7 +237,7 @@ def resolve_parameters(spec: MorrisSpec | SobolSpec) -> tuple[list[str], list[li
     names, bounds, sources = [], [], {}
     for key, given in entries:
         if key not in fields:
-            raise ValueError(f"parameters: unknown parameter {key!r} (vraem params lists them)")
+            raise ValueError(f"parameters: unknown parameter {echo(key)} (vraem params lists them)")
         if key in names:
             raise ValueError(f"parameters: {key} is listed twice")
         if key in spec.overrides:

@@ -20,7 +20,9 @@ from __future__ import annotations
 from typing import Any
 
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
+
+from vraem.user_input import NumbersNotBooleans, echo
 
 RUN_KEYS = ["scenario", "point", "replicate"]
 
@@ -32,7 +34,7 @@ def known_columns() -> list[str]:
     return list(build_reporters(1))
 
 
-class OutcomeSpec(BaseModel):
+class OutcomeSpec(NumbersNotBooleans):
     """One outcome as written in the experiment file."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -49,7 +51,7 @@ class OutcomeSpec(BaseModel):
     def _known(cls, v: str) -> str:
         known = known_columns()
         if v not in known:
-            raise ValueError(f"unknown column {v!r} (one of {', '.join(known)})")
+            raise ValueError(f"unknown column {echo(v)} (one of {', '.join(known)})")
         return v
 
     @field_validator("mean_over", "total_over")
@@ -63,7 +65,7 @@ class OutcomeSpec(BaseModel):
     @classmethod
     def _pair(cls, v: str | None) -> str | None:
         if v is not None and len(split_difference(v)) != 2:
-            raise ValueError(f"write it as 'scenario_a - scenario_b' (got {v!r})")
+            raise ValueError(f"write it as 'scenario_a - scenario_b' (got {echo(v)})")
         return v
 
     @model_validator(mode="after")

@@ -34,6 +34,7 @@ import pandas as pd
 from vraem.runner import provenance, run_once, scenario_record
 from vraem.sweep.experiment import ExperimentError, LoadedExperiment, RunSpec
 from vraem.sweep.store import MANIFEST, SweepStore, atomic_write_text
+from vraem.user_input import echo, read_text_file
 
 
 class SweepError(RuntimeError):
@@ -183,15 +184,15 @@ def open_sweep_folder(
     session = {k: v for k, v in provenance().items() if k != "packages"}
     if path.exists():
         try:
-            old = json.loads(path.read_text())
-        except ValueError:
+            old = json.loads(read_text_file(path, "a manifest", max_bytes=None))
+        except (ValueError, OSError, RecursionError):
             raise ExperimentError(
                 f"--out {out}: manifest.json is unreadable; use another folder"
             ) from None
         if not isinstance(old, dict) or old.get("kind") != "sweep":
             kind = old.get("kind") if isinstance(old, dict) else type(old).__name__
             raise ExperimentError(
-                f"--out {out}: holds {kind!r} results, not a sweep; use another folder"
+                f"--out {out}: holds {echo(kind)} results, not a sweep; use another folder"
             )
 
         def essence(manifest: dict, key: str):

@@ -31,6 +31,7 @@ from __future__ import annotations
 import copy
 import itertools
 import json
+import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -38,7 +39,6 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import numpy as np
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from vraem.runner import replicate_seed
@@ -55,6 +55,7 @@ from vraem.scenario import (
     validate_scenario,
 )
 from vraem.shipped import shipped_folder
+from vraem.user_input import NumbersNotBooleans, clip, echo
 
 EXPERIMENT_DIR = shipped_folder("experiments")
 
@@ -63,7 +64,11 @@ class ExperimentError(ScenarioError):
     """An experiment file or option that cannot be used, with a one-line message for people."""
 
 
-class _Strict(BaseModel):
+MAX_POINTS = 1_000_000
+"""Design points an experiment may have (every point of every scenario is validated on loading)."""
+
+
+class _Strict(NumbersNotBooleans):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
@@ -83,7 +88,10 @@ class GridDesign(_Strict):
     def _non_empty(cls, v: dict[str, list[Any]]) -> dict[str, list[Any]]:
         for key, values in v.items():
             if not values:
-                raise ValueError(f"{key} has no values")
+                raise ValueError(f"{clip(key)} has no values")
+        n = math.prod(len(values) for values in v.values())
+        if n > MAX_POINTS:
+            raise ValueError(f"the grid has {n:,} points (at most {MAX_POINTS:,}); list fewer values")
         return v
 
     def points(self) -> list[dict[str, Any]]:
@@ -113,7 +121,7 @@ class LatinHypercubeDesign(_Strict):
     """A seeded Latin hypercube sample of ``samples`` points within bounds (McKay et al. 1979)."""
 
     kind: Literal["latin_hypercube"]
-    samples: int = Field(ge=1, le=1_000_000)
+    samples: int = Field(ge=1, le=MAX_POINTS)
     seed: int = Field(0, ge=0, description="seed of the sample (not of the runs)")
     parameters: dict[str, Bounds] = Field(min_length=1, description="dotted key -> bounds")
 
@@ -364,7 +372,7 @@ def describe_experiment_error(exc: ValidationError, raw: dict[str, Any]) -> str:
         if err["type"] == "union_tag_not_found":
             return f"design.kind: required key is missing (one of {kinds})"
         if err["type"] == "union_tag_invalid":
-            return f"design.kind must be one of {kinds} (got {raw['design'].get('kind')!r})"
+            return f"design.kind must be one of {kinds} (got {echo(raw['design'].get('kind'))})"
         cls = DESIGNS.get(str(raw["design"].get("kind")))
         if cls is not None:
             try:
@@ -375,7 +383,7 @@ def describe_experiment_error(exc: ValidationError, raw: dict[str, Any]) -> str:
 
 
 def _point_label(point: dict[str, Any]) -> str:
-    return ", ".join(f"{k}={v!r}" for k, v in point.items()) or "no parameters"
+    return ", ".join(f"{clip(k)}={echo(v)}" for k, v in point.items()) or "no parameters"
 
 
 def load_experiment(path: str | Path, overrides: dict[str, Any] | None = None) -> LoadedExperiment:
@@ -432,7 +440,7 @@ def build_experiment(raw: dict[str, Any], exp_path: Path, text: str) -> LoadedEx
         except ScenarioError as exc:
             raise ExperimentError(f"{exp_path}: scenarios: {exc}") from None
         sc_text = sc_path.read_text(encoding="utf-8")
-        raw_sc = yaml.safe_load(sc_text)
+        raw_sc = read_yaml_mapping(sc_path, ExperimentError)
         try:
             for key, value in spec.overrides.items():
                 apply_override(raw_sc, key, value, source="overrides")
@@ -445,7 +453,7 @@ def build_experiment(raw: dict[str, Any], exp_path: Path, text: str) -> LoadedEx
                 "parameter_draws and n_draws on the experiment, so every scenario shares the draws"
             )
         if any(e.name == base.name for e in entries):
-            raise ExperimentError(f"{exp_path}: scenarios: {base.name!r} is listed twice")
+            raise ExperimentError(f"{exp_path}: scenarios: {echo(base.name)} is listed twice")
         entries.append(ScenarioEntry(base.name, str(sc_path), sc_text, base))
         resolved: list[Scenario] = []
         for i, point in enumerate(points):

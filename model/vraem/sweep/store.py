@@ -30,6 +30,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from vraem.user_input import check_regular_file
+
 LOG = "runs.jsonl"
 MANIFEST = "manifest.json"
 PARTS = "parts"
@@ -207,6 +209,7 @@ def read_table(folder: str | Path, columns: Iterable[str] | None = None) -> pd.D
     for part in sorted(by_part):
         path = folder / PARTS / part
         try:
+            check_regular_file(path, "a Parquet part")
             t = pd.read_parquet(path, columns=cols)
         except (OSError, ValueError, KeyError) as exc:
             reason = " ".join(str(exc).split())[:200]
@@ -245,6 +248,7 @@ def read_maps(
             if f"{path.parent.name}/p{point}/r{rep}" not in ok:
                 continue  # written by a run that did not finish (or not a map of this sweep)
             try:
+                check_regular_file(path, "an .npz file")
                 with path.open("rb") as f, np.load(f) as data:
                     for key in data.files:
                         maps[(path.parent.name, int(point), int(rep), int(key[1:]))] = data[key]
@@ -257,6 +261,7 @@ def read_maps(
 
 def _load_npy(path: Path) -> np.ndarray:
     try:
+        check_regular_file(path, "a .npy file")
         with path.open("rb") as f:
             return np.load(f)
     except (OSError, ValueError, EOFError) as exc:

@@ -44,7 +44,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import yaml
 
 from vraem.landscape import load_rasters
 from vraem.params import REFERENCE_HOUSEHOLDS, ModelParams
@@ -57,6 +56,7 @@ from vraem.scenario import (
     allowed_keys,
     apply_override,
     parse_set_options,
+    read_yaml_mapping,
     resolve_scenario_path,
     split_dotted,
     validate_scenario,
@@ -221,15 +221,7 @@ def scenario_path(name: str) -> Path:
 
 def _raw(name: str) -> tuple[dict[str, Any], str]:
     path = scenario_path(name)
-    if not path.exists():
-        raise ScenarioError(f"{path}: file not found")
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError:
-        raise ScenarioError(f"{path}: not valid YAML") from None
-    if not isinstance(raw, dict):
-        raise ScenarioError(f"{path}: expected a mapping of keys at the top level")
-    return raw, str(path)
+    return read_yaml_mapping(path), str(path)
 
 
 def parse_extra(text: str) -> dict[str, Any]:
