@@ -175,7 +175,7 @@ def new_settlers(model, k: int, rng: np.random.Generator) -> Households:
         soil_remote=L.layer("fertility")[remote].copy(),
         expected_leaf_value=farmer.leaf_value(paste, model.prices.own_paste_leaf_usd, model.prices.leaf_usd),
         zone=farmer.altitude_zone(
-            L.layer("elevation_m")[cell], p.programme.cacao_below_m, fp.coffee_below_m
+            L.layer("elevation_m")[cell], p.programme.cacao_below_m, p.crops.coffee_max_m
         ).astype(h.zone.dtype),
         # They bring a few months' subsistence: farmer.savings_months_mean at the poverty line.
         savings=np.full(k, fp.savings_months_mean * fp.poverty_line_usd_per_month),

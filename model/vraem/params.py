@@ -565,15 +565,6 @@ class FarmerParams(_Group):
         plausible_source="rule: households of 3 to 5 people at the same line per person",
         ge=0,
     )
-    coffee_below_m: float = P(
-        2_000.0,
-        "m",
-        "assumption: coffee grows in Peru's montane forest up to about 2,000 m; above it (the high"
-        " zone) only food crops; cacao below programme.cacao_below_m (the low zone)",
-        plausible=(1_800.0, 2_200.0),
-        plausible_source="rule: the assumed altitude -200 to +200 m",
-        ge=0,
-    )
     savings_months_mean: float = P(
         3.0,
         "months of opening income",

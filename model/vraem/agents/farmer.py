@@ -48,7 +48,7 @@ class Zone(IntEnum):
     LOW = 0
     """Below ``programme.cacao_below_m``: cacao (or food crops)."""
     MID = 1
-    """Up to ``farmer.coffee_below_m``: coffee (or food crops)."""
+    """Up to ``crops.coffee_max_m``: coffee (or food crops)."""
     HIGH = 2
     """Above: food crops only."""
 
@@ -449,9 +449,9 @@ def create_households(model, rng: np.random.Generator) -> Households:
         eradicated=zeros.copy(),
         replanted=zeros.copy(),
         programme_order=rng.permutation(n).astype(index),
-        zone=altitude_zone(L.layer("elevation_m")[cell], p.programme.cacao_below_m, fp.coffee_below_m).astype(
-            np.int8
-        ),
+        zone=altitude_zone(
+            L.layer("elevation_m")[cell], p.programme.cacao_below_m, p.crops.coffee_max_m
+        ).astype(np.int8),
         coca_ha_at_signing=zeros.copy(),
         coca_idle=zeros.copy(),
     )
