@@ -74,10 +74,13 @@ def test_outcomes_is_exported_from_the_package():
 
 
 def test_the_three_ways_of_naming_a_value_agree():
+    # eradication_first: its first phase sets amounts itself (the status quo's phase takes them
+    # from the state's record, observed_history, and refuses amounts of its own).
     key = "policy.phases[0].eradication_ha_per_month"
-    by_kwarg = outcomes(**TINY, farmer__p_replant=0.2, policy__phases__0__eradication_ha_per_month=1500)
-    by_mapping = outcomes(**TINY, parameters={"farmer.p_replant": 0.2, key: 1500})
-    by_dotted = outcomes(**TINY, **{"farmer.p_replant": 0.2, key: 1500})
+    er = {**TINY, "scenario": "eradication_first"}
+    by_kwarg = outcomes(**er, farmer__p_replant=0.2, policy__phases__0__eradication_ha_per_month=1500)
+    by_mapping = outcomes(**er, parameters={"farmer.p_replant": 0.2, key: 1500})
+    by_dotted = outcomes(**er, **{"farmer.p_replant": 0.2, key: 1500})
     assert by_kwarg == by_mapping
     assert by_kwarg == by_dotted
     assert by_kwarg["eradicated_ha_total"] > 0
@@ -125,7 +128,7 @@ def test_a_loaded_scenario_and_numpy_scalars_are_accepted():
     [
         ({"farmer__p_replnt": 0.3}, "unknown key 'p_replnt' at parameters.farmer (allowed: "),
         ({"farmer__p_replant": 1.5}, "parameters.farmer.p_replant must be <= 1.0 (got 1.5)"),
-        ({"policy__phases__5__eradication_ha_per_month": 1}, "policy.phases has 2 entries, no index 5"),
+        ({"policy__phases__5__eradication_ha_per_month": 1}, "policy.phases has 1 entries, no index 5"),
         ({"policy__phases__0__eradication_ha_per_month": -5}, "eradication_ha_per_month must be >= 0"),
         ({"clan__n_clans": 12.5}, "parameters.clan.n_clans"),
         ({"replicates": 0}, "replicates must be an integer >= 1 (got 0)"),
