@@ -693,6 +693,13 @@ COMMAND_CASES: dict[str, list[CommandCase]] = {
         lambda t: (["init", str(_a_file(t))], str(t / "a_file")),
         lambda t: (["init"], "Missing argument"),
     ],
+    "validate-history": [
+        lambda t: (["validate-history", str(_bad_yaml(t))], str(t / "bad.yaml")),
+        lambda t: (["validate-history", str(t / "nowhere.yaml")], str(t / "nowhere.yaml")),
+        lambda t: (["validate-history", "--draws", "0"], "--draws: must be >= 1"),
+        lambda t: (["validate-history", "--variants", "flat_earth"], "unknown variant 'flat_earth'"),
+        lambda t: (["validate-history", "--posterior", str(_a_file(t))], str(t / "a_file")),
+    ],
 }
 
 
