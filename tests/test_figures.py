@@ -300,8 +300,8 @@ def test_posterior_draws_are_not_a_sweep(run_results, tmp_path):
 def test_every_caption_states_the_long_run_assumptions(run_results, tmp_path):
     view = ReportView(run_results)
     note = view.assumption_note()
-    assert note.startswith("Assumed: legal prices as observed; export demand +11%/yr throughout")
-    assert "mechanisms: not recorded (reference model)" in note
+    assert note.startswith("Assumed: legal prices as observed; export demand observed to 2023")
+    assert "mechanisms: local_market, crop_disease" in note
     figures = F.make_figures(view, tmp_path, ("png",))
     drawn = [f for f in figures if f.files]
     assert len(drawn) == len(RUN_FIGURES)

@@ -65,3 +65,11 @@ def test_an_unknown_mechanism_is_one_line_naming_the_allowed():
     message = str(err.value)
     assert "\n" not in message
     assert "open_vally" in message and "open_valley" in message
+
+
+def test_the_record_written_out_by_year_gives_the_same_levers():
+    sq = load_scenario("status_quo")
+    written = sq.policy.materialized(sq.start_year)
+    assert len(written.phases) > 2 and not any(ph.observed_history for ph in written.phases)
+    for month in range(0, 300):
+        assert levers_at(written, month, 0.1, 0.5, 2013) == levers_at(sq.policy, month, 0.1, 0.5, 2013), month

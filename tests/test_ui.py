@@ -95,17 +95,18 @@ def test_moved_eradication_where_the_scenario_never_eradicates_holds_in_every_mo
     built, _ = build_scenario(small(scenario="status_quo", eradication_ha_per_month=400))
     policy = built.scenario.policy
     assert all(policy.phase_at(m).eradication_ha_per_month == 400 for m in (0, 11, 12, 239))
-    assert policy.phase_at(5).development_budget_soles_per_year == pytest.approx(32e6)  # kept
-    assert built.notes["eradication_ha_per_month"].startswith("Eradication changes all 2 phases")
+    # kept: the state's record (300 million soles a year in 2013-2015, written out year by year)
+    assert policy.phase_at(5).development_budget_soles_per_year == pytest.approx(300e6)
+    assert built.notes["eradication_ha_per_month"].startswith("Eradication changes all ")
 
 
 def test_development_budget_replaces_the_main_budget_and_keeps_the_earlier_one():
-    # status_quo: S/32 M in 2013, then S/22 M. The slider starts at 22 and month 12.
+    # status_quo: the state's record, S/300 M a year in 2013-2015, then S/22 M from month 36.
     s = small(development_million_soles_per_year=150, development_start_month=36)
     built, _ = build_scenario(s)
     policy = built.scenario.policy
-    assert policy.phase_at(5).development_budget_soles_per_year == pytest.approx(32e6)
-    assert policy.phase_at(35).development_budget_soles_per_year == pytest.approx(32e6)
+    assert policy.phase_at(5).development_budget_soles_per_year == pytest.approx(300e6)
+    assert policy.phase_at(35).development_budget_soles_per_year == pytest.approx(300e6)
     assert policy.phase_at(36).development_budget_soles_per_year == pytest.approx(150e6)
     assert policy.phase_at(239).development_budget_soles_per_year == pytest.approx(150e6)
     assert policy.phase_at(5).lab_raids_per_month == 25  # other levers untouched
@@ -118,7 +119,8 @@ def test_development_budget_replaces_the_main_budget_and_keeps_the_earlier_one()
 
 
 def test_interdiction_effort_multiplies_the_scenarios_raids():
-    base = build_scenario(small(scenario="status_quo"))[0].scenario.policy
+    base_sc = build_scenario(small(scenario="status_quo"))[0].scenario
+    base = base_sc.policy.materialized(base_sc.start_year)  # the state's record, written out by year
     twice = build_scenario(small(scenario="status_quo", interdiction_factor=2.0))[0].scenario.policy
     for month in (0, 100):
         a, b = base.phase_at(month), twice.phase_at(month)
@@ -446,7 +448,7 @@ def test_validate_warns_when_name_and_file_name_differ(tmp_path):
 
     text = (SCENARIO_DIR / "integrated.yaml").read_text()
     bad = tmp_path / "class_mixed.yaml"
-    bad.write_text(text.replace("name: integrated", "name: Class Mixed!"))
+    bad.write_text(text.replace("name: integrated", "name: Class Mixed"))
     good = tmp_path / "integrated.yaml"
     good.write_text(text)
     result = CliRunner().invoke(app, ["validate", str(bad), str(good)])
@@ -454,6 +456,6 @@ def test_validate_warns_when_name_and_file_name_differ(tmp_path):
     warnings = [ln for ln in result.stderr.splitlines() if ln.strip()]
     assert len(warnings) == 1, result.stderr
     assert warnings[0].startswith(
-        f"warning: {bad}: name 'Class Mixed!' differs from the file name 'class_mixed'"
+        f"warning: {bad}: name 'Class Mixed' differs from the file name 'class_mixed'"
     )
     assert result.stdout.count("ok: ") == 2

@@ -52,9 +52,7 @@ class PolicyPhase(NumbersNotBooleans):
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     start_month: int = Field(0, ge=0, le=MAX_MONTHS, description="first month of the phase")
-    end_month: int | None = Field(
-        None, ge=1, le=MAX_MONTHS, description="month the phase stops (exclusive)"
-    )
+    end_month: int | None = Field(None, ge=1, le=MAX_MONTHS, description="month the phase stops (exclusive)")
     eradication_ha_per_month: float = Field(
         0.0, ge=0, le=MAX_ERADICATION_HA_PER_MONTH, description="ha/month, valley-wide"
     )
@@ -68,9 +66,7 @@ class PolicyPhase(NumbersNotBooleans):
     monitor_agreements: bool = Field(
         False, description="check that households under a no-coca agreement keep it (deters defection)"
     )
-    lab_raids_per_month: float = Field(
-        0.0, ge=0, le=MAX_ACTIONS_PER_MONTH, description="raids/month"
-    )
+    lab_raids_per_month: float = Field(0.0, ge=0, le=MAX_ACTIONS_PER_MONTH, description="raids/month")
     airstrip_destructions_per_month: float = Field(
         0.0, ge=0, le=MAX_ACTIONS_PER_MONTH, description="strips/month"
     )
@@ -125,6 +121,46 @@ class Policy(BaseModel):
                 )
         return self
 
+    def materialized(self, start_year: int, retreat: bool = True) -> Policy:
+        """The same timeline with every ``observed_history`` phase written out as explicit phases.
+
+        Each calendar year of the state's record becomes a phase with its amounts (years with equal
+        amounts merged), the last year open-ended as the record's last year holds; the runs are
+        identical. Tools that edit amounts phase by phase (the classroom app's sliders) need them.
+        """
+        from vraem.observed import state_actions
+
+        last_year = int(state_actions().index.max())
+        out: list[PolicyPhase] = []
+        for phase in self.phases:
+            if not phase.observed_history:
+                out.append(phase)
+                continue
+            month = phase.start_month
+            while phase.end_month is None or month < phase.end_month:
+                year = start_year + month // 12
+                next_month = 12 * (year - start_year + 1)
+                end = None if year >= last_year else next_month
+                if phase.end_month is not None:
+                    end = phase.end_month if end is None else min(end, phase.end_month)
+                piece = phase.model_copy(
+                    update={
+                        **observed_amounts(year, retreat),
+                        "observed_history": False,
+                        "start_month": month,
+                        "end_month": end,
+                    }
+                )
+                previous = out[-1] if out else None
+                if previous is not None and previous.end_month == month and _same_levers(previous, piece):
+                    out[-1] = previous.model_copy(update={"end_month": end})
+                else:
+                    out.append(piece)
+                if end is None:
+                    break
+                month = end
+        return Policy(phases=out)
+
     def phase_at(self, month: int) -> PolicyPhase | None:
         """The phase in force in ``month``, or None."""
         for phase in self.phases:
@@ -142,6 +178,13 @@ _AMOUNTS = {
     "courier_arrests": "courier_arrests_per_month",
 }
 """The phase's amounts by column of the state's record (:data:`vraem.observed.HISTORY_LEVERS`)."""
+
+
+def _same_levers(a: PolicyPhase, b: PolicyPhase) -> bool:
+    """Whether two phases set every lever alike (their months aside)."""
+    skip = {"start_month", "end_month"}
+    return a.model_dump(exclude=skip) == b.model_dump(exclude=skip)
+
 
 OFF = PolicyPhase()
 

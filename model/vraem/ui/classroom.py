@@ -557,6 +557,11 @@ def build_scenario(settings: UISettings) -> tuple[Built, LeverDefaults | None]:
         base = validate_scenario(copy.deepcopy(raw), path)
     except ScenarioError as exc:
         return Built(None, short_error(str(exc), path, name, "More settings")), lever_defaults(file_only)
+    if any(ph.observed_history for ph in base.policy.phases):
+        # The state's record as explicit yearly phases (the same run), so that the sliders show its
+        # amounts and can move them phase by phase; the file's own timeline runs when none moves.
+        written = base.policy.materialized(base.start_year, base.parameters.mechanisms.state_retreat)
+        base = base.model_copy(update={"policy": written})
     defaults = lever_defaults(base)
     changes = moved(settings, defaults)
     overrides: dict[str, Any] = {}
