@@ -201,12 +201,12 @@ def run(
     plot: Annotated[bool, typer.Option(help="Also write coca_ha.png.")] = True,
 ) -> None:
     """Run one or more scenarios and write results.parquet, maps.npz, manifest.json."""
-    from vraem.runner import run_scenarios, summarise
-
     try:
         loaded = _load(scenarios, set_, months)
     except ScenarioError as exc:
         fail(str(exc))
+    from vraem.runner import run_scenarios, summarise  # after the files are checked: a refusal stays small
+
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -364,9 +364,7 @@ def init(
     console.print(f"wrote {len(written)} file(s) under {folder}", highlight=False)
     if kept:
         console.print(f"kept {kept} existing file(s) (use --force to overwrite)", highlight=False)
-    console.print(
-        f"next: vraem run {folder / 'scenarios' / 'status_quo.yaml'} --months 24", highlight=False
-    )
+    console.print(f"next: vraem run {folder / 'scenarios' / 'status_quo.yaml'} --months 24", highlight=False)
 
 
 @app.command()
@@ -409,20 +407,17 @@ def sweep(
     import os
     import signal
 
-    from vraem.sweep import (
-        ExperimentError,
-        SweepError,
-        load_experiment,
-        run_sweep,
-        shadowed_parameters,
-    )
-    from vraem.sweep.progress import terminal_progress
+    from vraem.sweep.experiment import ExperimentError, load_experiment, shadowed_parameters
 
     _one_cluster(workers, scheduler)
     try:
         loaded = load_experiment(experiment, parse_set_options(set_ or []))
     except ScenarioError as exc:
         fail(str(exc))
+    # Dask and the simulation only once the files are checked: a refusal stays small.
+    from vraem.sweep.engine import SweepError, run_sweep
+    from vraem.sweep.progress import terminal_progress
+
     for warning in shadowed_parameters(loaded):
         err.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False, soft_wrap=True)
     out = out or Path("results") / loaded.spec.name
@@ -610,7 +605,11 @@ def calibrate(
     )
     try:
         manifest = run_calibration(
-            cfg, out, workers=workers, scheduler=scheduler, config_path=str(config) if config else None,
+            cfg,
+            out,
+            workers=workers,
+            scheduler=scheduler,
+            config_path=str(config) if config else None,
             note=lambda t: console.print(t, highlight=False),
         )
     except SweepError as exc:
@@ -634,9 +633,7 @@ def sensitivity(
     experiment: Annotated[
         str, typer.Argument(help="Sensitivity experiment YAML (kind: morris or sobol), or a shipped name.")
     ],
-    out: Annotated[
-        Path | None, typer.Option(help="Folder (default: results/<experiment name>).")
-    ] = None,
+    out: Annotated[Path | None, typer.Option(help="Folder (default: results/<experiment name>).")] = None,
     workers: Workers = None,
     scheduler: Scheduler = None,
     restart: Restart = False,

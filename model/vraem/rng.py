@@ -10,6 +10,12 @@ from __future__ import annotations
 
 import numpy as np
 
+
+def replicate_seed(base_seed: int, replicate: int) -> int:
+    """The seed of replicate ``k``: the same in every scenario and parameter point (CRN)."""
+    return int(np.random.SeedSequence([int(base_seed), int(replicate)]).generate_state(1)[0])
+
+
 STREAM_NAMES: tuple[str, ...] = (
     "landscape",
     "households",

@@ -27,16 +27,12 @@ import numpy as np
 import pandas as pd
 
 from vraem.landscape import load_rasters, read_rasters
+from vraem.rng import replicate_seed
 from vraem.scenario import Scenario, ScenarioError, with_parameters
 from vraem.simulation import VraemModel
 
 ID_COLUMNS = ("scenario", "replicate", "seed", "month", "year")
 PACKAGES = ("vraem", "mesa", "numpy", "pandas", "pydantic", "pyarrow", "matplotlib")
-
-
-def replicate_seed(base_seed: int, replicate: int) -> int:
-    """The seed of replicate ``k``: the same in every scenario and parameter point (CRN)."""
-    return int(np.random.SeedSequence([int(base_seed), int(replicate)]).generate_state(1)[0])
 
 
 @dataclass

@@ -6,15 +6,25 @@
 - :mod:`vraem.sweep.progress`: the terminal progress display.
 """
 
-from vraem.sweep.engine import SweepError, SweepSummary, execute_run, run_sweep
-from vraem.sweep.experiment import (
-    Experiment,
-    ExperimentError,
-    LoadedExperiment,
-    RunSpec,
-    load_experiment,
-    shadowed_parameters,
-)
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+_WHERE = {
+    "Experiment": "vraem.sweep.experiment",
+    "ExperimentError": "vraem.sweep.experiment",
+    "LoadedExperiment": "vraem.sweep.experiment",
+    "RunSpec": "vraem.sweep.experiment",
+    "load_experiment": "vraem.sweep.experiment",
+    "shadowed_parameters": "vraem.sweep.experiment",
+    "SweepError": "vraem.sweep.engine",
+    "SweepSummary": "vraem.sweep.engine",
+    "execute_run": "vraem.sweep.engine",
+    "run_sweep": "vraem.sweep.engine",
+}
+"""Where each public name lives: imported on first use, so reading an experiment file does not
+load Dask and the simulation (a refused file costs what refusing needs)."""
 
 __all__ = [
     "Experiment",
@@ -28,3 +38,28 @@ __all__ = [
     "run_sweep",
     "shadowed_parameters",
 ]
+
+if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
+    from vraem.sweep.engine import SweepError, SweepSummary, execute_run, run_sweep
+    from vraem.sweep.experiment import (
+        Experiment,
+        ExperimentError,
+        LoadedExperiment,
+        RunSpec,
+        load_experiment,
+        shadowed_parameters,
+    )
+
+
+def __getattr__(name: str) -> Any:
+    """Import a public name from its module on first use."""
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'vraem.sweep' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -22,7 +22,7 @@ so an out-of-range value fails here, with the point and the scenario named, not 
 Designs follow the EMA Workbench's vocabulary: a full factorial grid, a Latin hypercube sample
 (scipy's seeded, scrambled :class:`scipy.stats.qmc.LatinHypercube`) over bounds, or an explicit list
 of points. Every (scenario, point) pair is run for replicates ``0..n-1``, and replicate ``k`` has
-the seed :func:`vraem.runner.replicate_seed` ``(base_seed, k)`` everywhere (common random numbers):
+the seed :func:`vraem.rng.replicate_seed` ``(base_seed, k)`` everywhere (common random numbers):
 differences between scenarios or points are paired.
 """
 
@@ -41,7 +41,7 @@ from typing import Annotated, Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from vraem.runner import replicate_seed
+from vraem.rng import replicate_seed
 from vraem.scenario import (
     Scenario,
     ScenarioError,
@@ -97,10 +97,7 @@ class GridDesign(_Strict):
     def points(self) -> list[dict[str, Any]]:
         """List the grid's points, the last parameter varying fastest."""
         keys = list(self.parameters)
-        return [
-            dict(zip(keys, combo, strict=True))
-            for combo in itertools.product(*self.parameters.values())
-        ]
+        return [dict(zip(keys, combo, strict=True)) for combo in itertools.product(*self.parameters.values())]
 
 
 class Bounds(_Strict):
@@ -130,9 +127,7 @@ class LatinHypercubeDesign(_Strict):
         from scipy.stats import qmc
 
         keys = list(self.parameters)
-        unit = qmc.LatinHypercube(d=len(keys), rng=np.random.default_rng(self.seed)).random(
-            self.samples
-        )
+        unit = qmc.LatinHypercube(d=len(keys), rng=np.random.default_rng(self.seed)).random(self.samples)
         low = [self.parameters[k].low for k in keys]
         high = [self.parameters[k].high for k in keys]
         scaled = qmc.scale(unit, low, high)
@@ -297,9 +292,7 @@ class LoadedExperiment:
                             run_id(entry.name, i, k), sc, i, {**params[pair], **self.draws[k]}, k, seed
                         )
                         continue
-                    yield RunSpec(
-                        run_id(entry.name, i, k), self.grid[pair], i, params[pair], k, seed
-                    )
+                    yield RunSpec(run_id(entry.name, i, k), self.grid[pair], i, params[pair], k, seed)
 
     def run_ids(self) -> set[str]:
         """Return the ids of every run of the experiment."""
@@ -514,9 +507,7 @@ def shadowed_parameters(loaded: LoadedExperiment) -> list[str]:
     out = []
     if "farmer.p_replant" in loaded.spec.swept_keys():
         for entry in loaded.scenarios:
-            pinned = [
-                i for i, ph in enumerate(entry.base.policy.phases) if ph.p_replant is not None
-            ]
+            pinned = [i for i, ph in enumerate(entry.base.policy.phases) if ph.p_replant is not None]
             if pinned:
                 out.append(
                     f"scenario {entry.name}: policy.phases{pinned} set p_replant, which overrides "

@@ -36,7 +36,6 @@ from vraem.ui.classroom import (
     MONTHS_PER_YEAR,
     READOUT_YEARS,
     SPREAD_VALLEYS,
-    ClassroomModel,
     LeverDefaults,
     UISettings,
     build_scenario,
@@ -44,7 +43,6 @@ from vraem.ui.classroom import (
     describe_timeline,
     moved,
     readout,
-    run_valleys,
     scenario_choices,
     spread_at,
     whole_valley,
@@ -59,6 +57,7 @@ from vraem.ui.render import (
     line_chart_svg,
     map_png,
 )
+from vraem.ui.valleys import ClassroomModel, run_valleys
 
 TITLE = "VRAEM coca economy: classroom"
 PLAY_INTERVAL_MS = 10

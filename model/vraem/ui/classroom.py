@@ -45,10 +45,8 @@ from typing import Any
 
 import numpy as np
 
-from vraem.landscape import load_rasters
 from vraem.params import REFERENCE_HOUSEHOLDS, ModelParams
 from vraem.policy import PolicyPhase
-from vraem.runner import replicate_seed
 from vraem.scenario import (
     SCENARIO_DIR,
     Scenario,
@@ -61,7 +59,6 @@ from vraem.scenario import (
     split_dotted,
     validate_scenario,
 )
-from vraem.simulation import VraemModel
 
 CLASSROOM_HOUSEHOLDS = 1_500
 """Default households in the classroom valley: fast enough to watch, big enough to see patterns.
@@ -683,96 +680,6 @@ def whole_valley(ha: float, n_households: int) -> float:
     return ha * REFERENCE_HOUSEHOLDS / n_households
 
 
-def run_valleys(
-    settings: UISettings, n: int = SPREAD_VALLEYS, progress: Callable[[int], bool] | None = None
-) -> list[np.ndarray]:
-    """Coca by month in replicates 0..n-1 of the settings (the seeds of ``vraem run``), to the end.
-
-    ``progress(k)`` is called before valley ``k``; returning False stops early.
-    """
-    out = []
-    for k in range(n):
-        if progress is not None and progress(k) is False:
-            break
-        m = ClassroomModel(replace(settings, replicate=k))
-        m.run()
-        out.append(np.asarray(m.datacollector.model_vars["coca_ha"], float))
-    return out
-
-
-# ---------------------------------------------------------------------------------------------
-# The model the app runs
-
-
-class ClassroomModel(VraemModel):
-    """A :class:`~vraem.simulation.VraemModel` built from UI settings; never fails to build.
-
-    ``settings`` are the settings themselves, or a callable returning the current ones (the app
-    passes a reader of the session's panel state); ``n_households`` and ``replicate``, if given,
-    replace theirs. The run's seed is ``replicate_seed(scenario.seed, replicate)``, as for
-    replicate ``replicate`` of ``vraem run``, and it runs the scenario's ``months``.
-
-    Attributes:
-        classroom: The settings, the scenario that runs and any error (see :class:`ClassroomRun`).
-
-    """
-
-    def __init__(
-        self,
-        settings: UISettings | Callable[[], UISettings] | None = None,
-        n_households: int | None = None,
-        replicate: int | None = None,
-    ) -> None:
-        current = settings() if callable(settings) else settings
-        current = current or UISettings()
-        if n_households is not None:
-            current = replace(current, n_households=int(n_households))
-        if replicate is not None:
-            current = replace(current, replicate=int(replicate))
-        built, defaults = build_scenario(current)
-        error = built.error
-        scenario = built.scenario
-        if scenario is None:  # run the file as written, else the default scenario
-            fallback = replace(UISettings(), n_households=current.n_households)
-            for candidate in (current.with_scenario(current.scenario), fallback):
-                scenario = build_scenario(candidate)[0].scenario
-                if scenario is not None:
-                    break
-        if scenario is None:  # pragma: no cover - only if the shipped scenarios are all broken
-            scenario = Scenario(name="no policy")
-        super().__init__(
-            params=scenario.parameters,
-            policy=scenario.policy,
-            seed=replicate_seed(scenario.seed, current.replicate),
-            months=scenario.months,
-            rasters=load_rasters(scenario.landscape_file) if scenario.landscape_file else None,
-        )
-        coca = self.landscape.layer("coca_ha")
-        grown = coca[coca > 0]
-        self.classroom = ClassroomRun(
-            settings=current,
-            scenario=scenario,
-            defaults=defaults or lever_defaults(scenario),
-            error=error,
-            coca_scale_ha=float(np.quantile(grown, 0.95)) if grown.size else 1.0,
-            legal_scale_ha=_legal_scale(self),
-            notes=built.notes,
-            as_written=built.scenario is None and defaults is not None,
-        )
-
-
-def _legal_scale(m: VraemModel) -> float:
-    legal = legal_ha_by_cell(m)
-    grown = legal[legal > 0]
-    return float(np.quantile(grown, 0.95)) if grown.size else 1.0
-
-
-def legal_ha_by_cell(m: VraemModel) -> np.ndarray:
-    """Legal crops (food, cacao, coffee) per cell, ha (flat)."""
-    h = m.households
-    return np.bincount(h.cell, weights=h.legal_ha(), minlength=m.landscape.n_cells)
-
-
 @dataclass
 class ClassroomRun:
     """What the app knows about the model it is showing."""
@@ -789,3 +696,18 @@ class ClassroomRun:
     as_written: bool = False
     """The settings could not be used and the picked file runs as written (else, after an error,
     the default scenario runs)."""
+
+
+_MODEL_NAMES = ("ClassroomModel", "legal_ha_by_cell", "run_valleys")
+
+
+def __getattr__(name: str) -> Any:
+    """The names of :mod:`vraem.ui.valleys` (the model the app runs), imported on first use.
+
+    Checking a file with this module's loader then does not load the simulation.
+    """
+    if name in _MODEL_NAMES:
+        from vraem.ui import valleys
+
+        return getattr(valleys, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

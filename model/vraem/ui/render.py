@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
-from vraem.ui.classroom import legal_ha_by_cell
+from vraem.ui.valleys import legal_ha_by_cell
 
 PIXELS_PER_CELL = 5
 """Image pixels per grid cell; the browser scales the image up without smoothing (CSS pixelated)."""
