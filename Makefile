@@ -10,7 +10,7 @@ PYTHON_BOOT ?= $(shell for p in python3.13 python3.12 python3 python; do \
     for p in $$(ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.1[2-9]* 2>/dev/null | sort -V -r); do \
     if [ -x $$p/bin/python ]; then echo $$p/bin/python; exit 0; fi; done)
 
-.PHONY: setup run test test-lowest browser ui-assets lint docs docs-build gallery bench bench-phases bench-sweep bench-sensitivity calibrate validate-history baseline clean ui bench-ui
+.PHONY: setup run test test-slow test-lowest browser ui-assets lint docs docs-build gallery bench bench-phases bench-sweep bench-sensitivity calibrate validate-history baseline clean ui bench-ui
 
 setup: $(STAMP)
 
@@ -28,8 +28,16 @@ run: $(STAMP)
 	$(VENV)/bin/vraem compare results/default
 	$(VENV)/bin/vraem report results/default
 
+## The tests, on every core (pytest-xdist; a file's tests stay in one worker, so its fixtures are
+## built once). `make test` runs all but the end-to-end tests marked slow (under 15 min on two
+## cores); `make test-slow` runs those (installing the wheel, Morris and Sobol on the model, the
+## reports in Chromium, killed sweeps, notebooks...). CI (.ci/run) runs both.
+TEST_WORKERS ?= 2
 test: $(STAMP) browser ui-assets
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile -m "not slow"
+
+test-slow: $(STAMP) browser ui-assets
+	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile -m slow
 
 ## The fast tests against the lowest versions of the direct dependencies that pyproject.toml allows,
 ## in their own venv (tools/lowest_constraints.py pins each to its floor; the rest resolves freely).

@@ -21,6 +21,7 @@ Anything else is a bug in vraem, and keeps its traceback so that it can be repor
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -383,7 +384,9 @@ def params() -> None:
     for row in parameter_table():
         why = row["plausible_source"] if row["plausible"] is not None else f"fixed: {row['fixed']}"
         t.add_row(row["parameter"], str(row["value"]), row["unit"], row["source"], span(row), why)
-    console.print(t)
+    # Piped (not a terminal): as wide as COLUMNS says at the call, else 160 columns.
+    width = os.environ.get("COLUMNS", "")
+    (console if console.is_terminal else Console(width=int(width) if width.isdigit() else 160)).print(t)
 
 
 @app.command()
