@@ -300,6 +300,10 @@ def test_multicore_sampler_stops_at_the_simulation_budget_and_ships_per_variant(
     post = pd.read_parquet(shipped)
     assert {"farmer.illegality_premium_usd_per_ha_year", DERIVED, "weight", "generation"} <= set(post.columns)
     assert (tmp_path / "data" / "posteriors" / "reference.json").exists()
+    # --resume continues the stored run with more generations
+    more = cfg.model_copy(update={"generations": 1, "max_total_simulations": manifest["simulations"] + 12})
+    again = run_calibration(more, tmp_path / "out", workers=2, resume=True, note=lambda _: None)
+    assert again["resumed"] and len(again["generations"]) == len(manifest["generations"]) + 1
 
 
 def test_a_generation_that_cannot_fill_stops_at_its_evaluation_limit(tmp_path):

@@ -597,6 +597,7 @@ def run_calibration(
     scheduler: str | None = None,
     config_path: str | None = None,
     observed: dict[str, float] | None = None,
+    resume: bool = False,
     note=print,
 ) -> dict[str, Any]:
     """Run ABC-SMC, write the posterior and diagnostics to ``out``, and return the manifest.
@@ -611,13 +612,16 @@ def run_calibration(
         config_path: Where the config came from (recorded).
         observed: Targets to fit instead of the observed data (synthetic data in tests), with the
             keys of :func:`observed_targets`.
+        resume: Continue the run stored in ``out/abc.db`` with up to ``generations`` more
+            generations (raise ``max_total_simulations`` and ``max_minutes`` to give it room).
         note: Where progress lines go.
     """
     import pyabc
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    for name in ("abc.db", "posterior.parquet", "manifest.json"):
+    resume = resume and (out / "abc.db").exists()
+    for name in ("posterior.parquet", "manifest.json", *(() if resume else ("abc.db",))):
         (out / name).unlink(missing_ok=True)
     priors = config.priors()
     targets = observed if observed is not None else observed_targets(config)
@@ -641,7 +645,12 @@ def run_calibration(
             eps=pyabc.QuantileEpsilon(initial_epsilon=config.initial_epsilon, alpha=config.epsilon_quantile),
             sampler=sampler,
         )
-        abc.new(f"sqlite:///{(out / 'abc.db').resolve()}", targets)
+        db = f"sqlite:///{(out / 'abc.db').resolve()}"
+        if resume:
+            abc.load(db, 1)
+            note(f"resuming {out / 'abc.db'} after generation {abc.history.max_t}")
+        else:
+            abc.new(db, targets)
         history = abc.run(
             minimum_epsilon=config.minimum_epsilon,
             max_nr_populations=config.generations,
@@ -701,6 +710,8 @@ def run_calibration(
         "final_epsilon": float(generations["epsilon"].iloc[-1]),
         "simulations": int(generations["samples"].sum()),
         "abc_seconds": round(abc_seconds, 1),
+        "abc_seconds_all_generations": round(float(generations["wall_seconds"].sum()), 1),
+        "resumed": resume,
         "seconds": round(time.perf_counter() - t0, 1),
         **provenance(),
     }

@@ -589,6 +589,9 @@ def calibrate(
         bool,
         typer.Option(help="Also copy each posterior and manifest to vraem/data/posteriors/<variant>.*"),
     ] = False,
+    resume: Annotated[
+        bool, typer.Option(help="Continue the run in --out's abc.db with the config's generations more.")
+    ] = False,
 ) -> None:
     """Fit the status quo by ABC-SMC (pyabc) to the patterns of 2013-2019, per model variant."""
     from vraem.calibration import CalibrationError, load_config, run_calibration
@@ -626,6 +629,7 @@ def calibrate(
                 workers=workers,
                 scheduler=scheduler,
                 config_path=str(config) if config else None,
+                resume=resume,
                 note=lambda t: console.print(t, highlight=False),
             )
         except (SweepError, CalibrationError) as exc:
