@@ -301,9 +301,12 @@ def test_multicore_sampler_stops_at_the_simulation_budget_and_ships_per_variant(
     assert {"farmer.illegality_premium_usd_per_ha_year", DERIVED, "weight", "generation"} <= set(post.columns)
     assert (tmp_path / "data" / "posteriors" / "reference.json").exists()
     # --resume continues the stored run with more generations
-    more = cfg.model_copy(update={"generations": 1, "max_total_simulations": manifest["simulations"] + 12})
+    more = cfg.model_copy(update={"generations": 1, "max_total_simulations": manifest["simulations"] + 40,
+                                  "epsilon_quantile": 0.95, "min_acceptance_rate": 0.1})
     again = run_calibration(more, tmp_path / "out", workers=2, resume=True, note=lambda _: None)
     assert again["resumed"] and len(again["generations"]) == len(manifest["generations"]) + 1
+    eps = [g["epsilon"] for g in again["generations"]]
+    assert eps[-1] < cfg.initial_epsilon and eps[-1] <= eps[-2]  # continues the epsilons
 
 
 def test_a_generation_that_cannot_fill_stops_at_its_evaluation_limit(tmp_path):

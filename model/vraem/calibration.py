@@ -630,6 +630,15 @@ def run_calibration(
     # compile the kernels once here: forked workers inherit them
     simulator.simulate({k: (lo + hi) / 2 for k, (lo, hi) in priors.items()})
     sampler, mapper, close = _sampler(client, workers, scheduler)
+    db = f"sqlite:///{(out / 'abc.db').resolve()}"
+    initial_epsilon = config.initial_epsilon
+    if resume:  # the next epsilon from the stored last generation, not the first generation's
+        from pyabc.weighted_statistics import weighted_quantile
+
+        stored = pyabc.History(db, create=False)
+        d = stored.get_weighted_distances(t=stored.max_t)
+        initial_epsilon = float(weighted_quantile(d["distance"].to_numpy(), d["w"].to_numpy(),
+                                                  alpha=config.epsilon_quantile))
     t0 = time.perf_counter()
     try:
         prior = pyabc.Distribution(
@@ -642,10 +651,9 @@ def run_calibration(
                 _tolerances_for(config, targets)
             ),
             population_size=config.population_size,
-            eps=pyabc.QuantileEpsilon(initial_epsilon=config.initial_epsilon, alpha=config.epsilon_quantile),
+            eps=pyabc.QuantileEpsilon(initial_epsilon=initial_epsilon, alpha=config.epsilon_quantile),
             sampler=sampler,
         )
-        db = f"sqlite:///{(out / 'abc.db').resolve()}"
         if resume:
             abc.load(db, 1)
             note(f"resuming {out / 'abc.db'} after generation {abc.history.max_t}")
