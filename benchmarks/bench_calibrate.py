@@ -21,11 +21,12 @@ def main() -> int:
     ap.add_argument("--variant", default="full")
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--out", default="results/bench_calibrate")
+    ap.add_argument("--config", default=None, help="calibration YAML (default: the shipped one)")
     args = ap.parse_args()
 
     from vraem.calibration import load_config, run_calibration
 
-    cfg = load_config(None, args.variant)
+    cfg = load_config(args.config, args.variant)
     load = os.getloadavg()[0]
     print(f"calibrate {args.variant}: population {cfg.population_size}, {len(cfg.parameters)} parameters, "
           f"{cfg.households} households, {args.workers} worker(s); load average {load:.1f}")
