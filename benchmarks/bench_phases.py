@@ -15,12 +15,14 @@ import time
 
 from vraem import economy, programme
 from vraem import simulation as sim
-from vraem.agents import cartel, clan, farmer, mayor, police
+from vraem.agents import cartel, clan, harvest, land, maturation, mayor, police
 from vraem.scenario import load_scenario
 
 PHASES = {
     economy: ("update_market",),
-    farmer: ("allocate_land", "harvest", "mature_crops"),
+    land: ("allocate_land",),
+    harvest: ("harvest",),
+    maturation: ("mature_crops",),
     clan: ("buy_and_process", "sell_to_cartels", "rebuild_labs"),
     cartel: ("export", "rebuild_airstrips"),
     police: ("eradicate", "raid_labs", "destroy_airstrips"),

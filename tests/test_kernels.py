@@ -12,8 +12,21 @@ import numpy as np
 import pytest
 
 from vraem import metrics
-from vraem.agents import farmer
+from vraem.agents import (
+    coca_wanted,
+    expectations,
+    farmer,
+    harvest,
+    income,
+    land,
+    legal_crops,
+    maturation,
+    replanting,
+    soils,
+    standing_coca,
+)
 from vraem.agents.farmer import HOME, REMOTE
+from vraem.landscape import UNFARMED_FERTILITY, fertility_change
 from vraem.scenario import load_scenario
 from vraem.simulation import VraemModel
 
@@ -37,16 +50,16 @@ def test_harvest_is_the_leaf_harvest_rule(stepped):
     h.coca_idle[::3] = 0.3 * h.coca_mature[:, ::3].sum(axis=0)  # standing unharvested coca
     m.labour_supply, m.coca_yield_factor = 0.9, 1.1  # after a labour exodus; inputs raised yields
     mature = h.coca_mature.sum(axis=0)
-    share = farmer.harvested_share(h.coca_idle, mature, m.labour_supply)
-    rule = share * farmer.leaf_harvest_kg(
+    share = harvest.harvested_share(h.coca_idle, mature, m.labour_supply)
+    rule = share * harvest.leaf_harvest_kg(
         p.crops.coca_leaf_kg_per_ha_year * m.coca_yield_factor,
         h.coca_mature[HOME],
-        farmer.home_fertility(m),
+        soils.home_fertility(m),
         h.coca_mature[REMOTE],
-        farmer.remote_fertility(m),
+        soils.remote_fertility(m),
     )
     assert rule.sum() > 0
-    np.testing.assert_allclose(farmer.harvest(m), rule, rtol=1e-12, atol=0)
+    np.testing.assert_allclose(harvest.harvest(m), rule, rtol=1e-12, atol=0)
     np.testing.assert_allclose(m.coca_harvested_ha, (share * mature).sum(), rtol=1e-12)
     np.testing.assert_allclose(m.coca_unharvested_ha, ((1 - share) * mature).sum(), rtol=1e-12)
 
@@ -54,26 +67,26 @@ def test_harvest_is_the_leaf_harvest_rule(stepped):
 def test_incomes_are_the_income_rules(stepped):
     m = stepped
     h, fp = m.households, m.params.farmer
-    leaf_kg = farmer.harvest(m)
+    leaf_kg = harvest.harvest(m)
     welfare = np.linspace(0.0, 30.0, h.n)
-    legal = farmer.legal_revenue_usd(m)
+    legal = income.legal_revenue_usd(m)
     assert legal.sum() > 0 and (m.households.stage >= farmer.ProgrammeStage.PERENNIAL).any()
-    sales = farmer.update_incomes(m, leaf_kg, welfare)
+    sales = income.update_incomes(m, leaf_kg, welfare)
     np.testing.assert_allclose(sales, legal.sum(), rtol=1e-12)
     np.testing.assert_allclose(h.legal_income, legal * (1.0 - fp.legal_cost_share), rtol=1e-12, atol=0)
-    income = farmer.net_income_usd(
+    net = income.net_income_usd(
         h.coca_income, fp.coca_cost_share, leaf_kg, m.prices.leaf_usd, h.legal_income, welfare
     )
-    np.testing.assert_allclose(h.income, income, rtol=1e-12, atol=1e-9)
+    np.testing.assert_allclose(h.income, net, rtol=1e-12, atol=1e-9)
 
 
 def test_maturing_is_the_mature_rule(stepped):
     m = stepped
     h, fp = m.households, m.params.farmer
-    young, mature = farmer.mature(h.coca_young, h.coca_mature, fp.coca_maturity_months)
-    cacao_young, cacao_mature = farmer.mature(h.cacao_young, h.cacao_mature, fp.perennial_maturity_months)
-    food_young, food_mature = farmer.mature(h.food_young, h.food_mature, fp.food_maturity_months)
-    farmer.mature_crops(m)
+    young, mature = maturation.mature(h.coca_young, h.coca_mature, fp.coca_maturity_months)
+    cacao_young, cacao_mature = maturation.mature(h.cacao_young, h.cacao_mature, fp.perennial_maturity_months)
+    food_young, food_mature = maturation.mature(h.food_young, h.food_mature, fp.food_maturity_months)
+    maturation.mature_crops(m)
     np.testing.assert_array_equal(h.coca_young, young)
     np.testing.assert_array_equal(h.coca_mature, mature)
     np.testing.assert_array_equal(h.cacao_young, cacao_young)
@@ -87,16 +100,16 @@ def test_soils_are_the_fertility_rule(stepped):
     m = stepped
     h, lp = m.households, m.params.landscape
     coca = h.coca_young + h.coca_mature
-    shares = farmer.plot_land_shares(h.farm_ha, h.fallow, coca[HOME], coca[REMOTE])
+    shares = soils.plot_land_shares(h.farm_ha, h.fallow, coca[HOME], coca[REMOTE])
     loss, gain = lp.fertility_loss_per_year_coca, lp.fertility_recovery_per_year
     home = np.minimum(
-        farmer.fertility_change(h.soil_home, shares[0], shares[1], loss, gain), farmer.UNFARMED_FERTILITY
+        fertility_change(h.soil_home, shares[0], shares[1], loss, gain), UNFARMED_FERTILITY
     )
     remote = np.minimum(
-        farmer.fertility_change(h.soil_remote, shares[2], shares[3], loss, gain), farmer.UNFARMED_FERTILITY
+        fertility_change(h.soil_remote, shares[2], shares[3], loss, gain), UNFARMED_FERTILITY
     )
-    mean = farmer.wear_soils(m)
-    assert mean == farmer.mean_soil_fertility(h)  # the same sums in the same order
+    mean = soils.wear_soils(m)
+    assert mean == soils.mean_soil_fertility(h)  # the same sums in the same order
     np.testing.assert_allclose(h.soil_home, home, rtol=1e-12, atol=0)
     np.testing.assert_allclose(h.soil_remote, remote, rtol=1e-12, atol=0)
     cells = np.bincount(h.cell, weights=h.farm_ha * home, minlength=m.landscape.n_cells)
@@ -109,7 +122,7 @@ def test_soils_are_the_fertility_rule(stepped):
 
 
 def test_the_land_decision_moves_coca_toward_the_desired_coca_rule(stepped):
-    """Coca changes by the labour-limited gap to :func:`farmer.desired_coca_ha` (NumPy form)."""
+    """Coca changes by the labour-limited gap to :func:`coca_wanted.desired_coca_ha` (NumPy form)."""
     m = stepped
     mechanisms = m.params.mechanisms.model_copy(update={"standing_coca": False})
     m.params = m.params.model_copy(update={"mechanisms": mechanisms})
@@ -118,14 +131,14 @@ def test_the_land_decision_moves_coca_toward_the_desired_coca_rule(stepped):
     rng = copy.deepcopy(m.streams.allocation)
     noise = rng.uniform(1.0 - fp.labour_noise, 1.0 + fp.labour_noise, h.n)
     before = h.coca_ha()
-    expected = farmer.update_expectation(
-        h.expected_leaf_value, farmer.leaf_value_usd_per_kg(m), fp.expectation_rate
+    expected = expectations.update_expectation(
+        h.expected_leaf_value, expectations.leaf_value_usd_per_kg(m), fp.expectation_rate
     )
     share = m.district_coca_share[h.district].copy()
-    farmer.allocate_land(m)
+    land.allocate_land(m)
     np.testing.assert_allclose(h.expected_leaf_value, expected, rtol=1e-12)
-    desired = farmer.desired_coca_ha(m, share)  # expectations and risk as the kernel left them
-    change = farmer.land_change_ha(
+    desired = coca_wanted.desired_coca_ha(m, share)  # expectations and risk as the kernel left them
+    change = land.land_change_ha(
         desired, before, fp.max_expand_ha_per_month * noise, fp.max_abandon_ha_per_month
     )
     assert (change > 0).any() and (change < 0).any()
@@ -146,14 +159,14 @@ def test_the_land_decision_leaves_cut_coca_standing(stepped):
     noise = copy.deepcopy(m.streams.allocation).uniform(1.0 - fp.labour_noise, 1.0 + fp.labour_noise, h.n)
     u_stand = copy.deepcopy(m.streams.harvest_choice).random(h.n)
     idle = np.minimum(h.coca_idle, h.coca_mature.sum(axis=0))
-    dropped = farmer.uprooted_standing_ha(idle, u_stand, vp.standing_months)
+    dropped = standing_coca.uprooted_standing_ha(idle, u_stand, vp.standing_months)
     before = h.coca_ha()
     tended = before - idle
     young = h.coca_young.sum(axis=0)
     share = m.district_coca_share[h.district].copy()
-    farmer.allocate_land(m)
-    desired = farmer.desired_coca_ha(m, share)
-    change = farmer.land_change_ha(
+    land.allocate_land(m)
+    desired = coca_wanted.desired_coca_ha(m, share)
+    change = land.land_change_ha(
         desired, tended, fp.max_expand_ha_per_month * m.labour_supply * noise, fp.max_abandon_ha_per_month
     )
     cut = (change < 0) & ~h.agreement
@@ -181,21 +194,21 @@ def test_legal_crops_follow_the_planting_rule_for_every_household(stepped):
     cp = p.crops
     coca, fallow = h.coca_ha(), h.fallow.copy()
     crops = {name: getattr(h, name).copy() for name in ("cacao_young", "coffee_young", "food_young")}
-    farmer.allocate_land(m)
+    land.allocate_land(m)
     pulled = np.maximum(coca - h.coca_ha(), 0.0)
     kept = h.coca_ha() <= coca  # no coca planted: the legal crops go on pulled-out land and fallow
-    cacao_usd, coffee_usd, food_usd = farmer.crop_revenues(m)
-    rule = farmer.plant_legal_crops(
+    cacao_usd, coffee_usd, food_usd = legal_crops.crop_revenues(m)
+    rule = legal_crops.plant_legal_crops(
         pulled,
         fallow,
         L.layer("elevation_m")[h.cell] < p.programme.cacao_below_m,
-        farmer.home_fertility(m),
+        soils.home_fertility(m),
         L.layer("market_access")[h.cell],
         h.stage,
         cacao_usd,
         coffee_usd,
         food_usd,
-        *farmer.farm_gate_indices(m),
+        *legal_crops.farm_gate_indices(m),
         p.farmer.legal_cost_share,
         cp.legal_min_net_usd_per_ha_year,
         cp.legal_expand_ha_per_month,
@@ -227,19 +240,19 @@ def test_replanting_follows_the_replant_and_trust_rules(stepped):
     trust = h.trust.copy()
     coca_before = h.coca_ha() + home
     u = copy.deepcopy(m.streams.replanting).random(h.n)
-    farmer.respond_to_eradication(m, home, remote, 0.5)
+    replanting.respond_to_eradication(m, home, remote, 0.5)
     missed = home == 0
     for name in columns:
         np.testing.assert_array_equal(getattr(h, name)[..., missed], was[name][..., missed])
     np.testing.assert_array_equal(h.eradicated, home)
     legal = h.food_mature + h.cacao_mature + h.coffee_mature
     no_alternative = legal < fp.no_alternative_legal_ha
-    p = farmer.replant_probability(
+    p = replanting.replant_probability(
         0.5, h.agreement, no_alternative, fp.p_replant_agreement, fp.replant_no_alternative_bonus
     )
     np.testing.assert_array_equal(h.replanted, np.where(u < p, home, 0.0))
     assert (h.replanted[hit] > 0).any() and (h.replanted[hit] == 0).any()
-    want = farmer.trust_after_eradication(
+    want = replanting.trust_after_eradication(
         trust, home / np.maximum(coca_before, 1e-12), h.in_programme, fp.trust_loss_eradicated
     )
     np.testing.assert_allclose(h.trust, want, rtol=1e-12, atol=0)
@@ -272,7 +285,7 @@ def test_household_totals_are_the_sums_and_counts_over_households(stepped):
 def test_the_mean_fertility_reported_is_that_of_the_soils_at_the_end_of_the_month(stepped):
     """The soils' phase takes the mean; nothing later in the month may change soils, farms or coca."""
     m = stepped
-    assert m.mean_fertility == farmer.mean_soil_fertility(m.households)
+    assert m.mean_fertility == soils.mean_soil_fertility(m.households)
     assert m.results()["mean_fertility"].iloc[-1] == m.mean_fertility
 
 

@@ -16,7 +16,7 @@ import pytest
 from pydantic import ValidationError
 
 from vraem import economy, load_scenario
-from vraem.agents import farmer
+from vraem.agents import farmer, legal_crops
 from vraem.economy import calendar_month, export_demand_t_per_month, local_price_factor
 from vraem.params import MarketParams
 from vraem.policy import Policy
@@ -47,16 +47,16 @@ def test_a_local_glut_lowers_the_price_and_scarcity_does_not_raise_it():
 
 
 def test_world_prices_revert_to_the_long_run_level_after_the_data():
-    assert farmer.reverting_index(3.2, 1.07, 0.35, 0) == pytest.approx(3.2)
+    assert legal_crops.reverting_index(3.2, 1.07, 0.35, 0) == pytest.approx(3.2)
     half_life = np.log(2.0) / 0.35
-    assert farmer.reverting_index(3.2, 1.07, 0.35, half_life) == pytest.approx(1.07 + (3.2 - 1.07) / 2)
-    assert farmer.reverting_index(3.2, 1.07, 0.35, 50) == pytest.approx(1.07, abs=1e-6)
+    assert legal_crops.reverting_index(3.2, 1.07, 0.35, half_life) == pytest.approx(1.07 + (3.2 - 1.07) / 2)
+    assert legal_crops.reverting_index(3.2, 1.07, 0.35, 50) == pytest.approx(1.07, abs=1e-6)
     path = (1.0, 1.5, 3.0)
-    assert farmer.world_price_index(path, 0, 1.0, 0.35) == 1.0
-    assert farmer.world_price_index(path, 35, 1.0, 0.35) == 3.0  # the last observed year
-    later = [farmer.world_price_index(path, 12 * y, 1.0, 0.35) for y in range(3, 12)]
+    assert legal_crops.world_price_index(path, 0, 1.0, 0.35) == 1.0
+    assert legal_crops.world_price_index(path, 35, 1.0, 0.35) == 3.0  # the last observed year
+    later = [legal_crops.world_price_index(path, 12 * y, 1.0, 0.35) for y in range(3, 12)]
     assert all(b < a for a, b in itertools.pairwise(later)) and later[-1] < 1.1
-    assert farmer.world_price_index((), 100, 2.0, 0.35) == 1.0
+    assert legal_crops.world_price_index((), 100, 2.0, 0.35) == 1.0
 
 
 def test_export_demand_follows_the_series_then_grows_for_a_while_then_holds():
@@ -88,18 +88,18 @@ def test_the_lockdown_is_a_dated_input_and_bad_dates_are_refused():
 
 def test_the_altitude_decides_the_perennial():
     elevation = np.array([800.0, 1_500.0, 2_500.0])
-    got = farmer.perennial_usd(elevation, 1_200.0, 2_000.0, 1_000.0, 700.0)
+    got = legal_crops.perennial_usd(elevation, 1_200.0, 2_000.0, 1_000.0, 700.0)
     np.testing.assert_allclose(got, [1_000.0, 700.0, 0.0])
-    best = farmer.best_legal_usd(got, 600.0, 1.1)
+    best = legal_crops.best_legal_usd(got, 600.0, 1.1)
     np.testing.assert_allclose(best, [1_100.0, 770.0, 600.0])
 
 
 def test_outbreaks_start_at_the_monthly_hazard_and_not_twice():
     u = np.array([0.005, 0.02, 0.005])
-    starts = farmer.outbreak_starts(u, np.array([0.12, 0.12, 0.12]), np.array([False, False, True]))
+    starts = legal_crops.outbreak_starts(u, np.array([0.12, 0.12, 0.12]), np.array([False, False, True]))
     np.testing.assert_array_equal(starts, [True, False, False])
-    assert farmer.outbreak_revenue_factor(True, 0.5) == 0.5
-    assert farmer.outbreak_revenue_factor(False, 0.5) == 1.0
+    assert legal_crops.outbreak_revenue_factor(True, 0.5) == 0.5
+    assert legal_crops.outbreak_revenue_factor(False, 0.5) == 1.0
 
 
 def test_no_household_above_the_coffee_belt_plants_a_perennial():
@@ -109,9 +109,9 @@ def test_no_household_above_the_coffee_belt_plants_a_perennial():
         cacao_usd=3_000.0, coffee_usd=3_000.0, food_usd=1_000.0, cacao_index=2.0, coffee_index=2.0,
         legal_cost_share=0.3, min_net_usd=300.0, expand_ha=0.02, title_boost=0.5,
     )  # fmt: skip
-    fallow, cacao, coffee, food, to_legal, own = farmer.plant_legal_crops(**args, perennial_ok=False)
+    fallow, cacao, coffee, food, to_legal, own = legal_crops.plant_legal_crops(**args, perennial_ok=False)
     assert cacao == coffee == own == 0.0 and food == to_legal == 0.5 and fallow == 1.0
-    fallow, cacao, coffee, food, to_legal, own = farmer.plant_legal_crops(**args, perennial_ok=True)
+    fallow, cacao, coffee, food, to_legal, own = legal_crops.plant_legal_crops(**args, perennial_ok=True)
     assert coffee > 0.5 and food == 0.0
 
 
@@ -124,11 +124,11 @@ def test_a_local_cacao_glut_lowers_the_farm_gate_price(local_market):
     """Three times the valley's cacao lowers the farm-gate price by 3^-0.3 (about 28%); with
     ``mechanisms.local_market`` off it stays at the world price passed through."""
     m = model_of("status_quo", 1, **{"mechanisms.local_market": local_market})
-    before, _, _ = farmer.crop_revenues(m)
+    before, _, _ = legal_crops.crop_revenues(m)
     assert m.households.cacao_mature.sum() > 0
     m.households.cacao_mature *= 3.0
     economy.update_market(m, m._supply_t, 0.0, m._shipped_t)
-    after, _, _ = farmer.crop_revenues(m)
+    after, _, _ = legal_crops.crop_revenues(m)
     if local_market:
         assert after == pytest.approx(before * 3.0**-m.params.crops.local_price_flexibility)
     else:
@@ -172,8 +172,8 @@ def test_an_epidemic_cuts_legal_income():
         if sick.outbreak_months_left[0] > 0:
             break
     assert sick.outbreak_months_left[0] > 0
-    cacao_sick, _, _ = farmer.crop_revenues(sick)
-    cacao_healthy, _, _ = farmer.crop_revenues(healthy)
+    cacao_sick, _, _ = legal_crops.crop_revenues(sick)
+    cacao_healthy, _, _ = legal_crops.crop_revenues(healthy)
     assert cacao_sick < 0.9 * cacao_healthy
 
 
@@ -196,7 +196,7 @@ def test_cacao_farm_gate_price_is_the_world_price_passed_through():
     m = model_of("status_quo", 1, **{"mechanisms.local_market": False, "mechanisms.crop_disease": False})
     m.month = 12 * 10  # 2023
     cp = m.params.crops
-    price = farmer.crop_revenues(m)[0] / cp.cacao_kg_per_ha_year
+    price = legal_crops.crop_revenues(m)[0] / cp.cacao_kg_per_ha_year
     assert price == pytest.approx(3.28 * cp.cacao_pass_through, rel=0.01)
     assert 1.8 < price < 2.8
 

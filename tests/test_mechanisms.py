@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from vraem.agents import farmer
+from vraem.agents import harvest
 from vraem.agents.farmer import HOME, REMOTE
 from vraem.runner import replicate_seed
 from vraem.scenario import load_scenario
@@ -22,7 +22,7 @@ def remote_leaf_per_ha(m):
     h = m.households
     home = h.coca_mature[HOME].copy()
     h.coca_mature[HOME] = 0.0
-    leaf = farmer.harvest(m).sum()
+    leaf = harvest.harvest(m).sum()
     h.coca_mature[HOME] = home
     per_ha_month = m.params.crops.coca_leaf_kg_per_ha_year / 12.0
     return leaf / (h.coca_mature[REMOTE].sum() * per_ha_month)
@@ -139,7 +139,7 @@ def test_a_cacao_price_path_moves_legal_area_in_its_direction():
 
 
 def test_pulled_out_coca_becomes_a_legal_crop_that_pays():
-    from vraem.agents.farmer import own_legal_planting
+    from vraem.agents.legal_crops import own_legal_planting
 
     planted = own_legal_planting(
         np.array([1.0, 1.0, 1.0, 1.0]),

@@ -1,5 +1,6 @@
 """Issue 16, items 1-4, in the model: signing is a choice, defection follows income, mayors hear
-growers by their coca dependence, money leaks, and the programme's costs are uncertain."""
+growers by their coca dependence, trust grows with what the programme delivers, money leaks, and
+the programme's costs are uncertain."""
 
 import numpy as np
 import pytest
@@ -8,6 +9,7 @@ from vraem import load_scenario
 from vraem.agents import mayor
 from vraem.agents.farmer import HouseholdType, ProgrammeStage
 from vraem.params import plausible_ranges
+from vraem.policy import Policy, PolicyPhase
 from vraem.simulation import VraemModel
 
 HOUSEHOLDS = 1_000
@@ -78,6 +80,60 @@ def test_households_without_coca_or_trust_do_not_count_as_supporters():
         mayor.decide(m)
         accepted.append(m.district_accepting.mean())
     assert 0.3 < np.mean(accepted) < 0.7
+
+
+def test_in_the_status_quo_most_mayors_refuse():
+    """Issue 16: counting every non-grower as a supporter, 14-15 of 15 mayors accepted. Weighed by
+    their coca dependence, the status quo's households (two thirds growers living almost wholly
+    from coca, under a third trusting the state) have their mayors refuse nearly every month
+    (about 0.2-0.6 of 15 a month at 1,000 households; 6-9.5 with the old count)."""
+    m = model_of("status_quo", 12)
+    h = m.households  # the opening valley
+    growers = h.coca_income > 0
+    assert growers.mean() > 0.5 and mayor.coca_dependence(h.coca_income, h.legal_income)[growers].mean() > 0.8
+    assert (h.trust >= m.params.mayor.trust_wanting_projects).mean() < 0.4
+    m.run()
+    accepting = m.results()["mayors_accepting"].iloc[1:]
+    assert accepting.mean() < 3, accepting.tolist()
+
+
+def test_trusting_growers_press_for_projects_only_by_the_income_that_is_not_coca():
+    """A valley of coca growers, half of whom trust the state, with no policy (trust stays put):
+    the trusting half press for projects only by the small share of their income that is not coca,
+    the others against by their dependence, so mayors refuse (about 0.1-0.3 of 15 a month; with a
+    head count, half for and half against, about half of them accepted: 6-8 of 15)."""
+    m = model_of("status_quo", 12, **{"farmer.share_never": 0.0})
+    m.policy = Policy(phases=[])
+    h = m.households
+    h.trust[:] = np.where(np.arange(h.n) % 2 == 0, 0.6, 0.1)
+    m.run()
+    h = m.households
+    assert 0.4 < (h.trust >= m.params.mayor.trust_wanting_projects).mean() < 0.6
+    assert mayor.coca_dependence(h.coca_income, h.legal_income).mean() > 0.8
+    accepting = m.results()["mayors_accepting"].iloc[1:]
+    assert accepting.mean() < 2, accepting.tolist()
+
+
+def _trust_rise(budget_soles_per_year: float, months: int = 24) -> float:
+    """Mean trust gained in ``months`` of a programme with this budget and nothing else, every
+    mayor accepting."""
+    sc = load_scenario("status_quo", {"farmer.n_households": HOUSEHOLDS, **EVERY_MAYOR_ACCEPTS})
+    policy = Policy(phases=[PolicyPhase(development_budget_soles_per_year=budget_soles_per_year)])
+    m = VraemModel(params=sc.parameters, policy=policy, seed=7, months=months)
+    m.run()
+    trust = m.results()["mean_trust"]
+    return float(trust.iloc[-1] - trust.iloc[0])
+
+
+def test_trust_grows_with_what_the_programme_delivers():
+    """Issue 16: the status quo's 22 million soles a year drove mean trust from 0.30 to 1, since
+    every district served at all gained the same trust. Trust now grows with how fully the
+    programme delivers in a district, so an eighteenth of the money buys a small part of the trust
+    (rise in two years at 1,000 households: about 0.015 against 0.18; with the same gain wherever
+    something was delivered, 0.14 against 0.29)."""
+    small, large = _trust_rise(22e6), _trust_rise(400e6)
+    assert large > 0.05
+    assert small < 0.25 * large, (small, large)
 
 
 def test_a_share_of_the_budget_leaks():

@@ -5,17 +5,13 @@ import pytest
 
 from vraem.agents.cartel import air_capacity_kg
 from vraem.agents.clan import expand_lab_capacity
-from vraem.agents.farmer import (
-    annual_risk,
-    land_change_ha,
-    mature,
-    replant_probability,
-    target_coca_ha,
-    trust_after_eradication,
-    update_expectation,
-)
+from vraem.agents.coca_wanted import target_coca_ha
+from vraem.agents.expectations import annual_risk, update_expectation
+from vraem.agents.land import land_change_ha
+from vraem.agents.maturation import mature
 from vraem.agents.mayor import mayor_accepts
 from vraem.agents.police import allocate_eradication, effective_capacity, resistance_probability
+from vraem.agents.replanting import replant_probability, trust_after_eradication
 from vraem.economy import (
     export_demand_t_per_month,
     farm_gate_leaf_price_usd_per_kg,
@@ -270,7 +266,8 @@ def test_a_household_whose_coca_pays_more_than_its_alternative_does_not_sign():
 
 
 def test_altitude_zones_allow_their_crops():
-    from vraem.agents.farmer import Zone, altitude_zone, zone_crops
+    from vraem.agents.farmer import Zone, altitude_zone
+    from vraem.agents.legal_crops import zone_crops
 
     zone = altitude_zone(np.array([600.0, 1_500.0, 2_400.0]), 1_200.0, 2_000.0)
     assert zone.tolist() == [Zone.LOW, Zone.MID, Zone.HIGH]
@@ -282,7 +279,7 @@ def test_altitude_zones_allow_their_crops():
 
 
 def test_savings_buffer_poverty_until_spent():
-    from vraem.agents.farmer import in_hardship, savings_after_month
+    from vraem.agents.income import in_hardship, savings_after_month
 
     savings = savings_after_month(np.array([100.0, 100.0, 10.0]), np.array([460.0, 200.0, 200.0]), 260.0, 0.1)
     np.testing.assert_allclose(savings, [120.0, 40.0, 0.0])

@@ -90,7 +90,7 @@ def test_interdiction_campaign_effect_is_the_same_at_1500_and_20000_households(s
 
 
 def test_clans_and_labs_scale_with_households_and_the_export_route_does_not():
-    from vraem.agents.farmer import harvest
+    from vraem.agents.harvest import harvest
     from vraem.simulation import VraemModel
 
     counts = {}

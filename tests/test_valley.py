@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from vraem import migration
-from vraem.agents import farmer
+from vraem.agents import harvest, rising_yields, standing_coca
 from vraem.runner import replicate_seed, run_once
 from vraem.scenario import load_scenario
 from vraem.simulation import VraemModel
@@ -28,30 +28,30 @@ def _table(months, **overrides):
 
 
 def test_cut_coca_is_left_standing_only_with_the_switch_and_only_mature_tended_coca():
-    assert farmer.left_standing_ha(0.5, 2.0, 0.3, True, False) == pytest.approx(0.5)
-    assert farmer.left_standing_ha(3.0, 2.0, 0.3, True, False) == pytest.approx(1.7)  # the rest is young
-    assert farmer.left_standing_ha(0.5, 2.0, 0.3, False, False) == 0.0
-    assert farmer.left_standing_ha(0.5, 2.0, 0.3, True, True) == 0.0  # signers uproot
+    assert standing_coca.left_standing_ha(0.5, 2.0, 0.3, True, False) == pytest.approx(0.5)
+    assert standing_coca.left_standing_ha(3.0, 2.0, 0.3, True, False) == pytest.approx(1.7)  # rest young
+    assert standing_coca.left_standing_ha(0.5, 2.0, 0.3, False, False) == 0.0
+    assert standing_coca.left_standing_ha(0.5, 2.0, 0.3, True, True) == 0.0  # signers uproot
 
 
 def test_standing_coca_is_uprooted_at_its_hazard():
-    assert farmer.uprooted_standing_ha(0.4, 0.01, 24.0) == 0.4
-    assert farmer.uprooted_standing_ha(0.4, 1.0 / 24.0 + 1e-9, 24.0) == 0.0
+    assert standing_coca.uprooted_standing_ha(0.4, 0.01, 24.0) == 0.4
+    assert standing_coca.uprooted_standing_ha(0.4, 1.0 / 24.0 + 1e-9, 24.0) == 0.0
 
 
 def test_harvested_share_leaves_out_standing_coca_and_missing_labour():
-    assert farmer.harvested_share(0.0, 2.0, 1.0) == 1.0  # the closed valley: all of it
-    assert farmer.harvested_share(0.5, 2.0, 1.0) == pytest.approx(0.75)
-    assert farmer.harvested_share(0.5, 2.0, 0.7) == pytest.approx(0.525)
-    assert farmer.harvested_share(3.0, 2.0, 1.0) == 0.0  # never below nothing
-    assert farmer.harvested_share(0.0, 0.0, 1.0) == 1.0
+    assert harvest.harvested_share(0.0, 2.0, 1.0) == 1.0  # the closed valley: all of it
+    assert harvest.harvested_share(0.5, 2.0, 1.0) == pytest.approx(0.75)
+    assert harvest.harvested_share(0.5, 2.0, 0.7) == pytest.approx(0.525)
+    assert harvest.harvested_share(3.0, 2.0, 1.0) == 0.0  # never below nothing
+    assert harvest.harvested_share(0.0, 0.0, 1.0) == 1.0
 
 
 def test_input_yields_rise_while_the_leaf_pays_and_stop_at_the_ceiling():
-    assert farmer.input_yield_factor(1.0, 0.012, 1.3, 1.0) == pytest.approx(1.001)
-    assert farmer.input_yield_factor(1.0, 0.012, 1.3, 0.5) == pytest.approx(1.0005)
-    assert farmer.input_yield_factor(1.0, 0.012, 1.3, 0.0) == 1.0  # a crash stops inputs; no fall
-    assert farmer.input_yield_factor(1.3, 0.012, 1.3, 2.0) == 1.3
+    assert rising_yields.input_yield_factor(1.0, 0.012, 1.3, 1.0) == pytest.approx(1.001)
+    assert rising_yields.input_yield_factor(1.0, 0.012, 1.3, 0.5) == pytest.approx(1.0005)
+    assert rising_yields.input_yield_factor(1.0, 0.012, 1.3, 0.0) == 1.0  # a crash stops inputs; no fall
+    assert rising_yields.input_yield_factor(1.3, 0.012, 1.3, 2.0) == 1.3
 
 
 def test_settlers_come_with_coca_income_above_the_wage_and_refugees_with_low_coffee():

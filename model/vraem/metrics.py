@@ -14,7 +14,8 @@ from collections.abc import Callable
 import mesa
 import numpy as np
 
-from vraem.agents.farmer import ProgrammeStage, farm_gate_indices
+from vraem.agents.farmer import ProgrammeStage
+from vraem.agents.legal_crops import farm_gate_indices
 from vraem.jit import kernel
 
 HOUSEHOLD_TOTALS = (
@@ -172,7 +173,7 @@ def poverty_share(m) -> float:
 def mean_fertility(m) -> float:
     """Mean soil fertility of farmed land: home farms and remote fields, weighted by area.
 
-    Taken by the soils' phase (:func:`vraem.agents.farmer.wear_soils`, in the pass that maps the
+    Taken by the soils' phase (:func:`vraem.agents.soils.wear_soils`, in the pass that maps the
     soils), after which nothing in the month changes soils, farms or coca.
     """
     return m.mean_fertility

@@ -10,7 +10,7 @@ With ``mechanisms.open_valley`` on, the valley's people change every month, befo
 - **Households leave** with a hazard that rises as their income falls short of the outside wage.
 - **Hired labour** (harvesters) is a valley-wide supply relative to normal: it left in April 2020 at
   the national lockdown and returns gradually; it limits how much mature coca is harvested and how
-  fast coca is planted (:func:`vraem.agents.farmer.harvested_share`).
+  fast coca is planted (:func:`vraem.agents.harvest.harvested_share`).
 
 Households are rows of :class:`vraem.agents.farmer.Households`: arrivals append rows, leavers'
 rows are dropped, and everything that holds household indices between months is renewed
@@ -24,8 +24,9 @@ from dataclasses import fields
 
 import numpy as np
 
-from vraem.agents import farmer
-from vraem.agents.farmer import Households, HouseholdType
+from vraem.agents.expectations import annual_risk, leaf_value
+from vraem.agents.farmer import Households, HouseholdType, altitude_zone, draw_remote_fields
+from vraem.agents.legal_crops import price_index
 from vraem.economy import rationed_share
 from vraem.jit import clip, rule, where
 
@@ -113,7 +114,7 @@ def migrate(model) -> None:
         ratio,
         vp.settler_rate_per_year,
         vp.settler_max_income_ratio,
-        farmer.price_index(p.crops.coffee_price_index_by_year, model.month),
+        price_index(p.crops.coffee_price_index_by_year, model.month),
         vp.refugee_rate_per_year,
     )
     arriving = int(rng.poisson(every * rate * h.n))
@@ -145,7 +146,7 @@ def new_settlers(model, k: int, rng: np.random.Generator) -> Households:
     if k <= 0 or weight.sum() <= 0:
         return Households(**empty)
     cell = rng.choice(L.n_cells, size=k, p=weight / weight.sum())
-    remote = farmer.draw_remote_fields(L, cell, fp.remote_field_radius_cells, rng)
+    remote = draw_remote_fields(L, cell, fp.remote_field_radius_cells, rng)
     asked = np.bincount(cell, minlength=L.n_cells) * vp.settler_farm_ha
     farm = vp.settler_farm_ha * rationed_share(forest[cell], asked[cell])
     cleared = np.bincount(cell, weights=farm, minlength=L.n_cells)
@@ -173,13 +174,13 @@ def new_settlers(model, k: int, rng: np.random.Generator) -> Households:
         child_courier=u[2] < fp.share_child_courier,
         soil_home=L.layer("fertility")[cell].copy(),
         soil_remote=L.layer("fertility")[remote].copy(),
-        expected_leaf_value=farmer.leaf_value(paste, model.prices.own_paste_leaf_usd, model.prices.leaf_usd),
-        zone=farmer.altitude_zone(
+        expected_leaf_value=leaf_value(paste, model.prices.own_paste_leaf_usd, model.prices.leaf_usd),
+        zone=altitude_zone(
             L.layer("elevation_m")[cell], p.programme.cacao_below_m, p.crops.coffee_max_m
         ).astype(h.zone.dtype),
         # They bring a few months' subsistence: farmer.savings_months_mean at the poverty line.
         savings=np.full(k, fp.savings_months_mean * fp.poverty_line_usd_per_month),
-        risk=farmer.annual_risk(model.district_eradicated_share[district]),
+        risk=annual_risk(model.district_eradicated_share[district]),
     )
     return Households(**{f.name: cols[f.name] for f in fields(h)})
 

@@ -16,18 +16,10 @@ import functools
 
 import numpy as np
 
-from vraem.agents import farmer
-from vraem.agents.farmer import (
-    HOME,
-    REMOTE,
-    HouseholdType,
-    ProgrammeStage,
-    Zone,
-    legal_revenue,
-    programme_yield_factor,
-    relative_fertility,
-    zone_crops,
-)
+from vraem.agents.farmer import HOME, REMOTE, HouseholdType, ProgrammeStage, Zone
+from vraem.agents.income import in_hardship, legal_revenue
+from vraem.agents.legal_crops import crop_revenues, programme_yield_factor, zone_crops
+from vraem.agents.soils import relative_fertility
 from vraem.economy import coca_net_usd_per_ha_year
 from vraem.jit import clip, kernel, maximum, rule, where
 from vraem.landscape import MIN_FARMED_HA, market_access, police_reach
@@ -125,7 +117,7 @@ def defection_probability(
     2019), so it is the monitored rate with no income gap; unmonitored signers defect at that rate
     over (1 - ``monitoring_detection``). It rises with the signer's :func:`income_shortfall` (the
     coca income given up, at today's expected leaf value, that legal income and transfers do not
-    replace), in hardship (:func:`vraem.agents.farmer.in_hardship`: poor, savings spent), and where
+    replace), in hardship (:func:`vraem.agents.income.in_hardship`: poor, savings spent), and where
     promised support has lapsed (Colombia's PNIS: families complied where payments arrived and
     replanted where they did not); it falls with peer pressure in proportion to the district's
     share of signers (Monzón: 1 of 41 communities replanted and gave up when the others pressed it).
@@ -480,16 +472,16 @@ def agreement_pays_now(model) -> np.ndarray:
     """Whether an agreement pays each household this month (rule :func:`agreement_pays`).
 
     Its expected legal income under the agreement: the legal revenue
-    (:func:`vraem.agents.farmer.legal_revenue`, at this month's legal prices from
-    :func:`vraem.agents.farmer.crop_revenues`) of its legal crops, young and mature, and of its
-    coca land given to the best crop its altitude zone allows (:func:`vraem.agents.farmer.zone_crops`),
+    (:func:`vraem.agents.income.legal_revenue`, at this month's legal prices from
+    :func:`vraem.agents.legal_crops.crop_revenues`) of its legal crops, young and mature, and of its
+    coca land given to the best crop its altitude zone allows (:func:`vraem.agents.legal_crops.zone_crops`),
     net of ``farmer.legal_cost_share``; its transfers (welfare, :func:`welfare_transfer_usd`); the
     coca income it gives up (:func:`coca_income_forgone_usd`). Worked out in a kernel only for
     households that could sign this month (no agreement, at or one stage before the quick crops).
     """
     p, h, L = model.params, model.households, model.landscape
     fp, cp = p.farmer, p.crops
-    prices = [np.broadcast_to(np.asarray(x, dtype=float), (h.n,)) for x in farmer.crop_revenues(model)]
+    prices = [np.broadcast_to(np.asarray(x, dtype=float), (h.n,)) for x in crop_revenues(model)]
     return _agreement_pays(
         h.agreement,
         h.stage,
@@ -589,7 +581,7 @@ def break_agreements(model, u: np.ndarray, monitored: bool, signed_share: np.nda
 
     A signer's income shortfall compares the coca it gave up (``coca_ha_at_signing``, valued as
     :func:`coca_income_forgone_usd` at today's expected leaf value and risk) with its legal income
-    last month and its welfare; hardship is :func:`vraem.agents.farmer.in_hardship`. A defector
+    last month and its welfare; hardship is :func:`vraem.agents.income.in_hardship`. A defector
     loses its agreement, wants coca again like any household of its type, and may sign again.
     """
     p, h = model.params, model.households
@@ -597,7 +589,7 @@ def break_agreements(model, u: np.ndarray, monitored: bool, signed_share: np.nda
     s = np.flatnonzero(h.agreement)
     if s.size == 0:
         return 0
-    fertility = farmer.relative_fertility(
+    fertility = relative_fertility(
         h.soil_home[s], p.landscape.initial_fertility_farmed, h.soil_bonus[s]
     )
     forgone = coca_income_forgone_usd(
@@ -616,7 +608,7 @@ def break_agreements(model, u: np.ndarray, monitored: bool, signed_share: np.nda
         pp.monitoring_detection,
         income_shortfall(forgone, earned),
         pp.defection_per_income_gap,
-        farmer.in_hardship(h.income[s], h.savings[s], fp.poverty_line_usd_per_month),
+        in_hardship(h.income[s], h.savings[s], fp.poverty_line_usd_per_month),
         pp.defection_poverty_multiplier,
         h.months_unsupported[s] >= pp.support_lapse_months,
         pp.defection_lapse_multiplier,

@@ -12,7 +12,22 @@ import mesa
 import numpy as np
 
 from vraem import economy, metrics, migration, programme
-from vraem.agents import cartel, clan, farmer, mayor, police
+from vraem.agents import (
+    cartel,
+    clan,
+    coca_wanted,
+    expectations,
+    farmer,
+    harvest,
+    income,
+    land,
+    legal_crops,
+    maturation,
+    mayor,
+    police,
+    rising_yields,
+    soils,
+)
 from vraem.agents.farmer import Farmer
 from vraem.landscape import build_landscape
 from vraem.params import ModelParams
@@ -75,12 +90,12 @@ class VraemModel(mesa.Model):
         self.labour_supply = 1.0
         """The valley's hired labour relative to normal (:mod:`vraem.migration`; 1 in a closed valley)."""
         self.coca_yield_factor = 1.0
-        """Coca yields relative to 2013 from inputs (:func:`vraem.agents.farmer.update_yield_inputs`)."""
+        """Coca yields relative to 2013 (inputs: :func:`vraem.agents.rising_yields.update_yield_inputs`)."""
         self.outbreak_months_left = np.zeros(2, dtype=np.int64)
-        """Months left of the running cacao and coffee epidemics (:func:`farmer.spread_disease`)."""
+        """Months left of the cacao and coffee epidemics (:func:`vraem.agents.legal_crops.spread_disease`)."""
 
         self.households = farmer.create_households(self, self.streams.households)
-        farmer.perennials_by_altitude(self)
+        legal_crops.perennials_by_altitude(self)
         self._households_per_district = np.maximum(np.bincount(self.households.district, minlength=n_d), 1)
         self.clans, self.cell_clan = clan.create_clans(self, self.streams.clans)
         self.households.clan[:] = self.cell_clan[self.households.cell]
@@ -97,10 +112,10 @@ class VraemModel(mesa.Model):
         linked = self.streams.mayors.random(n_d) < p.mayor.p_linked
         self.mayors = [mayor.Mayor(self, d, int(towns[d]), bool(linked[d])) for d in range(n_d)]
 
-        self.households.expected_leaf_value[:] = farmer.leaf_value_usd_per_kg(self)
-        farmer.seed_initial_coca(self)
+        self.households.expected_leaf_value[:] = expectations.leaf_value_usd_per_kg(self)
+        coca_wanted.seed_initial_coca(self)
         self._update_coca_layers(first=True)
-        leaf_kg = farmer.harvest(self)
+        leaf_kg = harvest.harvest(self)
         self.labs = clan.build_labs(self, leaf_kg, self.streams.clans)
         self.base_demand_t = float(leaf_kg.sum() / p.market.leaf_kg_per_kg_base / 1_000.0)
         self._supply_t = self.base_demand_t
@@ -108,11 +123,11 @@ class VraemModel(mesa.Model):
         economy.update_market(self, self._supply_t, 0.0, self.base_demand_t)
         self.opening_leaf_usd = self.prices.leaf_usd
         mayor.decide(self)
-        self.households.coca_income[:] = leaf_kg * farmer.leaf_value_usd_per_kg(self)
+        self.households.coca_income[:] = leaf_kg * expectations.leaf_value_usd_per_kg(self)
         self._update_households_income(leaf_kg)
-        farmer.seed_savings(self)
+        income.seed_savings(self)
         self.maps: dict[int, np.ndarray] = {}
-        self.mean_fertility = farmer.mean_soil_fertility(self.households)
+        self.mean_fertility = soils.mean_soil_fertility(self.households)
         """Mean soil fertility of farmed land, taken when the soils change (``_update_landscape``)."""
         self.datacollector = metrics.MonthlyCollector(model_reporters=metrics.build_reporters(n_d))
         self._collect()
@@ -167,11 +182,11 @@ class VraemModel(mesa.Model):
         migration.migrate(self)
         # Market: prices from last month's supply and seizures; inputs raise coca yields.
         economy.update_market(self, self._supply_t, self._seized_t, self._shipped_t)
-        farmer.update_yield_inputs(self)
-        farmer.spread_disease(self)
+        rising_yields.update_yield_inputs(self)
+        legal_crops.spread_disease(self)
         # Farmers: land decisions and harvest.
-        farmer.allocate_land(self)
-        leaf_kg = farmer.harvest(self)
+        land.allocate_land(self)
+        leaf_kg = harvest.harvest(self)
         # Clans: buy leaf and paste, process, sell to the cartels.
         clan.buy_and_process(self, leaf_kg)
         sold_kg = clan.sell_to_cartels(self, self.prices.demand_t * 1_000.0)
@@ -188,10 +203,10 @@ class VraemModel(mesa.Model):
         mayor.decide(self)
         programme.spend(self, levers.development_soles, levers.monitor_agreements)
         # Landscape: crops mature, soils change, coca is mapped.
-        farmer.mature_crops(self)
+        maturation.mature_crops(self)
         self._update_landscape()
         self._update_households_income(leaf_kg)
-        farmer.update_savings(self)
+        income.update_savings(self)
 
         self._supply_t = f["paste_t"]
         self._seized_t = f["seized_in_transit_t"]
@@ -206,7 +221,7 @@ class VraemModel(mesa.Model):
     def _update_households_income(self, leaf_kg: np.ndarray) -> None:
         f = self.month_flows
         welfare = programme.welfare_usd(self)
-        f["usd_legal_sales"] += farmer.update_incomes(self, leaf_kg, welfare)
+        f["usd_legal_sales"] += income.update_incomes(self, leaf_kg, welfare)
         f["usd_welfare"] += float(welfare.sum())
 
     def _update_coca_layers(self, first: bool = False) -> None:
@@ -231,7 +246,7 @@ class VraemModel(mesa.Model):
     def _update_landscape(self) -> None:
         p = self.params
         sp = p.security
-        self.mean_fertility = farmer.wear_soils(self)
+        self.mean_fertility = soils.wear_soils(self)
         self._update_coca_layers()
         # Hostility relaxes toward a level set by the district's trust in the state.
         target = (

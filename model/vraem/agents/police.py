@@ -14,7 +14,8 @@ import math
 
 import numpy as np
 
-from vraem.agents.farmer import HOME, REMOTE, respond_to_eradication
+from vraem.agents.farmer import HOME, REMOTE
+from vraem.agents.replanting import respond_to_eradication
 from vraem.jit import clip, kernel, pairwise_sum, rule
 from vraem.landscape import SitedAgent
 from vraem.policy import Levers, Targeting
