@@ -296,7 +296,10 @@ def test_shipped_weights_carry_their_scores_and_settings(tmp_path):
 
     history = read_history(history_folder(tmp_path))
     dest = ship_weights(history, tmp_path / "variant_weights.csv")
-    table = load_variant_weights(dest).set_index("variant")
+    table = pd.DataFrame.from_dict(load_variant_weights(dest), orient="index")
+    for c in ("crps_ha", "draws", "households"):
+        table[c] = pd.to_numeric(table[c])
+    table["separately_calibrated"] = table["separately_calibrated"] == "True"
     assert table.loc["full", "weight"] == pytest.approx(0.8)
     assert table.loc["full", "crps_ha"] == 9000.0
     assert bool(table.loc["full", "separately_calibrated"])
@@ -383,3 +386,16 @@ def test_the_report_shows_the_ensemble_and_the_corroboration_page(tiny_sweep, tm
     # Without a history folder, no corroboration section.
     plain = build_report(load_results(tiny_sweep), tmp_path / "plain.html", formats=("png",))
     assert '<section id="corroboration">' not in plain.html.read_text()
+
+
+def test_every_variant_is_documented_in_odd_md_with_its_mechanisms():
+    from vraem.patterns import load_variants
+
+    odd = (Path(__file__).resolve().parent.parent / "docs" / "odd.md").read_text(encoding="utf-8")
+    section = odd.split("### 7.19 Model variants", 1)[1].split("\n## ", 1)[0]
+    rows = {line.split("|")[1].strip(" `"): line for line in section.splitlines() if line.startswith("| `")}
+    for name, variant in load_variants().items():
+        assert name in rows, f"variant {name} is not in docs/odd.md, section 7.19"
+        cells = rows[name].split("|")
+        assert [m.strip(" `") for m in cells[2].split(",") if m.strip() != "none"] == variant.mechanisms
+        assert cells[4].strip(), f"variant {name} has no source in docs/odd.md"

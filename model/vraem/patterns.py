@@ -247,28 +247,46 @@ def posterior_label(path: Path | None, own: bool) -> str:
     return f"{POSTERIORS_DIR}/{path.name}" if own else f"{path.name} ({NOT_CALIBRATED})"
 
 
-def load_variant_weights(path: str | Path | None = None) -> pd.DataFrame | None:
-    """The shipped stacking weights (one row per variant), or None when none were shipped.
+def load_variant_weights(path: str | Path | None = None) -> dict[str, dict[str, Any]] | None:
+    """The shipped stacking weights, one row per variant, or None when none were shipped.
+
+    Read with the ``csv`` module (no pandas, no pyarrow): an experiment that names variants reads
+    this file when it is checked, and checking a file must stay small.
+
+    Returns:
+        Each variant's row (the file's columns as text), with ``weight`` as a float normalised to
+        sum to 1.
 
     Raises:
         PatternError: A weights file that exists but cannot be used.
     """
+    import csv
+
     path = Path(path) if path is not None else _shipped(WEIGHTS_FILE)
     if not path.is_file():
         return None
     try:
-        table = pd.read_csv(path)
-    except (ValueError, OSError, UnicodeDecodeError) as exc:
+        with path.open(encoding="utf-8", newline="") as f:
+            rows = list(csv.DictReader(f))
+    except (ValueError, OSError, UnicodeDecodeError, csv.Error) as exc:
         raise PatternError(f"{path}: not a readable CSV file ({type(exc).__name__})") from None
-    missing = [c for c in ("variant", "weight") if c not in table.columns]
+    fields = set(rows[0]) if rows else set()
+    missing = [c for c in ("variant", "weight") if c not in fields]
     if missing:
         raise PatternError(f"{path}: has no {missing[0]!r} column (expected vraem validate-history --ship)")
-    w = pd.to_numeric(table["weight"], errors="coerce").to_numpy(dtype=float)
-    if len(table) == 0 or not np.all(np.isfinite(w)) or (w < 0).any() or w.sum() <= 0:
+    weights = []
+    for row in rows:
+        try:
+            weights.append(float(row["weight"]))
+        except (TypeError, ValueError):
+            weights.append(math.nan)
+    w = np.array(weights, dtype=float)
+    if not np.all(np.isfinite(w)) or (w < 0).any() or w.sum() <= 0:
         raise PatternError(f"{path}: weight: needs finite, non-negative weights that sum above 0")
-    if table["variant"].duplicated().any():
+    names = [row["variant"] for row in rows]
+    if len(set(names)) != len(names):
         raise PatternError(f"{path}: variant: each variant once")
-    return table.assign(weight=w / w.sum())
+    return {row["variant"]: {**row, "weight": float(x / w.sum())} for row, x in zip(rows, w, strict=True)}
 
 
 # ---------------------------------------------------------------------------------------------

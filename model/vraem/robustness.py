@@ -155,7 +155,7 @@ def ranking_robustness(ends: pd.DataFrame) -> pd.DataFrame:
 
 
 def flip_discovery(
-    ends: pd.DataFrame, params: pd.DataFrame, a: str, b: str, point: int = 0
+    ends: pd.DataFrame, params: pd.DataFrame, a: str, b: str, point: int = 0, majority: str | None = None
 ) -> dict | None:
     """Which parameters separate the draws where the ranking of ``a`` and ``b`` flips.
 
@@ -165,6 +165,8 @@ def flip_discovery(
         a: The first scenario of the pair.
         b: The second scenario of the pair.
         point: The design point.
+        majority: The scenario that is lower in the ranking to explain (default: the one lower in
+            most of these draws); over an ensemble, the pooled sample's.
 
     Returns:
         None when every draw ranks the pair the same way; else ``importance`` (parameter ->
@@ -180,7 +182,7 @@ def flip_discovery(
     if wide.empty:
         return None
     a_lower = (wide[a] < wide[b]).to_numpy()
-    majority_a = a_lower.mean() >= 0.5
+    majority_a = a_lower.mean() >= 0.5 if majority is None else majority == a
     flipped = a_lower != majority_a
     n_flips = int(flipped.sum())
     if n_flips == 0 or n_flips == len(flipped):
@@ -293,12 +295,11 @@ def robustness_tables(table: pd.DataFrame, manifest: dict) -> tuple[pd.DataFrame
         if tags is not None:
             params = params.join(tags[[VARIANT]], how="inner")
         for r in ranking.itertuples():
-            share = r.majority_share
-            if tags is not None:  # flips may hide in a variant's extra draws
-                share = ranking_robustness(ends).set_index(["scenario_a", "scenario_b", "point"])
-                share = share.loc[(r.scenario_a, r.scenario_b, r.point), "majority_share"]
-            if share < 1.0:
-                d = flip_discovery(ends, params, r.scenario_a, r.scenario_b, r.point)
+            # Over an ensemble, flips may hide in a variant's extra draws: every draw of every
+            # variant is checked against the pooled sample's ranking.
+            if r.majority_share < 1.0 or tags is not None:
+                majority = r.majority if tags is not None else None
+                d = flip_discovery(ends, params, r.scenario_a, r.scenario_b, r.point, majority)
                 if d is not None:
                     found.append(d)
     return ranking, found
@@ -559,8 +560,13 @@ def print_robustness(folder: str | Path, console, out: str | Path | None = None)
         console.print(
             f"flips {d['scenario_a']} vs {d['scenario_b']}: {d['flips']} of {d['draws']} draws go against "
             f"{d['majority']}; separated best by {top or 'no parameter'}; "
-            f"{d['region_flips']} of the {d['region_draws']} draws with {region} flip "
-            f"[{d['method']}]",
+            f"{d['region_flips']} of the {d['region_draws']} draws with {region} flip"
+            + (
+                "; by variant: " + ", ".join(f"{v} {f}/{n}" for v, (f, n) in d["by_variant"].items())
+                if d.get("by_variant")
+                else ""
+            )
+            + f" [{d['method']}]",
             highlight=False,
         )
     ens = ensemble_tables(res_table_for_print(folder), manifest) if ensemble_info(manifest) else None

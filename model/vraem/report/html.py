@@ -256,12 +256,23 @@ def _findings_section(view: ReportView) -> str:
 
 def _assumptions_block(view: ReportView) -> str:
     """What the runs assume after the observed data: legal prices, export demand, mechanisms."""
+    from vraem.robustness import ensemble_info
+
+    def sentences(a) -> list[str]:
+        if not ensemble_info(view.manifest):
+            return list(a.sentences)
+        # Over model variants the switches differ by replicate: the scenario file's are not the runs'.
+        return [x for x in a.sentences if not x.startswith("Model mechanisms")] + [
+            "Model mechanisms: each replicate runs one model variant, a set of mechanism switches "
+            "(see Policy rankings across model variants)."
+        ]
+
     items = []
     for names, a in view.assumptions:
         who = f"<b>{_e(', '.join(names))}:</b> " if len(view.assumptions) > 1 else ""
-        items.append(who + " ".join(_e(x) for x in a.sentences))
+        items.append(who + " ".join(_e(x) for x in sentences(a)))
     body = "".join(f"<li>{x}</li>" for x in items) if len(items) > 1 else ""
-    single = f"<ul>{''.join(f'<li>{_e(x)}</li>' for x in view.assumptions[0][1].sentences)}</ul>"
+    single = f"<ul>{''.join(f'<li>{_e(x)}</li>' for x in sentences(view.assumptions[0][1]))}</ul>"
     return (
         '<div class="assumptions" id="assumptions"><b>Assumptions that drive the long run.</b> '
         "Every number in this report depends on what the runs assume once the observed data end; "
@@ -397,6 +408,10 @@ def _robustness_section(view: ReportView) -> str:
     return _section("robustness", "Uncertainty and ranking robustness", "".join(parts))
 
 
+DOMINANT_WEIGHT = 0.95
+"""A variant with at least this stacking weight makes the pooled ranking its own (said in the report)."""
+
+
 def _ensemble_section(view: ReportView) -> str:
     """Issue 17, item 5: the ranking per model variant and pooled, Kendall's tau, regret."""
     from vraem.robustness import POOLED, RUNS_AND_PARAMETERS, UNCERTAINTY_WORDS, ensemble_tables
@@ -417,6 +432,21 @@ def _ensemble_section(view: ReportView) -> str:
         f"{_e(UNCERTAINTY_WORDS['runs, parameters and structure'])}; a variant's own row covers "
         f"{_e(UNCERTAINTY_WORDS[RUNS_AND_PARAMETERS])}, within that variant.</p>"
     ]
+    top = max(variants, key=lambda v: variants[v].get("weight", 0.0))
+    if variants[top].get("weight", 0.0) >= DOMINANT_WEIGHT and len(variants) > 1:
+        parts.append(
+            f'<p class="note">The stacking weights put {fmt(variants[top]["weight"], percent=True)} of '
+            f"the weight on <b>{_e(top)}</b>, so the pooled ranking is in practice {_e(top)}'s and "
+            "the pooled results carry next to no structural uncertainty. The other variants' rows "
+            "show what would change if one of the other explanations were the true one.</p>"
+        )
+    scale = view.scale(view.baseline)
+    if scale != 1:
+        parts.append(
+            f"<p class=small>Hectares are those of the simulated valley ({fmt(scale, 2)} of the "
+            f"about 20,000 households of the full valley), as everywhere in this report; divide by "
+            f"{fmt(scale, 2)} for the full valley.</p>"
+        )
     rows = []
     for v, d in variants.items():
         rows.append(

@@ -619,12 +619,11 @@ def _ensemble_weights(spec: Experiment, names: list[str], exp_path: Path) -> tup
         raise ExperimentError(f"{exp_path}: variant_weights: {path}: file not found")
     if table is None:
         return dict.fromkeys(names, 1.0 / len(names)), "equal weights: no stacking weights are shipped"
-    given = dict(zip(table["variant"], table["weight"].astype(float), strict=True))
-    weights = {v: float(given.get(v, 0.0)) for v in names}
+    weights = {v: float(table[v]["weight"]) if v in table else 0.0 for v in names}
     where = f"stacking weights of {path or 'vraem/data/variant_weights.csv'}"
-    created = table["created"].iloc[0] if "created" in table.columns else None
-    if isinstance(created, str):
-        where += f" (validate-history of {created[:10]})"
+    created = next(iter(table.values())).get("created")
+    if created:
+        where += f" (validate-history of {str(created)[:10]})"
     total = sum(weights.values())
     if total <= 0:
         return dict.fromkeys(names, 1.0 / len(names)), f"equal weights: the {where} give these variants none"
@@ -683,11 +682,14 @@ def _load_ensemble(spec: Experiment, exp_path: Path) -> EnsembleDraws:
     variants: dict[str, dict[str, Any]] = {}
     tags: list[dict[str, Any]] = []
     draws: list[dict[str, float]] = []
+    read: dict[Path, tuple[Any, str]] = {}  # each posterior file read once, however many variants share it
     for v in names:
         pooled, extra = counts[v]
         path, own = variant_posterior(v, shared)
         try:
-            sets = draw_parameters(read_posterior(path), pooled + extra, spec.base_seed)
+            if path not in read:
+                read[path] = (read_posterior(path), file_digest(path))
+            sets = draw_parameters(read[path][0], pooled + extra, spec.base_seed)
         except PosteriorError as exc:
             raise ExperimentError(f"{exp_path}: parameter_draws: variant {v}: {path}: {exc}") from None
         variants[v] = {
@@ -698,7 +700,7 @@ def _load_ensemble(spec: Experiment, exp_path: Path) -> EnsembleDraws:
             "posterior": path.name,
             "posterior_label": posterior_label(path, own),
             "separately_calibrated": own,
-            "posterior_sha256": file_digest(path),
+            "posterior_sha256": read[path][1],
         }
         tags += [{"variant": v, "pooled": j < pooled} for j in range(pooled + extra)]
         draws += sets
