@@ -380,6 +380,7 @@ def test_the_report_shows_the_ensemble_and_the_corroboration_page(tiny_sweep, tm
     page = out.html.read_text()
     assert '<section id="ensemble">' in page and 'id="ensemble-regret"' in page
     assert "Kendall" in page and "minimax regret" in page
+    assert "Each replicate also runs one model variant" in page  # the draws section says so
     assert "noise, parameter uncertainty and structural uncertainty" in page
     assert '<section id="corroboration">' in page and "Model output corroboration" in page
     assert "UNODC Peru coca survey 2014" in page

@@ -288,6 +288,14 @@ def _draws_section(view: ReportView, figures_html: str) -> str:
     exp = view.manifest.get("experiment")
     digest = exp.get("parameter_draws_sha256") if isinstance(exp, dict) else None
     n = info.get("n_draws") or int(view.table["replicate"].nunique())
+    from vraem.robustness import ensemble_info
+
+    ens = ensemble_info(view.manifest)
+    if ens is not None:  # the pooled draws come from each variant's own posterior, where it has one
+        variants = ens["variants"]
+        own = [v for v, d in variants.items() if d.get("separately_calibrated") and d.get("pooled_draws")]
+        if own:
+            name = f"{name} and the own posteriors of {', '.join(own)}"
     parts = [
         f"<p>These results run <b>{_e(n)} draws</b> of the calibration posterior <b>{_e(name)}</b>"
         + (f" (SHA-256 {_e(str(digest)[:12])}...)" if digest else "")
@@ -295,6 +303,12 @@ def _draws_section(view: ReportView, figures_html: str) -> str:
         "by draw, with the same parameters and the same random numbers. The draws are samples of "
         "what the parameters may be, not a design: they show a spread, not a response curve.</p>"
     ]
+    if ens is not None:
+        parts.append(
+            "<p>Each replicate also runs one model variant: these are the pooled draws, split among "
+            "the variants by their stacking weights (section Policy rankings across model "
+            "variants, which also shows the variants' extra draws).</p>"
+        )
     base = view.table[view.table["scenario"] == view.baseline]
     per_draw = base.groupby("replicate", sort=True)[view.drawn].first() if view.drawn else pd.DataFrame()
     if not per_draw.empty:
