@@ -10,7 +10,7 @@ PYTHON_BOOT ?= $(shell for p in python3.13 python3.12 python3 python; do \
     for p in $$(ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.1[2-9]* 2>/dev/null | sort -V -r); do \
     if [ -x $$p/bin/python ]; then echo $$p/bin/python; exit 0; fi; done)
 
-.PHONY: setup run test test-lowest browser ui-assets lint docs docs-build gallery bench bench-phases bench-sweep bench-sensitivity calibrate validate-history baseline clean ui bench-ui
+.PHONY: setup run test test-slow test-lowest browser ui-assets lint docs docs-build gallery bench bench-phases bench-sweep bench-sensitivity calibrate bench-calibrate sbc validate-history baseline clean ui bench-ui
 
 setup: $(STAMP)
 
@@ -28,8 +28,16 @@ run: $(STAMP)
 	$(VENV)/bin/vraem compare results/default
 	$(VENV)/bin/vraem report results/default
 
+## The tests, on every core (pytest-xdist; a file's tests stay in one worker, so its fixtures are
+## built once). `make test` runs all but the end-to-end tests marked slow (under 15 min on two
+## cores); `make test-slow` runs those (installing the wheel, Morris and Sobol on the model, the
+## reports in Chromium, killed sweeps, notebooks...). CI (.ci/run) runs both.
+TEST_WORKERS ?= 2
 test: $(STAMP) browser ui-assets
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile -m "not slow"
+
+test-slow: $(STAMP) browser ui-assets
+	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile -m slow
 
 ## The fast tests against the lowest versions of the direct dependencies that pyproject.toml allows,
 ## in their own venv (tools/lowest_constraints.py pins each to its floor; the rest resolves freely).
@@ -100,10 +108,20 @@ bench-sweep: $(STAMP)
 bench-sensitivity: $(STAMP)
 	$(PY) benchmarks/bench_sensitivity.py
 
-## ABC-SMC calibration of the status quo (model/vraem/data/calibration.yaml, at most ~15 min); the
-## posterior and its manifest are also copied to model/vraem/data/, where `make run` reads them.
+## ABC-SMC calibration of the status quo on 2013-2019, per model variant (model/vraem/data/calibration.yaml;
+## VARIANT=full for one); each posterior and manifest is copied to model/vraem/data/posteriors/<variant>.
+VARIANT ?= all
 calibrate: $(STAMP)
-	$(VENV)/bin/vraem calibrate --out results/calibration --ship
+	$(VENV)/bin/vraem calibrate --variant $(VARIANT) --out results/calibration --ship
+
+## Time to a final-generation ESS >= 500 for one variant (default full) on this machine's cores.
+bench-calibrate: $(STAMP)
+	$(PY) benchmarks/bench_calibrate.py
+
+## Coverage of the calibration's credible intervals over synthetic datasets (Prangle et al. 2014):
+## a reference table of prior runs, each held-out run's rejection-ABC posterior (results/sbc/, docs/calibration.md).
+sbc: $(STAMP)
+	$(PY) -m vraem.sbc --out results/sbc
 
 ## Every documented pattern of the valley's history under each model variant, over posterior draws,
 ## and the variants' leave-future-out scores of 2020-2024 (results/history/; docs/validation.md).

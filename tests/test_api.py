@@ -228,6 +228,7 @@ overrides: {months: 6, farmer.n_households: 200, map_months: []}
 """
 
 
+@pytest.mark.slow
 def test_outcomes_over_posterior_draws_agree_with_vraem_compare(tmp_path):
     """`vraem.outcomes(draws=3)` is `make run` in small: a Dask sweep over 3 draws, then compare."""
     exp = tmp_path / "draws.yaml"

@@ -25,7 +25,6 @@ import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -224,10 +223,12 @@ def cli(*args: str) -> Answer:
     return Answer(result.exit_code, result.stdout, result.stderr)
 
 
-MEMORY_LIMIT = 1_500_000_000
+MEMORY_LIMIT = 2_500_000_000
 """Address space (bytes) of every ``vraem`` subprocess here: a regression that expands an alias
 bomb (or reads /dev/zero) dies of MemoryError in its own process instead of taking the machine.
-A ``vraem validate`` of a good file maps about MAPPED_MB of it (numba, llvmlite, pandas)."""
+Checking a scenario maps about 50 MB; an experiment that reads the Parquet posterior maps about
+1.7 GB (pyarrow reserves address space for its thread pool and allocator, while its resident
+memory stays near 150 MB): at 1.5 GB glibc could not give a new thread its thread-local data."""
 
 
 @dataclass
@@ -245,33 +246,53 @@ def _limit_memory(limit: int) -> Callable[[], None]:
     return preexec
 
 
+LAUNCHER = """
+import json, os, resource, sys
+limit, report, *argv = sys.argv[1:]
+pid = os.fork()
+if pid == 0:
+    resource.setrlimit(resource.RLIMIT_AS, (int(limit), int(limit)))
+    os.execv(argv[0], argv)
+_, status, usage = os.wait4(pid, 0)
+with open(report, "w") as f:
+    json.dump({"peak_mb": usage.ru_maxrss / 1024}, f)
+sys.exit(os.waitstatus_to_exitcode(status) % 256)
+"""
+"""Starts ``vraem`` from a small Python process, under the memory limit, and writes its peak.
+
+Linux counts in a child's ``ru_maxrss`` the memory of the process it was forked from: forked
+straight from a test worker (a few hundred MB once it has run models), every child would "peak" at
+the worker's size. Forked from this launcher (about 10 MB), the peak is ``vraem``'s own."""
+
+
 def subprocess_cli(
     *args: str, cwd: Path | None = None, limit: int = MEMORY_LIMIT, timeout: float = 180
 ) -> Measured:
     """Run the installed ``vraem`` script in a subprocess, under a memory limit and a timeout.
 
-    ``os.wait4`` gives this child's own peak resident memory (``ru_maxrss``), not the largest of
-    all children so far.
+    The peak resident memory is that of ``vraem`` alone (see :data:`LAUNCHER`).
     """
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        start = time.monotonic()
-        proc = subprocess.Popen(
-            [str(VRAEM), *args], stdout=out, stderr=err, cwd=cwd or ROOT, preexec_fn=_limit_memory(limit)
-        )
-        timer = threading.Timer(timeout, proc.kill)
-        timer.start()
-        try:
-            _, status, usage = os.wait4(proc.pid, 0)
-        finally:
-            timer.cancel()
-        seconds = time.monotonic() - start
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        err.seek(0)
-        stdout, stderr = out.read().decode(errors="replace"), err.read().decode(errors="replace")
+    with tempfile.TemporaryDirectory() as tmp:
+        report = Path(tmp) / "peak.json"
+        with open(Path(tmp) / "out", "w+b") as out, open(Path(tmp) / "err", "w+b") as err:
+            start = time.monotonic()
+            proc = subprocess.Popen(
+                [sys.executable, "-c", LAUNCHER, str(limit), str(report), str(VRAEM), *args],
+                stdout=out, stderr=err, cwd=cwd or ROOT, start_new_session=True,
+            )
+            try:
+                proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+            seconds = time.monotonic() - start
+            out.seek(0)
+            err.seek(0)
+            stdout, stderr = out.read().decode(errors="replace"), err.read().decode(errors="replace")
+        peak = json.loads(report.read_text())["peak_mb"] if report.exists() else math.nan
     if seconds >= timeout:
         stderr += f"\n(killed after a {timeout:.0f} s timeout)"
-    return Measured(proc.returncode, stdout, stderr, seconds, usage.ru_maxrss / 1024)
+    return Measured(proc.returncode, stdout, stderr, seconds, peak)
 
 
 @contextmanager
@@ -897,15 +918,18 @@ def _classroom_answer(path: Path, extra: str = "") -> str:
 
 
 CLASSROOM_CHILD = """
-import json, resource, sys, time
+import json, sys, time
 from pathlib import Path
+def peak_mb():  # this process's own high-water mark (ru_maxrss would count the forking parent's)
+    line = next(l for l in open("/proc/self/status") if l.startswith("VmHWM:"))
+    return int(line.split()[1]) / 1024
 start = time.monotonic()
 from vraem.ui.classroom import UISettings, build_scenario
 loaded = time.monotonic()
 built, _ = build_scenario(UISettings(scenario=sys.argv[1], n_households=200, extra=sys.argv[2]))
 print(json.dumps({"error": built.error, "accepted": built.scenario is not None,
                   "seconds": time.monotonic() - loaded,
-                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+                  "peak_mb": peak_mb()}))
 """
 
 

@@ -11,9 +11,10 @@ import pytest
 from vraem.calibration import (
     DERIVED,
     TOLERANCE,
+    CalibrationConfig,
     CalibrationError,
+    PatternDistance,
     Simulator,
-    distance,
     evaluation_seed,
     fit,
     load_config,
@@ -21,6 +22,8 @@ from vraem.calibration import (
     pyabc_name,
     run_calibration,
     score,
+    ship,
+    target_tolerances,
 )
 from vraem.observed import load_leaf_prices, load_observed, month_of_date
 from vraem.params import USD_PER_SOL
@@ -67,15 +70,31 @@ def test_status_quo_starts_at_the_2013_survey():
     assert np.isclose(t["coca_ha"].iloc[0] / sc.parameters.scale, 19167)
 
 
-def test_distance_weighs_the_two_patterns_equally():
-    obs = {"coca_2014": 100.0, "coca_2015": 200.0, "leaf_2020-01": 2.0}
-    assert distance(dict(obs), obs) == 0.0
-    # coca 10% off in both years, price exact: sqrt((0.01 + 0) / 2)
-    sim = {"coca_2014": 110.0, "coca_2015": 180.0, "leaf_2020-01": 2.0, DERIVED: 9.0}
-    assert distance(sim, obs) == pytest.approx(np.sqrt(0.01 / 2))
-    # price 20% off, coca exact: one price point weighs as much as all the coca years
-    sim = {"coca_2014": 100.0, "coca_2015": 200.0, "leaf_2020-01": 2.4}
-    assert distance(sim, obs) == pytest.approx(np.sqrt(0.04 / 2))
+def test_distance_counts_tolerances_and_weighs_the_groups_equally():
+    tol = {"coca_2014": (10.0, 10.0, "coca"), "coca_2015": (20.0, 20.0, "coca"),
+           "pattern_labs": (5.0, 10.0, "programme")}
+    obs = {"coca_2014": 100.0, "coca_2015": 200.0, "pattern_labs": 20.0}
+    d = PatternDistance(tol)
+    assert d(dict(obs), obs) == 0.0
+    # coca one tolerance off in both years, labs exact: sqrt((1 + 0) / 2); the derived key is ignored
+    sim = {"coca_2014": 110.0, "coca_2015": 180.0, "pattern_labs": 20.0, DERIVED: 9.0}
+    assert d(sim, obs) == pytest.approx(np.sqrt(1 / 2))
+    # the tolerance of the side the value falls on: 10 above, 5 below
+    assert d({**obs, "pattern_labs": 30.0}, obs) == pytest.approx(np.sqrt(1 / 2))
+    assert d({**obs, "pattern_labs": 10.0}, obs) == pytest.approx(np.sqrt(4 / 2))
+    # a statistic of nothing (NaN) counts as one tolerance off; an infinite one rejects
+    assert d({**obs, "pattern_labs": float("nan")}, obs) == pytest.approx(np.sqrt(1 / 2))
+    assert d({**obs, "coca_2014": float("inf")}, obs) == float("inf")
+
+
+def test_tolerances_come_from_the_survey_error_and_the_pattern_bands():
+    cfg = load_config()
+    tol = target_tolerances(cfg)
+    assert tol["coca_2019"] == pytest.approx((2602.8, 2602.8, "coca"))
+    assert tol["pattern_labs_destroyed_per_month"] == pytest.approx((5.0, 5.0, "programme"))
+    assert tol["pattern_backcast_900m"][:2] == pytest.approx((0.026, 0.144))  # band 0.93-1.10 round 0.956
+    assert tol["pattern_leaf_price_2014"][2] == "leaf"
+    assert tol["pattern_monzon_agreements_kept"][2] == "programme"
 
 
 def test_default_config_and_its_targets():
@@ -85,14 +104,39 @@ def test_default_config_and_its_targets():
         "farmer.illegality_premium_usd_per_ha_year",
         "farmer.expectation_rate",
         "farmer.coca_cost_share",
+        # the four the Morris screening ranks highest for the policy gap (issue 17)
+        "programme.trust_gain_per_month_services",
+        "security.resistance_threshold",
+        "clan.broker_margin",
+        "security.hostility_per_share_eradicated",
     }
-    assert cfg.leaf_price_dates == ["2020-01", "2020-04", "2020-05"]
-    assert cfg.overrides == {}  # the 2020 lockdown is a default input (market.export_demand_shock_by_date)
+    assert cfg.variant == "full" and cfg.fit_end_year == 2019
+    assert cfg.population_size >= 500 and cfg.target_ess >= 500
+    assert cfg.leaf_price_dates == []  # the 2020 prices are scored out of sample, not fitted
+    assert cfg.overrides == {}
     priors = cfg.priors()
     assert all(hi > lo for lo, hi in priors.values())
     t = observed_targets(cfg)
     assert t["coca_2019"] == 26028
-    assert t["leaf_2020-01"] == pytest.approx(11.2 * USD_PER_SOL)
+    assert t["pattern_labs_destroyed_per_month"] == 20 and t["pattern_replanting_share"] == 0.5
+    assert not [k for k in t if "2020" in k or "2021" in k]
+    scenarios = {p.scenario for p in cfg.fitted_patterns()}
+    assert scenarios == {"status_quo", "eradication_first", "development_first"}
+    assert all(int(p.years[-1][:4]) <= 2019 for p in cfg.fitted_patterns())
+
+
+def test_variant_sets_the_mechanisms_of_every_run():
+    from vraem.patterns import load_variants
+
+    full, ref = load_config(None, "full"), load_config(None, "reference")
+    assert full.mechanism_list() == list(load_variants()["full"].mechanisms)
+    assert ref.mechanism_list() == [] and ref.label() == "reference"
+    assert Simulator(ref, list(observed_targets(ref))).fixed["mechanisms"] == []
+    sc = load_scenario("status_quo", ref.run_overrides())
+    assert sc.parameters.mechanisms.on() == ()
+    custom = CalibrationConfig(parameters={"farmer.expectation_rate": None}, coca_years=[2014],
+                               mechanisms=["open_valley"])
+    assert custom.run_overrides()["mechanisms"] == ["open_valley"] and custom.label() == "open_valley"
 
 
 def test_evaluation_seed_depends_only_on_the_candidate():
@@ -112,6 +156,20 @@ def test_evaluation_seed_depends_only_on_the_candidate():
          "no VRAEM leaf price"),
         ("parameters: {farmer.expectation_rate: }\ncoca_years: [2014]\npopulation_sise: 5\n",
          "population_sise"),
+        # leave-future-out: nothing after fit_end_year may be fitted
+        ("parameters: {farmer.expectation_rate: }\ncoca_years: [2014, 2021]\n", "leave-future-out"),
+        ("parameters: {farmer.expectation_rate: }\ncoca_years: [2014]\nleaf_price_dates: ['2020-04']\n",
+         "leave-future-out"),
+        ("parameters: {farmer.expectation_rate: }\ncoca_years: [2014]\n"
+         "patterns: {monzon_agreements_kept: }\n", "leave-future-out"),
+        ("parameters: {farmer.expectation_rate: }\ncoca_years: [2014]\npatterns: {labs_killed: }\n",
+         "no pattern 'labs_killed'"),
+        ("parameters: {farmer.expectation_rate: }\ncoca_years: [2014]\nvariant: open_vally\n",
+         "unknown variant 'open_vally'"),
+        ("parameters: {farmer.expectation_rate: }\ncoca_years: [2014]\nmechanisms: [open_vally]\n",
+         "unknown mechanism 'open_vally'"),
+        ("parameters: {farmer.expectation_rate: }\ncoca_years: [2014]\nvariant: full\nmechanisms: []\n",
+         "not both"),
     ],
 )
 def test_bad_config_is_one_line_naming_the_file(tmp_path, text, needle):
@@ -145,8 +203,6 @@ def test_abc_recovers_a_known_parameter_from_synthetic_data(tmp_path):
     """
     from distributed import Client, LocalCluster
 
-    from vraem.calibration import CalibrationConfig
-
     truth = 0.10
     cfg = CalibrationConfig(
         households=600,
@@ -156,6 +212,8 @@ def test_abc_recovers_a_known_parameter_from_synthetic_data(tmp_path):
         parameters={"market.export_demand_growth_per_year": [0.0, 0.22]},
         coca_years=[2014, 2015, 2017, 2018, 2019],
         leaf_price_dates=["2020-01"],
+        fit_end_year=2020,  # a synthetic check of the method, not a leave-future-out fit
+        variant="reference",
         population_size=40,
         generations=3,
         minimum_epsilon=0.0,
@@ -194,8 +252,6 @@ def test_abc_recovers_a_known_parameter_from_synthetic_data(tmp_path):
 
 def test_a_capacity_range_no_candidate_meets_is_refused_before_abc_starts(tmp_path):
     """pyabc's Dask sampler would search for ever: the config is refused first, in one line."""
-    from vraem.calibration import CalibrationConfig
-
     cfg = CalibrationConfig(
         households=200,
         parameters={"market.export_demand_growth_per_year": None},
@@ -206,3 +262,133 @@ def test_a_capacity_range_no_candidate_meets_is_refused_before_abc_starts(tmp_pa
     )
     with pytest.raises(CalibrationError, match=r"max_coca_ha_range \[100, 200\]: none of 12 prior draws"):
         run_calibration(cfg, tmp_path, client=object(), note=lambda _: None)
+
+
+# ---------------------------------------------------------------------------------------------
+# Per-variant ABC-SMC with a hard stop, shipping, and the coverage and scale checks
+
+
+def _small(**kw) -> CalibrationConfig:
+    """A short, small calibration: the reference variant, coca 2014-2015, a 300-household valley."""
+    base = dict(
+        variant="reference",
+        households=300,
+        fit_end_year=2015,
+        parameters={"farmer.illegality_premium_usd_per_ha_year": [3000.0, 6000.0]},
+        coca_years=[2014, 2015],
+        population_size=4,
+        predictive_draws=0,
+        seed=5,
+    )
+    return CalibrationConfig(**{**base, **kw})
+
+
+def test_multicore_sampler_stops_at_the_simulation_budget_and_ships_per_variant(tmp_path):
+    """pyabc's multicore sampler honours the limits; --ship writes posteriors/<variant>.parquet/.json."""
+    cfg = _small(generations=20, minimum_epsilon=0.0, max_total_simulations=12, min_acceptance_rate=0.5)
+    manifest = run_calibration(cfg, tmp_path / "out", workers=2, note=lambda _: None)
+    assert manifest["sampler"] == "MulticoreEvalParallelSampler"
+    # between generations: stop once 12 are spent; within one: at most population / 0.5 = 8
+    assert manifest["simulations"] <= 12 + 8, manifest["generations"]
+    assert len(manifest["generations"]) < 20
+    assert manifest["variant"] == "reference" and manifest["mechanisms"] == []
+    for key in ("effective_sample_size", "final_epsilon", "abc_seconds", "converged"):
+        assert key in manifest
+    assert {"ess", "epsilon", "acceptance_rate"} <= set(manifest["generations"][0])
+    shipped = ship(tmp_path / "out", tmp_path / "data", variant="reference")
+    assert shipped == tmp_path / "data" / "posteriors" / "reference.parquet"
+    post = pd.read_parquet(shipped)
+    assert {"farmer.illegality_premium_usd_per_ha_year", DERIVED, "weight", "generation"} <= set(post.columns)
+    assert (tmp_path / "data" / "posteriors" / "reference.json").exists()
+    # --resume continues the stored run with more generations
+    more = cfg.model_copy(update={"generations": 1, "max_total_simulations": manifest["simulations"] + 40,
+                                  "epsilon_quantile": 0.95, "min_acceptance_rate": 0.1})
+    again = run_calibration(more, tmp_path / "out", workers=2, resume=True, note=lambda _: None)
+    assert again["resumed"] and len(again["generations"]) == len(manifest["generations"]) + 1
+    eps = [g["epsilon"] for g in again["generations"]]
+    assert eps[-1] < cfg.initial_epsilon and eps[-1] <= eps[-2]  # continues the epsilons
+
+
+def test_a_generation_that_cannot_fill_stops_at_its_evaluation_limit(tmp_path):
+    cfg = _small(initial_epsilon=1e-9, min_acceptance_rate=0.5)
+    with pytest.raises(CalibrationError, match=r"stopped after [0-9]+ evaluations \(limit 8\)") as exc:
+        run_calibration(cfg, tmp_path, workers=1, note=lambda _: None)
+    assert int(str(exc.value).split("after ")[1].split()[0]) <= 8
+
+
+def test_vraem_calibrate_with_an_unknown_variant_prints_one_line_and_exits_2(tmp_path):
+    proc = subprocess.run(
+        [sys.executable, "-m", "vraem.cli", "calibrate", "--variant", "open_vally", "--out", str(tmp_path)],
+        capture_output=True, text=True, timeout=120,
+    )
+    lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
+    assert proc.returncode == 2 and len(lines) == 1 and "open_vally" in lines[0], proc.stderr
+
+
+SBC_PARAMETERS = {
+    "farmer.illegality_premium_usd_per_ha_year": [3000.0, 6000.0],
+    "farmer.allocation_sensitivity": [0.6, 2.0],
+}
+
+
+@pytest.fixture(scope="module")
+def small_table():
+    """A reference table of 240 prior runs: two parameters, 300 households, 2013-2015."""
+    from vraem.sbc import reference_table, usable
+
+    cfg = _small(parameters=SBC_PARAMETERS, coca_years=[2014, 2015])
+    return cfg, usable(reference_table(cfg, 240, seed=11, workers=2), cfg)
+
+
+def test_credible_intervals_cover_the_truth_over_synthetic_datasets(small_table):
+    """Prangle et al. (2014): each run held out in turn; its rejection-ABC posterior from the others.
+
+    The 50% and 90% intervals must cover the truth 50 +/- 10% and 90 +/- 5% of the time (issue 17),
+    the posterior must be narrower than the prior (else the check is empty: the prior itself is
+    calibrated), and the same check must fail for a posterior shifted by a tenth of the prior.
+    """
+    from vraem.sbc import coverage, summarise
+
+    cfg, table = small_table
+    assert len(table) >= 200
+    ranks = coverage(cfg, table, accept_rate=0.15)
+    summary = summarise(ranks).set_index("parameter")
+    pooled = summary.loc["all (pooled)"]
+    assert pooled["datasets"] >= 50
+    assert abs(pooled["covered_50"] - 0.5) <= 0.10, summary
+    assert abs(pooled["covered_90"] - 0.9) <= 0.05, summary
+    # informative: narrower than the prior (the premium is well identified; the sensitivity barely)
+    assert summary["width_90"].min() < 0.5 and pooled["width_90"] < 0.75, summary
+    shifted = summarise(coverage(cfg, table, accept_rate=0.15, shift=0.1)).set_index("parameter")
+    assert not (shifted.loc["all (pooled)", ["pass_50", "pass_90"]].all()), shifted
+
+
+def test_posterior_does_not_depend_on_the_valley_size(small_table):
+    """Rejection ABC on the observed 2014-2015 surveys, the same prior draws at 300 and 1,200 households.
+
+    The posterior medians agree within three Monte Carlo standard errors (bootstrap over the
+    accepted draws); a 10% bias in one valley's coca, what a scaling error would make, is detected.
+    """
+    from vraem.sbc import distances, reference_table, usable
+
+    cfg, small = small_table
+    keys = list(SBC_PARAMETERS)
+    big = usable(reference_table(cfg, 0, households=1200, workers=2, draws=small[keys].iloc[:120]), cfg)
+    small = small.iloc[:120]
+    obs = observed_targets(cfg)
+    rng = np.random.default_rng(0)
+
+    def medians(table: pd.DataFrame, bias: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+        t = table.copy()
+        t[list(obs)] *= bias
+        d = distances(cfg, t, obs)
+        post = t[keys].to_numpy()[np.argsort(d)[:30]]
+        boot = [np.median(post[rng.integers(0, len(post), len(post))], axis=0) for _ in range(300)]
+        return np.median(post, axis=0), np.std(boot, axis=0)
+
+    (m1, s1), (m2, s2) = medians(small), medians(big)
+    z = np.abs(m1 - m2) / np.sqrt(s1**2 + s2**2)
+    assert (z < 3).all(), dict(zip(keys, z, strict=True))
+    (m3, s3) = medians(big, bias=1.1)
+    z_biased = np.abs(m1 - m3) / np.sqrt(s1**2 + s3**2)
+    assert (z_biased >= 3).any(), dict(zip(keys, z_biased, strict=True))

@@ -15,7 +15,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 import yaml
 
 from vraem.params import parameter_table
@@ -68,7 +67,6 @@ def submodels(text: str) -> list[str]:
     return re.findall(r"^### (7\.\d+) ", text, flags=re.MULTILINE)
 
 
-@pytest.mark.slow
 def test_the_site_builds_in_strict_mode_with_every_generated_page(tmp_path):
     site = tmp_path / "site"
     done = build(ROOT / "mkdocs.yml", site)
@@ -104,7 +102,6 @@ def test_the_site_builds_in_strict_mode_with_every_generated_page(tmp_path):
         assert (site / notebook / "index.html").exists(), notebook
 
 
-@pytest.mark.slow
 def test_a_broken_link_or_anchor_fails_the_build(tmp_path):
     config, docs = copy_of_site(tmp_path)
     # The copy builds as it is, so the failure below is the edits' and nothing else's.

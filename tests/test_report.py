@@ -220,6 +220,7 @@ def check_common_sections(page, sections: list[str]) -> None:
     assert page.locator("#provenance-packages").inner_text().count("numpy") == 1
 
 
+@pytest.mark.slow
 def test_run_report_in_chromium(run_dir, browser):
     proc = vraem("report", str(run_dir))
     html = report_path(proc)
@@ -258,6 +259,7 @@ def test_run_report_in_chromium(run_dir, browser):
     page.close()
 
 
+@pytest.mark.slow
 def test_sweep_report_in_chromium(sweep_dir, browser):
     html = report_path(vraem("report", str(sweep_dir), "--out", str(sweep_dir / "sweep.html")))
     fig_dir = sweep_dir / "sweep_figures"
@@ -278,6 +280,7 @@ def test_sweep_report_in_chromium(sweep_dir, browser):
     page.close()
 
 
+@pytest.mark.slow
 def test_draws_report_in_chromium(draws_dir, browser):
     """A comparison over posterior draws (experiments/default.yaml in small) has no Sweep section."""
     html = report_path(vraem("report", str(draws_dir)))

@@ -126,6 +126,7 @@ def test_morris_recovers_the_ranking_of_sobols_g_function(tmp_path, client):
     assert np.allclose(table[table["month"] == 0].groupby("point")[G_KEYS].first().to_numpy(), design.sample)
 
 
+@pytest.mark.slow
 def test_sobol_recovers_the_indices_of_sobols_g_function(tmp_path, client):
     design = load_sensitivity(g_experiment(tmp_path, "kind: sobol\nbase_samples: 256"))
     assert design.sample.shape == (256 * 7, 5)

@@ -202,6 +202,7 @@ def test_sweep_on_a_dask_cluster_equals_local_runs(tmp_path):
     assert "8/8 runs done (0 this time, 8 before)" in again.stdout
 
 
+@pytest.mark.slow
 def test_sweep_killed_with_sigkill_resumes_to_exactly_the_expected_runs(tmp_path):
     # More runs than the engine commits in one batch (64): each session is killed, or loses a
     # worker, after a commit that cannot hold all the runs, however fast the model runs.
@@ -323,7 +324,7 @@ def test_cli_exit_status_reports_failures(tmp_path, monkeypatch):
         )
         return s
 
-    monkeypatch.setattr("vraem.sweep.run_sweep", fake_run_sweep)
+    monkeypatch.setattr("vraem.sweep.engine.run_sweep", fake_run_sweep)
     result = CliRunner().invoke(
         app, ["sweep", str(small_experiment(tmp_path)), "--out", str(tmp_path / "o")]
     )

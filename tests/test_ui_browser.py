@@ -28,8 +28,6 @@ from vraem.scenario import load_scenario
 from vraem.ui.classroom import CLASSROOM_HOUSEHOLDS
 from vraem.ui.server import free_port
 
-pytestmark = pytest.mark.slow
-
 sync_api = browsers.sync_api()  # fails in CI, skips elsewhere, if Playwright is missing
 expect = sync_api.expect
 
@@ -171,6 +169,7 @@ def eradicated_line_is_flat(pg) -> bool:
     return len(ys) == 1
 
 
+@pytest.mark.slow
 def test_pick_move_reset_play(page):
     pg = page
     pick_scenario(pg, "eradication_first")
@@ -293,6 +292,7 @@ def test_readout_matches_the_models_table(page):
     assert "not yet" in pg.locator(".vraem-readout .vraem-year10").inner_text()
 
 
+@pytest.mark.slow
 def test_a_lesson_folders_scenario_opens_with_its_months(page):
     pg = page
     pick_scenario(pg, "class_mixed")  # from the lesson folder, beside the shipped ones
@@ -334,6 +334,7 @@ def test_a_laptop_screen_shows_the_controls_and_the_coca_chart_without_scrolling
     pg.screenshot(path=str(ARTIFACTS / "ui_1366x768.png"))
 
 
+@pytest.mark.slow
 def test_a_student_answers_the_class_question_from_the_app_alone(page):
     """Which policy leaves less coca after 10 years? Two policies, their coca at year 10, the spread."""
     pg = page

@@ -1,33 +1,45 @@
-"""Calibration of the status quo by approximate Bayesian computation (ABC-SMC, pyabc on Dask).
+"""Calibration of the status quo by approximate Bayesian computation (ABC-SMC, pyabc), per model variant.
 
-``vraem calibrate [CONFIG.yaml] [--out DIR] [--workers N | --scheduler ADDR]`` (``make
-calibrate``) fits the parameters listed in the config (default ``vraem/data/calibration.yaml``)
-to two observed patterns and writes a weighted posterior with its diagnostics.
+``vraem calibrate [CONFIG.yaml] [--variant NAME|all] [--out DIR] [--workers N | --scheduler ADDR]
+[--ship]`` (``make calibrate``: every variant) fits the parameters listed in the config (default
+``vraem/data/calibration.yaml``) to the documented patterns of 2013-2019 and writes a weighted
+posterior with its diagnostics.
 
+- **Variant**: the config names a model variant of ``data/variants.yaml`` (``variant: full``) or a
+  list of mechanisms (``mechanisms: [open_valley]``); every run of the calibration carries those
+  switches (``parameters.mechanisms``).
+- **Leave-future-out**: nothing after ``fit_end_year`` (2019) may be fitted: a survey year, a leaf
+  price date or a pattern window that reaches later is refused when the config is read, so the
+  2020-2024 surveys stay out of sample for ``vraem validate-history``.
 - **Priors**: uniform on each parameter's plausible range (:func:`vraem.params.plausible_ranges`),
   or on a ``[low, high]`` given in the config. ``farmer.max_coca_ha`` is not sampled: for every
   candidate it is derived (:func:`equilibrium_max_coca_ha`) so that the opening desired coca equals
   the 2013 survey and the initial state is an equilibrium.
-- **Model**: one run of the config's scenario per candidate, at the config's scale, to the last
-  observed date used. Its seed is derived from the candidate's values
+- **Model**: one run of the config's scenario per candidate, at the config's (small) scale, to
+  the last month any target needs. Its seed is derived from the candidate's values
   (:func:`evaluation_seed`), so any evaluation can be repeated exactly.
-- **Distance** (:func:`distance`): the root of the mean of two pattern errors, each the mean
-  squared relative error of that pattern: coca ha at the surveyed years (valley-wide), and the
-  VRAEM farm-gate leaf price at the listed dates (USD/kg, soles converted at ``USD_PER_SOL``).
-  Each pattern weighs the same however many points it has.
+- **Distance** (:class:`PatternDistance`): every target's error is counted in units of its
+  tolerance (the half-width of its acceptance band on that side: 10% for a survey, the bands of
+  ``data/patterns.yaml`` for a pattern); the distance is the root of the mean, over three groups
+  (coca area, leaf price, programme and security), of each group's mean squared error. A distance
+  of 1 puts the targets on average at the edge of their bands.
 - **Sampler**: ABC-SMC (Toni et al. 2009; Klinger et al. 2018) with pyabc's adaptive
   multivariate normal transitions; the first generation accepts distances below
-  ``initial_epsilon`` (which rejects the candidates with an implausible derived capacity, whose
-  distance is infinite), each later one below the median distance of the previous generation.
-  Candidates are evaluated on a Dask cluster: a local one of single-threaded worker processes, or
-  the scheduler at ``--scheduler``.
+  ``initial_epsilon``, each later one below the ``epsilon_quantile`` of the previous one's. On one
+  machine pyabc's ``MulticoreEvalParallelSampler`` runs the candidates with ``check_max_eval``, so
+  a generation stops at ``population_size / min_acceptance_rate`` evaluations and the run at
+  ``max_total_simulations`` (checked between generations): a hard stop. ``--scheduler`` uses
+  pyabc's ``DaskDistributedSampler`` on a cluster instead; that sampler does not honour a
+  generation's evaluation limit, so there only ``max_total_simulations`` and ``max_minutes``
+  (between generations) stop it.
 
 Output folder: ``posterior.parquet`` (the last generation's particles: one column per calibrated
 parameter, the derived ``farmer.max_coca_ha``, ``weight`` and ``generation``), ``generations.csv``
-and ``posterior_summary.csv`` (tables), ``manifest.json``, ``abc.db`` (pyabc's full history),
-``posterior_marginals.png``, ``posterior_pairs.png``, ``generations.png`` (acceptance rate and
-effective sample size per generation) and ``posterior_predictive.png`` (coca ha 2013-2024 and the
-leaf price, from posterior draws run to 2024, observed points overlaid, unfitted ones marked).
+and ``posterior_summary.csv`` (tables), ``manifest.json`` (ESS, epsilon and acceptance per
+generation, simulations, runtime), ``abc.db`` (pyabc's full history), ``posterior_marginals.png``,
+``posterior_pairs.png``, ``generations.png`` and ``posterior_predictive.png`` (coca ha 2013-2024
+and the leaf price, from posterior draws run to 2024, observed points overlaid, unfitted ones
+marked). ``--ship`` copies the posterior and manifest to ``vraem/data/posteriors/<variant>``.
 """
 
 from __future__ import annotations
@@ -38,6 +50,7 @@ import math
 import shutil
 import struct
 import time
+from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -62,16 +75,41 @@ from vraem.user_input import NumbersNotBooleans, clip, echo
 
 DEFAULT_CONFIG = "calibration.yaml"
 """The default config, shipped in ``vraem/data``."""
+POSTERIORS_DIR = "posteriors"
+"""``vraem/data/posteriors/<variant>.parquet`` and ``.json``: each variant's shipped posterior."""
 DERIVED = "farmer.max_coca_ha"
 """Derived for every candidate (opening equilibrium), never sampled."""
 PREDICTIVE_END_YEAR = 2024
 """The posterior-predictive runs reach the last survey."""
 TOLERANCE = 0.10
 """Issue 2: the status quo's defaults follow 2013-2019 within 10% in every year (replicate mean)."""
+SURVEY_TOLERANCE = 0.10
+"""A survey's tolerance in the distance: +/-10% (data/patterns.yaml: survey error; two sources
+differ by up to 6.6%, 2017)."""
+PRICE_TOLERANCE = 0.20
+"""A single month's leaf price tolerance: +/-20% (data/patterns.yaml: exchange rate and one month)."""
+GROUPS = ("coca", "leaf", "programme")
+"""The distance's groups, each weighing the same: coca area, leaf price, programme and security."""
 
 
 class CalibrationError(ScenarioError):
     """A calibration config or option that cannot be used, with a one-line message for people."""
+
+
+class PatternFit(NumbersNotBooleans):
+    """A documented pattern fitted as documented, optionally over other years or on another scenario."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    years: list[str] | None = Field(
+        None,
+        min_length=1,
+        max_length=2,
+        description="the window (default: the pattern's own years)",
+    )
+    scenario: str | None = Field(
+        None, description="the scenario that replays it (default: the pattern's own)"
+    )
 
 
 class CalibrationConfig(NumbersNotBooleans):
@@ -80,20 +118,33 @@ class CalibrationConfig(NumbersNotBooleans):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     scenario: str = "status_quo"
-    households: int = Field(20_000, ge=50)
+    variant: str | None = Field(None, description="a model variant of data/variants.yaml")
+    mechanisms: list[str] | None = Field(
+        None, description="the mechanisms switched on (instead of a variant)"
+    )
+    households: int = Field(1500, ge=50)
+    fit_end_year: int = Field(CALIBRATION_YEARS[1], description="nothing later is fitted (leave-future-out)")
     overrides: dict[str, Any] = Field(
         default_factory=dict,
         description="dotted keys set in every calibration run: the observed history the scenario "
-        "lacks (e.g. the 2020 lockdown's demand shock), not parameters to fit",
+        "lacks, not parameters to fit",
     )
     parameters: dict[str, tuple[float, float] | None] = Field(min_length=1)
     coca_years: list[int] = Field(min_length=1)
     leaf_price_dates: list[str] = Field(default_factory=list)
+    patterns: dict[str, PatternFit | None] = Field(
+        default_factory=dict,
+        description="documented patterns (data/patterns.yaml) fitted, each on its scenario",
+    )
     population_size: int = Field(100, ge=4, le=100_000)
     generations: int = Field(6, ge=1, le=100)
+    epsilon_quantile: float = Field(0.5, gt=0, lt=1)
     minimum_epsilon: float = Field(0.02, ge=0)
-    initial_epsilon: float = Field(1.0, gt=0)
-    max_minutes: float = Field(14.0, gt=0)
+    initial_epsilon: float = Field(10.0, gt=0)
+    min_acceptance_rate: float = Field(0.02, gt=0, le=1)
+    max_total_simulations: int = Field(20_000, ge=4)
+    target_ess: float = Field(500, ge=0)
+    max_minutes: float = Field(30.0, gt=0)
     predictive_draws: int = Field(24, ge=0, le=10_000)
     seed: int = Field(2013, ge=0)
     max_coca_ha_range: tuple[float, float] = Field(
@@ -133,11 +184,46 @@ class CalibrationConfig(NumbersNotBooleans):
             raise ValueError(f"no VRAEM leaf price at {missing} (dates: {sorted(vraem)})")
         return sorted(set(v))
 
+    @field_validator("variant")
+    @classmethod
+    def _variant(cls, v: str | None) -> str | None:
+        from vraem.patterns import load_variants
+
+        if v is not None and v not in (names := load_variants()):
+            raise ValueError(f"unknown variant {clip(v)!r} (data/variants.yaml: {', '.join(names)})")
+        return v
+
+    @field_validator("mechanisms")
+    @classmethod
+    def _mechanisms(cls, v: list[str] | None) -> list[str] | None:
+        from vraem.params import MechanismParams
+
+        unknown = [m for m in v or [] if m not in MechanismParams.model_fields]
+        if unknown:
+            allowed = ", ".join(MechanismParams.model_fields)
+            raise ValueError(f"unknown mechanism {clip(unknown[0])!r} (allowed: {allowed})")
+        return v
+
+    @field_validator("patterns")
+    @classmethod
+    def _documented(cls, v: dict[str, PatternFit | None]) -> dict[str, PatternFit | None]:
+        from vraem.patterns import load_patterns
+
+        names = {p.name for p in load_patterns()}
+        unknown = [k for k in v if k not in names]
+        if unknown:
+            raise ValueError(
+                f"no pattern {clip(unknown[0])!r} in data/patterns.yaml (see `vraem validate-history`)"
+            )
+        return v
+
     @model_validator(mode="after")
     def _after_start(self) -> CalibrationConfig:
         lo, hi = self.max_coca_ha_range
         if not 0 < lo < hi:
             raise ValueError(f"max_coca_ha_range must be [low, high] with 0 < low < high (got {[lo, hi]})")
+        if self.variant is not None and self.mechanisms is not None:
+            raise ValueError("give variant or mechanisms, not both")
         if self.predictive_draws > self.population_size:
             raise ValueError(
                 f"predictive_draws ({self.predictive_draws}) must be at most population_size "
@@ -149,12 +235,64 @@ class CalibrationConfig(NumbersNotBooleans):
         ]
         if early:
             raise ValueError(f"coca_years/leaf_price_dates before the scenario's start {start}: {early}")
+        late = [str(y) for y in self.coca_years if y > self.fit_end_year]
+        late += [d for d in self.leaf_price_dates if int(d[:4]) > self.fit_end_year]
+        late += [
+            f"{p.name} {p.years}" for p in self.fitted_patterns() if int(p.years[-1][:4]) > self.fit_end_year
+        ]
+        if late:
+            raise ValueError(
+                f"fit_end_year {self.fit_end_year}: leave-future-out, nothing later may be fitted "
+                f"(got {late})"
+            )
+        for p in self.fitted_patterns():
+            if load_scenario(p.scenario).start_year != start:
+                raise ValueError(f"patterns.{p.name}: scenario {p.scenario} does not start in {start}")
         return self
 
     def priors(self) -> dict[str, tuple[float, float]]:
         """Dotted key -> (low, high) of each uniform prior."""
         ranges = plausible_ranges()
         return {k: tuple(map(float, v if v is not None else ranges[k])) for k, v in self.parameters.items()}
+
+    def mechanism_list(self) -> list[str] | None:
+        """The mechanisms every run carries (None: the scenario's own switches)."""
+        if self.variant is not None:
+            from vraem.patterns import load_variants
+
+            return list(load_variants()[self.variant].mechanisms)
+        return None if self.mechanisms is None else list(self.mechanisms)
+
+    def label(self) -> str:
+        """The variant's name, or a name made of the mechanisms (``custom`` for the scenario's own)."""
+        if self.variant is not None:
+            return self.variant
+        if self.mechanisms is None:
+            return "custom"
+        return "+".join(self.mechanisms) or "none"
+
+    def run_overrides(self) -> dict[str, Any]:
+        """The overrides of every run: the config's, and the variant's mechanisms."""
+        mechanisms = self.mechanism_list()
+        return {**self.overrides, **({"mechanisms": mechanisms} if mechanisms is not None else {})}
+
+    def fitted_patterns(self) -> list:
+        """The documented patterns fitted, each on its scenario over its years (as given here)."""
+        from vraem.patterns import load_patterns
+
+        shipped = {p.name: p for p in load_patterns()}
+        out = []
+        for name, fit_ in self.patterns.items():
+            update: dict[str, Any] = {}
+            if fit_ is not None:
+                update = {k: v for k, v in fit_.model_dump().items() if v is not None}
+            out.append(type(shipped[name]).model_validate({**shipped[name].model_dump(), **update}))
+        return out
+
+    def with_variant(self, variant: str) -> CalibrationConfig:
+        """The same config for another variant (validated again)."""
+        data = {**self.model_dump(), "variant": variant, "mechanisms": None}
+        return CalibrationConfig.model_validate(data)
 
 
 def package_data_dir() -> Path:
@@ -167,10 +305,18 @@ def default_config_path() -> Path:
     return package_data_dir() / DEFAULT_CONFIG
 
 
-def load_config(path: str | Path | None = None) -> CalibrationConfig:
-    """Read and validate a calibration config; every problem is one :class:`CalibrationError` line."""
+def load_config(path: str | Path | None = None, variant: str | None = None) -> CalibrationConfig:
+    """Read and validate a calibration config; every problem is one :class:`CalibrationError` line.
+
+    Args:
+        path: The YAML file (default: the shipped one).
+        variant: A variant of ``data/variants.yaml`` that replaces the config's variant or mechanisms.
+    """
     path = Path(path) if path is not None else default_config_path()
     raw = read_yaml_mapping(path, CalibrationError, "a calibration YAML file")
+    if variant is not None:
+        raw = {**raw, "variant": variant}
+        raw.pop("mechanisms", None)
     try:
         load_scenario(raw.get("scenario", "status_quo"))
     except ScenarioError as exc:
@@ -178,12 +324,17 @@ def load_config(path: str | Path | None = None) -> CalibrationConfig:
     try:
         config = CalibrationConfig.model_validate(raw)
     except ValidationError as exc:
-        raise CalibrationError(f"{path}: {describe_error(exc, CalibrationConfig)}") from None
+        where = "--variant" if variant is not None and _names_variant(exc) else str(path)
+        raise CalibrationError(f"{where}: {describe_error(exc, CalibrationConfig)}") from None
     try:
-        load_scenario(config.scenario, config.overrides, source="overrides")
+        load_scenario(config.scenario, config.run_overrides(), source="overrides")
     except ScenarioError as exc:
         raise CalibrationError(f"{path}: {exc}") from None
     return config
+
+
+def _names_variant(exc: ValidationError) -> bool:
+    return any(e.get("loc", ())[:1] == ("variant",) for e in exc.errors())
 
 
 # ---------------------------------------------------------------------------------------------
@@ -191,27 +342,80 @@ def load_config(path: str | Path | None = None) -> CalibrationConfig:
 
 
 def observed_targets(config: CalibrationConfig) -> dict[str, float]:
-    """The observed summary statistics: ``coca_<year>`` (ha) and ``leaf_<date>`` (USD/kg)."""
+    """The observed summary statistics: ``coca_<year>`` (ha), ``leaf_<date>`` (USD/kg), ``pattern_<name>``.
+
+    A pattern with no observed figure (a direction) is given the middle of its acceptance band.
+    """
     coca = load_observed().set_index("year")["coca_ha"]
     prices = load_leaf_prices().query("area == 'VRAEM'").set_index("date")["price_usd_per_kg"]
     out = {f"coca_{y}": float(coca[y]) for y in config.coca_years}
     out.update({f"leaf_{d}": float(prices[d]) for d in config.leaf_price_dates})
+    for p in config.fitted_patterns():
+        out[f"pattern_{p.name}"] = float(p.observed if p.observed is not None else sum(p.accept) / 2)
     return out
 
 
-def distance(sim: dict[str, float], obs: dict[str, float]) -> float:
-    """Root of the mean of the two patterns' mean squared relative errors (coca ha, leaf price).
+def target_tolerances(config: CalibrationConfig) -> dict[str, tuple[float, float, str]]:
+    """Per target: its tolerance below and above the observed value, and its group.
 
-    Keys starting ``coca_`` form one pattern and ``leaf_`` the other; other keys (derived values
-    the simulator reports) are ignored. A pattern with no observed points is left out.
+    A survey: +/-10% (:data:`SURVEY_TOLERANCE`); a month's leaf price: +/-20%
+    (:data:`PRICE_TOLERANCE`); a pattern: the distance from its observed figure to each edge of
+    its acceptance band (``data/patterns.yaml``), in the group of its column (coca, leaf price, or
+    else programme and security).
     """
-    patterns = []
-    for prefix in ("coca_", "leaf_"):
-        keys = [k for k in obs if k.startswith(prefix)]
-        if keys:
-            rel = [(float(sim[k]) - obs[k]) / obs[k] for k in keys]
-            patterns.append(float(np.mean(np.square(rel))))
-    return math.sqrt(float(np.mean(patterns)))
+    obs = observed_targets(config)
+    out: dict[str, tuple[float, float, str]] = {}
+    for key, value in obs.items():
+        if key.startswith("coca_"):
+            out[key] = (SURVEY_TOLERANCE * value, SURVEY_TOLERANCE * value, "coca")
+        elif key.startswith("leaf_"):
+            out[key] = (PRICE_TOLERANCE * value, PRICE_TOLERANCE * value, "leaf")
+    for p in config.fitted_patterns():
+        key = f"pattern_{p.name}"
+        lo, hi = p.accept
+        group = {"coca_ha": "coca", "leaf_price_usd_per_kg": "leaf"}.get(p.column, "programme")
+        centre = obs[key]
+        below, above = centre - lo, hi - centre
+        if below <= 0 or above <= 0:  # an observed value on the band's edge: the band's half-width
+            below = above = (hi - lo) / 2
+        out[key] = (float(below), float(above), group)
+    return out
+
+
+class PatternDistance:
+    """The root of the mean over groups of each group's mean squared error in tolerance units.
+
+    Each target's error is ``(simulated - observed) / tolerance``, the tolerance being the one on
+    the side the simulated value falls (:func:`target_tolerances`); each group (coca area, leaf
+    price, programme and security) weighs the same however many targets it has. Keys of the
+    simulation that are not targets (the derived capacity) are ignored; a missing or NaN
+    statistic (a share of nothing) counts as one tolerance off.
+
+    Args:
+        tolerances: Target -> (below, above, group).
+    """
+
+    def __init__(self, tolerances: dict[str, tuple[float, float, str]]):
+        self.tolerances = dict(tolerances)
+
+    def errors(self, sim: dict[str, float], obs: dict[str, float]) -> dict[str, float]:
+        """Each target's error in tolerance units."""
+        out = {}
+        for key, (below, above, _) in self.tolerances.items():
+            x = float(sim.get(key, math.nan))
+            diff = x - obs[key]
+            out[key] = 1.0 if math.isnan(x) else diff / (above if diff > 0 else below)
+        return out
+
+    def __call__(self, sim: dict[str, float], obs: dict[str, float]) -> float:
+        """The distance between a simulation's statistics and the observed ones."""
+        err = self.errors(sim, obs)
+        groups = []
+        for g in GROUPS:
+            e = [err[k] for k, (_, _, gk) in self.tolerances.items() if gk == g]
+            if e:
+                groups.append(float(np.mean(np.square(e))))
+        return math.sqrt(float(np.mean(groups)))
 
 
 def evaluation_seed(base_seed: int, values: list[float]) -> int:
@@ -237,26 +441,34 @@ def pyabc_name(key: str) -> str:
 
 
 class Simulator:
-    """One model evaluation for pyabc: candidate values -> summary statistics (picklable).
+    """One model evaluation: candidate values -> summary statistics (picklable; pyabc calls it).
 
     Args:
-        config: The calibration config (scenario, scale, observed dates).
+        config: The calibration config (scenario, variant, scale, targets).
         targets: Names of the statistics to report (those of :func:`observed_targets`).
+        households: The valley's size (default: the config's).
     """
 
-    def __init__(self, config: CalibrationConfig, targets: list[str]):
+    def __init__(self, config: CalibrationConfig, targets: list[str], households: int | None = None):
         self.scenario = config.scenario
-        self.households = config.households
-        self.fixed = dict(config.overrides)
+        self.households = households or config.households
+        self.fixed = config.run_overrides()
         self.seed = config.seed
         self.keys = list(config.parameters)
         self.targets = targets
         self.capacity_range = config.max_coca_ha_range
+        fitted = {f"pattern_{p.name}": p for p in config.fitted_patterns()}
+        self.patterns = {k: p for k, p in fitted.items() if k in targets}
         start = load_scenario(config.scenario).start_year
         self.start_year = start
-        self.months = max(self._month(t) for t in targets)
+        self.months: dict[str, int] = {}
+        for t in targets:
+            name = self.patterns[t].scenario if t in self.patterns else self.scenario
+            self.months[name] = max(self.months.get(name, 0), self._last_month(t))
 
-    def _month(self, target: str) -> int:
+    def _last_month(self, target: str) -> int:
+        if target in self.patterns:
+            return max(self.patterns[target].months(self.start_year))
         kind, _, when = target.partition("_")
         if kind == "coca":
             return month_of_year(int(when), self.start_year)
@@ -267,30 +479,42 @@ class Simulator:
         base = {**self.fixed, **values, "farmer.n_households": self.households}
         return {**base, DERIVED: equilibrium_max_coca_ha(base, scenario=self.scenario)}
 
-    def __call__(self, par) -> dict[str, float]:
-        """Run the scenario once for a pyabc parameter and return the statistics.
+    def simulate(self, values: dict[str, float]) -> dict[str, float]:
+        """Run each scenario the targets need once for a candidate (dotted keys); return the statistics.
 
-        A candidate whose derived labour capacity is outside ``max_coca_ha_range`` is not run:
-        its statistics are infinite, so its distance is infinite and pyabc rejects it (the prior
-        is truncated to candidates with a plausible capacity).
+        Every scenario runs with the candidate's values, its derived capacity and the same seed,
+        to the last month its targets need. A candidate whose derived labour capacity is outside
+        ``max_coca_ha_range`` is not run: its statistics are infinite, so its distance is infinite
+        and ABC rejects it (the prior is truncated to candidates with a plausible capacity).
         """
+        from vraem.patterns import statistic
         from vraem.sweep.engine import relax_malloc_trim
 
         relax_malloc_trim()
-        values = {k: float(par[pyabc_name(k)]) for k in self.keys}
         over = self.overrides(values)
         lo, hi = self.capacity_range
         if not lo <= over[DERIVED] <= hi:
             return {DERIVED: over[DERIVED], **dict.fromkeys(self.targets, math.inf)}
-        sc = load_scenario(self.scenario, {**over, "months": self.months})
         seed = evaluation_seed(self.seed, list(values.values()))
-        table = run_once(sc, 0, seed).table.set_index("month")
+        tables, scales = {}, {}
+        for name, months in self.months.items():
+            sc = load_scenario(name, {**over, "months": months + 1})
+            tables[name], scales[name] = run_once(sc, 0, seed).table, sc.parameters.scale
+        by_month = tables[self.scenario].set_index("month") if self.scenario in tables else None
         out = {DERIVED: over[DERIVED]}
         for t in self.targets:
+            if t in self.patterns:
+                p = self.patterns[t]
+                out[t] = statistic(p, tables[p.scenario], self.start_year, scales[p.scenario])
+                continue
             col = "coca_ha" if t.startswith("coca_") else "leaf_price_usd_per_kg"
-            value = float(table.at[self._month(t), col])
-            out[t] = value / sc.parameters.scale if col == "coca_ha" else value
+            value = float(by_month.at[self._last_month(t), col])
+            out[t] = value / scales[self.scenario] if col == "coca_ha" else value
         return out
+
+    def __call__(self, par) -> dict[str, float]:
+        """Run the scenario once for a pyabc parameter and return the statistics."""
+        return self.simulate({k: float(par[pyabc_name(k)]) for k in self.keys})
 
 
 # ---------------------------------------------------------------------------------------------
@@ -305,9 +529,8 @@ def check_capacity_range(config: CalibrationConfig) -> None:
     """Refuse a config under which no prior candidate can have a plausible labour capacity.
 
     A candidate whose derived ``farmer.max_coca_ha`` is outside ``max_coca_ha_range`` has an
-    infinite distance. If all are, pyabc's Dask sampler would search for ever (it does not honour
-    a maximum number of evaluations, and ``max_minutes`` is checked only between generations), so a
-    few seeded prior draws are checked first.
+    infinite distance. If all are, ABC would search until its evaluation limits, so a few seeded
+    prior draws are checked first.
     """
     rng = np.random.default_rng(config.seed)
     keys = list(config.parameters)
@@ -316,7 +539,7 @@ def check_capacity_range(config: CalibrationConfig) -> None:
     lo, hi = config.max_coca_ha_range
     seen = []
     for values in draws:
-        base = {**config.overrides, **values, "farmer.n_households": config.households}
+        base = {**config.run_overrides(), **values, "farmer.n_households": config.households}
         capacity = equilibrium_max_coca_ha(base, scenario=config.scenario)
         if lo <= capacity <= hi:
             return
@@ -328,6 +551,43 @@ def check_capacity_range(config: CalibrationConfig) -> None:
     )
 
 
+def _sampler(client, workers: int | None, scheduler: str | None):
+    """Pyabc's sampler: on a Dask cluster (a client or ``--scheduler``), else processes on this machine.
+
+    Returns:
+        ``(sampler, mapper, close)``: the sampler, a ``map(function, items)`` for the
+        posterior-predictive runs, and what to call at the end.
+    """
+    import os
+
+    from pyabc.sampler import DaskDistributedSampler, MulticoreEvalParallelSampler
+
+    if client is None and scheduler:
+        from vraem.sweep.engine import connect
+
+        client, _ = connect(None, scheduler)
+        owned = client
+    else:
+        owned = None
+    if client is not None:
+        def mapper(fn, items):
+            return client.gather([client.submit(fn, *args, pure=False) for args in items])
+
+        close = owned.close if owned is not None else (lambda: None)
+        return DaskDistributedSampler(dask_client=client, batch_size=1), mapper, close
+    procs = workers or os.cpu_count() or 1
+
+    def mapper(fn, items):
+        import multiprocessing as mp
+
+        with mp.get_context("fork").Pool(procs) as pool:
+            return pool.starmap(fn, list(items))
+
+    sampler = MulticoreEvalParallelSampler(n_procs=procs, check_max_eval=True)
+    sampler.show_progress = False
+    return sampler, mapper, lambda: None
+
+
 def run_calibration(
     config: CalibrationConfig,
     out: str | Path,
@@ -337,6 +597,7 @@ def run_calibration(
     scheduler: str | None = None,
     config_path: str | None = None,
     observed: dict[str, float] | None = None,
+    resume: bool = False,
     note=print,
 ) -> dict[str, Any]:
     """Run ABC-SMC, write the posterior and diagnostics to ``out``, and return the manifest.
@@ -344,72 +605,105 @@ def run_calibration(
     Args:
         config: The validated config.
         out: Output folder (created; an earlier calibration there is replaced).
-        client: A connected Dask client (else one is made from ``workers`` or ``scheduler``).
+        client: A connected Dask client (pyabc's Dask sampler); else ``scheduler`` (Dask) or
+            ``workers`` local processes (pyabc's multicore sampler, which honours the limits).
         workers: Local worker processes (default one per core).
         scheduler: Address of a running Dask scheduler.
         config_path: Where the config came from (recorded).
         observed: Targets to fit instead of the observed data (synthetic data in tests), with the
             keys of :func:`observed_targets`.
+        resume: Continue the run stored in ``out/abc.db`` with up to ``generations`` more
+            generations (raise ``max_total_simulations`` and ``max_minutes`` to give it room).
         note: Where progress lines go.
     """
     import pyabc
-    from pyabc.sampler import DaskDistributedSampler
-
-    from vraem.sweep.engine import connect
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    for name in ("abc.db", "posterior.parquet", "manifest.json"):
+    resume = resume and (out / "abc.db").exists()
+    for name in ("posterior.parquet", "manifest.json", *(() if resume else ("abc.db",))):
         (out / name).unlink(missing_ok=True)
     priors = config.priors()
     targets = observed if observed is not None else observed_targets(config)
     check_capacity_range(config)
-    cluster = None
-    if client is None:
-        client, cluster = connect(workers, scheduler)
+    simulator = Simulator(config, list(targets))
+    # compile the kernels once here: forked workers inherit them
+    simulator.simulate({k: (lo + hi) / 2 for k, (lo, hi) in priors.items()})
+    sampler, mapper, close = _sampler(client, workers, scheduler)
+    db = f"sqlite:///{(out / 'abc.db').resolve()}"
+    initial_epsilon = config.initial_epsilon
+    if resume:  # the next epsilon from the stored last generation, not the first generation's
+        from pyabc.weighted_statistics import weighted_quantile
+
+        stored = pyabc.History(db, create=False)
+        d = stored.get_weighted_distances(t=stored.max_t)
+        initial_epsilon = float(weighted_quantile(d["distance"].to_numpy(), d["w"].to_numpy(),
+                                                  alpha=config.epsilon_quantile))
     t0 = time.perf_counter()
     try:
         prior = pyabc.Distribution(
             **{pyabc_name(k): pyabc.RV("uniform", lo, hi - lo) for k, (lo, hi) in priors.items()}
         )
         abc = pyabc.ABCSMC(
-            Simulator(config, list(targets)),
+            simulator,
             prior,
-            distance,
+            PatternDistance(target_tolerances(config)) if observed is None else PatternDistance(
+                _tolerances_for(config, targets)
+            ),
             population_size=config.population_size,
-            eps=pyabc.QuantileEpsilon(initial_epsilon=config.initial_epsilon, alpha=0.5),
-            sampler=DaskDistributedSampler(dask_client=client, batch_size=1),
+            eps=pyabc.QuantileEpsilon(initial_epsilon=initial_epsilon, alpha=config.epsilon_quantile),
+            sampler=sampler,
         )
-        abc.new(f"sqlite:///{(out / 'abc.db').resolve()}", targets)
+        if resume:
+            abc.load(db, 1)
+            note(f"resuming {out / 'abc.db'} after generation {abc.history.max_t}")
+        else:
+            abc.new(db, targets)
         history = abc.run(
             minimum_epsilon=config.minimum_epsilon,
             max_nr_populations=config.generations,
+            min_acceptance_rate=config.min_acceptance_rate,
+            max_total_nr_simulations=config.max_total_simulations,
             max_walltime=dt.timedelta(minutes=config.max_minutes),
         )
         abc_seconds = time.perf_counter() - t0
+        if history.max_t < 0:
+            limit = math.ceil(config.population_size / config.min_acceptance_rate)
+            raise CalibrationError(
+                f"min_acceptance_rate {config.min_acceptance_rate:g}: the first generation stopped after "
+                f"{sampler.nr_evaluations_} evaluations (limit {limit}) with fewer than "
+                f"{config.population_size} accepted; raise initial_epsilon or lower min_acceptance_rate"
+            )
         posterior = posterior_frame(history, list(priors))
         generations = generation_table(history)
-        note(f"ABC-SMC: {len(generations)} generations, {int(generations['samples'].sum())} simulations, "
-             f"{abc_seconds:.0f} s; final epsilon {generations['epsilon'].iloc[-1]:.4f}")
-        predictive = posterior_predictive(posterior, config, client)
+        note(f"ABC-SMC {config.label()}: {len(generations)} generations, {int(generations['samples'].sum())} "
+             f"simulations, {abc_seconds:.0f} s; final epsilon {generations['epsilon'].iloc[-1]:.4f}, "
+             f"ESS {generations['ess'].iloc[-1]:.0f}")
+        predictive = posterior_predictive(posterior, config, mapper)
     finally:
-        if cluster is not None:
-            client.close()
-            cluster.close()
+        close()
     posterior.to_parquet(out / "posterior.parquet", index=False)
     generations.to_csv(out / "generations.csv", index=False)
     summary = posterior_summary(posterior, priors)
     summary.to_csv(out / "posterior_summary.csv", index=False)
     predictive.to_csv(out / "posterior_predictive.csv", index=False)
     write_figures(out, history, posterior, priors, generations, predictive, config)
+    ess = float(generations["ess"].iloc[-1])
     manifest = {
         "kind": "calibration",
+        "variant": config.label(),
+        "mechanisms": config.mechanism_list(),
         "config_path": config_path or str(default_config_path()),
         "config": json.loads(config.model_dump_json()),
         "priors": {k: {"distribution": "uniform", "low": lo, "high": hi} for k, (lo, hi) in priors.items()},
         "derived": {DERIVED: "set per candidate so that the opening desired coca equals the 2013 survey"},
         "observed": targets,
-        "distance": distance.__doc__.splitlines()[0],
+        "tolerances": None
+        if observed is not None
+        else {k: {"below": b, "above": a, "group": g} for k, (b, a, g) in target_tolerances(config).items()},
+        "fit_end_year": config.fit_end_year,
+        "distance": (PatternDistance.__doc__ or "").splitlines()[0],
+        "sampler": type(sampler).__name__,
         "seeds": "each evaluation: vraem.calibration.evaluation_seed(config.seed, candidate values); "
         "the ABC proposals come from NumPy's global generator in the worker processes, so a rerun "
         "gives a different but equivalent posterior",
@@ -417,14 +711,35 @@ def run_calibration(
         "posterior_summary": summary.to_dict(orient="records"),
         "posterior_predictive": predictive.to_dict(orient="records"),
         "particles": len(posterior),
-        "effective_sample_size": float(generations["ess"].iloc[-1]),
+        "effective_sample_size": ess,
+        # ESS alone would call generation 0 (rejection ABC, equal weights) converged
+        "converged": bool(ess >= config.target_ess and len(generations) > 1),
+        "target_ess": config.target_ess,
+        "final_epsilon": float(generations["epsilon"].iloc[-1]),
         "simulations": int(generations["samples"].sum()),
         "abc_seconds": round(abc_seconds, 1),
+        "abc_seconds_all_generations": round(float(generations["wall_seconds"].sum()), 1),
+        "resumed": resume,
         "seconds": round(time.perf_counter() - t0, 1),
         **provenance(),
     }
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str))
     return manifest
+
+
+def _tolerances_for(
+    config: CalibrationConfig, targets: dict[str, float]
+) -> dict[str, tuple[float, float, str]]:
+    """Tolerances for synthetic targets: the observed data's bands, scaled to the synthetic values."""
+    real = observed_targets(config)
+    out = {}
+    for key, (below, above, group) in target_tolerances(config).items():
+        if key.startswith(("coca_", "leaf_")) and real[key]:
+            f = targets[key] / real[key]
+            out[key] = (below * f, above * f, group)
+        else:
+            out[key] = (below, above, group)
+    return out
 
 
 def posterior_frame(history, keys: list[str]) -> pd.DataFrame:
@@ -517,28 +832,34 @@ def _predictive_run(scenario: str, overrides: dict[str, Any], replicate: int, se
     )
 
 
-def posterior_predictive(posterior: pd.DataFrame, config: CalibrationConfig, client) -> pd.DataFrame:
+def posterior_predictive(
+    posterior: pd.DataFrame, config: CalibrationConfig, mapper: Callable[[Callable, list], list]
+) -> pd.DataFrame:
     """Draws run to 2024: per survey/price point, observed value, median and 5-95% of the draws.
 
     Draw k uses replicate k's seed (:func:`vraem.runner.replicate_seed` of the config's seed).
+    ``mapper(function, argument tuples)`` runs them (on the calibration's workers).
     """
     if config.predictive_draws == 0:
         return pd.DataFrame()
     start = load_scenario(config.scenario).start_year
     months = month_of_year(PREDICTIVE_END_YEAR, start)
     draws = pd.DataFrame(draw_parameters(posterior, config.predictive_draws, config.seed))
-    futures = [
-        client.submit(
-            _predictive_run,
+    jobs = [
+        (
             config.scenario,
-            {**config.overrides, **row.to_dict(), "farmer.n_households": config.households, "months": months},
+            {
+                **config.run_overrides(),
+                **row.to_dict(),
+                "farmer.n_households": config.households,
+                "months": months,
+            },
             k,
             replicate_seed(config.seed, k),
-            pure=False,
         )
         for k, row in draws.iterrows()
     ]
-    runs = pd.concat(client.gather(futures), ignore_index=True)
+    runs = pd.concat(mapper(_predictive_run, jobs), ignore_index=True)
     obs = load_observed().set_index("year")["coca_ha"]
     rows = []
     for y in range(start, PREDICTIVE_END_YEAR + 1):
@@ -577,6 +898,7 @@ def posterior_predictive(posterior: pd.DataFrame, config: CalibrationConfig, cli
 
 # ---------------------------------------------------------------------------------------------
 # Figures
+
 
 
 def write_figures(out: Path, history, posterior, priors, generations, predictive, config) -> None:
@@ -637,10 +959,15 @@ def plot_predictive(predictive: pd.DataFrame, config: CalibrationConfig, path: P
         fit = pts["fitted"].to_numpy(dtype=bool)
         ax.plot(xs[fit], pts["observed"][fit], "ko", label="observed, fitted")
         ax.plot(xs[~fit], pts["observed"][~fit], "o", mfc="white", mec="k", label="observed, not fitted")
-    a1.axvspan(CALIBRATION_YEARS[1] + 0.5, PREDICTIVE_END_YEAR + 0.5, color="0.9", zorder=0)
+    a1.axvspan(config.fit_end_year + 0.5, PREDICTIVE_END_YEAR + 0.5, color="0.9", zorder=0)
     top = a1.get_ylim()[1] * 0.97
-    a1.text(CALIBRATION_YEARS[1] + 0.7, top, "2020-2024: not fitted", va="top", fontsize=8)
-    a1.set(title=f"Coca ha, {config.scenario} over the posterior", xlabel="year", ylabel="ha (valley)")
+    unfitted = f"{config.fit_end_year + 1}-{PREDICTIVE_END_YEAR}: not fitted"
+    a1.text(config.fit_end_year + 0.7, top, unfitted, va="top", fontsize=8)
+    a1.set(
+        title=f"Coca ha, {config.scenario} ({config.label()}) over the posterior",
+        xlabel="year",
+        ylabel="ha (valley)",
+    )
     a2.set(title="VRAEM farm-gate leaf price", xlabel="year", ylabel="USD/kg")
     a1.legend(fontsize=7, loc="upper left")
     a2.legend(fontsize=7, loc="lower left")
@@ -674,11 +1001,26 @@ def score(sim: pd.Series) -> tuple[float, pd.Series]:
     return float(cal.abs().max()), rel
 
 
-def ship(out: str | Path, data_dir: str | Path) -> None:
-    """Copy a calibration's posterior and manifest into the package data (what ``make run`` uses)."""
+def ship(out: str | Path, data_dir: str | Path, variant: str | None = None) -> Path:
+    """Copy a calibration's posterior and manifest into the package data.
+
+    With a ``variant``: ``<data_dir>/posteriors/<variant>.parquet`` and ``.json`` (what the
+    ensemble over variants reads); without: ``posterior.parquet`` and ``posterior_manifest.json``
+    (what ``make run`` has read so far).
+
+    Returns:
+        The shipped posterior's path.
+    """
     out, data_dir = Path(out), Path(data_dir)
-    shutil.copyfile(out / "posterior.parquet", data_dir / "posterior.parquet")
-    shutil.copyfile(out / "manifest.json", data_dir / "posterior_manifest.json")
+    if variant is None:
+        shutil.copyfile(out / "posterior.parquet", data_dir / "posterior.parquet")
+        shutil.copyfile(out / "manifest.json", data_dir / "posterior_manifest.json")
+        return data_dir / "posterior.parquet"
+    folder = data_dir / POSTERIORS_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(out / "posterior.parquet", folder / f"{variant}.parquet")
+    shutil.copyfile(out / "manifest.json", folder / f"{variant}.json")
+    return folder / f"{variant}.parquet"
 
 
 if __name__ == "__main__":

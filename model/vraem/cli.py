@@ -21,6 +21,7 @@ Anything else is a bug in vraem, and keeps its traceback so that it can be repor
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -383,7 +384,9 @@ def params() -> None:
     for row in parameter_table():
         why = row["plausible_source"] if row["plausible"] is not None else f"fixed: {row['fixed']}"
         t.add_row(row["parameter"], str(row["value"]), row["unit"], row["source"], span(row), why)
-    console.print(t)
+    # Piped (not a terminal): as wide as COLUMNS says at the call, else 160 columns.
+    width = os.environ.get("COLUMNS", "")
+    (console if console.is_terminal else Console(width=int(width) if width.isdigit() else 160)).print(t)
 
 
 @app.command()
@@ -628,56 +631,80 @@ def calibrate(
             help="Calibration YAML (default: the shipped vraem/data/calibration.yaml).", metavar="CONFIG"
         ),
     ] = None,
-    out: Annotated[Path, typer.Option(help="Output folder.")] = Path("results/calibration"),
+    variant: Annotated[
+        str | None,
+        typer.Option(help="Model variant of vraem/data/variants.yaml (replaces the config's), or 'all'."),
+    ] = None,
+    out: Annotated[Path, typer.Option(help="Output folder (with 'all': one subfolder per variant).")] = Path(
+        "results/calibration"
+    ),
     workers: Workers = None,
     scheduler: Scheduler = None,
     ship: Annotated[
         bool,
-        typer.Option(help="Also copy the posterior and manifest into vraem/data (what `make run` uses)."),
+        typer.Option(help="Also copy each posterior and manifest to vraem/data/posteriors/<variant>.*"),
+    ] = False,
+    resume: Annotated[
+        bool, typer.Option(help="Continue the run in --out's abc.db with the config's generations more.")
     ] = False,
 ) -> None:
-    """Fit the status quo by ABC-SMC (pyabc on Dask) to coca ha and leaf prices; write a posterior."""
+    """Fit the status quo by ABC-SMC (pyabc) to the patterns of 2013-2019, per model variant."""
     from vraem.calibration import CalibrationError, load_config, run_calibration
     from vraem.calibration import ship as ship_posterior
     from vraem.sweep import SweepError
 
     _one_cluster(workers, scheduler)
+    every = variant == "all"
     try:
-        cfg = load_config(config)
+        if every:
+            from vraem.patterns import load_variants
+
+            configs = [(name, load_config(config, name)) for name in load_variants()]
+        else:
+            cfg = load_config(config, variant)
+            configs = [(cfg.label(), cfg)]
     except CalibrationError as exc:
         fail(str(exc))
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        fail(f"--out {out}: cannot create the folder ({exc.strerror})")
-    console.print(
-        f"calibrate {cfg.scenario}: {len(cfg.parameters)} parameters, population {cfg.population_size}, "
-        f"up to {cfg.generations} generations or {cfg.max_minutes:g} min -> {out}",
-        highlight=False,
-    )
-    try:
-        manifest = run_calibration(
-            cfg,
-            out,
-            workers=workers,
-            scheduler=scheduler,
-            config_path=str(config) if config else None,
-            note=lambda t: console.print(t, highlight=False),
-        )
-    except SweepError as exc:
-        fail(str(exc))
-    for row in manifest["posterior_summary"]:
+    for name, cfg in configs:
+        folder = out / name if every else out
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            fail(f"--out {folder}: cannot create the folder ({exc.strerror})")
         console.print(
-            f"  {row['parameter']}: mean {row['mean']:.4g}, "
-            f"90% interval {row['q05']:.4g} to {row['q95']:.4g}",
+            f"calibrate {cfg.scenario} ({name}): {len(cfg.parameters)} parameters, population "
+            f"{cfg.population_size}, up to {cfg.generations} generations, {cfg.max_total_simulations} "
+            f"simulations or {cfg.max_minutes:g} min -> {folder}",
             highlight=False,
         )
-    if ship:
-        from vraem.calibration import package_data_dir
+        try:
+            manifest = run_calibration(
+                cfg,
+                folder,
+                workers=workers,
+                scheduler=scheduler,
+                config_path=str(config) if config else None,
+                resume=resume,
+                note=lambda t: console.print(t, highlight=False),
+            )
+        except (SweepError, CalibrationError) as exc:
+            fail(str(exc))
+        for row in manifest["posterior_summary"]:
+            console.print(
+                f"  {row['parameter']}: mean {row['mean']:.4g}, "
+                f"90% interval {row['q05']:.4g} to {row['q95']:.4g}",
+                highlight=False,
+            )
+        if ship:
+            from vraem.calibration import package_data_dir
 
-        ship_posterior(out, package_data_dir())
-        console.print(f"shipped: {package_data_dir() / 'posterior.parquet'}", highlight=False)
-    console.print(f"posterior: {out / 'posterior.parquet'} ({manifest['seconds']:.0f} s)", highlight=False)
+            shipped = ship_posterior(folder, package_data_dir(), variant=name)
+            console.print(f"shipped: {shipped}", highlight=False)
+        console.print(
+            f"posterior: {folder / 'posterior.parquet'} (ESS {manifest['effective_sample_size']:.0f}, "
+            f"{'converged' if manifest['converged'] else 'NOT converged'}; {manifest['seconds']:.0f} s)",
+            highlight=False,
+        )
 
 
 @app.command()

@@ -9,6 +9,7 @@ A scenario YAML holds a name, a description, the run settings (``start_year``, `
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import types
@@ -162,16 +163,23 @@ def load_scenario(
     return validate_scenario(raw, str(path))
 
 
-def validate_scenario(raw: dict[str, Any], origin: str) -> Scenario:
+def _named(origin: str | typing.Callable[[], str]) -> str:
+    return origin() if callable(origin) else origin
+
+
+def validate_scenario(raw: dict[str, Any], origin: str | typing.Callable[[], str]) -> Scenario:
     """Validate a raw scenario mapping; ``origin`` names it in errors.
 
-    A relative ``landscape_file`` is resolved against the scenario file's folder and must exist.
+    ``origin`` may be a function that makes the name, called only when there is an error (a
+    design validates thousands of points). A relative ``landscape_file`` is resolved against the
+    scenario file's folder and must exist.
     """
     try:
         sc = Scenario.model_validate(raw)
     except ValidationError as exc:
-        raise ScenarioError(f"{origin}: {describe_error(exc, Scenario)}") from None
+        raise ScenarioError(f"{_named(origin)}: {describe_error(exc, Scenario)}") from None
     if sc.landscape_file is not None:
+        origin = _named(origin)
         path = Path(sc.landscape_file)
         if not path.is_absolute():
             path = Path(origin).resolve().parent / path
@@ -204,8 +212,11 @@ def validate_scenario(raw: dict[str, Any], origin: str) -> Scenario:
             update["parameters"] = params
         sc = sc.model_copy(update=update)
     if (sc.parameter_draws is None) != (sc.n_draws is None):
-        raise ScenarioError(f"{origin}: parameter_draws and n_draws go together (set both or neither)")
+        raise ScenarioError(
+            f"{_named(origin)}: parameter_draws and n_draws go together (set both or neither)"
+        )
     if sc.parameter_draws is not None:
+        origin = _named(origin)
         from vraem.posterior import PosteriorError, read_posterior, resolve_posterior_path
 
         path = resolve_posterior_path(sc.parameter_draws, Path(origin).resolve().parent)
@@ -277,8 +288,14 @@ def _model_at(root: type[BaseModel], loc: tuple[Any, ...]) -> type[BaseModel] | 
 
 def allowed_keys(root: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
     """Keys allowed at ``loc`` in the schema rooted at ``root``."""
+    return list(_allowed_keys(root, tuple(loc)))
+
+
+@functools.lru_cache(maxsize=4096)
+def _allowed_keys(root: type[BaseModel], loc: tuple[Any, ...]) -> tuple[str, ...]:
+    """:func:`allowed_keys`, remembered: a design applies the same keys thousands of times."""
     model = _model_at(root, loc)
-    return sorted(model.model_fields) if model else []
+    return tuple(sorted(model.model_fields)) if model else ()
 
 
 BOUNDS = {
@@ -328,6 +345,12 @@ def split_dotted(key: str) -> list[str | int]:
 
     A key starting with a parameter group (``farmer.p_replant``) is read under ``parameters``.
     """
+    return list(_split_dotted(key))
+
+
+@functools.lru_cache(maxsize=4096)
+def _split_dotted(key: str) -> tuple[str | int, ...]:
+    """:func:`split_dotted`, remembered (a design splits the same keys thousands of times)."""
     parts: list[str | int] = []
     for chunk in key.split("."):
         if chunk.isdigit():
@@ -342,7 +365,7 @@ def split_dotted(key: str) -> list[str | int]:
         parts.extend(int(i) for i in re.findall(r"\[(\d+)\]", m.group(2)))
     if parts and parts[0] in PARAM_GROUPS:
         parts.insert(0, "parameters")
-    return parts
+    return tuple(parts)
 
 
 def parse_value(text: str) -> Any:
@@ -375,7 +398,7 @@ def apply_override(raw: dict[str, Any], key: str, value: Any, *, source: str = "
                     f"{source} {key}: {_fmt_loc(tuple(walked))} has {n} entries, no index {part}"
                 )
         else:
-            allowed = allowed_keys(Scenario, tuple(walked))
+            allowed = _allowed_keys(Scenario, tuple(walked))
             if part not in allowed:
                 where = _fmt_loc(tuple(walked)) or "top level"
                 raise ScenarioError(

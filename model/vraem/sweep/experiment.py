@@ -499,7 +499,10 @@ def build_experiment(raw: dict[str, Any], exp_path: Path, text: str) -> LoadedEx
         resolved: list[Scenario] = []
         for i, point in enumerate(points):
             raw_point = copy.deepcopy(raw_sc)
-            origin = f"scenario {base.name} at design point {i} ({_point_label(point)})"
+
+            def origin(name: str = base.name, i: int = i, point: dict[str, Any] = point) -> str:
+                return f"scenario {name} at design point {i} ({_point_label(point)})"
+
             try:
                 for key, value in point.items():
                     apply_override(raw_point, key, value, source="design")
@@ -517,7 +520,9 @@ def build_experiment(raw: dict[str, Any], exp_path: Path, text: str) -> LoadedEx
                         variant = ensemble.tags[k]["variant"]
                         mechanisms = ensemble.variants[variant]["mechanisms"]
                         apply_override(raw_draw, "mechanisms", list(mechanisms), source=f"variant {variant}")
-                    drawn[(base.name, i, k)] = validate_scenario(raw_draw, f"{origin}, posterior draw {k}")
+                    drawn[(base.name, i, k)] = validate_scenario(
+                        raw_draw, lambda k=k, origin=origin: f"{origin()}, posterior draw {k}"
+                    )
                 except ScenarioError as exc:
                     raise ExperimentError(f"{exp_path}: {exc}") from None
         if len(points) > 1 and all(sc == resolved[0] for sc in resolved[1:]):
