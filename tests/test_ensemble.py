@@ -2,8 +2,9 @@
 
 The synthetic tests build a results table by hand, where one variant reverses the ranking of the
 others, so that every number (ranks, Kendall's tau, regret, the flip region) is known in advance.
-The real ones run a tiny sweep over two variants on a real (in-process) Dask cluster, then compare
-and report it, with a validate-history folder whose page must appear in the report.
+The real ones (marked slow: the sweep compiles the model's kernels, about a minute) run a tiny sweep
+over two variants on a real (in-process) Dask cluster, then compare and report it, with a
+validate-history folder whose page must appear in the report.
 """
 
 from __future__ import annotations
@@ -349,6 +350,7 @@ def tiny_sweep(tmp_path_factory) -> Path:
     return out
 
 
+@pytest.mark.slow
 def test_a_tiny_real_sweep_ranks_per_variant_and_pooled(tiny_sweep):
     from vraem.compare import compare_folder
     from vraem.results import load_results
@@ -370,6 +372,7 @@ def test_a_tiny_real_sweep_ranks_per_variant_and_pooled(tiny_sweep):
     assert "model structure" in comparison.paired["interval"].iloc[0]
 
 
+@pytest.mark.slow
 def test_the_report_shows_the_ensemble_and_the_corroboration_page(tiny_sweep, tmp_path):
     from vraem.patterns import read_history
     from vraem.report import build_report
