@@ -639,6 +639,15 @@ def _bad_experiment(tmp: Path) -> Path:
     return path
 
 
+def _variants_experiment(tmp: Path, extra: str) -> Path:
+    """An experiment over model variants (issue 17) with one bad key."""
+    path = tmp / "variants.yaml"
+    path.write_text(
+        "name: e\nscenarios: [status_quo]\nparameter_draws: posterior.parquet\nn_draws: 2\n" + extra
+    )
+    return path
+
+
 def _list_manifest(tmp: Path) -> Path:
     folder = tmp / "listed"
     folder.mkdir(exist_ok=True)
@@ -676,6 +685,27 @@ COMMAND_CASES: dict[str, list[CommandCase]] = {
         lambda t: (["sweep", "default", "--workers", "0"], "--workers: must be >= 1"),
         lambda t: (["sweep", "default", "--out", str(_list_manifest(t))], str(t / "listed")),
         lambda t: (["sweep", "default", "--set", "farmer.n_households=1e12"], "n_households"),
+        lambda t: (
+            ["sweep", str(_variants_experiment(t, "variants: [reference, flat_earth]\n"))],
+            "variants: unknown variant 'flat_earth'",
+        ),
+        lambda t: (["sweep", str(_variants_experiment(t, "variants: some\n"))], "variants"),
+        lambda t: (
+            ["sweep", str(_variants_experiment(t, "variants: all\nreplicates: 2\n"))],
+            "replicates: leave it out with variants",
+        ),
+        lambda t: (
+            ["sweep", str(_variants_experiment(t, "min_draws_per_variant: 2\n"))],
+            "min_draws_per_variant: goes with variants",
+        ),
+        lambda t: (
+            ["sweep", str(_variants_experiment(t, "variants: all\nmin_draws_per_variant: .inf\n"))],
+            "min_draws_per_variant",
+        ),
+        lambda t: (
+            ["sweep", str(_variants_experiment(t, "variants: all\nvariant_weights: nowhere.csv\n"))],
+            "variant_weights",
+        ),
     ],
     "compare": [
         lambda t: (["compare", str(_list_manifest(t))], str(t / "listed" / "manifest.json")),
@@ -686,6 +716,7 @@ COMMAND_CASES: dict[str, list[CommandCase]] = {
         lambda t: (["report", str(_list_manifest(t))], str(t / "listed" / "manifest.json")),
         lambda t: (["report", str(_a_file(t))], str(t / "a_file")),
         lambda t: (["report", str(t), "--out", str(t / "r.pdf")], "--out"),
+        lambda t: (["report", str(t), "--history", str(t / "nowhere")], "--history"),
     ],
     "params": [
         lambda t: (["params", "farmer"], "unexpected extra argument"),

@@ -71,8 +71,15 @@ def test_default_experiment_is_small():
         "eradication_first",
         "development_first",
     ]
-    assert 2_000 <= exp.grid[("status_quo", 0)].parameters.farmer.n_households <= 20_000
-    assert exp.n_runs <= 60  # 20 posterior draws x 3 scenarios: make run stays a few minutes
+    households = exp.grid[("status_quo", 0)].parameters.farmer.n_households
+    assert 2_000 <= households <= 20_000
+    # Over every model variant (issue 17), whatever the shipped weights: the pooled draws plus at
+    # most min_draws_per_variant for each variant. Household-runs within what 20 draws of the full
+    # valley cost (60 x 20,000), so make run stays a few minutes.
+    assert exp.spec.variants == "all"
+    worst = exp.spec.n_draws + exp.spec.min_draws_per_variant * len(exp.ensemble.variants)
+    assert exp.n_runs <= 3 * worst
+    assert 3 * worst * households <= 60 * 20_000
 
 
 def test_replicate_k_has_the_same_seed_in_every_scenario_and_point(tmp_path):

@@ -494,16 +494,39 @@ def validate_history(
     ] = 2_000,
     posterior: Annotated[
         str,
-        typer.Option(help="Posterior of parameter draws ('none': the defaults, varying only the seed)."),
+        typer.Option(
+            help="Posterior of parameter draws for every variant ('none': the defaults, varying only "
+            "the seed). The default uses a variant's own vraem/data/posteriors/<variant>.parquet when "
+            "it has one."
+        ),
     ] = "posterior.parquet",
     out: Annotated[Path, typer.Option(help="Output folder (patterns.csv, corroboration.html).")] = Path(
         "results/history"
     ),
+    ship: Annotated[
+        bool,
+        typer.Option(
+            help="Also write the variants' stacking weights, with their scores and these settings, to "
+            "vraem/data/variant_weights.csv (what make run weighs the variants by)."
+        ),
+    ] = False,
 ) -> None:
     """Run every documented pattern of the valley's history under each model variant; pass or fail."""
-    from vraem.patterns import corroboration_html, evaluate, load_patterns, load_variants
+    from vraem.observed import VALIDATION_YEARS
+    from vraem.patterns import (
+        corroboration_html,
+        evaluate,
+        load_patterns,
+        load_variants,
+        posterior_label,
+        read_history,
+        ship_weights,
+        variant_posterior,
+        write_history_record,
+    )
     from vraem.patterns import number as fmt
     from vraem.posterior import PosteriorError, draw_parameters, read_posterior, resolve_posterior_path
+    from vraem.runner import provenance
     from vraem.scoring import leave_future_out
 
     loaded = load_patterns(patterns)
@@ -514,15 +537,24 @@ def validate_history(
         if unknown:
             fail(f"--variants: unknown variant {unknown[0][:40]!r} (allowed: {', '.join(every)})")
         every = {v: every[v] for v in names}
+    sets: dict[str, list[dict[str, float]]] = {}
+    posteriors: dict[str, dict] = {}
     if posterior == "none":
-        sets, note = [{} for _ in range(draws)], f"{draws} seeds at the default parameters"
+        sets = {v: [{} for _ in range(draws)] for v in every}
+        posteriors = {v: {"file": "", "own": False, "label": posterior_label(None, False)} for v in every}
+        note = f"{draws} seeds at the default parameters"
     else:
-        path = resolve_posterior_path(posterior, Path.cwd())
-        try:
-            sets = draw_parameters(read_posterior(path), draws, seed=2013)
-        except PosteriorError as exc:
-            fail(f"--posterior {path}: {exc}")
-        note = f"{draws} draws of the posterior {path.name} (draw k with seed k)"
+        shared = resolve_posterior_path(posterior, Path.cwd())
+        for v in every:
+            # Only the default lets a variant use its own posterior; a given --posterior is for all.
+            path, own = variant_posterior(v, shared) if posterior == "posterior.parquet" else (shared, False)
+            try:
+                sets[v] = draw_parameters(read_posterior(path), draws, seed=2013)
+            except PosteriorError as exc:
+                fail(f"--posterior {path}: {exc}")
+            posteriors[v] = {"file": str(path), "own": own, "label": posterior_label(path, own)}
+        files = sorted({d["label"] for d in posteriors.values()})
+        note = f"{draws} draws of each variant's posterior (draw k with seed k; {'; '.join(files)})"
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -534,9 +566,25 @@ def validate_history(
     if forecast is not None:
         weighted = forecast.assign(stacking_weight=forecast["forecast"].map(weights))
         weighted.to_csv(out / "scores.csv", index=False)
+    labels = {v: d["label"] for v, d in posteriors.items()}
+    note = f"{note}, {households:,} households"
     (out / "corroboration.html").write_text(
-        corroboration_html(scores, loaded, every, f"{note}, {households:,} households", forecast, weights),
-        encoding="utf-8",
+        corroboration_html(scores, loaded, every, note, forecast, weights, labels), encoding="utf-8"
+    )
+    made = provenance()
+    write_history_record(
+        out,
+        {
+            "note": note,
+            "draws": draws,
+            "households": households,
+            "patterns_file": str(patterns) if patterns else "vraem/data/patterns.yaml",
+            "variants": {v: var.model_dump() for v, var in every.items()},
+            "posteriors": posteriors,
+            "weights": weights,
+            "validation_years": f"{VALIDATION_YEARS[0]}-{VALIDATION_YEARS[1]}",
+            **{k: made[k] for k in ("created", "git_commit", "vraem_version", "command")},
+        },
     )
     table = Table(title=f"Documented patterns: model median [90% interval] per variant ({note})")
     table.add_column("pattern")
@@ -569,6 +617,10 @@ def validate_history(
             lfo.add_row(r.forecast, "" if weight is None else f"{weight:.2f}", *cells)
         Console(width=160).print(lfo)
     console.print(f"sources: {out / 'patterns.csv'}  page: {out / 'corroboration.html'}", highlight=False)
+    if ship:
+        history = read_history(out)
+        assert history is not None  # just written
+        console.print(f"stacking weights shipped: {ship_weights(history)}", highlight=False)
 
 
 @app.command()
@@ -795,10 +847,19 @@ def report(
         Path | None,
         typer.Option(help="HTML file to write (default: DIR/report.html); figures go beside it."),
     ] = None,
+    history: Annotated[
+        Path | None,
+        typer.Option(
+            help="A vraem validate-history folder: its model output corroboration page becomes a "
+            "section of the report (default: DIR itself, when it holds that output)."
+        ),
+    ] = None,
 ) -> None:
     """Write figures (PNG, SVG) and one self-contained HTML report from saved results."""
     from vraem.results import ResultsError, load_results
 
+    if history is not None and not (history / "patterns.csv").is_file():
+        fail(f"--history {history}: no patterns.csv (expected the --out folder of vraem validate-history)")
     if not folder.exists():
         fail(f"{folder}: no such folder")
     if not folder.is_dir():
@@ -827,10 +888,14 @@ def report(
         fail(str(exc))
     except (OSError, ValueError) as exc:
         fail(f"{folder}: cannot read the results ({type(exc).__name__}: {exc})")
+    from vraem.patterns import read_history
     from vraem.report import ReportError, build_report
 
+    corroboration = read_history(history if history is not None else folder)
+    if history is not None and corroboration is None:
+        fail(f"--history {history}: no history.json (re-run vraem validate-history with this version)")
     try:
-        written = build_report(results, html)
+        written = build_report(results, html, history=corroboration)
     except ReportError as exc:
         fail(str(exc))
     except OSError as exc:

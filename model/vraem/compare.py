@@ -229,6 +229,11 @@ def compare_folder(
     except (KeyError, ValueError) as exc:  # pyarrow: a column missing from older results
         raise CompareError(f"{folder}: the results lack a column the comparison needs ({exc})") from None
     table = res.table
+    from vraem.robustness import WITH_STRUCTURE, draw_info, pooled_replicates
+
+    keep = pooled_replicates(res.manifest)
+    if keep is not None:  # model variants: their sample by stacking weight, not the extra draws
+        table = table[table["replicate"].isin(keep)]
     scenarios = list(dict.fromkeys(table["scenario"]))
     if baseline is None:
         baseline = "status_quo" if "status_quo" in scenarios else scenarios[0]
@@ -239,9 +244,7 @@ def compare_folder(
     runs = run_metrics(table)
     labels = _point_labels(res.manifest)
     by_month = coca_by_month(table)
-    from vraem.robustness import draw_info
-
-    source = uncertainty_source(draw_info(res.manifest) is not None)
+    source = WITH_STRUCTURE if keep is not None else uncertainty_source(draw_info(res.manifest) is not None)
     paired = paired_differences(runs, baseline, source)
     summary = summary_table(runs, baseline)
     for df in (by_month, paired, summary):

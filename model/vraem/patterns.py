@@ -14,8 +14,10 @@ whether the median lies in the band: the rows of TRACE's "model output corrobora
 from __future__ import annotations
 
 import html
+import json
 import math
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from enum import StrEnum
 from importlib import resources
 from pathlib import Path
@@ -218,6 +220,75 @@ def load_variants(path: str | Path | None = None) -> dict[str, Variant]:
         raise PatternError(f"{path}: {describe_error(exc, VariantFile)}") from None
 
 
+POSTERIORS_DIR = "posteriors"
+"""Per-variant posteriors shipped in ``vraem/data/posteriors/<variant>.parquet`` (``vraem calibrate``)."""
+WEIGHTS_FILE = "variant_weights.csv"
+"""The variants' stacking weights shipped by ``vraem validate-history --ship``."""
+NOT_CALIBRATED = "not separately calibrated"
+
+
+def variant_posterior(variant: str, fallback: Path | None) -> tuple[Path | None, bool]:
+    """The posterior a variant's draws come from, and whether it is the variant's own.
+
+    A variant calibrated on its own (``vraem/data/posteriors/<variant>.parquet``) uses that
+    posterior; any other uses ``fallback`` (the shared ``posterior.parquet``), and the reports
+    say it is "not separately calibrated".
+    """
+    own = _shipped(POSTERIORS_DIR) / f"{variant}.parquet"
+    if own.is_file():
+        return own, True
+    return fallback, False
+
+
+def posterior_label(path: Path | None, own: bool) -> str:
+    """How a report names a variant's posterior: its file, and whether it is the variant's own."""
+    if path is None:
+        return "defaults (no posterior)"
+    return f"{POSTERIORS_DIR}/{path.name}" if own else f"{path.name} ({NOT_CALIBRATED})"
+
+
+def load_variant_weights(path: str | Path | None = None) -> dict[str, dict[str, Any]] | None:
+    """The shipped stacking weights, one row per variant, or None when none were shipped.
+
+    Read with the ``csv`` module (no pandas, no pyarrow): an experiment that names variants reads
+    this file when it is checked, and checking a file must stay small.
+
+    Returns:
+        Each variant's row (the file's columns as text), with ``weight`` as a float normalised to
+        sum to 1.
+
+    Raises:
+        PatternError: A weights file that exists but cannot be used.
+    """
+    import csv
+
+    path = Path(path) if path is not None else _shipped(WEIGHTS_FILE)
+    if not path.is_file():
+        return None
+    try:
+        with path.open(encoding="utf-8", newline="") as f:
+            rows = list(csv.DictReader(f))
+    except (ValueError, OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise PatternError(f"{path}: not a readable CSV file ({type(exc).__name__})") from None
+    fields = set(rows[0]) if rows else set()
+    missing = [c for c in ("variant", "weight") if c not in fields]
+    if missing:
+        raise PatternError(f"{path}: has no {missing[0]!r} column (expected vraem validate-history --ship)")
+    weights = []
+    for row in rows:
+        try:
+            weights.append(float(row["weight"]))
+        except (TypeError, ValueError):
+            weights.append(math.nan)
+    w = np.array(weights, dtype=float)
+    if not np.all(np.isfinite(w)) or (w < 0).any() or w.sum() <= 0:
+        raise PatternError(f"{path}: weight: needs finite, non-negative weights that sum above 0")
+    names = [row["variant"] for row in rows]
+    if len(set(names)) != len(names):
+        raise PatternError(f"{path}: variant: each variant once")
+    return {row["variant"]: {**row, "weight": float(x / w.sum())} for row, x in zip(rows, w, strict=True)}
+
+
 # ---------------------------------------------------------------------------------------------
 # Evaluation
 
@@ -289,7 +360,7 @@ def run_tables(
 def evaluate(
     patterns: list[Pattern],
     variants: dict[str, Variant],
-    draws: list[dict[str, float]],
+    draws: list[dict[str, float]] | dict[str, list[dict[str, float]]],
     households: int,
     progress: Callable[[str], None] | None = None,
 ) -> tuple[pd.DataFrame, dict[str, dict[str, tuple[list[pd.DataFrame], int, float]]]]:
@@ -299,6 +370,7 @@ def evaluate(
         patterns: The patterns (:func:`load_patterns`).
         variants: The variants by name (:func:`load_variants`).
         draws: Parameter sets (dotted keys), one run each with seed ``k``; ``[{}]`` runs the defaults.
+            A mapping gives each variant its own draws (from its own posterior, when it has one).
         households: The valley's size (extensive statistics are reported for the full valley).
         progress: Called with a line of progress, or None.
 
@@ -311,13 +383,14 @@ def evaluate(
     for vname, variant in variants.items():
         if progress:
             progress(f"variant {vname}: mechanisms {variant.mechanisms or 'none'}")
-        tables = runs[vname] = run_tables(patterns, variant.mechanisms, draws, households, progress)
+        own = draws[vname] if isinstance(draws, dict) else draws
+        tables = runs[vname] = run_tables(patterns, variant.mechanisms, own, households, progress)
         for p in patterns:
             scenario_runs, start_year, scale = tables[p.scenario]
             values = np.array([statistic(p, t, start_year, scale) for t in scenario_runs])
             finite = values[np.isfinite(values)]
             median = float(np.median(finite)) if finite.size else math.nan
-            low, high = (np.quantile(finite, [0.05, 0.95]) if finite.size else (math.nan, math.nan))
+            low, high = np.quantile(finite, [0.05, 0.95]) if finite.size else (math.nan, math.nan)
             rows.append(
                 {
                     "pattern": p.name,
@@ -331,6 +404,7 @@ def evaluate(
                     "passes": bool(p.accept[0] <= median <= p.accept[1]) if finite.size else False,
                     "in_sample": p.in_sample,
                     "source": p.source,
+                    "description": p.description,
                     "runs": int(finite.size),
                 }
             )
@@ -353,6 +427,107 @@ def number(x: Any) -> str:
     return f"{x:,.3g}"
 
 
+PAGE_CSS = """
+td.pass { background: #e6f4e6; } td.fail { background: #fbe6e6; }
+"""
+"""The pass and fail colours of the corroboration tables (the page and the report share them)."""
+
+
+def _variant_fields(variant: Variant | dict) -> tuple[list[str], str, str]:
+    if isinstance(variant, Variant):
+        return list(variant.mechanisms), variant.explanation, variant.source
+    return (
+        list(variant.get("mechanisms") or []),
+        str(variant.get("explanation", "")),
+        str(variant.get("source", "")),
+    )
+
+
+def corroboration_body(
+    scores: pd.DataFrame,
+    variants: dict[str, Variant] | dict[str, dict],
+    note: str,
+    forecast_scores: pd.DataFrame | None = None,
+    weights: dict[str, float] | None = None,
+    posteriors: dict[str, str] | None = None,
+    order: list[str] | None = None,
+    level: int = 2,
+) -> str:
+    """The corroboration tables as an HTML fragment, from the rows of :func:`evaluate`.
+
+    The standalone page (:func:`corroboration_html`) and the ``vraem report`` section both use it,
+    so that the page is written once. It reads only what ``patterns.csv`` holds.
+
+    Args:
+        scores: One row per pattern and variant (:func:`evaluate`, or ``patterns.csv`` read back).
+        variants: The variants by name (:class:`Variant` or its fields as a mapping).
+        note: What the intervals are over (draws, seeds, households).
+        forecast_scores: The leave-future-out scores, or None.
+        weights: The stacking weights by variant, or None.
+        posteriors: Which posterior each variant's draws came from (:func:`posterior_label`).
+        order: Pattern names in the order to show (default: as in ``scores``).
+        level: The heading level of the fragment's headings.
+    """
+    h = f"h{level}"
+    names = [v for v in variants if v in set(scores["variant"])]
+    by = {(r["pattern"], r["variant"]): r for r in scores.to_dict("records")}
+    pattern_names = order or list(dict.fromkeys(scores["pattern"]))
+    head = "".join(f"<th>{html.escape(v)}</th>" for v in names)
+    body = []
+    for name in pattern_names:
+        first = next((by[(name, v)] for v in names if (name, v) in by), None)
+        if first is None:
+            continue
+        cells = []
+        for v in names:
+            r = by.get((name, v))
+            if r is None:
+                cells.append("<td>–</td>")
+                continue
+            mark = "pass" if bool(r["passes"]) else "fail"
+            cells.append(
+                f'<td class="{mark}">{number(r["median"])}'
+                f"<br><small>[{number(r['q05'])}, {number(r['q95'])}]</small>"
+                f"<br><small>{mark}</small></td>"
+            )
+        sample = "in sample" if bool(first["in_sample"]) else "out of sample"
+        description = first.get("description")
+        description = "" if description is None or description != description else str(description)
+        observed = first["observed"]
+        body.append(
+            f"<tr><td><b>{html.escape(str(name))}</b><br><small>{html.escape(description)}</small></td>"
+            f"<td>{number(None if observed != observed else observed)}<br><small>accept "
+            f"[{number(first['accept_low'])}, {number(first['accept_high'])}]; {sample}</small></td>"
+            f"<td><small>{html.escape(str(first['source']))}</small></td>{''.join(cells)}</tr>"
+        )
+    passed = scores.groupby("variant")["passes"].sum()
+    n = len(pattern_names)
+    totals = "".join(f"<td><b>{int(passed.get(v, 0))} / {n}</b></td>" for v in names)
+    posteriors = posteriors or {}
+    variant_rows = []
+    for v in names:
+        mechanisms, explanation, source = _variant_fields(variants[v])
+        variant_rows.append(
+            f"<tr><td>{html.escape(v)}</td><td>{html.escape(', '.join(mechanisms) or 'none')}</td>"
+            f"<td>{html.escape(explanation)}</td><td><small>{html.escape(source)}</small></td>"
+            f"<td><small>{html.escape(posteriors.get(v, ''))}</small></td></tr>"
+        )
+    return f"""<p>Each documented pattern of the VRAEM's history (<code>data/patterns.yaml</code>), what was
+observed and its source, and under each model variant the model's median with its 90% interval
+over {html.escape(note)}. A pattern passes when the median lies in its acceptance band. Patterns
+marked "in sample" were calibration targets; the others were not.</p>
+<{h}>Variants</{h}>
+<div class="scroll table-wrap"><table id="corroboration-variants"><tr><th>variant</th><th>mechanisms on</th>
+<th>explanation</th><th>source</th><th>posterior</th></tr>
+{"".join(variant_rows)}</table></div>
+<{h}>Patterns</{h}>
+<div class="scroll table-wrap"><table id="corroboration-patterns"><tr><th>pattern</th><th>observed</th>
+<th>source</th>{head}</tr>
+{"".join(body)}
+<tr><td colspan="3"><b>patterns passed</b></td>{totals}</tr></table></div>
+{_forecast_section(forecast_scores, weights, h)}"""
+
+
 def corroboration_html(
     scores: pd.DataFrame,
     patterns: list[Pattern],
@@ -360,37 +535,15 @@ def corroboration_html(
     note: str,
     forecast_scores: pd.DataFrame | None = None,
     weights: dict[str, float] | None = None,
+    posteriors: dict[str, str] | None = None,
 ) -> str:
     """A self-contained HTML page in TRACE's "model output corroboration" form.
 
     With ``forecast_scores`` and ``weights`` (:func:`vraem.scoring.leave_future_out`), it also
     shows the variants' leave-future-out scores of 2020-2024 and their stacking weights.
     """
-    names = list(variants)
-    head = "".join(f"<th>{html.escape(v)}</th>" for v in names)
-    body = []
-    for p in patterns:
-        cells = []
-        for v in names:
-            r = scores[(scores.pattern == p.name) & (scores.variant == v)].iloc[0]
-            mark = "pass" if r.passes else "fail"
-            cells.append(
-                f'<td class="{mark}">{number(r["median"])}'
-                f"<br><small>[{number(r.q05)}, {number(r.q95)}]</small>"
-                f"<br><small>{mark}</small></td>"
-            )
-        sample = "in sample" if p.in_sample else "out of sample"
-        body.append(
-            f"<tr><td><b>{html.escape(p.name)}</b><br><small>{html.escape(p.description)}</small></td>"
-            f"<td>{number(p.observed)}<br><small>accept [{number(p.accept[0])}, {number(p.accept[1])}]; "
-            f"{sample}</small></td><td><small>{html.escape(p.source)}</small></td>{''.join(cells)}</tr>"
-        )
-    passed = scores.groupby("variant")["passes"].sum()
-    totals = "".join(f"<td><b>{int(passed.get(v, 0))} / {len(patterns)}</b></td>" for v in names)
-    variant_rows = "".join(
-        f"<tr><td>{html.escape(v)}</td><td>{html.escape(', '.join(var.mechanisms) or 'none')}</td>"
-        f"<td>{html.escape(var.explanation)}</td><td><small>{html.escape(var.source)}</small></td></tr>"
-        for v, var in variants.items()
+    body = corroboration_body(
+        scores, variants, note, forecast_scores, weights, posteriors, [p.name for p in patterns]
     )
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>vraem: model output corroboration</title>
@@ -399,21 +552,9 @@ body {{ font-family: system-ui, sans-serif; margin: 2em; max-width: 1400px; }}
 .scroll {{ overflow-x: auto; }}
 table {{ border-collapse: collapse; font-size: 0.9em; }}
 td, th {{ border: 1px solid #ccc; padding: 4px 8px; vertical-align: top; }}
-td.pass {{ background: #e6f4e6; }} td.fail {{ background: #fbe6e6; }}
-</style></head><body>
+{PAGE_CSS}</style></head><body>
 <h1>Model output corroboration</h1>
-<p>Each documented pattern of the VRAEM's history (<code>data/patterns.yaml</code>), what was
-observed and its source, and under each model variant the model's median with its 90% interval
-over {html.escape(note)}. A pattern passes when the median lies in its acceptance band. Patterns
-marked "in sample" were calibration targets; the others were not.</p>
-<h2>Variants</h2>
-<div class="scroll"><table><tr><th>variant</th><th>mechanisms on</th><th>explanation</th><th>source</th></tr>
-{variant_rows}</table></div>
-<h2>Patterns</h2>
-<div class="scroll"><table><tr><th>pattern</th><th>observed</th><th>source</th>{head}</tr>
-{"".join(body)}
-<tr><td colspan="3"><b>patterns passed</b></td>{totals}</tr></table></div>
-{_forecast_section(forecast_scores, weights)}
+{body}
 </body></html>
 """
 
@@ -428,7 +569,9 @@ FORECAST_COLUMNS = {
 }
 
 
-def _forecast_section(forecast_scores: pd.DataFrame | None, weights: dict[str, float] | None) -> str:
+def _forecast_section(
+    forecast_scores: pd.DataFrame | None, weights: dict[str, float] | None, h: str = "h2"
+) -> str:
     if forecast_scores is None or forecast_scores.empty:
         return ""
     head = "".join(f"<th>{html.escape(label)}</th>" for label in FORECAST_COLUMNS.values())
@@ -440,12 +583,142 @@ def _forecast_section(forecast_scores: pd.DataFrame | None, weights: dict[str, f
             f"<tr><td>{html.escape(r.forecast)}</td>"
             f"<td>{'' if weight is None else f'{weight:.2f}'}</td>{cells}</tr>"
         )
-    return f"""<h2>Leave-future-out scores: the 2020-2024 surveys</h2>
+    return f"""<{h}>Leave-future-out scores: the 2020-2024 surveys</{h}>
 <p>Each variant's status-quo runs as a forecast of the surveys it was not calibrated on. CRPS
 (lower is better), the share of years inside the central 50% and 90% intervals, the mean error of
 the median as a share of the observed area, and the skill against persistence of 2019 and the
 2013-2019 linear trend (1 - CRPS / CRPS of the naive forecast; above 0 is better than it). The
 weights are stacking weights (Yao et al. 2018) minimising the CRPS of the variants' mixture.</p>
-<div class="scroll"><table><tr><th>forecast</th><th>stacking weight</th>{head}</tr>
+<div class="scroll table-wrap"><table id="corroboration-scores"><tr><th>forecast</th>
+<th>stacking weight</th>{head}</tr>
 {"".join(rows)}</table></div>"""
 
+
+# ---------------------------------------------------------------------------------------------
+# What validate-history leaves in its folder, read back by `vraem report`, and the shipped weights
+
+HISTORY_RECORD = "history.json"
+"""validate-history's record of a run: settings, variants, posteriors, stacking weights."""
+WEIGHT_SCORES = (
+    "crps_ha",
+    "coverage_50",
+    "coverage_90",
+    "median_error_share",
+    "skill_vs_persistence",
+    "skill_vs_trend",
+)
+"""The leave-future-out scores shipped beside each variant's stacking weight."""
+
+
+@dataclass
+class History:
+    """A validate-history folder read back: the pattern rows, the scores and the settings."""
+
+    folder: Path
+    scores: pd.DataFrame
+    """One row per pattern and variant (``patterns.csv``)."""
+    forecast: pd.DataFrame | None
+    """The leave-future-out scores (``scores.csv``), or None."""
+    record: dict[str, Any]
+    """``history.json``: note, draws, households, variants, posteriors, weights, provenance."""
+
+    @property
+    def weights(self) -> dict[str, float]:
+        """The stacking weights by variant."""
+        return dict(self.record.get("weights") or {})
+
+    @property
+    def variants(self) -> dict[str, dict]:
+        """The variants by name, as mappings (mechanisms, explanation, source)."""
+        return dict(self.record.get("variants") or {})
+
+    @property
+    def posteriors(self) -> dict[str, str]:
+        """How each variant's posterior is named (:func:`posterior_label`)."""
+        return {v: str(d.get("label", "")) for v, d in (self.record.get("posteriors") or {}).items()}
+
+    def body(self, level: int = 2) -> str:
+        """The corroboration tables (:func:`corroboration_body`) of this folder."""
+        return corroboration_body(
+            self.scores,
+            self.variants,
+            str(self.record.get("note", "the runs of validate-history")),
+            self.forecast,
+            self.weights,
+            self.posteriors,
+            level=level,
+        )
+
+
+def write_history_record(out: Path, record: dict[str, Any]) -> Path:
+    """Write ``history.json`` beside ``patterns.csv`` (what :func:`read_history` reads back)."""
+    path = out / HISTORY_RECORD
+    path.write_text(json.dumps(record, indent=1, default=str), encoding="utf-8")
+    return path
+
+
+def read_history(folder: str | Path) -> History | None:
+    """A validate-history folder's output, or None when ``folder`` has none.
+
+    Raises:
+        PatternError: The folder has the files but they cannot be read.
+    """
+    folder = Path(folder)
+    rows, record_path = folder / "patterns.csv", folder / HISTORY_RECORD
+    if not rows.is_file() or not record_path.is_file():
+        return None
+    try:
+        scores = pd.read_csv(rows)
+        record = json.loads(record_path.read_text(encoding="utf-8"))
+        forecast = pd.read_csv(folder / "scores.csv") if (folder / "scores.csv").is_file() else None
+    except (ValueError, OSError, UnicodeDecodeError) as exc:
+        raise PatternError(f"{folder}: validate-history output unreadable ({type(exc).__name__})") from None
+    needed = {"pattern", "variant", "median", "q05", "q95", "passes", "observed", "accept_low", "accept_high"}
+    missing = sorted(needed - set(scores.columns))
+    if missing or not isinstance(record, dict):
+        what = f"no {missing[0]!r} column" if missing else "history.json is not a mapping"
+        raise PatternError(f"{folder / 'patterns.csv'}: {what} (expected vraem validate-history output)")
+    return History(folder, scores, forecast, record)
+
+
+def weights_table(history: History) -> pd.DataFrame:
+    """One row per variant: its stacking weight, the scores it came from, and the settings."""
+    rec = history.record
+    scores = history.forecast.set_index("forecast") if history.forecast is not None else pd.DataFrame()
+    rows = []
+    for v, w in history.weights.items():
+        post = (rec.get("posteriors") or {}).get(v, {})
+        mechanisms, _, _ = _variant_fields(history.variants.get(v, {}))
+        file = Path(str(post.get("file", ""))).name
+        row = {
+            "variant": v,
+            "weight": round(float(w), 6),
+            "mechanisms": " ".join(mechanisms) or "none",
+            "posterior": f"{POSTERIORS_DIR}/{file}" if post.get("own") and file else file,
+            "separately_calibrated": bool(post.get("own", False)),
+        }
+        for c in WEIGHT_SCORES:
+            row[c] = float(scores.loc[v, c]) if v in scores.index and c in scores.columns else math.nan
+        row.update(
+            draws=rec.get("draws"),
+            households=rec.get("households"),
+            validation_years=rec.get("validation_years"),
+            created=rec.get("created"),
+            git_commit=rec.get("git_commit"),
+            command=rec.get("command"),
+        )
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def ship_weights(history: History, dest: Path | None = None) -> Path:
+    """Write the stacking weights of a validate-history run to ``vraem/data/variant_weights.csv``.
+
+    Raises:
+        PatternError: The run computed no weights (no status quo pattern was run).
+    """
+    if not history.weights:
+        raise PatternError(f"{history.folder}: no stacking weights to ship (the patterns ran no status quo)")
+    dest = dest if dest is not None else _shipped(WEIGHTS_FILE)
+    weights_table(history).to_csv(dest, index=False)
+    return dest

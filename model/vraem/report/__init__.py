@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from vraem.patterns import History
 from vraem.report.figures import FORMATS, Figure, make_figures
 from vraem.report.html import render
 from vraem.report.view import ReportView
@@ -50,13 +51,17 @@ def figures_dir_for(out_html: Path) -> Path:
     return out_html.with_name(f"{out_html.stem}_figures")
 
 
-def build_report(results: Results, out_html: str | Path, formats: tuple[str, ...] = FORMATS) -> Report:
+def build_report(
+    results: Results, out_html: str | Path, formats: tuple[str, ...] = FORMATS, history: History | None = None
+) -> Report:
     """Write the figures and the self-contained HTML report for ``results``.
 
     Args:
         results: A loaded results folder (``vraem run`` or ``vraem sweep``).
         out_html: The HTML file to write; figures go to ``<stem>_figures/`` beside it.
         formats: Figure file formats (PNG is always written; SVG by default, PDF on request).
+        history: A validate-history folder read back (:func:`vraem.patterns.read_history`): its
+            model output corroboration tables become a section of the report.
 
     Returns:
         The paths written and the figures (with notes for any skipped or failed).
@@ -75,5 +80,5 @@ def build_report(results: Results, out_html: str | Path, formats: tuple[str, ...
     view = ReportView(results)
     fig_dir = figures_dir_for(out_html)
     figures = make_figures(view, fig_dir, formats)
-    out_html.write_text(render(view, figures, fig_dir), encoding="utf-8")
+    out_html.write_text(render(view, figures, fig_dir, history), encoding="utf-8")
     return Report(out_html, fig_dir, figures)

@@ -186,9 +186,11 @@ def paired_differences(
     summary = run_summary(view) if summary is None else summary
     if metric not in summary.columns:
         return pd.DataFrame()
-    from vraem.robustness import draw_info
+    from vraem.robustness import WITH_STRUCTURE, draw_info, ensemble_info
 
     source = uncertainty_source(draw_info(view.manifest) is not None)
+    if ensemble_info(view.manifest):
+        source = WITH_STRUCTURE
     base = view.baseline
     b = summary.xs(base, level="scenario")[metric]
     rows = []

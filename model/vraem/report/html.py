@@ -23,6 +23,7 @@ from pydantic import ValidationError
 
 from vraem.formatting import fmt, fmt_value, formatter
 from vraem.params import ModelParams, parameter_table
+from vraem.patterns import PAGE_CSS
 from vraem.report.figures import Figure
 from vraem.report.findings import (
     difference_formatter,
@@ -255,12 +256,23 @@ def _findings_section(view: ReportView) -> str:
 
 def _assumptions_block(view: ReportView) -> str:
     """What the runs assume after the observed data: legal prices, export demand, mechanisms."""
+    from vraem.robustness import ensemble_info
+
+    def sentences(a) -> list[str]:
+        if not ensemble_info(view.manifest):
+            return list(a.sentences)
+        # Over model variants the switches differ by replicate: the scenario file's are not the runs'.
+        return [x for x in a.sentences if not x.startswith("Model mechanisms")] + [
+            "Model mechanisms: each replicate runs one model variant, a set of mechanism switches "
+            "(see Policy rankings across model variants)."
+        ]
+
     items = []
     for names, a in view.assumptions:
         who = f"<b>{_e(', '.join(names))}:</b> " if len(view.assumptions) > 1 else ""
-        items.append(who + " ".join(_e(x) for x in a.sentences))
+        items.append(who + " ".join(_e(x) for x in sentences(a)))
     body = "".join(f"<li>{x}</li>" for x in items) if len(items) > 1 else ""
-    single = f"<ul>{''.join(f'<li>{_e(x)}</li>' for x in view.assumptions[0][1].sentences)}</ul>"
+    single = f"<ul>{''.join(f'<li>{_e(x)}</li>' for x in sentences(view.assumptions[0][1]))}</ul>"
     return (
         '<div class="assumptions" id="assumptions"><b>Assumptions that drive the long run.</b> '
         "Every number in this report depends on what the runs assume once the observed data end; "
@@ -276,6 +288,14 @@ def _draws_section(view: ReportView, figures_html: str) -> str:
     exp = view.manifest.get("experiment")
     digest = exp.get("parameter_draws_sha256") if isinstance(exp, dict) else None
     n = info.get("n_draws") or int(view.table["replicate"].nunique())
+    from vraem.robustness import ensemble_info
+
+    ens = ensemble_info(view.manifest)
+    if ens is not None:  # the pooled draws come from each variant's own posterior, where it has one
+        variants = ens["variants"]
+        own = [v for v, d in variants.items() if d.get("separately_calibrated") and d.get("pooled_draws")]
+        if own:
+            name = f"{name} and the own posteriors of {', '.join(own)}"
     parts = [
         f"<p>These results run <b>{_e(n)} draws</b> of the calibration posterior <b>{_e(name)}</b>"
         + (f" (SHA-256 {_e(str(digest)[:12])}...)" if digest else "")
@@ -283,6 +303,12 @@ def _draws_section(view: ReportView, figures_html: str) -> str:
         "by draw, with the same parameters and the same random numbers. The draws are samples of "
         "what the parameters may be, not a design: they show a spread, not a response curve.</p>"
     ]
+    if ens is not None:
+        parts.append(
+            "<p>Each replicate also runs one model variant: these are the pooled draws, split among "
+            "the variants by their stacking weights (section Policy rankings across model "
+            "variants, which also shows the variants' extra draws).</p>"
+        )
     base = view.table[view.table["scenario"] == view.baseline]
     per_draw = base.groupby("replicate", sort=True)[view.drawn].first() if view.drawn else pd.DataFrame()
     if not per_draw.empty:
@@ -332,25 +358,23 @@ def _draws_section(view: ReportView, figures_html: str) -> str:
 
 def _robustness_section(view: ReportView) -> str:
     """Issue 10: which uncertainty the ranges include, ranking robustness, flip discovery."""
-    from vraem.robustness import robustness_tables, uncertainty_label, uncertainty_note
+    from vraem.robustness import UNCERTAINTY_WORDS, robustness_tables, uncertainty_label, uncertainty_note
 
     label = uncertainty_label(view.manifest)
     note = uncertainty_note(view.manifest).split(": ", 1)[1]
-    includes = "run-to-run randomness only"
-    if label != "runs only":
-        includes = "run-to-run randomness and parameter uncertainty"
+    includes = UNCERTAINTY_WORDS[label]
     parts = [
         f"<p><strong>Uncertainty in this report: {_e(label)}.</strong> {_e(note[0].upper() + note[1:])}. "
         f"Every 5-95% band, range and interval in the figures and tables of this report includes {includes}."
         "</p>"
     ]
-    ranking, found = robustness_tables(view.table, view.manifest)
+    ranking, found = robustness_tables(view.all_table, view.manifest)
     if not ranking.empty:
         has_points = ranking["point"].nunique() > 1
         parts.append(
             "<h3>How robust the ranking is</h3><p class=small>For each pair of scenarios, the share of "
             "paired draws (replicate k of both: the same parameters and seed) in which each has less "
-            "coca in the last month.</p>"
+            f"coca in the last month. The shares cover {_e(includes)}.</p>"
         )
         rows = [
             [
@@ -379,19 +403,160 @@ def _robustness_section(view: ReportView) -> str:
         for d in found:
             top = ", ".join(f"{k} ({v:.2f})" for k, v in d["importance"].items() if v > 0) or "none"
             region = " and ".join(d["region"]) or "all draws"
-            rows.append(
-                [
-                    f"{d['scenario_a']} vs {d['scenario_b']}",
-                    f"{d['flips']} of {d['draws']}",
-                    top,
-                    f"{region}: {d['region_flips']} of {d['region_draws']} draws flip",
-                ]
-            )
-        heads = ["pair", "flipped draws", "parameters (importance)", "flip region"]
+            row = [
+                f"{d['scenario_a']} vs {d['scenario_b']}",
+                f"{d['flips']} of {d['draws']}",
+                top,
+                f"{region}: {d['region_flips']} of {d['region_draws']} draws flip",
+            ]
+            if d.get("by_variant"):
+                row.append("; ".join(f"{v} {f} of {n}" for v, (f, n) in d["by_variant"].items()))
+            rows.append(row)
+        heads = ["pair", "flipped draws", "factors (importance)", "flip region"]
+        if any(d.get("by_variant") for d in found):
+            heads.append("flips by variant")
+            rows = [r + [""] * (len(heads) - len(r)) for r in rows]
         parts.append(table(heads, rows, table_id="flip-discovery"))
     elif label != "runs only" and not ranking.empty:
         parts.append("<p class=small>No pair's ranking flips in any draw: nothing to separate.</p>")
     return _section("robustness", "Uncertainty and ranking robustness", "".join(parts))
+
+
+DOMINANT_WEIGHT = 0.95
+"""A variant with at least this stacking weight makes the pooled ranking its own (said in the report)."""
+
+
+def _ensemble_section(view: ReportView) -> str:
+    """Issue 17, item 5: the ranking per model variant and pooled, Kendall's tau, regret."""
+    from vraem.robustness import POOLED, RUNS_AND_PARAMETERS, UNCERTAINTY_WORDS, ensemble_tables
+
+    ens = ensemble_tables(view.all_table, view.manifest)
+    if ens is None:
+        return ""
+    rankings, agreement, regret, variants = ens["rankings"], ens["agreement"], ens["regret"], ens["variants"]
+    scenarios = [s for s in view.scenarios if s in set(rankings["scenario"])]
+    parts = [
+        "<p>The policies are compared over an ensemble of model variants: competing explanations of "
+        "the valley's history, each a set of mechanism switches (<code>data/variants.yaml</code>, "
+        'documented in the model description, <code>docs/odd.md</code>, section "Model variants"). '
+        f"The pooled draws are split among the variants by {_e(ens['weights_source'])}; a variant "
+        "with fewer pooled draws than the experiment's minimum gets extra draws that count only in "
+        "its own ranking, so that every variant has one. The pooled results (every other section of "
+        "this report) cover "
+        f"{_e(UNCERTAINTY_WORDS['runs, parameters and structure'])}; a variant's own row covers "
+        f"{_e(UNCERTAINTY_WORDS[RUNS_AND_PARAMETERS])}, within that variant.</p>"
+    ]
+    top = max(variants, key=lambda v: variants[v].get("weight", 0.0))
+    if variants[top].get("weight", 0.0) >= DOMINANT_WEIGHT and len(variants) > 1:
+        parts.append(
+            f'<p class="note">The stacking weights put {fmt(variants[top]["weight"], percent=True)} of '
+            f"the weight on <b>{_e(top)}</b>, so the pooled ranking is in practice {_e(top)}'s and "
+            "the pooled results carry next to no structural uncertainty. The other variants' rows "
+            "show what would change if one of the other explanations were the true one.</p>"
+        )
+    scale = view.scale(view.baseline)
+    if scale != 1:
+        parts.append(
+            f"<p class=small>Hectares are those of the simulated valley ({fmt(scale, 2)} of the "
+            f"about 20,000 households of the full valley), as everywhere in this report; divide by "
+            f"{fmt(scale, 2)} for the full valley.</p>"
+        )
+    rows = []
+    for v, d in variants.items():
+        rows.append(
+            [
+                v,
+                ", ".join(d.get("mechanisms") or []) or "none",
+                fmt(d.get("weight"), 2),
+                d.get("pooled_draws", 0),
+                d.get("extra_draws", 0),
+                d.get("posterior_label", d.get("posterior", "")),
+            ]
+        )
+    parts.append("<h3>The variants and their draws</h3>")
+    parts.append(
+        table(
+            ["variant", "mechanisms on", "stacking weight", "pooled draws", "extra draws", "posterior"],
+            rows,
+            numeric={2, 3, 4},
+            table_id="ensemble-variants",
+        )
+    )
+    ha = formatter(rankings["mean_ha"])
+    rows = []
+    for group in dict.fromkeys(rankings["group"]):
+        g = rankings[rankings["group"] == group].set_index("scenario")
+        tau = agreement.loc[group, POOLED] if POOLED in agreement.columns else float("nan")
+        cells = [
+            f"{int(g.loc[sc, 'rank'])}: {ha(g.loc[sc, 'mean_ha'])} ha; least in "
+            f"{fmt(g.loc[sc, 'share_best'], percent=True)}"
+            if sc in g.index
+            else "–"
+            for sc in scenarios
+        ]
+        label = f"{group} (weighted)" if group == POOLED else group
+        rows.append([label, int(g["draws"].iloc[0]), *cells, fmt(tau, 2)])
+    parts.append(
+        "<h3>The ranking per variant and pooled</h3><p class=small>Rank 1 has the least coca in the "
+        "last month, on average over the group's draws; then the mean and the share of the group's "
+        "draws in which the policy has the least coca. The last column is Kendall's tau "
+        "(<code>scipy.stats.kendalltau</code>) between the variant's ranking and the pooled one: 1 the "
+        "same order, -1 the reverse.</p>"
+    )
+    parts.append(
+        table(
+            ["variant", "draws", *scenarios, "Kendall's tau vs pooled"],
+            rows,
+            numeric={1, len(scenarios) + 2},
+            table_id="ensemble-rankings",
+        )
+    )
+    names = [g for g in agreement.index if g != POOLED]
+    mean_tau = ens["mean_tau"]
+    parts.append(
+        "<h3>Rank stability across variants</h3><p>Mean Kendall's tau between the rankings of two "
+        f"variants: <b>{fmt(mean_tau, 2)}</b> over {len(names) * (len(names) - 1) // 2} pairs "
+        "(1: every variant ranks the policies alike).</p>"
+    )
+    parts.append(
+        table(
+            ["variant", *agreement.columns],
+            [[g, *[fmt(x, 2) for x in agreement.loc[g]]] for g in agreement.index],
+            numeric=set(range(1, len(agreement.columns) + 1)),
+            table_id="ensemble-kendall",
+        )
+    )
+    rf = formatter(regret.to_numpy().ravel())
+    best = regret["worst"].idxmin()
+    parts.append(
+        "<h3>Regret: policy by variant</h3><p class=small>In each draw, a policy's regret is its "
+        "coca in the last month minus the least coca of any policy in that same draw (same variant, "
+        "parameters and seed); the table gives its mean in hectares over each variant's draws, over "
+        "the pooled sample, and under the worst variant. "
+        f"The policy with the least worst-case regret (minimax regret) is <b>{_e(best)}</b>.</p>"
+    )
+    parts.append(
+        table(
+            ["policy", *regret.columns],
+            [[sc, *[rf(x) for x in row]] for sc, row in regret.iterrows()],
+            numeric=set(range(1, len(regret.columns) + 1)),
+            table_id="ensemble-regret",
+        )
+    )
+    return _section("ensemble", "Policy rankings across model variants", "".join(parts))
+
+
+def _corroboration_section(history) -> str:
+    """Issue 17, item 4: validate-history's corroboration tables, as TRACE's element."""
+    where = _e(str(history.folder))
+    intro = (
+        "<p>TRACE's \"model output corroboration\" element (Grimm et al. 2014): how the model's "
+        "output compares with documented patterns of the valley's history that it was not built "
+        f"from, as <code>vraem validate-history</code> wrote them in <code>{where}</code>"
+        f" ({_e(str(history.record.get('created', 'date unknown')))[:10]}, code "
+        f"{_e(str(history.record.get('git_commit', 'unknown'))[:12])}).</p>"
+    )
+    return _section("corroboration", "Model output corroboration", intro + history.body(level=3))
 
 
 def _policy_table(policy: dict) -> str:
@@ -662,8 +827,8 @@ def _provenance_section(view: ReportView, figures_dir: Path) -> str:
 # ---------------------------------------------------------------------------------------------
 
 
-def render(view: ReportView, figures: list[Figure], figures_dir: Path) -> str:
-    """Render the whole report as one HTML string."""
+def render(view: ReportView, figures: list[Figure], figures_dir: Path, history=None) -> str:
+    """Render the whole report as one HTML string (with validate-history's page when given)."""
     experiment = view.manifest.get("experiment")
     folder = view.results.path.name or str(view.results.path)
     name = experiment.get("name", folder) if isinstance(experiment, dict) else folder
@@ -677,7 +842,12 @@ def render(view: ReportView, figures: list[Figure], figures_dir: Path) -> str:
     numbering = _Numbering()
     toc = [("findings", "Key findings"), ("robustness", "Uncertainty and ranking robustness")]
     toc.append(("scenarios", "Scenarios"))
-    body = [_findings_section(view), _robustness_section(view), _scenarios_section(view)]
+    body = [_findings_section(view), _robustness_section(view)]
+    ensemble = _ensemble_section(view)
+    if ensemble:
+        toc.insert(2, ("ensemble", "Policy rankings across model variants"))
+        body.append(ensemble)
+    body.append(_scenarios_section(view))
     if view.drawn:
         toc.append(("draws", "Posterior draws"))
         draw_figs = [f for f in figures if f.section == "Posterior draws"]
@@ -691,13 +861,16 @@ def render(view: ReportView, figures: list[Figure], figures_dir: Path) -> str:
         if figs:
             toc.append((_slug(section), section))
             body.append(_section(_slug(section), section, numbering.figures(figs)))
+    if history is not None:
+        toc.append(("corroboration", "Model output corroboration"))
+        body.append(_corroboration_section(history))
     toc += [("parameters", "Parameters"), ("provenance", "Provenance")]
     body += [_parameters_section(view), _provenance_section(view, figures_dir)]
     nav = "<nav><ol>" + "".join(f'<li><a href="#{_e(i)}">{_e(t)}</a></li>' for i, t in toc) + "</ol></nav>"
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>vraem report: {_e(name)}</title><style>{CSS}</style></head><body><main>"
+        f"<title>vraem report: {_e(name)}</title><style>{CSS}{PAGE_CSS}</style></head><body><main>"
         f'<header><h1>vraem report: {_e(name)}</h1><p class="meta">{_e(meta)}</p></header>'
         f"{nav}{''.join(body)}</main></body></html>\n"
     )

@@ -41,8 +41,16 @@ class ReportView:
             table = table.assign(point=0)
         if "year" not in table.columns:
             table = table.assign(year=table["month"] / 12.0)
-        self.table = table.sort_values([*RUN_KEYS, "month"], kind="stable").reset_index(drop=True)
         self.manifest = results.manifest or {}
+        self.all_table = table.sort_values([*RUN_KEYS, "month"], kind="stable").reset_index(drop=True)
+        """Every run, with an ensemble's extra draws (those that give each variant its ranking)."""
+        from vraem.robustness import pooled_replicates
+
+        keep = pooled_replicates(self.manifest)
+        self.table = self.all_table
+        """The runs the report summarises: over model variants, their sample by stacking weight."""
+        if keep is not None:
+            self.table = self.all_table[self.all_table["replicate"].isin(keep)].reset_index(drop=True)
 
     # -- identity --------------------------------------------------------------------------
     @property

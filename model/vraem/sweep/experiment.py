@@ -55,7 +55,7 @@ from vraem.scenario import (
     validate_scenario,
 )
 from vraem.shipped import shipped_folder
-from vraem.user_input import NumbersNotBooleans, clip, echo
+from vraem.user_input import FieldProblem, NumbersNotBooleans, clip, echo
 
 EXPERIMENT_DIR = shipped_folder("experiments")
 
@@ -177,14 +177,43 @@ class Experiment(_Strict):
         None, description="posterior.parquet of vraem calibrate: replicate k runs draw k"
     )
     n_draws: int | None = Field(None, ge=1, description="draws resampled by weight (with parameter_draws)")
+    variants: Literal["all"] | list[str] | None = Field(
+        None,
+        description="model variants (vraem/data/variants.yaml), 'all' or a list: n_draws are split "
+        "among them by their stacking weights, each drawing from its own posterior when it has one",
+    )
+    min_draws_per_variant: int = Field(
+        3,
+        ge=1,
+        le=1_000,
+        description="extra draws so that every variant has at least this many (with variants)",
+    )
+    variant_weights: str | None = Field(
+        None, description="stacking weights CSV (default: the shipped variant_weights.csv; with variants)"
+    )
 
     @model_validator(mode="before")
     @classmethod
     def _draws_set_replicates(cls, data: Any) -> Any:
         """With ``parameter_draws``, one replicate per draw: ``replicates`` defaults to ``n_draws``."""
+        ensemble = isinstance(data, dict) and data.get("variants") is not None
+        if ensemble and data.get("parameter_draws") is None:
+            raise FieldProblem(
+                "variants",
+                data["variants"],
+                "needs parameter_draws and n_draws (the posterior of variants not calibrated on "
+                "their own, and how many draws to split among the variants)",
+            )
         if isinstance(data, dict) and data.get("parameter_draws") is not None:
             if data.get("n_draws") is None:
                 raise ValueError("n_draws: required with parameter_draws (how many posterior draws)")
+            if data.get("variants") is not None and data.get("replicates") is not None:
+                raise FieldProblem(
+                    "replicates",
+                    data["replicates"],
+                    "leave it out with variants (one replicate per draw: n_draws split by weight, "
+                    "plus the draws that give every variant min_draws_per_variant)",
+                )
             if data.get("replicates") is None:
                 data = {**data, "replicates": data["n_draws"]}
         return data
@@ -193,6 +222,12 @@ class Experiment(_Strict):
     def _draws_pair_replicates(self) -> Experiment:
         if self.n_draws is not None and self.parameter_draws is None:
             raise ValueError("n_draws: needs parameter_draws (a posterior.parquet)")
+        fields_set = self.model_fields_set
+        if self.variants is None and fields_set & {"min_draws_per_variant", "variant_weights"}:
+            key = sorted(fields_set & {"min_draws_per_variant", "variant_weights"})[0]
+            raise FieldProblem(key, getattr(self, key), "goes with variants (which model variants to run)")
+        if self.variants is not None:
+            return self
         if self.parameter_draws is not None and self.replicates != self.n_draws:
             raise ValueError(
                 f"replicates must equal n_draws ({self.n_draws}): replicate k runs posterior draw k"
@@ -268,6 +303,8 @@ class LoadedExperiment:
     """(scenario name, point, draw) -> the scenario with draw k's parameters."""
     draws_digest: str | None = None
     """SHA-256 of the posterior file the draws came from."""
+    ensemble: EnsembleDraws | None = None
+    """With ``variants``: which variant each replicate runs, and whether it is pooled."""
 
     @property
     def n_runs(self) -> int:
@@ -288,8 +325,14 @@ class LoadedExperiment:
                     pair = (entry.name, i)
                     if self.draws:
                         sc = self.drawn[(entry.name, i, k)]
+                        tags = self.ensemble.tags[k] if self.ensemble is not None else {}
                         yield RunSpec(
-                            run_id(entry.name, i, k), sc, i, {**params[pair], **self.draws[k]}, k, seed
+                            run_id(entry.name, i, k),
+                            sc,
+                            i,
+                            {**params[pair], **self.draws[k], **tags},
+                            k,
+                            seed,
                         )
                         continue
                     yield RunSpec(run_id(entry.name, i, k), self.grid[pair], i, params[pair], k, seed)
@@ -308,6 +351,8 @@ class LoadedExperiment:
         out = json.loads(self.spec.model_dump_json(by_alias=True))
         if self.draws:
             out["parameter_draws_sha256"] = self.draws_digest
+        if self.ensemble is not None:
+            out["ensemble"] = self.ensemble.record()
         return out
 
 
@@ -421,7 +466,10 @@ def build_experiment(raw: dict[str, Any], exp_path: Path, text: str) -> LoadedEx
     except ScenarioError as exc:
         raise ExperimentError(f"{exp_path}: {exc}") from None
 
-    draws, digest = _load_draws(spec, exp_path)
+    ensemble = _load_ensemble(spec, exp_path) if spec.variants is not None else None
+    if ensemble is not None:
+        spec = spec.model_copy(update={"replicates": len(ensemble.draws)})
+    draws, digest = _load_draws(spec, exp_path, ensemble)
     points = spec.points()
     entries: list[ScenarioEntry] = []
     drawn: dict[tuple[str, int, int], Scenario] = {}
@@ -468,6 +516,10 @@ def build_experiment(raw: dict[str, Any], exp_path: Path, text: str) -> LoadedEx
                 try:
                     for key, value in draw.items():
                         apply_override(raw_draw, key, value, source="parameter_draws")
+                    if ensemble is not None:
+                        variant = ensemble.tags[k]["variant"]
+                        mechanisms = ensemble.variants[variant]["mechanisms"]
+                        apply_override(raw_draw, "mechanisms", list(mechanisms), source=f"variant {variant}")
                     drawn[(base.name, i, k)] = validate_scenario(
                         raw_draw, lambda k=k, origin=origin: f"{origin()}, posterior draw {k}"
                     )
@@ -478,10 +530,12 @@ def build_experiment(raw: dict[str, Any], exp_path: Path, text: str) -> LoadedEx
                 f"{exp_path}: design: the parameters ({', '.join(spec.swept_keys())}) change "
                 f"nothing in scenario {base.name} (does a policy phase pin them, like p_replant?)"
             )
-    return LoadedExperiment(spec, str(exp_path), text, entries, points, grid, draws, drawn, digest)
+    return LoadedExperiment(spec, str(exp_path), text, entries, points, grid, draws, drawn, digest, ensemble)
 
 
-def _load_draws(spec: Experiment, exp_path: Path) -> tuple[list[dict[str, float]], str | None]:
+def _load_draws(
+    spec: Experiment, exp_path: Path, ensemble: EnsembleDraws | None = None
+) -> tuple[list[dict[str, float]], str | None]:
     """The experiment's posterior draws (none without ``parameter_draws``), and the file's digest."""
     from vraem.posterior import (
         PosteriorError,
@@ -494,17 +548,168 @@ def _load_draws(spec: Experiment, exp_path: Path) -> tuple[list[dict[str, float]
     if spec.parameter_draws is None:
         return [], None
     path = resolve_posterior_path(spec.parameter_draws, exp_path.parent)
-    try:
-        posterior = read_posterior(path)
-        draws = draw_parameters(posterior, int(spec.n_draws or 0), spec.base_seed)
-    except PosteriorError as exc:
-        raise ExperimentError(f"{exp_path}: parameter_draws: {path}: {exc}") from None
-    clash = sorted(set(draws[0]) & set(spec.swept_keys()))
+    if ensemble is not None:
+        draws = ensemble.draws
+    else:
+        try:
+            posterior = read_posterior(path)
+            draws = draw_parameters(posterior, int(spec.n_draws or 0), spec.base_seed)
+        except PosteriorError as exc:
+            raise ExperimentError(f"{exp_path}: parameter_draws: {path}: {exc}") from None
+    clash = sorted({k for d in draws for k in d} & set(spec.swept_keys()))
     if clash:
         raise ExperimentError(
             f"{exp_path}: design: {', '.join(clash)} also come from parameter_draws; sweep other keys"
         )
     return draws, file_digest(path)
+
+
+# ---------------------------------------------------------------------------------------------
+# An ensemble of model variants (issue 17, item 5)
+
+
+def allocate_draws(weights: dict[str, float], n_draws: int, minimum: int) -> dict[str, tuple[int, int]]:
+    """Split ``n_draws`` among variants by weight, and top each up to ``minimum`` draws.
+
+    The pooled draws follow the weights by the largest-remainder (Hamilton) method, so that the
+    pooled sample is a sample of the weighted mixture of the variants. A variant with fewer than
+    ``minimum`` pooled draws gets extra draws, used only for its own ranking, never pooled.
+
+    Returns:
+        For each variant: (pooled draws, extra draws).
+    """
+    names = list(weights)
+    total = sum(weights.values())
+    quota = np.array([n_draws * weights[v] / total for v in names]) if total > 0 else np.zeros(len(names))
+    pooled = np.floor(quota).astype(int)
+    left = n_draws - int(pooled.sum())
+    # The largest remainders first; ties go to the variant listed first (a stable sort).
+    for i in np.argsort(-(quota - pooled), kind="stable")[:left]:
+        pooled[i] += 1
+    return {v: (int(p), max(0, minimum - int(p))) for v, p in zip(names, pooled, strict=True)}
+
+
+@dataclass(frozen=True)
+class EnsembleDraws:
+    """The draws of an experiment over model variants: one replicate per draw."""
+
+    variants: dict[str, dict[str, Any]]
+    """Per variant: mechanisms, weight, pooled and extra draws, posterior file, own or shared."""
+    tags: list[dict[str, Any]]
+    """Per replicate: its ``variant`` and whether it is ``pooled`` (in the weighted sample)."""
+    draws: list[dict[str, float]]
+    """Per replicate: the drawn parameters."""
+    weights_source: str
+    """Where the weights came from (the shipped file, another file, or equal weights)."""
+
+    def record(self) -> dict[str, Any]:
+        """What the manifest keeps (``experiment.ensemble``): read by compare and the report."""
+        return {
+            "weights_source": self.weights_source,
+            "variants": self.variants,
+            "replicates": [{"replicate": k, **t} for k, t in enumerate(self.tags)],
+        }
+
+
+def _ensemble_weights(spec: Experiment, names: list[str], exp_path: Path) -> tuple[dict[str, float], str]:
+    from vraem.patterns import PatternError, load_variant_weights
+
+    ref = spec.variant_weights
+    path = resolve_experiment_weights(ref, exp_path) if ref else None
+    try:
+        table = load_variant_weights(path)
+    except PatternError as exc:
+        raise ExperimentError(f"{exp_path}: variant_weights: {exc}") from None
+    if table is None and ref:
+        raise ExperimentError(f"{exp_path}: variant_weights: {path}: file not found")
+    if table is None:
+        return dict.fromkeys(names, 1.0 / len(names)), "equal weights: no stacking weights are shipped"
+    weights = {v: float(table[v]["weight"]) if v in table else 0.0 for v in names}
+    where = f"stacking weights of {path or 'vraem/data/variant_weights.csv'}"
+    created = next(iter(table.values())).get("created")
+    if created:
+        where += f" (validate-history of {str(created)[:10]})"
+    total = sum(weights.values())
+    if total <= 0:
+        return dict.fromkeys(names, 1.0 / len(names)), f"equal weights: the {where} give these variants none"
+    return {v: w / total for v, w in weights.items()}, where
+
+
+def resolve_experiment_weights(ref: str, exp_path: Path) -> Path:
+    """A weights file relative to the experiment's folder, else one shipped in vraem/data."""
+    from vraem.posterior import resolve_posterior_path
+
+    return resolve_posterior_path(ref, exp_path.parent)
+
+
+def _load_ensemble(spec: Experiment, exp_path: Path) -> EnsembleDraws:
+    """The variants' draws: n_draws split by stacking weight, each from the variant's posterior."""
+    from vraem.patterns import PatternError, load_variants, posterior_label, variant_posterior
+    from vraem.posterior import (
+        PosteriorError,
+        draw_parameters,
+        file_digest,
+        read_posterior,
+        resolve_posterior_path,
+    )
+
+    try:
+        every = load_variants()
+    except PatternError as exc:
+        raise ExperimentError(f"{exp_path}: variants: {exc}") from None
+    names = list(every) if spec.variants == "all" else list(spec.variants or [])
+    if not names:
+        raise ExperimentError(
+            f"{exp_path}: variants: list at least one (or 'all'; allowed: {', '.join(every)})"
+        )
+    for v in names:
+        if v not in every:
+            raise ExperimentError(
+                f"{exp_path}: variants: unknown variant {echo(v)} (allowed: 'all' or a list of "
+                f"{', '.join(every)})"
+            )
+    if len(set(names)) != len(names):
+        twice = next(v for v in names if names.count(v) > 1)
+        raise ExperimentError(f"{exp_path}: variants: {echo(twice)} is listed twice")
+    clash = [
+        k
+        for k in [*spec.overrides, *spec.swept_keys()]
+        if k.split(".")[0] in ("mechanisms", "parameters") and "mechanisms" in k
+    ]
+    if clash:
+        raise ExperimentError(
+            f"{exp_path}: {clip(clash[0])}: the variants set the mechanisms; leave them out of "
+            "overrides and design"
+        )
+    weights, source = _ensemble_weights(spec, names, exp_path)
+    counts = allocate_draws(weights, int(spec.n_draws or 0), spec.min_draws_per_variant)
+    shared = resolve_posterior_path(str(spec.parameter_draws), exp_path.parent)
+    variants: dict[str, dict[str, Any]] = {}
+    tags: list[dict[str, Any]] = []
+    draws: list[dict[str, float]] = []
+    read: dict[Path, tuple[Any, str]] = {}  # each posterior file read once, however many variants share it
+    for v in names:
+        pooled, extra = counts[v]
+        path, own = variant_posterior(v, shared)
+        try:
+            if path not in read:
+                read[path] = (read_posterior(path), file_digest(path))
+            sets = draw_parameters(read[path][0], pooled + extra, spec.base_seed)
+        except PosteriorError as exc:
+            raise ExperimentError(f"{exp_path}: parameter_draws: variant {v}: {path}: {exc}") from None
+        variants[v] = {
+            "mechanisms": list(every[v].mechanisms),
+            "weight": weights[v],
+            "pooled_draws": pooled,
+            "extra_draws": extra,
+            "posterior": path.name,
+            "posterior_label": posterior_label(path, own),
+            "separately_calibrated": own,
+            "posterior_sha256": read[path][1],
+        }
+        tags += [{"variant": v, "pooled": j < pooled} for j in range(pooled + extra)]
+        draws += sets
+    return EnsembleDraws(variants, tags, draws, source)
 
 
 def shadowed_parameters(loaded: LoadedExperiment) -> list[str]:
