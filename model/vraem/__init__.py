@@ -11,8 +11,9 @@ does not load the simulation (Mesa, pandas, numba): checking a file costs what c
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from vraem.lazy import lazy_exports
 
 _WHERE = {
     "ModelParams": "vraem.params",
@@ -55,15 +56,4 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from vraem.simulation import VraemModel
 
 
-def __getattr__(name: str) -> Any:
-    """Import a public name from its module on first use."""
-    module = _WHERE.get(name)
-    if module is None:
-        raise AttributeError(f"module 'vraem' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+__getattr__, __dir__ = lazy_exports(__name__, _WHERE)
