@@ -87,6 +87,64 @@ def test_distance_counts_tolerances_and_weighs_the_groups_equally():
     assert d({**obs, "coca_2014": float("inf")}, obs) == float("inf")
 
 
+def test_the_lower_bound_of_part_of_the_statistics_never_exceeds_the_distance():
+    """Early rejection is exact: whatever the unknown statistics turn out to be, the bound holds."""
+    tol = {"coca_2014": (10.0, 10.0, "coca"), "coca_2015": (20.0, 20.0, "coca"),
+           "leaf_2014": (1.0, 2.0, "leaf"), "pattern_labs": (5.0, 10.0, "programme"),
+           "pattern_replant": (0.1, 0.1, "programme")}
+    obs = {"coca_2014": 100.0, "coca_2015": 200.0, "leaf_2014": 3.0, "pattern_labs": 20.0,
+           "pattern_replant": 0.5}
+    d = PatternDistance(tol)
+    rng = np.random.default_rng(7)
+    keys = list(obs)
+    for _ in range(300):
+        sim = {k: v * rng.uniform(0.3, 2.0) for k, v in obs.items()}
+        if rng.random() < 0.2:
+            sim["pattern_replant"] = float("nan")
+        known = [k for k in keys if rng.random() < 0.6]
+        partial = {k: sim[k] for k in known}
+        assert d.lower_bound(partial, obs) <= d(sim, obs) + 1e-12
+    assert d.lower_bound(obs, obs) == 0.0 and d.lower_bound({}, obs) == 0.0
+    # everything known: the bound is the distance
+    sim = {k: v * 1.3 for k, v in obs.items()}
+    assert d.lower_bound(sim, obs) == pytest.approx(d(sim, obs))
+    # coca 2014 two tolerances off, nothing else known: sqrt(mean(2^2 / 2 [coca], 0, 0))
+    assert d.lower_bound({"coca_2014": 120.0}, obs) == pytest.approx(np.sqrt(2 / 3))
+
+
+def test_early_rejection_stops_a_hopeless_candidate_after_its_first_scenario():
+    """pyabc's integrated model: the same statistics as a full evaluation, fewer runs when rejected."""
+    from vraem.abc_model import EarlyRejection
+
+    cfg = _small(fit_end_year=2015, patterns={"replanting_share": {"years": ["2013-02", "2015-12"]}})
+    targets = observed_targets(cfg)
+    sim = Simulator(cfg, list(targets))
+    assert list(sim.months) == ["status_quo", "eradication_first"]
+    stages = []
+    real = sim.stages
+
+    def counted(values):
+        for s in real(values):
+            stages.append(sorted(s))
+            yield s
+
+    sim.stages = counted
+    model = EarlyRejection(sim, PatternDistance(target_tolerances(cfg)), targets)
+    par = {pyabc_name("farmer.illegality_premium_usd_per_ha_year"): 4500.0}
+    whole = model.integrated_simulate(par, float("inf"))
+    assert whole.accepted and len(stages) == 2
+    assert whole.sum_stat == sim.simulate({"farmer.illegality_premium_usd_per_ha_year": 4500.0})
+    assert whole.distance == pytest.approx(PatternDistance(target_tolerances(cfg))(whole.sum_stat, targets))
+    stages.clear()
+    # the status quo's coca alone puts it beyond an epsilon this small: the second run never starts
+    bound = PatternDistance(target_tolerances(cfg)).lower_bound(
+        {k: v for k, v in whole.sum_stat.items() if k.startswith("coca_")}, targets)
+    assert bound > 0
+    hopeless = model.integrated_simulate(par, bound / 2)
+    assert not hopeless.accepted and len(stages) == 1
+    assert "pattern_replanting_share" not in stages[0]
+
+
 def test_tolerances_come_from_the_survey_error_and_the_pattern_bands():
     cfg = load_config()
     tol = target_tolerances(cfg)

@@ -44,13 +44,15 @@ marked). ``--ship`` copies the posterior and manifest to ``vraem/data/posteriors
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
+import functools
 import json
 import math
 import shutil
 import struct
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -69,7 +71,15 @@ from vraem.observed import (
 from vraem.params import plausible_ranges
 from vraem.posterior import draw_parameters, is_parameter
 from vraem.runner import provenance, replicate_seed, run_once
-from vraem.scenario import ScenarioError, describe_error, load_scenario, read_yaml_mapping
+from vraem.scenario import (
+    ScenarioError,
+    apply_override,
+    describe_error,
+    load_scenario,
+    read_yaml_mapping,
+    resolve_scenario_path,
+    validate_scenario,
+)
 from vraem.simulation import VraemModel
 from vraem.user_input import NumbersNotBooleans, clip, echo
 
@@ -409,7 +419,19 @@ class PatternDistance:
 
     def __call__(self, sim: dict[str, float], obs: dict[str, float]) -> float:
         """The distance between a simulation's statistics and the observed ones."""
-        err = self.errors(sim, obs)
+        return self._combine(self.errors(sim, obs))
+
+    def lower_bound(self, partial: dict[str, float], obs: dict[str, float]) -> float:
+        """The least distance a candidate can reach, knowing only some of its statistics.
+
+        Each target not yet in ``partial`` counts as a perfect fit (error 0): whatever the later
+        statistics are, the distance is at least this, so a candidate whose bound exceeds epsilon
+        is rejected exactly as its full distance would reject it.
+        """
+        err = self.errors(partial, obs)
+        return self._combine({k: (e if k in partial else 0.0) for k, e in err.items()})
+
+    def _combine(self, err: dict[str, float]) -> float:
         groups = []
         for g in GROUPS:
             e = [err[k] for k, (_, _, gk) in self.tolerances.items() if gk == g]
@@ -424,12 +446,31 @@ def evaluation_seed(base_seed: int, values: list[float]) -> int:
     return int(np.random.SeedSequence([int(base_seed), *map(int, words)]).generate_state(1)[0])
 
 
+@functools.lru_cache(maxsize=16)
+def _scenario_file(name: str) -> tuple[str, dict[str, Any]]:
+    path = resolve_scenario_path(name)
+    return str(path), read_yaml_mapping(path)
+
+
+def cached_scenario(name: str, overrides: dict[str, Any]):
+    """:func:`vraem.scenario.load_scenario`, with the file read once per process.
+
+    A calibration loads the same few scenarios thousands of times with different overrides;
+    parsing their YAML each time cost about a tenth of an evaluation.
+    """
+    path, raw = _scenario_file(name)
+    raw = copy.deepcopy(raw)
+    for key, value in overrides.items():
+        apply_override(raw, key, value, source="--set")
+    return validate_scenario(raw, path)
+
+
 def equilibrium_max_coca_ha(overrides: dict, seed: int = 1, scenario: str = "status_quo") -> float:
     """Labour capacity that makes the opening desired coca equal the observed area."""
-    sc = load_scenario(scenario, overrides)
+    sc = cached_scenario(scenario, overrides)
     current = sc.parameters.farmer.max_coca_ha
     for _ in range(2):
-        sc = load_scenario(scenario, {**overrides, DERIVED: current})
+        sc = cached_scenario(scenario, {**overrides, DERIVED: current})
         m = VraemModel(params=sc.parameters, policy=sc.policy, seed=seed, months=1)
         current *= m.initial_coca_rescale
     return float(current)
@@ -487,6 +528,16 @@ class Simulator:
         ``max_coca_ha_range`` is not run: its statistics are infinite, so its distance is infinite
         and ABC rejects it (the prior is truncated to candidates with a plausible capacity).
         """
+        *_, out = self.stages(values)
+        return out
+
+    def stages(self, values: dict[str, float]) -> Iterator[dict[str, float]]:
+        """The statistics known after each scenario run, in order (the last holds them all).
+
+        The first scenario is the config's (it holds most targets); a caller that can tell from
+        a part of the statistics that the candidate will be rejected stops asking
+        (:class:`vraem.abc_model.EarlyRejection`), and the later scenarios are never run.
+        """
         from vraem.patterns import statistic
         from vraem.sweep.engine import relax_malloc_trim
 
@@ -494,23 +545,26 @@ class Simulator:
         over = self.overrides(values)
         lo, hi = self.capacity_range
         if not lo <= over[DERIVED] <= hi:
-            return {DERIVED: over[DERIVED], **dict.fromkeys(self.targets, math.inf)}
+            yield {DERIVED: over[DERIVED], **dict.fromkeys(self.targets, math.inf)}
+            return
         seed = evaluation_seed(self.seed, list(values.values()))
-        tables, scales = {}, {}
-        for name, months in self.months.items():
-            sc = load_scenario(name, {**over, "months": months + 1})
-            tables[name], scales[name] = run_once(sc, 0, seed).table, sc.parameters.scale
-        by_month = tables[self.scenario].set_index("month") if self.scenario in tables else None
         out = {DERIVED: over[DERIVED]}
-        for t in self.targets:
-            if t in self.patterns:
-                p = self.patterns[t]
-                out[t] = statistic(p, tables[p.scenario], self.start_year, scales[p.scenario])
-                continue
-            col = "coca_ha" if t.startswith("coca_") else "leaf_price_usd_per_kg"
-            value = float(by_month.at[self._last_month(t), col])
-            out[t] = value / scales[self.scenario] if col == "coca_ha" else value
-        return out
+        for name, months in self.months.items():
+            sc = cached_scenario(name, {**over, "months": months + 1})
+            table, scale = run_once(sc, 0, seed).table, sc.parameters.scale
+            by_month = table.set_index("month") if name == self.scenario else None
+            for t in self.targets:
+                if t in self.patterns:
+                    p = self.patterns[t]
+                    if p.scenario == name:
+                        out[t] = statistic(p, table, self.start_year, scale)
+                    continue
+                if name != self.scenario:
+                    continue
+                col = "coca_ha" if t.startswith("coca_") else "leaf_price_usd_per_kg"
+                value = float(by_month.at[self._last_month(t), col])
+                out[t] = value / scale if col == "coca_ha" else value
+            yield dict(out)
 
     def __call__(self, par) -> dict[str, float]:
         """Run the scenario once for a pyabc parameter and return the statistics."""
@@ -644,12 +698,15 @@ def run_calibration(
         prior = pyabc.Distribution(
             **{pyabc_name(k): pyabc.RV("uniform", lo, hi - lo) for k, (lo, hi) in priors.items()}
         )
+        from vraem.abc_model import EarlyRejection
+
+        distance = PatternDistance(
+            target_tolerances(config) if observed is None else _tolerances_for(config, targets)
+        )
         abc = pyabc.ABCSMC(
-            simulator,
+            EarlyRejection(simulator, distance, targets),
             prior,
-            PatternDistance(target_tolerances(config)) if observed is None else PatternDistance(
-                _tolerances_for(config, targets)
-            ),
+            distance,
             population_size=config.population_size,
             eps=pyabc.QuantileEpsilon(initial_epsilon=initial_epsilon, alpha=config.epsilon_quantile),
             sampler=sampler,
