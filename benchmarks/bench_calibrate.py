@@ -42,6 +42,9 @@ def main() -> int:
     print(f"final ESS {ess:.0f} ({status} {cfg.target_ess:.0f}), epsilon {manifest['final_epsilon']:.3f}, "
           f"{manifest['simulations']} simulations: ABC-SMC {manifest['abc_seconds'] / 60:.1f} min, "
           f"with the posterior predictive {total / 60:.1f} min")
+    cpu = manifest["abc_cpu_seconds"]
+    print(f"ABC-SMC CPU of all processes {cpu / 60:.1f} min: on a dedicated {args.workers}-core machine "
+          f"about {cpu / args.workers / 60:.1f} min of wall time; the wall time above includes other jobs")
     return 0 if manifest["converged"] else 1
 
 

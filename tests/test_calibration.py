@@ -112,6 +112,51 @@ def test_the_lower_bound_of_part_of_the_statistics_never_exceeds_the_distance():
     assert d.lower_bound({"coca_2014": 120.0}, obs) == pytest.approx(np.sqrt(2 / 3))
 
 
+def test_the_logit_scale_prior_is_the_uniform_prior_on_each_range():
+    """pyabc samples a standard logistic; mapped back, each parameter is uniform on its range."""
+    from scipy import stats
+
+    from vraem.calibration import candidate_values, pyabc_prior
+
+    priors = {"farmer.expectation_rate": (0.007, 0.08), "clan.broker_margin": (0.04, 0.16)}
+    prior = pyabc_prior(priors)
+    np.random.seed(11)  # noqa: NPY002 (pyabc draws from NumPy's global generator)
+    draws = [candidate_values(prior.rvs(), priors) for _ in range(4000)]
+    for key, (lo, hi) in priors.items():
+        x = np.array([d[key] for d in draws])
+        assert lo <= x.min() and x.max() <= hi
+        assert stats.kstest((x - lo) / (hi - lo), "uniform").pvalue > 0.01, key
+    # the middle of the logit scale is the middle of the range
+    mid = candidate_values({pyabc_name(k): 0.0 for k in priors}, priors)
+    assert mid == pytest.approx({k: (lo + hi) / 2 for k, (lo, hi) in priors.items()})
+
+
+def test_proposals_mixed_with_the_prior_bound_the_importance_weights():
+    """Defensive importance sampling: weight = prior / proposal density is at most 1 / prior_share."""
+    from vraem.abc_model import DefensiveTransition
+    from vraem.calibration import pyabc_prior
+
+    priors = {"a.x": (0.0, 1.0), "a.y": (0.0, 1.0)}
+    prior = pyabc_prior(priors)
+    rng = np.random.default_rng(4)
+    # a last generation bunched in one corner of the logit scale: far points have a thin kernel density
+    last = pd.DataFrame({pyabc_name(k): rng.normal(-3.0, 0.2, 300) for k in priors})
+    w = np.full(300, 1 / 300)
+    plain, mixed = DefensiveTransition(prior, 0.0), DefensiveTransition(prior, 0.3)
+    plain.fit(last, w)
+    mixed.fit(last, w)
+    points = pd.DataFrame({pyabc_name(k): rng.normal(0.0, 2.0, 200) for k in priors})
+    p = np.array([prior.pdf(dict(r)) for _, r in points.iterrows()])
+    assert (p / mixed.pdf(points)).max() <= 1 / 0.3 + 1e-9
+    with np.errstate(divide="ignore", over="ignore"):  # pyabc's kernels alone: huge (or infinite) weights
+        assert (p / plain.pdf(points)).max() > 1e3
+    assert mixed.pdf(points) == pytest.approx(0.3 * p + 0.7 * plain.pdf(points))
+    np.random.seed(2)  # noqa: NPY002 (pyabc proposes from NumPy's global generator)
+    draws = mixed.rvs(2000)
+    far = (draws[pyabc_name("a.x")] > -1.5).mean()  # from the prior, not from the bunch at -3
+    assert 0.2 < far < 0.35
+
+
 def test_early_rejection_stops_a_hopeless_candidate_after_its_first_scenario():
     """pyabc's integrated model: the same statistics as a full evaluation, fewer runs when rejected."""
     from vraem.abc_model import EarlyRejection
@@ -130,7 +175,7 @@ def test_early_rejection_stops_a_hopeless_candidate_after_its_first_scenario():
 
     sim.stages = counted
     model = EarlyRejection(sim, PatternDistance(target_tolerances(cfg)), targets)
-    par = {pyabc_name("farmer.illegality_premium_usd_per_ha_year"): 4500.0}
+    par = {pyabc_name("farmer.illegality_premium_usd_per_ha_year"): 0.0}  # the middle of 3,000-6,000
     whole = model.integrated_simulate(par, float("inf"))
     assert whole.accepted and len(stages) == 2
     assert whole.sum_stat == sim.simulate({"farmer.illegality_premium_usd_per_ha_year": 4500.0})
@@ -280,7 +325,7 @@ def test_abc_recovers_a_known_parameter_from_synthetic_data(tmp_path):
         seed=3,
     )
     sim = Simulator(cfg, list(observed_targets(cfg)))
-    synthetic = sim({pyabc_name("market.export_demand_growth_per_year"): truth})
+    synthetic = sim.simulate({"market.export_demand_growth_per_year": truth})
     observed = {k: v for k, v in synthetic.items() if k != DERIVED}
     with (
         # dashboard_address None still serves /metrics on port 8787 of every interface (and warns

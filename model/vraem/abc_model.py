@@ -1,13 +1,19 @@
-"""pyabc's view of a calibration candidate: run, score and stop early (:class:`EarlyRejection`).
+"""pyabc's view of a calibration: candidates stopped early, and proposals mixed with the prior.
+
+:class:`EarlyRejection` runs, scores and stops a candidate; :class:`DefensiveTransition` makes
+each generation's proposals.
 
 Kept apart from :mod:`vraem.calibration` so that reading a config never imports pyabc.
 """
 
 from __future__ import annotations
 
+import numpy as np
+import pandas as pd
 import pyabc
+from pyabc.transition import MultivariateNormalTransition
 
-from vraem.calibration import PatternDistance, Simulator, pyabc_name
+from vraem.calibration import PatternDistance, Simulator
 
 
 class EarlyRejection(pyabc.IntegratedModel):
@@ -34,10 +40,55 @@ class EarlyRejection(pyabc.IntegratedModel):
 
     def integrated_simulate(self, pars, eps: float) -> pyabc.model.ModelResult:
         """Run the candidate's scenarios in order, stopping once rejection is certain."""
-        values = {k: float(pars[pyabc_name(k)]) for k in self.simulator.keys}
+        values = self.simulator.values(pars)
         stats: dict[str, float] = {}
         for stats in self.simulator.stages(values):
             if self.distance.lower_bound(stats, self.observed) > eps:
                 return pyabc.model.ModelResult(accepted=False)
         d = self.distance(stats, self.observed)
         return pyabc.model.ModelResult(sum_stat=stats, distance=d, accepted=d <= eps)
+
+
+class DefensiveTransition(MultivariateNormalTransition):
+    """pyabc's Gaussian-kernel proposal, mixed with the prior: defensive importance sampling.
+
+    A share ``prior_share`` of the proposals comes from the prior, the rest from pyabc's
+    multivariate normal kernels around the last generation's particles; the proposal density is
+    the same mixture, ``q = a prior + (1 - a) kde``, so the importance weights ``prior / q`` are
+    at most ``1 / a`` (Hesterberg 1995, *Technometrics* 37:185-194). Without it, in eight
+    dimensions whose posterior fills most of the prior, a particle that lands where the kernel
+    density of the last generation is thin takes a large weight, and the effective sample size
+    stayed at a quarter of the population (39 of 150 after one step in a trial of ``full``).
+    ``prior_share = 0`` is pyabc's own transition.
+
+    Args:
+        prior: pyabc's prior distribution (:func:`vraem.calibration.pyabc_prior`).
+        prior_share: The share of proposals drawn from the prior, in [0, 1).
+    """
+
+    def __init__(self, prior: pyabc.Distribution, prior_share: float):
+        super().__init__()
+        self.prior = prior
+        self.prior_share = float(prior_share)
+
+    def rvs_single(self) -> pyabc.Parameter:
+        """One proposal: from the prior with probability ``prior_share``, else from the kernels."""
+        if np.random.random() < self.prior_share:  # noqa: NPY002 (pyabc proposes from NumPy's global generator)
+            draw = self.prior.rvs()
+            return pyabc.Parameter({k: float(draw[k]) for k in self.X.columns})
+        return super().rvs_single()
+
+    def rvs(self, size: int | None = None):
+        """``size`` proposals as a frame (one if ``size`` is None)."""
+        if size is None:
+            return self.rvs_single()
+        return pd.DataFrame([dict(self.rvs_single()) for _ in range(size)], columns=self.X.columns)
+
+    def pdf(self, x):
+        """The mixture's density at a parameter (or at each row of a frame)."""
+        kde = super().pdf(x)
+        if isinstance(x, pd.DataFrame):
+            prior = np.array([self.prior.pdf(dict(row)) for _, row in x[self.X.columns].iterrows()])
+        else:
+            prior = self.prior.pdf({k: x[k] for k in self.X.columns})
+        return self.prior_share * prior + (1.0 - self.prior_share) * kde

@@ -126,12 +126,12 @@ def table_from_abc(db: str | Path, config: CalibrationConfig) -> pd.DataFrame:
     """
     import pyabc
 
-    from vraem.calibration import pyabc_name
+    from vraem.calibration import candidate_values
 
     history = pyabc.History(f"sqlite:///{Path(db).resolve()}", create=False)
     rows = []
     for p in history.get_population(t=0).particles:
-        row = {k: float(p.parameter[pyabc_name(k)]) for k in config.parameters}
+        row = candidate_values(p.parameter, config.priors())
         row.update({k: float(v) for k, v in p.sum_stat.items()})
         rows.append(row)
     return pd.DataFrame(rows)
