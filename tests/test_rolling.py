@@ -332,3 +332,40 @@ def test_calibrate_from_an_origin_writes_its_folder_that_validate_history_scores
     assert record["years"] == [2015] and record["posteriors"]["reference"]["label"] == (
         "reference-to2014/posterior.parquet"
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# The origins in the report's corroboration section, and the skill pooled over them
+
+
+def test_the_report_section_shows_each_origin_and_the_pooled_skill(tmp_path):
+    from tests.test_ensemble import history_folder
+    from vraem.patterns import pooled_skill, read_history, write_origin
+
+    out = history_folder(tmp_path)  # the 2019 origin: reference -0.8 / -1.4, full -0.1 / -0.5
+    scores = pd.DataFrame(
+        [
+            {"forecast": "reference", "crps_ha": 3000.0, "coverage_50": 0.5, "coverage_90": 1.0,
+             "median_error_share": -0.1, "skill_vs_persistence": 0.2, "skill_vs_trend": 0.4,
+             "stacking_weight": 1.0},
+            {"forecast": "naive: persistence", "crps_ha": 4765.5, "coverage_50": 0.0, "coverage_90": 0.0,
+             "median_error_share": -0.2, "skill_vs_persistence": 0.0, "skill_vs_trend": 0.0},
+        ]
+    )
+    write_origin(out, 2017, scores, {"origin": 2017, "years": [2018, 2019], "note": "2 draws",
+                                     "not_calibrated": ["full"], "weights": {"reference": 1.0},
+                                     "posteriors": {"reference": {"label": "reference-to2017.parquet"}}})
+    history = read_history(out)
+    assert [o.origin for o in history.origins] == [2017]
+    body = history.body(level=3)
+    assert "<h3>Rolling origin 2017: fitted to 2013-2017, scored on the 2018-2019 surveys</h3>" in body
+    assert "left out of the scores and the stacking: full" in body
+    assert 'id="corroboration-origins"' in body and "from 2017" in body and "from 2019" in body
+    pooled = pooled_skill({2017: history.origins[0].forecast, 2019: history.forecast}).set_index("forecast")
+    assert "naive: persistence" not in pooled.index
+    assert pooled.loc["reference", "mean_skill_vs_persistence"] == pytest.approx((0.2 - 0.8) / 2)
+    assert pooled.loc["reference", "mean_skill_vs_trend"] == pytest.approx((0.4 - 1.4) / 2)
+    assert pooled.loc["reference", "origins"] == 2
+    # full was not calibrated for 2017: its mean is over the 2019 origin alone, and says so
+    assert pooled.loc["full", "mean_skill_vs_persistence"] == pytest.approx(-0.1)
+    assert pooled.loc["full", "origins"] == 1
