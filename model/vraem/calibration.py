@@ -10,7 +10,9 @@ posterior with its diagnostics.
   switches (``parameters.mechanisms``).
 - **Leave-future-out**: nothing after ``fit_end_year`` (2019) may be fitted: a survey year, a leaf
   price date or a pattern window that reaches later is refused when the config is read, so the
-  2020-2024 surveys stay out of sample for ``vraem validate-history``.
+  2020-2024 surveys stay out of sample for ``vraem validate-history``. ``--origin YEAR`` fits a
+  rolling origin instead: the config cut at an earlier year (:meth:`CalibrationConfig.at_origin`),
+  into ``<variant>-to<YEAR>``.
 - **Priors**: uniform on each parameter's plausible range (:func:`vraem.params.plausible_ranges`),
   or on a ``[low, high]`` given in the config. ``farmer.max_coca_ha`` is not sampled: for every
   candidate it is derived (:func:`equilibrium_max_coca_ha`) so that the opening desired coca equals
