@@ -694,7 +694,7 @@ def _print_pooled(out: Path) -> None:
     if (out / "scores.csv").is_file():
         tables[CALIBRATION_YEARS[1]] = pd.read_csv(out / "scores.csv")
     pooled = pooled_skill(tables)
-    if pooled.empty:
+    if pooled.empty or len(tables) < 2:  # one origin: nothing to pool
         return
     table = Table(title="CRPS skill pooled over the origins (vs persistence / vs trend; origins scored)")
     table.add_column("forecast")

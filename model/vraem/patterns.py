@@ -791,8 +791,8 @@ def origins_body(origins: list[OriginScores], main: pd.DataFrame | None = None, 
         from vraem.observed import CALIBRATION_YEARS
 
         tables[CALIBRATION_YEARS[1]] = main
-    pooled = pooled_skill(tables)
-    if pooled.empty:
+    pooled = pooled_skill(tables) if len(tables) > 1 else pd.DataFrame()
+    if pooled.empty:  # one origin: nothing to pool
         return "".join(sections)
     head = "".join(f"<th>from {o}<br><small>vs persistence / trend</small></th>" for o in sorted(tables))
     rows = []
