@@ -369,3 +369,18 @@ def test_the_report_section_shows_each_origin_and_the_pooled_skill(tmp_path):
     # full was not calibrated for 2017: its mean is over the 2019 origin alone, and says so
     assert pooled.loc["full", "mean_skill_vs_persistence"] == pytest.approx(-0.1)
     assert pooled.loc["full", "origins"] == 1
+
+
+def test_posteriors_are_looked_up_in_the_given_folder(tmp_path):
+    from vraem.patterns import origin_posterior, variant_posterior
+
+    assert origin_posterior("reference", 2017, tmp_path) is None
+    assert variant_posterior("reference", None, tmp_path) == (None, False)
+    own = _posterior(tmp_path, "reference", 2019)
+    assert variant_posterior("reference", None, tmp_path) == (own, True)
+    assert origin_posterior("reference", 2017, tmp_path) is None  # the 2019 fit is never an origin's
+    folder = tmp_path / "reference-to2017"  # vraem calibrate --origin's output folder
+    folder.mkdir()
+    pd.read_parquet(own).to_parquet(folder / "posterior.parquet")
+    (folder / "manifest.json").write_text(json.dumps({"fit_end_year": 2017}))
+    assert origin_posterior("reference", 2017, tmp_path) == folder / "posterior.parquet"
