@@ -10,7 +10,7 @@ PYTHON_BOOT ?= $(shell for p in python3.13 python3.12 python3 python; do \
     for p in $$(ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.1[2-9]* 2>/dev/null | sort -V -r); do \
     if [ -x $$p/bin/python ]; then echo $$p/bin/python; exit 0; fi; done)
 
-.PHONY: setup run test test-slow test-lowest browser ui-assets lint docs docs-build gallery bench bench-phases bench-sweep bench-sensitivity calibrate bench-calibrate sbc validate-history baseline clean ui bench-ui
+.PHONY: setup run test test-slow test-lowest browser ui-assets lint docs docs-build gallery bench bench-phases bench-sweep bench-sensitivity calibrate rolling-origins bench-calibrate sbc validate-history baseline clean ui bench-ui
 
 setup: $(STAMP)
 
@@ -110,9 +110,24 @@ bench-sensitivity: $(STAMP)
 
 ## ABC-SMC calibration of the status quo on 2013-2019, per model variant (model/vraem/data/calibration.yaml;
 ## VARIANT=full for one); each posterior and manifest is copied to model/vraem/data/posteriors/<variant>.
+## ORIGIN=2017: a rolling origin instead, fitted up to 2017 only (results/calibration/<variant>-to2017/,
+## shipped as posteriors/<variant>-to2017.*).
 VARIANT ?= all
+ORIGIN ?=
 calibrate: $(STAMP)
-	$(VENV)/bin/vraem calibrate --variant $(VARIANT) --out results/calibration --ship
+	$(VENV)/bin/vraem calibrate --variant $(VARIANT) --out results/calibration --ship $(if $(ORIGIN),--origin $(ORIGIN))
+
+## Rolling origins (vraem.observed.ROLLING_ORIGINS): calibrate every variant up to each origin and
+## ship it, then score each origin on the surveys up to the next one (results/history/scores_to<origin>.csv;
+## docs/validation.md). Tens of minutes of both cores per variant and origin.
+ORIGINS ?= 2015 2017
+rolling-origins: $(STAMP)
+	for origin in $(ORIGINS); do \
+	    $(VENV)/bin/vraem calibrate --variant $(VARIANT) --out results/calibration --ship --origin $$origin || exit 1; \
+	done
+	for origin in $(ORIGINS); do \
+	    $(VENV)/bin/vraem validate-history --origin $$origin --draws $(HISTORY_DRAWS) --households 2000 --out results/history || exit 1; \
+	done
 
 ## Time to a final-generation ESS >= 500 for one variant (default full) on this machine's cores.
 bench-calibrate: $(STAMP)

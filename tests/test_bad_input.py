@@ -751,6 +751,8 @@ COMMAND_CASES: dict[str, list[CommandCase]] = {
         lambda t: (["validate-history", "--draws", "0"], "--draws: must be >= 1"),
         lambda t: (["validate-history", "--variants", "flat_earth"], "unknown variant 'flat_earth'"),
         lambda t: (["validate-history", "--posterior", str(_a_file(t))], str(t / "a_file")),
+        lambda t: (["validate-history", "--origin", "2016"], "--origin 2016"),
+        lambda t: (["validate-history", "--origin", "2017", "--posteriors", str(_a_file(t))], "--posteriors"),
     ],
 }
 

@@ -10,7 +10,9 @@ posterior with its diagnostics.
   switches (``parameters.mechanisms``).
 - **Leave-future-out**: nothing after ``fit_end_year`` (2019) may be fitted: a survey year, a leaf
   price date or a pattern window that reaches later is refused when the config is read, so the
-  2020-2024 surveys stay out of sample for ``vraem validate-history``.
+  2020-2024 surveys stay out of sample for ``vraem validate-history``. ``--origin YEAR`` fits a
+  rolling origin instead: the config cut at an earlier year (:meth:`CalibrationConfig.at_origin`),
+  into ``<variant>-to<YEAR>``.
 - **Priors**: uniform on each parameter's plausible range (:func:`vraem.params.plausible_ranges`),
   or on a ``[low, high]`` given in the config. ``farmer.max_coca_ha`` is not sampled: for every
   candidate it is derived (:func:`equilibrium_max_coca_ha`) so that the opening desired coca equals
@@ -307,6 +309,69 @@ class CalibrationConfig(NumbersNotBooleans):
         """The same config for another variant (validated again)."""
         data = {**self.model_dump(), "variant": variant, "mechanisms": None}
         return CalibrationConfig.model_validate(data)
+
+    def origins(self) -> list[int]:
+        """The rolling origins it can be cut at: survey years after the start, before ``fit_end_year``."""
+        start = load_scenario(self.scenario).start_year
+        return sorted(int(y) for y in load_observed()["year"] if start < y < self.fit_end_year)
+
+    def at_origin(self, origin: int) -> tuple[CalibrationConfig, dict[str, list[str]]]:
+        """The same config fitted only up to a rolling origin (``fit_end_year: origin``).
+
+        Surveys and leaf prices after the origin are dropped. A pattern whose window starts after
+        it is dropped; one that reaches past it is cut at the origin's December when its statistic
+        holds over any part of the window (a mean, a share), and dropped when it is a date's
+        figure (``at``, ``ratio``, ``min``, ``max``: a shorter window would be another pattern).
+
+        Returns:
+            The cut config (validated again: leave-future-out still holds) and what was cut:
+            ``{"dropped": [...], "clipped": [...]}``, each a target and its dates.
+
+        Raises:
+            CalibrationError: The origin is not one of :meth:`origins`, or leaves no target.
+        """
+        from vraem.patterns import Statistic
+
+        allowed = self.origins()
+        if origin not in allowed:
+            raise CalibrationError(
+                f"--origin {origin}: must be a survey year after the scenario's start and before the "
+                f"config's fit_end_year {self.fit_end_year} "
+                f"(allowed: {', '.join(map(str, allowed)) or 'none'})"
+            )
+        dropped = [f"coca_{y}" for y in self.coca_years if y > origin]
+        dropped += [f"leaf_{d}" for d in self.leaf_price_dates if int(d[:4]) > origin]
+        clipped: list[str] = []
+        patterns: dict[str, Any] = {}
+        for p in self.fitted_patterns():
+            given = self.patterns[p.name]
+            first, last = p.years[0], p.years[-1]
+            window = "..".join(p.years)
+            if int(first[:4]) > origin or (
+                int(last[:4]) > origin and p.statistic not in (Statistic.MEAN, Statistic.SHARE)
+            ):
+                dropped.append(f"{p.name} {window}")
+                continue
+            if int(last[:4]) > origin:
+                cut = [first, f"{origin}-12"]
+                clipped.append(f"{p.name} {window} -> {'..'.join(cut)}")
+                given = PatternFit(years=cut, scenario=given.scenario if given is not None else None)
+            patterns[p.name] = None if given is None else given.model_dump()
+        coca = [y for y in self.coca_years if y <= origin]
+        prices = [d for d in self.leaf_price_dates if int(d[:4]) <= origin]
+        if not coca:  # a calibration fits the surveys at least (coca_years may not be empty)
+            raise CalibrationError(
+                f"--origin {origin}: leaves no survey to fit (coca_years {self.coca_years} all come "
+                f"later; allowed: {', '.join(str(o) for o in allowed if o >= self.coca_years[0]) or 'none'})"
+            )
+        data = {
+            **self.model_dump(),
+            "fit_end_year": origin,
+            "coca_years": coca,
+            "leaf_price_dates": prices,
+            "patterns": patterns,
+        }
+        return CalibrationConfig.model_validate(data), {"dropped": dropped, "clipped": clipped}
 
 
 def package_data_dir() -> Path:

@@ -510,9 +510,47 @@ def validate_history(
             "vraem/data/variant_weights.csv (what make run weighs the variants by)."
         ),
     ] = False,
+    origin: Annotated[
+        int | None,
+        typer.Option(
+            help="A rolling origin: score each variant's status quo, drawn from its posterior fitted up "
+            "to this year (<variant>-to<ORIGIN>.parquet), on the surveys up to the next origin; writes "
+            "scores_to<ORIGIN>.csv beside the 2019 origin's output. Default: the 2019 origin."
+        ),
+    ] = None,
+    posteriors_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--posteriors",
+            help="Folder of per-variant posteriors (<variant>.parquet, <variant>-to<ORIGIN>.parquet, or "
+            "vraem calibrate's <variant>-to<ORIGIN>/ folders). Default: the shipped vraem/data/posteriors.",
+        ),
+    ] = None,
 ) -> None:
     """Run every documented pattern of the valley's history under each model variant; pass or fail."""
-    from vraem.observed import VALIDATION_YEARS
+    from vraem.observed import CALIBRATION_YEARS, VALIDATION_YEARS, load_observed
+
+    if posteriors_dir is not None and not posteriors_dir.is_dir():
+        fail(f"--posteriors {posteriors_dir}: no such folder (expected a folder of per-variant posteriors)")
+    if origin is not None:
+        allowed = [
+            int(y) for y in load_observed()["year"] if CALIBRATION_YEARS[0] < y <= CALIBRATION_YEARS[1]
+        ]
+        if origin not in allowed:
+            fail(
+                f"--origin {origin}: must be a survey year after {CALIBRATION_YEARS[0]} up to the last "
+                f"calibration year {CALIBRATION_YEARS[1]} (allowed: {', '.join(map(str, allowed))})"
+            )
+        if origin == CALIBRATION_YEARS[1]:
+            origin = None  # the 2019 origin is the default run
+    if origin is not None and ship:
+        fail("--ship: only without --origin (the shipped stacking weights come from the 2019 origin)")
+    if origin is not None and posterior != "posterior.parquet":
+        fail(
+            f"--posterior {posterior}: not with --origin (each variant draws from its own posterior "
+            "fitted up to the origin, <variant>-to<ORIGIN>.parquet; see --posteriors)"
+        )
+
     from vraem.patterns import (
         corroboration_html,
         evaluate,
@@ -520,6 +558,7 @@ def validate_history(
         load_variants,
         posterior_label,
         read_history,
+        read_origins,
         ship_weights,
         variant_posterior,
         write_history_record,
@@ -537,6 +576,9 @@ def validate_history(
         if unknown:
             fail(f"--variants: unknown variant {unknown[0][:40]!r} (allowed: {', '.join(every)})")
         every = {v: every[v] for v in names}
+    if origin is not None:
+        _score_origin(origin, every, draws, households, posteriors_dir, out)
+        return
     sets: dict[str, list[dict[str, float]]] = {}
     posteriors: dict[str, dict] = {}
     if posterior == "none":
@@ -547,7 +589,11 @@ def validate_history(
         shared = resolve_posterior_path(posterior, Path.cwd())
         for v in every:
             # Only the default lets a variant use its own posterior; a given --posterior is for all.
-            path, own = variant_posterior(v, shared) if posterior == "posterior.parquet" else (shared, False)
+            path, own = (
+                variant_posterior(v, shared, posteriors_dir)
+                if posterior == "posterior.parquet"
+                else (shared, False)
+            )
             try:
                 sets[v] = draw_parameters(read_posterior(path), draws, seed=2013)
             except PosteriorError as exc:
@@ -569,7 +615,8 @@ def validate_history(
     labels = {v: d["label"] for v, d in posteriors.items()}
     note = f"{note}, {households:,} households"
     (out / "corroboration.html").write_text(
-        corroboration_html(scores, loaded, every, note, forecast, weights, labels), encoding="utf-8"
+        corroboration_html(scores, loaded, every, note, forecast, weights, labels, read_origins(out)),
+        encoding="utf-8",
     )
     made = provenance()
     write_history_record(
@@ -604,23 +651,178 @@ def validate_history(
     table.add_row("passed", "", "", *[f"{int(passed[v])} / {len(loaded)}" for v in every])
     Console(width=max(160, 40 + 30 * len(every))).print(table)
     if forecast is not None and not forecast.empty:
-        from vraem.patterns import FORECAST_COLUMNS
-
-        lfo = Table(title="Leave-future-out scores of the 2020-2024 surveys (status quo; lower CRPS: better)")
-        lfo.add_column("forecast")
-        lfo.add_column("stacking weight", justify="right")
-        for label in FORECAST_COLUMNS.values():
-            lfo.add_column(label, justify="right")
-        for r in forecast.itertuples():
-            weight = weights.get(r.forecast)
-            cells = [fmt(getattr(r, c)) for c in FORECAST_COLUMNS]
-            lfo.add_row(r.forecast, "" if weight is None else f"{weight:.2f}", *cells)
-        Console(width=160).print(lfo)
+        _print_scores(
+            "Leave-future-out scores of the 2020-2024 surveys (status quo; lower CRPS: better)",
+            forecast,
+            weights,
+        )
+    _print_pooled(out)
     console.print(f"sources: {out / 'patterns.csv'}  page: {out / 'corroboration.html'}", highlight=False)
     if ship:
         history = read_history(out)
         assert history is not None  # just written
         console.print(f"stacking weights shipped: {ship_weights(history)}", highlight=False)
+
+
+def _print_scores(title: str, forecast, weights: dict[str, float]) -> None:
+    from vraem.patterns import FORECAST_COLUMNS
+    from vraem.patterns import number as fmt
+
+    lfo = Table(title=title)
+    lfo.add_column("forecast")
+    lfo.add_column("stacking weight", justify="right")
+    for label in FORECAST_COLUMNS.values():
+        lfo.add_column(label, justify="right")
+    for r in forecast.itertuples():
+        weight = weights.get(r.forecast)
+        cells = [fmt(getattr(r, c)) for c in FORECAST_COLUMNS]
+        lfo.add_row(r.forecast, "" if weight is None else f"{weight:.2f}", *cells)
+    Console(width=160).print(lfo)
+
+
+def _print_pooled(out: Path) -> None:
+    """The skill pooled over the rolling origins scored in ``out`` (and the 2019 one), if any."""
+    import pandas as pd
+
+    from vraem.observed import CALIBRATION_YEARS
+    from vraem.patterns import number as fmt
+    from vraem.patterns import pooled_skill, read_origins
+
+    tables = {o.origin: o.forecast for o in read_origins(out) if not o.forecast.empty}
+    if not tables:
+        return
+    if (out / "scores.csv").is_file():
+        tables[CALIBRATION_YEARS[1]] = pd.read_csv(out / "scores.csv")
+    pooled = pooled_skill(tables)
+    if pooled.empty or len(tables) < 2:  # one origin: nothing to pool
+        return
+    table = Table(title="CRPS skill pooled over the origins (vs persistence / vs trend; origins scored)")
+    table.add_column("forecast")
+    for o in sorted(tables):
+        table.add_column(f"from {o}", justify="right")
+    for c in ("mean vs persistence", "mean vs trend", "origins"):
+        table.add_column(c, justify="right")
+    for r in pooled.to_dict("records"):
+        cells = [
+            f"{fmt(r.get(f'skill_vs_persistence_{o}'))} / {fmt(r.get(f'skill_vs_trend_{o}'))}"
+            for o in sorted(tables)
+        ]
+        table.add_row(
+            r["forecast"],
+            *cells,
+            fmt(r["mean_skill_vs_persistence"]),
+            fmt(r["mean_skill_vs_trend"]),
+            str(int(r["origins"])),
+        )
+    Console(width=160).print(table)
+
+
+def _score_origin(
+    origin: int, variants: dict, draws: int, households: int, folder: Path | None, out: Path
+) -> None:
+    """validate-history --origin: each calibrated variant's status quo scored from a rolling origin."""
+    from vraem.observed import month_of_year
+    from vraem.patterns import (
+        NOT_CALIBRATED_FOR_ORIGIN,
+        corroboration_page,
+        origin_posterior,
+        origins_body,
+        read_history,
+        read_origins,
+        run_scenarios,
+        write_origin,
+    )
+    from vraem.posterior import PosteriorError, draw_parameters, read_posterior
+    from vraem.runner import provenance
+    from vraem.scoring import leave_future_out, scored_years
+
+    years = scored_years(origin)
+    sets: dict[str, list[dict[str, float]]] = {}
+    labels: dict[str, dict] = {}
+    missing = []
+    for v in variants:
+        path = origin_posterior(v, origin, folder)
+        if path is None:
+            missing.append(v)
+            continue
+        try:
+            sets[v] = draw_parameters(read_posterior(path), draws, seed=2013)
+        except PosteriorError as exc:
+            fail(f"{path}: {exc}")
+        shown = path.name if path.name != "posterior.parquet" else f"{path.parent.name}/{path.name}"
+        labels[v] = {"file": str(path), "own": True, "label": shown}
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        fail(f"--out {out}: cannot create the folder ({exc.strerror})")
+    scenario = load_scenario("status_quo")
+    months = month_of_year(years[-1], scenario.start_year) + 1
+    runs = {}
+    for v, own in sets.items():
+        err.print(
+            f"variant {v} from {origin}: mechanisms {variants[v].mechanisms or 'none'}", highlight=False
+        )
+        runs[v] = run_scenarios(
+            {"status_quo": months},
+            variants[v].mechanisms,
+            own,
+            households,
+            lambda t: err.print(t, highlight=False),
+        )["status_quo"]
+    forecast, weights, _stacked = leave_future_out(runs, origin=origin, years=years)
+    weighted = forecast.assign(stacking_weight=forecast["forecast"].map(weights))
+    made = provenance()
+    note = (
+        f"{draws} draws of each variant's posterior fitted up to {origin} (draw k with seed k), "
+        f"{households:,} households"
+    )
+    written = write_origin(
+        out,
+        origin,
+        weighted,
+        {
+            "origin": origin,
+            "years": years,
+            "note": note,
+            "draws": draws,
+            "households": households,
+            "posteriors": labels,
+            "not_calibrated": missing,
+            "weights": weights,
+            "variants": {v: var.model_dump() for v, var in variants.items()},
+            **{k: made[k] for k in ("created", "git_commit", "vraem_version", "command")},
+        },
+    )
+    history = read_history(out)
+    if history is not None:
+        body = history.body()
+    else:  # no 2019 origin's patterns here: the origins' sections alone (with its scores if any)
+        import pandas as pd
+
+        main = pd.read_csv(out / "scores.csv") if (out / "scores.csv").is_file() else None
+        body = origins_body(read_origins(out), main)
+    (out / "corroboration.html").write_text(corroboration_page(body), encoding="utf-8")
+    scored = f"{years[0]}-{years[-1]}" if len(years) > 1 else str(years[0])
+    _print_scores(
+        f"Scores of the {scored} surveys from the {origin} origin (status quo; lower CRPS: better)",
+        forecast,
+        weights,
+    )
+    if missing:
+        console.print(
+            f"{NOT_CALIBRATED_FOR_ORIGIN} {origin} (no {_origin_file_hint(origin)}; left out of the scores "
+            f"and the stacking): {', '.join(missing)}",
+            highlight=False,
+        )
+    _print_pooled(out)
+    console.print(f"scores: {written}  page: {out / 'corroboration.html'}", highlight=False)
+
+
+def _origin_file_hint(origin: int) -> str:
+    """How the posterior of a variant fitted up to ``origin`` is named, for a message."""
+    from vraem.patterns import origin_name
+
+    return f"{origin_name('<variant>', origin)}.parquet"
 
 
 @app.command()
@@ -647,14 +849,25 @@ def calibrate(
     resume: Annotated[
         bool, typer.Option(help="Continue the run in --out's abc.db with the config's generations more.")
     ] = False,
+    origin: Annotated[
+        int | None,
+        typer.Option(
+            help="A rolling origin: fit only up to this survey year (the config cut there), into "
+            "OUT/<variant>-to<ORIGIN>/, shipped as vraem/data/posteriors/<variant>-to<ORIGIN>.*"
+        ),
+    ] = None,
 ) -> None:
     """Fit the status quo by ABC-SMC (pyabc) to the patterns of 2013-2019, per model variant."""
+    import json
+
     from vraem.calibration import CalibrationError, load_config, run_calibration
     from vraem.calibration import ship as ship_posterior
+    from vraem.patterns import origin_name
     from vraem.sweep import SweepError
 
     _one_cluster(workers, scheduler)
     every = variant == "all"
+    cuts: dict[str, dict[str, list[str]]] = {}
     try:
         if every:
             from vraem.patterns import load_variants
@@ -663,14 +876,31 @@ def calibrate(
         else:
             cfg = load_config(config, variant)
             configs = [(cfg.label(), cfg)]
+        if origin is not None:  # every variant cut alike; refused before anything runs
+            cut_configs = []
+            for name, cfg in configs:
+                cut_cfg, cuts[origin_name(name, origin)] = cfg.at_origin(origin)
+                cut_configs.append((origin_name(name, origin), cut_cfg))
+            configs = cut_configs
     except CalibrationError as exc:
         fail(str(exc))
     for name, cfg in configs:
-        folder = out / name if every else out
+        folder = out / name if every or origin is not None else out
         try:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             fail(f"--out {folder}: cannot create the folder ({exc.strerror})")
+        if origin is not None:
+            cut = cuts[name]
+            console.print(
+                f"origin {origin}: fitted up to {origin} (fit_end_year); dropped: "
+                f"{', '.join(cut['dropped']) or 'nothing'}; "
+                f"cut at {origin}-12: {', '.join(cut['clipped']) or 'nothing'}",
+                highlight=False,
+            )
+            (folder / "origin.json").write_text(
+                json.dumps({"origin": origin, **cut}, indent=1), encoding="utf-8"
+            )
         console.print(
             f"calibrate {cfg.scenario} ({name}): {len(cfg.parameters)} parameters, population "
             f"{cfg.population_size}, up to {cfg.generations} generations, {cfg.max_total_simulations} "

@@ -17,6 +17,11 @@ CALIBRATION_YEARS = (2013, 2019)
 """Years the status quo is tuned to follow (inclusive)."""
 VALIDATION_YEARS = (2020, 2024)
 """Years reported without tuning (out of sample)."""
+ROLLING_ORIGINS = (2015, 2017)
+"""Earlier calibration cuts (rolling origins, issue 17): fit 2013 to the origin, score the surveys
+after it up to the next origin (2015: the 2017 survey; 2017: 2018-2019). The last origin is
+``CALIBRATION_YEARS[1]`` (2019), scored on ``VALIDATION_YEARS``. Why these two: 2015 is the first
+year with three surveys and the back-cast to fit, and 2016 has no survey."""
 
 
 def load_observed() -> pd.DataFrame:

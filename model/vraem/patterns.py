@@ -17,7 +17,7 @@ import html
 import json
 import math
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from importlib import resources
 from pathlib import Path
@@ -227,17 +227,66 @@ WEIGHTS_FILE = "variant_weights.csv"
 NOT_CALIBRATED = "not separately calibrated"
 
 
-def variant_posterior(variant: str, fallback: Path | None) -> tuple[Path | None, bool]:
+def variant_posterior(
+    variant: str, fallback: Path | None, folder: str | Path | None = None
+) -> tuple[Path | None, bool]:
     """The posterior a variant's draws come from, and whether it is the variant's own.
 
-    A variant calibrated on its own (``vraem/data/posteriors/<variant>.parquet``) uses that
-    posterior; any other uses ``fallback`` (the shared ``posterior.parquet``), and the reports
-    say it is "not separately calibrated".
+    A variant calibrated on its own (``vraem/data/posteriors/<variant>.parquet``, or in
+    ``folder``) uses that posterior; any other uses ``fallback`` (the shared
+    ``posterior.parquet``), and the reports say it is "not separately calibrated".
     """
-    own = _shipped(POSTERIORS_DIR) / f"{variant}.parquet"
+    own = (Path(folder) if folder is not None else _shipped(POSTERIORS_DIR)) / f"{variant}.parquet"
     if own.is_file():
         return own, True
     return fallback, False
+
+
+NOT_CALIBRATED_FOR_ORIGIN = "not calibrated for this origin"
+
+
+def origin_name(variant: str, origin: int) -> str:
+    """The name of a variant's posterior fitted up to a rolling origin: ``<variant>-to<origin>``."""
+    return f"{variant}-to{origin}"
+
+
+def origin_posterior(variant: str, origin: int, folder: str | Path | None = None) -> Path | None:
+    """A variant's posterior fitted up to ``origin``, or None when it was not calibrated for it.
+
+    Looked up in ``folder`` (default: the shipped ``vraem/data/posteriors``) as
+    ``<variant>-to<origin>.parquet`` (``vraem calibrate --origin --ship``) or as
+    ``<variant>-to<origin>/posterior.parquet`` (the output folder of ``vraem calibrate --origin``).
+    Never the posterior fitted to 2019: that would leak the scored years into the fit.
+
+    Raises:
+        PatternError: The posterior's manifest says it was fitted past the origin.
+    """
+    folder = Path(folder) if folder is not None else _shipped(POSTERIORS_DIR)
+    name = origin_name(variant, origin)
+    for path, manifest in (
+        (folder / f"{name}.parquet", folder / f"{name}.json"),
+        (folder / name / "posterior.parquet", folder / name / "manifest.json"),
+    ):
+        if not path.is_file():
+            continue
+        fitted_to = _fit_end_year(manifest)
+        if fitted_to is not None and fitted_to > origin:
+            raise PatternError(
+                f"{manifest}: fit_end_year {fitted_to} is after the origin {origin}: scoring this "
+                "posterior would leak the scored years into the fit (re-run vraem calibrate --origin)"
+            )
+        return path
+    return None
+
+
+def _fit_end_year(manifest: Path) -> int | None:
+    if not manifest.is_file():
+        return None
+    try:
+        value = json.loads(manifest.read_text(encoding="utf-8")).get("fit_end_year")
+    except (ValueError, OSError, UnicodeDecodeError, AttributeError):
+        raise PatternError(f"{manifest}: not a readable calibration manifest") from None
+    return int(value) if isinstance(value, int | float) else None
 
 
 def posterior_label(path: Path | None, own: bool) -> str:
@@ -336,13 +385,28 @@ def run_tables(
     Returns:
         For each scenario name: the run tables, its start year and its scale.
     """
-    from vraem.runner import run_once
-
     needed: dict[str, int] = {}
     for p in patterns:
         sc = load_scenario(p.scenario)
         end = max(p.months(sc.start_year)) + 1
         needed[p.scenario] = max(needed.get(p.scenario, 1), end)
+    return run_scenarios(needed, mechanisms, draws, households, progress)
+
+
+def run_scenarios(
+    needed: dict[str, int],
+    mechanisms: list[str],
+    draws: list[dict[str, float]],
+    households: int,
+    progress: Callable[[str], None] | None = None,
+) -> dict[str, tuple[list[pd.DataFrame], int, float]]:
+    """Run each scenario for its months, once per draw (draw ``k`` with seed ``k``).
+
+    Returns:
+        For each scenario name: the run tables, its start year and its scale.
+    """
+    from vraem.runner import run_once
+
     out = {}
     for name, months in needed.items():
         tables = []
@@ -536,15 +600,22 @@ def corroboration_html(
     forecast_scores: pd.DataFrame | None = None,
     weights: dict[str, float] | None = None,
     posteriors: dict[str, str] | None = None,
+    origins: list[OriginScores] | None = None,
 ) -> str:
     """A self-contained HTML page in TRACE's "model output corroboration" form.
 
     With ``forecast_scores`` and ``weights`` (:func:`vraem.scoring.leave_future_out`), it also
-    shows the variants' leave-future-out scores of 2020-2024 and their stacking weights.
+    shows the variants' leave-future-out scores of 2020-2024 and their stacking weights; with
+    ``origins`` (:func:`read_origins`), each rolling origin's scores and the skill pooled over them.
     """
     body = corroboration_body(
         scores, variants, note, forecast_scores, weights, posteriors, [p.name for p in patterns]
     )
+    return corroboration_page(body + origins_body(origins or [], forecast_scores))
+
+
+def corroboration_page(body: str) -> str:
+    """The standalone corroboration page around an HTML fragment."""
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>vraem: model output corroboration</title>
 <style>
@@ -570,7 +641,10 @@ FORECAST_COLUMNS = {
 
 
 def _forecast_section(
-    forecast_scores: pd.DataFrame | None, weights: dict[str, float] | None, h: str = "h2"
+    forecast_scores: pd.DataFrame | None,
+    weights: dict[str, float] | None,
+    h: str = "h2",
+    origin: OriginScores | None = None,
 ) -> str:
     if forecast_scores is None or forecast_scores.empty:
         return ""
@@ -583,15 +657,164 @@ def _forecast_section(
             f"<tr><td>{html.escape(r.forecast)}</td>"
             f"<td>{'' if weight is None else f'{weight:.2f}'}</td>{cells}</tr>"
         )
+    table = f"""<div class="scroll table-wrap"><table id="corroboration-scores{
+        "" if origin is None else f"-to{origin.origin}"
+    }"><tr><th>forecast</th>
+<th>stacking weight</th>{head}</tr>
+{"".join(rows)}</table></div>"""
+    if origin is not None:
+        return origin.heading(h) + table
     return f"""<{h}>Leave-future-out scores: the 2020-2024 surveys</{h}>
 <p>Each variant's status-quo runs as a forecast of the surveys it was not calibrated on. CRPS
 (lower is better), the share of years inside the central 50% and 90% intervals, the mean error of
 the median as a share of the observed area, and the skill against persistence of 2019 and the
 2013-2019 linear trend (1 - CRPS / CRPS of the naive forecast; above 0 is better than it). The
 weights are stacking weights (Yao et al. 2018) minimising the CRPS of the variants' mixture.</p>
-<div class="scroll table-wrap"><table id="corroboration-scores"><tr><th>forecast</th>
-<th>stacking weight</th>{head}</tr>
+{table}"""
+
+
+# ---------------------------------------------------------------------------------------------
+# Rolling origins: scores from calibrations cut at earlier years (validate-history --origin)
+
+ORIGIN_SCORES = "scores_to{origin}.csv"
+"""validate-history --origin's scores of one origin, beside the main run's ``scores.csv``."""
+ORIGIN_RECORD = "origin_to{origin}.json"
+"""validate-history --origin's record: scored years, posteriors, variants not calibrated, weights."""
+
+
+@dataclass
+class OriginScores:
+    """The scores of one rolling origin, read back from a validate-history folder."""
+
+    origin: int
+    forecast: pd.DataFrame
+    """One row per variant calibrated for the origin, the naive forecasts and the stacked ensemble."""
+    record: dict[str, Any]
+    """``origin_to<origin>.json``: years, note, posteriors, not_calibrated, weights, provenance."""
+
+    @property
+    def weights(self) -> dict[str, float]:
+        """The stacking weights of the variants calibrated for this origin."""
+        return dict(self.record.get("weights") or {})
+
+    def heading(self, h: str) -> str:
+        """The origin's heading and what it fitted, scored and left out."""
+        years = self.record.get("years") or []
+        scored = f"{years[0]}-{years[-1]}" if len(years) > 1 else "".join(map(str, years))
+        missing = list(self.record.get("not_calibrated") or [])
+        left_out = (
+            f" {NOT_CALIBRATED_FOR_ORIGIN.capitalize()}, so left out of the scores and the stacking: "
+            f"{html.escape(', '.join(missing))}."
+            if missing
+            else ""
+        )
+        posteriors = self.record.get("posteriors") or {}
+        files = "; ".join(f"{v}: {d.get('label', '')}" for v, d in posteriors.items())
+        title = f"Rolling origin {self.origin}: fitted to 2013-{self.origin}, scored on the {scored} surveys"
+        return f"""<{h}>{title}</{h}>
+<p>Each variant calibrated on the years up to {self.origin} only (its own posterior
+<code>{html.escape(origin_name("VARIANT", self.origin))}.parquet</code>), its status quo scored on the
+surveys after it, against persistence of the {self.origin} survey and the 2013-{self.origin} linear
+trend; over {html.escape(str(self.record.get("note", "")))}.{left_out}
+<small>{html.escape(files)}</small></p>
+"""
+
+
+def write_origin(out: Path, origin: int, forecast: pd.DataFrame, record: dict[str, Any]) -> Path:
+    """Write one origin's scores and record into a validate-history folder; return the scores' path."""
+    path = out / ORIGIN_SCORES.format(origin=origin)
+    forecast.to_csv(path, index=False)
+    (out / ORIGIN_RECORD.format(origin=origin)).write_text(
+        json.dumps(record, indent=1, default=str), encoding="utf-8"
+    )
+    return path
+
+
+def read_origins(folder: str | Path) -> list[OriginScores]:
+    """Every rolling origin scored in a validate-history folder, earliest first.
+
+    Raises:
+        PatternError: An origin's files exist but cannot be read.
+    """
+    folder = Path(folder)
+    out = []
+    for record_path in folder.glob(ORIGIN_RECORD.format(origin="*")):
+        try:
+            record = json.loads(record_path.read_text(encoding="utf-8"))
+            origin = int(record["origin"])
+            scores = folder / ORIGIN_SCORES.format(origin=origin)
+            forecast = pd.read_csv(scores) if scores.is_file() else pd.DataFrame()
+        except (ValueError, OSError, UnicodeDecodeError, KeyError, TypeError) as exc:
+            what = type(exc).__name__
+            raise PatternError(f"{record_path}: rolling-origin output unreadable ({what})") from None
+        out.append(OriginScores(origin, forecast, record))
+    return sorted(out, key=lambda o: o.origin)
+
+
+def pooled_skill(tables: dict[int, pd.DataFrame]) -> pd.DataFrame:
+    """Each forecast's skill at every origin, and its mean over the origins that scored it.
+
+    Args:
+        tables: The scores of each origin (its ``scores_to<origin>.csv``; the 2019 origin's
+            ``scores.csv``).
+
+    Returns:
+        One row per variant (and the stacked ensemble): ``skill_vs_persistence_<origin>``,
+        ``skill_vs_trend_<origin>``, their means ``mean_skill_vs_persistence`` and
+        ``mean_skill_vs_trend``, and ``origins``, how many origins scored it.
+    """
+    rows: dict[str, dict[str, Any]] = {}
+    for origin, table in sorted(tables.items()):
+        for r in table.to_dict("records"):
+            if str(r["forecast"]).startswith("naive: "):
+                continue
+            row = rows.setdefault(str(r["forecast"]), {"forecast": str(r["forecast"])})
+            for kind in ("persistence", "trend"):
+                row[f"skill_vs_{kind}_{origin}"] = float(r[f"skill_vs_{kind}"])
+    df = pd.DataFrame(list(rows.values()))
+    if df.empty:
+        return df
+    for kind in ("persistence", "trend"):
+        cols = [f"skill_vs_{kind}_{o}" for o in sorted(tables) if f"skill_vs_{kind}_{o}" in df]
+        df[f"mean_skill_vs_{kind}"] = df[cols].mean(axis=1)
+    df["origins"] = df[[c for c in df if c.startswith("skill_vs_persistence_")]].notna().sum(axis=1)
+    return df
+
+
+def origins_body(origins: list[OriginScores], main: pd.DataFrame | None = None, h: str = "h2") -> str:
+    """Each rolling origin's scores, and the skill pooled over the origins (with the 2019 one, ``main``)."""
+    if not origins:
+        return ""
+    sections = [_forecast_section(o.forecast, o.weights, h, o) for o in origins]
+    tables = {o.origin: o.forecast for o in origins if not o.forecast.empty}
+    if main is not None and not main.empty:
+        from vraem.observed import CALIBRATION_YEARS
+
+        tables[CALIBRATION_YEARS[1]] = main
+    pooled = pooled_skill(tables) if len(tables) > 1 else pd.DataFrame()
+    if pooled.empty:  # one origin: nothing to pool
+        return "".join(sections)
+    head = "".join(f"<th>from {o}<br><small>vs persistence / trend</small></th>" for o in sorted(tables))
+    rows = []
+    for r in pooled.to_dict("records"):
+        cells = "".join(
+            f"<td>{number(r.get(f'skill_vs_persistence_{o}'))} / {number(r.get(f'skill_vs_trend_{o}'))}</td>"
+            for o in sorted(tables)
+        )
+        rows.append(
+            f"<tr><td>{html.escape(r['forecast'])}</td>{cells}<td>{number(r['mean_skill_vs_persistence'])}</td>"
+            f"<td>{number(r['mean_skill_vs_trend'])}</td><td>{int(r['origins'])}</td></tr>"
+        )
+    return (
+        "".join(sections)
+        + f"""<{h}>CRPS skill pooled over the origins</{h}>
+<p>Each forecast's skill (1 - CRPS / CRPS of the naive forecast) from every origin it was
+calibrated for, and its mean over those origins (a variant not calibrated for an origin is not
+scored there: compare means over the same number of origins).</p>
+<div class="scroll table-wrap"><table id="corroboration-origins"><tr><th>forecast</th>{head}
+<th>mean skill vs persistence</th><th>mean skill vs trend</th><th>origins</th></tr>
 {"".join(rows)}</table></div>"""
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -621,6 +844,8 @@ class History:
     """The leave-future-out scores (``scores.csv``), or None."""
     record: dict[str, Any]
     """``history.json``: note, draws, households, variants, posteriors, weights, provenance."""
+    origins: list[OriginScores] = field(default_factory=list)
+    """The rolling origins scored in the same folder (``validate-history --origin``)."""
 
     @property
     def weights(self) -> dict[str, float]:
@@ -647,7 +872,7 @@ class History:
             self.weights,
             self.posteriors,
             level=level,
-        )
+        ) + origins_body(self.origins, self.forecast, f"h{level}")
 
 
 def write_history_record(out: Path, record: dict[str, Any]) -> Path:
@@ -678,7 +903,7 @@ def read_history(folder: str | Path) -> History | None:
     if missing or not isinstance(record, dict):
         what = f"no {missing[0]!r} column" if missing else "history.json is not a mapping"
         raise PatternError(f"{folder / 'patterns.csv'}: {what} (expected vraem validate-history output)")
-    return History(folder, scores, forecast, record)
+    return History(folder, scores, forecast, record, read_origins(folder))
 
 
 def weights_table(history: History) -> pd.DataFrame:

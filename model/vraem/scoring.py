@@ -1,14 +1,17 @@
 """Leave-future-out scores of the model variants, and their stacking weights.
 
 Each variant's runs of the status quo are a probabilistic forecast (an ensemble over parameter
-draws and seeds) of the VRAEM coca surveys. Scored on years the calibration never saw
-(2020-2024, :data:`vraem.observed.VALIDATION_YEARS`):
+draws and seeds) of the VRAEM coca surveys. Scored on years the calibration never saw: by default
+2020-2024 (:data:`vraem.observed.VALIDATION_YEARS`) after the 2019 origin; from a rolling origin
+(:data:`vraem.observed.ROLLING_ORIGINS`, a calibration cut at that year), the surveys after it up
+to the next origin (:func:`scored_years`):
 
 - the continuous ranked probability score (CRPS, ``scoringrules.crps_ensemble``), in ha;
 - the coverage of the central 50% and 90% intervals;
 - the error of the median, as a share of the observed area;
-- the skill against two naive forecasts, persistence of the last calibration survey (2019) and
-  the 2013-2019 linear trend: ``1 - CRPS / CRPS_naive`` (above 0: better than the naive one).
+- the skill against two naive forecasts, persistence of the origin's survey (2019) and the linear
+  trend of the surveys from 2013 to the origin: ``1 - CRPS / CRPS_naive`` (above 0: better than
+  the naive one).
 
 The variants are weighted by stacking (Yao, Vehtari, Simpson and Gelman 2018, "Using stacking to
 average Bayesian predictive distributions", Bayesian Analysis 13(3)): the weights on the simplex
@@ -22,7 +25,13 @@ import pandas as pd
 import scoringrules as sr
 from scipy.optimize import minimize
 
-from vraem.observed import CALIBRATION_YEARS, VALIDATION_YEARS, load_observed, month_of_year
+from vraem.observed import (
+    CALIBRATION_YEARS,
+    ROLLING_ORIGINS,
+    VALIDATION_YEARS,
+    load_observed,
+    month_of_year,
+)
 
 
 def survey_forecasts(
@@ -39,9 +48,25 @@ def survey_forecasts(
     return out
 
 
-def naive_forecasts(observed: pd.Series, years: list[int]) -> dict[str, np.ndarray]:
-    """Persistence of the last calibration survey, and the calibration years' linear trend."""
-    train = observed[(observed.index >= CALIBRATION_YEARS[0]) & (observed.index <= CALIBRATION_YEARS[1])]
+def scored_years(origin: int, surveyed: list[int] | None = None) -> list[int]:
+    """The survey years a forecast from ``origin`` is scored on: after it, up to the next origin.
+
+    The origins are :data:`vraem.observed.ROLLING_ORIGINS` and the last calibration year (2019),
+    scored to the last validation year (2024). From 2017: 2018-2019; from 2015: 2017 (no survey in
+    2016); from 2019: 2020-2024.
+    """
+    if surveyed is None:
+        surveyed = [int(y) for y in load_observed()["year"]]
+    later = sorted(o for o in (*ROLLING_ORIGINS, CALIBRATION_YEARS[1]) if o > origin)
+    end = later[0] if later else VALIDATION_YEARS[1]
+    return sorted(y for y in surveyed if origin < y <= end)
+
+
+def naive_forecasts(
+    observed: pd.Series, years: list[int], origin: int = CALIBRATION_YEARS[1]
+) -> dict[str, np.ndarray]:
+    """Persistence of the origin's survey, and the linear trend of the surveys from 2013 to the origin."""
+    train = observed[(observed.index >= CALIBRATION_YEARS[0]) & (observed.index <= origin)]
     slope, intercept = np.polyfit(train.index.to_numpy(float), train.to_numpy(float), 1)
     return {
         "persistence": np.full(len(years), float(train.iloc[-1])),
@@ -110,20 +135,26 @@ def stacking_weights(forecasts: dict[str, np.ndarray], obs: np.ndarray) -> dict[
 
 def leave_future_out(
     runs: dict[str, tuple[list[pd.DataFrame], int, float]],
+    origin: int = CALIBRATION_YEARS[1],
+    years: list[int] | None = None,
 ) -> tuple[pd.DataFrame, dict[str, float], dict[str, float]]:
-    """Score each variant's status quo on the validation years and stack the variants.
+    """Score each variant's status quo on the years after an origin and stack the variants.
 
     Args:
-        runs: For each variant, its status quo runs, start year and scale.
+        runs: For each variant, its status quo runs, start year and scale (from a posterior fitted
+            up to ``origin`` and no later).
+        origin: The last year the calibration saw: the naive forecasts persist its survey and
+            extend the trend of 2013 to it.
+        years: The survey years scored (default :func:`scored_years`: from 2019, 2020-2024).
 
     Returns:
         The scores (one row per variant, plus the naive forecasts and the stacked ensemble), the
         stacking weights, and the stacked ensemble's scores.
     """
     observed = load_observed().set_index("year")["coca_ha"]
-    years = [y for y in observed.index if VALIDATION_YEARS[0] <= y <= VALIDATION_YEARS[1]]
+    years = scored_years(origin, list(observed.index)) if years is None else list(years)
     obs = observed.loc[years].to_numpy(float)
-    naive = naive_forecasts(observed, years)
+    naive = naive_forecasts(observed, years, origin)
     forecasts = {v: survey_forecasts(t, start, scale, years) for v, (t, start, scale) in runs.items()}
     complete = {v: f for v, f in forecasts.items() if np.isfinite(f).all()}
     rows = [{"forecast": v, **score(f, obs, naive)} for v, f in complete.items()]
