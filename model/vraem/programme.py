@@ -472,7 +472,8 @@ def _signed_share_by_district(district, agreement, households_per_district):
     """Signers per district over its households (as ``np.bincount`` with the agreements as weights)."""
     share = np.zeros(households_per_district.size)
     for i in range(district.size):
-        share[district[i]] += 1.0 if agreement[i] else 0.0
+        if agreement[i]:  # signers are few: the others add 0 and are skipped
+            share[district[i]] += 1.0
     for d in range(share.size):
         share[d] /= households_per_district[d]
     return share
