@@ -71,26 +71,13 @@ class Streams:
             for name, child in zip(STREAM_NAMES, children, strict=True)
         }
         self._initial = {name: gen.bit_generator.state for name, gen in self._gens.items()}
-        self._month = 0
-        self._stale: set[str] = set()
-        """Streams not yet moved to the block of ``_month`` (:meth:`rekey`): moved on first use."""
-
-    def _positioned(self, name: str) -> np.random.Generator:
-        gen = self._gens[name]
-        if name in self._stale:
-            self._stale.discard(name)
-            gen.bit_generator.state = self._initial[name]
-            gen.bit_generator.advance(self._month * MONTH_STRIDE)
-        return gen
 
     def __getitem__(self, name: str) -> np.random.Generator:
-        return self._positioned(name)
+        return self._gens[name]
 
     def __getattr__(self, name: str) -> np.random.Generator:
-        if name.startswith("_"):  # not a stream (and not set yet while unpickling)
-            raise AttributeError(name)
         try:
-            return self._positioned(name)
+            return self._gens[name]
         except KeyError:
             raise AttributeError(f"no random stream named {name!r}") from None
 
@@ -101,13 +88,11 @@ class Streams:
         open valley, households arrive and leave, and per-household streams draw for those
         present): rekeyed after each month, a stream's draws no longer depend on how many values
         earlier months drew, so two policies share their random numbers again from month to month.
-        A stream is moved when it is next used (a month uses some of them, and moving all 24 cost
-        a tenth of a small valley's month); a ``Generator`` must therefore be taken from the
-        streams after a rekey, not kept from before it.
         """
-        self._month = int(month)
-        self._stale = set(self._gens)
+        for name, gen in self._gens.items():
+            gen.bit_generator.state = self._initial[name]
+            gen.bit_generator.advance(int(month) * MONTH_STRIDE)
 
     def states(self) -> dict[str, dict]:
         """Bit-generator state of every stream (for tests of stream independence)."""
-        return {name: self._positioned(name).bit_generator.state for name in self._gens}
+        return {name: gen.bit_generator.state for name, gen in self._gens.items()}
