@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from vraem.rng import STREAM_NAMES, Streams, skip
+from vraem.rng import MONTH_STRIDE, STREAM_NAMES, Streams, skip
 from vraem.runner import run_once
 from vraem.simulation import VraemModel
 
@@ -76,6 +76,26 @@ def test_rekeyed_streams_forget_how_much_was_drawn():
     c.rekey(4)
     assert not np.allclose(c.allocation.random(5), first)
     assert not np.allclose(Streams(7).allocation.random(5), first)
+
+
+def test_a_stream_used_after_several_rekeys_starts_at_the_last_months_block():
+    """Streams move to their month's block when next used: a stream idle for months, drawn
+    from and rekeyed in between, starts where moving every stream at every rekey put it."""
+    s = Streams(7)
+    s.replanting.random(3)
+    for month in (1, 2, 3):
+        s.allocation.random(month)
+        s.rekey(month)
+    k = STREAM_NAMES.index("replanting")
+    expected = np.random.Generator(np.random.PCG64(np.random.SeedSequence(7).spawn(len(STREAM_NAMES))[k]))
+    expected.bit_generator.advance(3 * MONTH_STRIDE)
+    np.testing.assert_array_equal(s.replanting.random(4), expected.random(4))
+    assert s.states()["allocation"] == _advanced(Streams(7)["allocation"], 3 * MONTH_STRIDE)
+
+
+def _advanced(gen: np.random.Generator, n: int) -> dict:
+    gen.bit_generator.advance(n)
+    return gen.bit_generator.state
 
 
 @pytest.mark.parametrize("open_valley", [True, False], ids=["open_valley", "closed_valley"])

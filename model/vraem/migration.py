@@ -192,16 +192,20 @@ def _joined(h: Households, keep: np.ndarray, settlers: Households) -> Households
     back in the order they arrived.
     """
     cols = {}
-    everyone = bool(keep.all())
+    # The rows kept, as indices taken once (a boolean mask per column converts it again each time),
+    # copied with the settlers' rows into each new column.
+    kept_rows = np.flatnonzero(keep)
+    n_kept = kept_rows.size
     for f in fields(h):
         if f.name == "programme_order":
             continue
-        column = getattr(h, f.name)
-        kept = column if everyone else column[keep] if column.ndim == 1 else column[:, keep]
-        cols[f.name] = np.concatenate((kept, getattr(settlers, f.name)), axis=-1)
+        column, arriving = getattr(h, f.name), getattr(settlers, f.name)
+        joined = np.empty((*column.shape[:-1], n_kept + settlers.n), dtype=np.result_type(column, arriving))
+        np.take(column, kept_rows, axis=-1, out=joined[..., :n_kept], mode="clip")  # indices valid: no buffer
+        joined[..., n_kept:] = arriving
+        cols[f.name] = joined
     new_index = np.cumsum(keep) - 1
     order = h.programme_order[keep[h.programme_order]]
-    n_kept = int(keep.sum())
     cols["programme_order"] = np.concatenate((new_index[order], n_kept + np.arange(settlers.n))).astype(
         h.programme_order.dtype
     )

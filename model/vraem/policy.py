@@ -14,6 +14,7 @@ replanting probability (a scenario may set it, e.g. the 0.3/0.5/0.7 replanting v
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -217,16 +218,26 @@ def observed_amounts(year: int, retreat: bool) -> dict[str, float]:
     on). Field operations (eradication, raids, destructions, interdictions, arrests) are cut by the
     year's ``retreat_factor`` (the pandemic's 2020-2021 retreat) when ``retreat`` is on.
     """
+    return dict(_observed_amounts(int(year), bool(retreat)))
+
+
+@functools.lru_cache(maxsize=256)
+def _observed_amounts(year: int, retreat: bool) -> tuple[tuple[str, float], ...]:
+    """:func:`observed_amounts`, read from the record once per year and process.
+
+    A run under the status quo asks for them every month, and a row lookup in the record's
+    DataFrame cost a sixth of a small valley's month (docs/performance.md).
+    """
     from vraem.observed import HISTORY_LEVERS, state_actions
 
     table = state_actions()
     row = table.loc[min(max(year, table.index.min()), table.index.max())]
     factor = float(row["retreat_factor"]) if retreat else 1.0
-    out = {}
+    out = []
     for column in HISTORY_LEVERS:
         value = float(row[column])
-        out[_AMOUNTS[column]] = value if column == "development_soles" else value * factor
-    return out
+        out.append((_AMOUNTS[column], value if column == "development_soles" else value * factor))
+    return tuple(out)
 
 
 def levers_at(

@@ -464,8 +464,19 @@ def spend(model, budget_soles: float, monitor_agreements: bool = False) -> None:
 def _signed_share(model) -> np.ndarray:
     """Share of each district's households under an agreement (peer pressure)."""
     h = model.households
-    n_d = model._households_per_district.size
-    return np.bincount(h.district, weights=h.agreement, minlength=n_d) / model._households_per_district
+    return _signed_share_by_district(h.district, h.agreement, model._households_per_district)
+
+
+@kernel
+def _signed_share_by_district(district, agreement, households_per_district):
+    """Signers per district over its households (as ``np.bincount`` with the agreements as weights)."""
+    share = np.zeros(households_per_district.size)
+    for i in range(district.size):
+        if agreement[i]:  # signers are few: the others add 0 and are skipped
+            share[district[i]] += 1.0
+    for d in range(share.size):
+        share[d] /= households_per_district[d]
+    return share
 
 
 def agreement_pays_now(model) -> np.ndarray:
@@ -481,7 +492,7 @@ def agreement_pays_now(model) -> np.ndarray:
     """
     p, h, L = model.params, model.households, model.landscape
     fp, cp = p.farmer, p.crops
-    prices = [np.broadcast_to(np.asarray(x, dtype=float), (h.n,)) for x in crop_revenues(model)]
+    cacao_usd, coffee_usd, food_usd = crop_revenues(model)
     return _agreement_pays(
         h.agreement,
         h.stage,
@@ -500,7 +511,9 @@ def agreement_pays_now(model) -> np.ndarray:
         h.expected_leaf_value,
         h.risk,
         L.layer("market_access"),
-        *prices,
+        float(cacao_usd),
+        float(coffee_usd),
+        float(food_usd),
         p.landscape.initial_fertility_farmed,
         cp.programme_yield_bonus,
         cp.coca_leaf_kg_per_ha_year,
@@ -548,15 +561,15 @@ def _agreement_pays(
         if agreement[i] or stage[i] < ProgrammeStage.QUICK_CROPS - 1:
             continue
         coca = (coca_young[HOME, i] + coca_mature[HOME, i]) + (coca_young[REMOTE, i] + coca_mature[REMOTE, i])
-        to_cacao, to_coffee, to_food = zone_crops(zone[i], cacao_usd[i], coffee_usd[i], food_usd[i])
+        to_cacao, to_coffee, to_food = zone_crops(zone[i], cacao_usd, coffee_usd, food_usd)
         fertility = relative_fertility(soil_home[i], initial_fertility, soil_bonus[i])
         revenue = legal_revenue(
             food_young[i] + food_mature[i] + coca * to_food,
             cacao_young[i] + cacao_mature[i] + coca * to_cacao,
             coffee_young[i] + coffee_mature[i] + coca * to_coffee,
-            food_usd[i],
-            cacao_usd[i],
-            coffee_usd[i],
+            food_usd,
+            cacao_usd,
+            coffee_usd,
             programme_yield_factor(stage[i], yield_bonus),
             fertility,
             market_access[cell[i]],
@@ -586,38 +599,102 @@ def break_agreements(model, u: np.ndarray, monitored: bool, signed_share: np.nda
     """
     p, h = model.params, model.households
     pp, fp = p.programme, p.farmer
-    s = np.flatnonzero(h.agreement)
-    if s.size == 0:
-        return 0
-    fertility = relative_fertility(
-        h.soil_home[s], p.landscape.initial_fertility_farmed, h.soil_bonus[s]
-    )
-    forgone = coca_income_forgone_usd(
-        h.coca_ha_at_signing[s],
-        h.expected_leaf_value[s],
-        p.crops.coca_leaf_kg_per_ha_year,
-        fertility,
-        fp.coca_cost_share,
-        h.risk[s],
-        fp.risk_weight,
-    )
-    earned = h.legal_income[s] + welfare_transfer_usd(h.stage[s], pp.welfare_usd_per_month)
-    probability = defection_probability(
-        pp.defection_per_year,
+    return _break_agreements(
+        h.agreement,
+        h.soil_home,
+        h.soil_bonus,
+        h.coca_ha_at_signing,
+        h.expected_leaf_value,
+        h.risk,
+        h.legal_income,
+        h.stage,
+        h.income,
+        h.savings,
+        h.months_unsupported,
+        h.district,
+        u,
+        signed_share,
         bool(monitored),
+        p.landscape.initial_fertility_farmed,
+        p.crops.coca_leaf_kg_per_ha_year,
+        fp.coca_cost_share,
+        fp.risk_weight,
+        pp.welfare_usd_per_month,
+        pp.defection_per_year,
         pp.monitoring_detection,
-        income_shortfall(forgone, earned),
         pp.defection_per_income_gap,
-        in_hardship(h.income[s], h.savings[s], fp.poverty_line_usd_per_month),
+        fp.poverty_line_usd_per_month,
         pp.defection_poverty_multiplier,
-        h.months_unsupported[s] >= pp.support_lapse_months,
+        pp.support_lapse_months,
         pp.defection_lapse_multiplier,
-        signed_share[h.district[s]],
         pp.peer_pressure,
     )
-    defect = s[u[s] < probability]
-    h.agreement[defect] = False
-    return int(defect.size)
+
+
+@kernel
+def _break_agreements(
+    agreement,
+    soil_home,
+    soil_bonus,
+    coca_ha_at_signing,
+    expected_leaf_value,
+    risk,
+    legal_income,
+    stage,
+    income,
+    savings,
+    months_unsupported,
+    district,
+    u,
+    signed_share,
+    monitored,
+    initial_fertility,
+    leaf_kg_per_ha_year,
+    coca_cost_share,
+    risk_weight,
+    welfare_usd,
+    defection_per_year,
+    detection,
+    per_income_gap,
+    poverty_line,
+    poverty_multiplier,
+    lapse_months,
+    lapse_multiplier,
+    peer_pressure,
+):
+    """:func:`break_agreements`, signer by signer; returns how many broke."""
+    broke = 0
+    for i in range(agreement.size):
+        if not agreement[i]:
+            continue
+        fertility = relative_fertility(soil_home[i], initial_fertility, soil_bonus[i])
+        forgone = coca_income_forgone_usd(
+            coca_ha_at_signing[i],
+            expected_leaf_value[i],
+            leaf_kg_per_ha_year,
+            fertility,
+            coca_cost_share,
+            risk[i],
+            risk_weight,
+        )
+        earned = legal_income[i] + welfare_transfer_usd(stage[i], welfare_usd)
+        probability = defection_probability(
+            defection_per_year,
+            monitored,
+            detection,
+            income_shortfall(forgone, earned),
+            per_income_gap,
+            in_hardship(income[i], savings[i], poverty_line),
+            poverty_multiplier,
+            months_unsupported[i] >= lapse_months,
+            lapse_multiplier,
+            signed_share[district[i]],
+            peer_pressure,
+        )
+        if u[i] < probability:
+            agreement[i] = False
+            broke += 1
+    return broke
 
 
 @functools.lru_cache(maxsize=64)

@@ -56,20 +56,26 @@ def _harvest(
     """:func:`harvest`: the home farm with the programme's soil bonus, the remote field without.
 
     Each household harvests its :func:`harvested_share` of its mature coca. Returns the leaf of
-    each household, kg, and the mature coca harvested and left unharvested this month, ha.
+    each household, kg, and the mature coca harvested and left unharvested this month, ha. The
+    month's sums run in a loop of their own (in household order), so that the loop of divisions
+    has no running sum and vectorizes.
     """
-    leaf_kg = np.empty(soil_home.size)
-    harvested = unharvested = 0.0
-    for i in range(soil_home.size):
+    n = soil_home.size
+    leaf_kg = np.empty(n)
+    share = np.empty(n)
+    for i in range(n):
         mature_ha = coca_mature[HOME, i] + coca_mature[REMOTE, i]
-        share = harvested_share(coca_idle[i], mature_ha, labour)
-        leaf_kg[i] = share * leaf_harvest_kg(
+        share[i] = harvested_share(coca_idle[i], mature_ha, labour)
+        leaf_kg[i] = share[i] * leaf_harvest_kg(
             leaf_kg_per_ha_year,
             coca_mature[HOME, i],
             relative_fertility(soil_home[i], initial_fertility, soil_bonus[i]),
             coca_mature[REMOTE, i],
             relative_fertility(soil_remote[i], initial_fertility),
         )
-        harvested += share * mature_ha
-        unharvested += (1.0 - share) * mature_ha
+    harvested = unharvested = 0.0
+    for i in range(n):
+        mature_ha = coca_mature[HOME, i] + coca_mature[REMOTE, i]
+        harvested += share[i] * mature_ha
+        unharvested += (1.0 - share[i]) * mature_ha
     return leaf_kg, harvested, unharvested

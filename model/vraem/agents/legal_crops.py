@@ -83,8 +83,13 @@ def crop_revenues(model) -> tuple[float, float, float]:
     :func:`outbreak_revenue_factor`). docs/odd.md, section 7.4.
     """
     cp = model.params.crops
-    cacao_index, coffee_index = farm_gate_indices(model)
     sick = model.outbreak_months_left > 0
+    # Five phases of a month ask for them: worked out once for the month and what they depend on.
+    key = (model.month, model.prices.cacao_local, model.prices.coffee_local, bool(sick[0]), bool(sick[1]))
+    cached = getattr(model, "_crop_revenues", None)
+    if cached is not None and cached[0] is cp and cached[1] == key:
+        return cached[2]
+    cacao_index, coffee_index = farm_gate_indices(model)
     cacao = (
         cp.cacao_kg_per_ha_year
         * cp.cacao_world_usd_per_kg
@@ -94,7 +99,9 @@ def crop_revenues(model) -> tuple[float, float, float]:
     )
     coffee_loss = outbreak_revenue_factor(sick[1], cp.outbreak_harvest_loss)
     coffee = cp.coffee_usd_per_ha_year * coffee_index * coffee_loss
-    return float(cacao), float(coffee), cp.food_usd_per_ha_year
+    revenues = float(cacao), float(coffee), cp.food_usd_per_ha_year
+    model._crop_revenues = cp, key, revenues
+    return revenues
 
 
 @rule
