@@ -410,6 +410,13 @@ def test_multicore_sampler_stops_at_the_simulation_budget_and_ships_per_variant(
     assert again["resumed"] and len(again["generations"]) == len(manifest["generations"]) + 1
     eps = [g["epsilon"] for g in again["generations"]]
     assert eps[-1] < cfg.initial_epsilon and eps[-1] <= eps[-2]  # continues the epsilons
+    # --finish samples nothing: the stored run's last generation, written again as it is
+    before = pd.read_parquet(tmp_path / "out" / "posterior.parquet")
+    done = run_calibration(more, tmp_path / "out", workers=2, finish=True, note=lambda _: None)
+    assert done["finished_from_store"] and done["generations"] == again["generations"]
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "out" / "posterior.parquet"), before)
+    with pytest.raises(CalibrationError, match=r"--finish: no stored run in .*empty"):
+        run_calibration(more, tmp_path / "empty", workers=2, finish=True, note=lambda _: None)
 
 
 def test_a_generation_that_cannot_fill_stops_at_its_evaluation_limit(tmp_path):

@@ -749,6 +749,7 @@ def run_calibration(
     config_path: str | None = None,
     observed: dict[str, float] | None = None,
     resume: bool = False,
+    finish: bool = False,
     note=print,
 ) -> dict[str, Any]:
     """Run ABC-SMC, write the posterior and diagnostics to ``out``, and return the manifest.
@@ -765,13 +766,18 @@ def run_calibration(
             keys of :func:`observed_targets`.
         resume: Continue the run stored in ``out/abc.db`` with up to ``generations`` more
             generations (raise ``max_total_simulations`` and ``max_minutes`` to give it room).
+        finish: Sample nothing more: write the posterior and diagnostics of the run stored in
+            ``out/abc.db`` (its last full generation), after an interruption or a stop that left
+            no outputs.
         note: Where progress lines go.
     """
     import pyabc
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    resume = resume and (out / "abc.db").exists()
+    if finish and not (out / "abc.db").exists():
+        raise CalibrationError(f"--finish: no stored run in {out} (abc.db); run the calibration first")
+    resume = (resume or finish) and (out / "abc.db").exists()
     for name in ("posterior.parquet", "manifest.json", *(() if resume else ("abc.db",))):
         (out / name).unlink(missing_ok=True)
     priors = config.priors()
@@ -807,18 +813,22 @@ def run_calibration(
             eps=pyabc.QuantileEpsilon(initial_epsilon=initial_epsilon, alpha=config.epsilon_quantile),
             sampler=sampler,
         )
-        if resume:
-            abc.load(db, 1)
-            note(f"resuming {out / 'abc.db'} after generation {abc.history.max_t}")
+        if finish:  # pyabc runs at least one generation once asked to run: read the store instead
+            history = pyabc.History(db, create=False)
+            note(f"finishing {out / 'abc.db'} at its generation {history.max_t}")
         else:
-            abc.new(db, targets)
-        history = abc.run(
-            minimum_epsilon=config.minimum_epsilon,
-            max_nr_populations=config.generations,
-            min_acceptance_rate=config.min_acceptance_rate,
-            max_total_nr_simulations=config.max_total_simulations,
-            max_walltime=dt.timedelta(minutes=config.max_minutes),
-        )
+            if resume:
+                abc.load(db, 1)
+                note(f"resuming {out / 'abc.db'} after generation {abc.history.max_t}")
+            else:
+                abc.new(db, targets)
+            history = abc.run(
+                minimum_epsilon=config.minimum_epsilon,
+                max_nr_populations=config.generations,
+                min_acceptance_rate=config.min_acceptance_rate,
+                max_total_nr_simulations=config.max_total_simulations,
+                max_walltime=dt.timedelta(minutes=config.max_minutes),
+            )
         abc_seconds, abc_cpu = time.perf_counter() - t0, cpu_seconds() - cpu0
         if history.max_t < 0:
             limit = math.ceil(config.population_size / config.min_acceptance_rate)
@@ -876,6 +886,7 @@ def run_calibration(
         "abc_cpu_seconds": round(abc_cpu, 1),
         "abc_seconds_all_generations": round(float(generations["wall_seconds"].sum()), 1),
         "resumed": resume,
+        "finished_from_store": finish,
         "seconds": round(time.perf_counter() - t0, 1),
         **provenance(),
     }

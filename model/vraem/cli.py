@@ -849,6 +849,13 @@ def calibrate(
     resume: Annotated[
         bool, typer.Option(help="Continue the run in --out's abc.db with the config's generations more.")
     ] = False,
+    finish: Annotated[
+        bool,
+        typer.Option(
+            help="Sample nothing more: write the posterior and diagnostics of the run stored in --out's "
+            "abc.db (its last full generation), e.g. after an interruption."
+        ),
+    ] = False,
     origin: Annotated[
         int | None,
         typer.Option(
@@ -915,6 +922,7 @@ def calibrate(
                 scheduler=scheduler,
                 config_path=str(config) if config else None,
                 resume=resume,
+                finish=finish,
                 note=lambda t: console.print(t, highlight=False),
             )
         except (SweepError, CalibrationError) as exc:
