@@ -210,7 +210,10 @@ def test_an_experiment_splits_its_draws_by_the_shipped_weights(tmp_path):
     mech = {r.params["variant"]: r.scenario.parameters.mechanisms for r in runs}
     assert not any(mech["reference"].model_dump().values())
     assert all(mech["full"].model_dump().values())
-    assert ens["variants"]["full"]["posterior_label"] == "posterior.parquet (not separately calibrated)"
+    # full has its own shipped posterior (vraem/data/posteriors/full.parquet); reference draws the shared one
+    assert ens["variants"]["full"]["posterior_label"] == "posteriors/full.parquet"
+    assert ens["variants"]["full"]["separately_calibrated"]
+    assert ens["variants"]["reference"]["posterior_label"] == "posterior.parquet (not separately calibrated)"
     assert "weights.csv" in ens["weights_source"]
 
 
@@ -239,7 +242,7 @@ def test_without_shipped_weights_the_variants_weigh_alike(tmp_path, monkeypatch)
         ({"variants": None, "replicates": 3}, "min_draws_per_variant: goes with variants"),
         ({"variant_weights": "nowhere.csv"}, "variant_weights"),
         ({"overrides": {"mechanisms": []}}, "the variants set the mechanisms"),
-        ({"n_draws": 500}, "n_draws must be between 1 and the posterior's"),
+        ({"n_draws": 5000}, "n_draws must be between 1 and the posterior's"),
     ],
 )
 def test_bad_variant_keys_are_one_line(tmp_path, keys, needle):
