@@ -8,6 +8,8 @@ Kept apart from :mod:`vraem.calibration` so that reading a config never imports 
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pandas as pd
 import pyabc
@@ -64,18 +66,32 @@ class DefensiveTransition(MultivariateNormalTransition):
     Args:
         prior: pyabc's prior distribution (:func:`vraem.calibration.pyabc_prior`).
         prior_share: The share of proposals drawn from the prior, in [0, 1).
+        seed: The calibration's seed. The choice between prior and kernels, and the prior draw,
+            come from a generator seeded by it and by the worker process (pyabc forks workers
+            that each hold a copy of this object); pyabc's own kernel draws stay on its
+            generator.
     """
 
-    def __init__(self, prior: pyabc.Distribution, prior_share: float):
+    def __init__(self, prior: pyabc.Distribution, prior_share: float, seed: int = 0):
         super().__init__()
         self.prior = prior
         self.prior_share = float(prior_share)
+        self.seed = int(seed)
+        self._rng: np.random.Generator | None = None
+        self._pid = -1
+
+    def _generator(self) -> np.random.Generator:
+        """The generator of the current process (a forked worker gets its own stream)."""
+        pid = os.getpid()
+        if self._rng is None or pid != self._pid:
+            self._rng, self._pid = np.random.default_rng([self.seed, pid]), pid
+        return self._rng
 
     def rvs_single(self) -> pyabc.Parameter:
         """One proposal: from the prior with probability ``prior_share``, else from the kernels."""
-        if np.random.random() < self.prior_share:  # noqa: NPY002 (pyabc proposes from NumPy's global generator)
-            draw = self.prior.rvs()
-            return pyabc.Parameter({k: float(draw[k]) for k in self.X.columns})
+        rng = self._generator()
+        if rng.random() < self.prior_share:
+            return pyabc.Parameter({k: float(self.prior[k].rvs(random_state=rng)) for k in self.X.columns})
         return super().rvs_single()
 
     def rvs(self, size: int | None = None):

@@ -809,7 +809,7 @@ def run_calibration(
             prior,
             distance,
             population_size=config.population_size,
-            transitions=DefensiveTransition(prior, config.prior_share),
+            transitions=DefensiveTransition(prior, config.prior_share, config.seed),
             eps=pyabc.QuantileEpsilon(initial_epsilon=initial_epsilon, alpha=config.epsilon_quantile),
             sampler=sampler,
         )
