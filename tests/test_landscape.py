@@ -8,6 +8,7 @@ import sys
 import numpy as np
 import pytest
 
+from vraem import landscape
 from vraem.landscape import RasterError, build_landscape, generate_arrays, read_rasters
 from vraem.params import LandscapeParams
 from vraem.runner import run_once, run_scenarios
@@ -29,6 +30,34 @@ def test_generated_valley():
     assert L.layer("farm_capacity_ha").sum() > 2 * 19_167  # room for the 2013 coca and more
     assert L.layer("market_access")[L.road].min() == pytest.approx(1.0)
     assert L.district_edges().any()
+
+
+def test_rasterised_polyline_marks_every_cell_it_crosses():
+    # A diagonal from corner to corner marks the diagonal cells and nothing else; the ends are
+    # exact (a per-segment linspace's last point), and points off the grid are clipped to it.
+    mask = landscape._rasterise(np.array([[0.0, 0.0], [9.0, 9.0], [9.0, 12.0]]), 10, 10)
+    assert mask[np.arange(10), np.arange(10)].all()
+    assert mask.sum() == 10  # the vertical leg past the edge lands on the corner cell
+    assert not landscape._rasterise(np.array([[3.0, 4.0]]), 10, 10).any()
+
+
+def test_a_kept_valley_is_the_same_draw_and_cannot_be_written_through(monkeypatch):
+    monkeypatch.setattr(landscape, "_generated", type(landscape._generated)())
+    p = LandscapeParams(width=30, height=30)
+    drawn_rng = np.random.default_rng(11)
+    first = generate_arrays(p, drawn_rng)
+    first["elevation_m"][:] = -1.0  # a caller writing to its copy
+    kept_rng = np.random.default_rng(11)
+    again = generate_arrays(p, kept_rng)
+    assert len(landscape._generated) == 1  # the second call was served from the kept valley
+    monkeypatch.setattr(landscape, "_generated", type(landscape._generated)())
+    fresh = generate_arrays(p, np.random.default_rng(11))
+    for name in fresh:
+        assert np.array_equal(again[name], fresh[name]), name
+    # The stream is left where drawing the valley leaves it.
+    assert kept_rng.bit_generator.state == drawn_rng.bit_generator.state
+    other = generate_arrays(p, np.random.default_rng(12))
+    assert not np.array_equal(other["elevation_m"], fresh["elevation_m"])
 
 
 def test_user_rasters_from_npz(tmp_path):

@@ -30,8 +30,9 @@ flip the rows (south first), then transpose; so the raster's north-east pixel is
 
 from __future__ import annotations
 
-import itertools
+import threading
 import zipfile
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from random import Random
@@ -156,13 +157,29 @@ class Landscape:
 
 
 def _rasterise(points: np.ndarray, width: int, height: int) -> np.ndarray:
-    """Mark the cells along a polyline given as (n, 2) float points."""
+    """Mark the cells along a polyline given as (n, 2) float points.
+
+    Each segment is sampled at ``2 x`` its longest side plus 2 evenly spaced points (the ends
+    included) and every sample's nearest cell is marked. All segments are sampled at once, with
+    ``numpy.linspace``'s own arithmetic (``start + k x (stop - start) / (n - 1)``, the end point
+    exact), so the cells are those a per-segment ``linspace`` marks.
+    """
     mask = np.zeros((width, height), dtype=bool)
-    for (x0, y0), (x1, y1) in itertools.pairwise(points):
-        n = int(max(abs(x1 - x0), abs(y1 - y0)) * 2) + 2
-        xs = np.clip(np.rint(np.linspace(x0, x1, n)).astype(int), 0, width - 1)
-        ys = np.clip(np.rint(np.linspace(y0, y1, n)).astype(int), 0, height - 1)
-        mask[xs, ys] = True
+    pts = np.asarray(points, float)
+    if len(pts) < 2:
+        return mask
+    start, stop = pts[:-1], pts[1:]
+    delta = stop - start
+    n = (np.abs(delta).max(axis=1) * 2).astype(int) + 2
+    seg = np.repeat(np.arange(len(n)), n)
+    k = (np.arange(seg.size) - np.repeat(np.cumsum(n) - n, n)).astype(float)
+    step = delta / (n - 1)[:, None]
+    xy = k[:, None] * step[seg] + start[seg]
+    last = np.cumsum(n) - 1
+    xy[last] = stop
+    xs = np.clip(np.rint(xy[:, 0]).astype(int), 0, width - 1)
+    ys = np.clip(np.rint(xy[:, 1]).astype(int), 0, height - 1)
+    mask[xs, ys] = True
     return mask
 
 
@@ -178,8 +195,38 @@ def _meander(start, end, rng: np.random.Generator, amplitude: float, n: int = 24
     return line + np.outer(walk, normal)
 
 
+GENERATED_KEPT = 8
+"""Generated valleys kept per process (:func:`generate_arrays`); a few hundred kB each."""
+
+_generated: OrderedDict[tuple, tuple[dict[str, np.ndarray], dict]] = OrderedDict()
+_generated_lock = threading.Lock()
+
+
 def generate_arrays(p: LandscapeParams, rng: np.random.Generator) -> dict[str, np.ndarray]:
-    """Draw the raw rasters (elevation, rivers, roads, districts) of a VRAEM-like valley."""
+    """Draw the raw rasters (elevation, rivers, roads, districts) of a VRAEM-like valley.
+
+    The valley depends only on the grid's size, the number of districts and the stream's state,
+    so the last few are kept: a calibration builds the same valley for each of a candidate's
+    scenario runs. A kept valley is returned as fresh copies, and the stream is left where
+    drawing it would leave it, so the run is the same bit for bit.
+    """
+    key = (p.width, p.height, p.n_districts, repr(rng.bit_generator.state))
+    with _generated_lock:
+        kept = _generated.get(key)
+        if kept is not None:
+            _generated.move_to_end(key)
+    if kept is None:
+        kept = (_draw_arrays(p, rng), rng.bit_generator.state)
+        with _generated_lock:
+            _generated[key] = kept
+            while len(_generated) > GENERATED_KEPT:
+                _generated.popitem(last=False)
+    else:
+        rng.bit_generator.state = kept[1]
+    return {name: a.copy() for name, a in kept[0].items()}
+
+
+def _draw_arrays(p: LandscapeParams, rng: np.random.Generator) -> dict[str, np.ndarray]:
     w, h = p.width, p.height
     confluence = np.array([0.48 * w, 0.42 * h])
     apurimac = _meander(np.array([0.38 * w, h - 1.0]), confluence, rng, 0.06 * w)
@@ -204,12 +251,18 @@ def generate_arrays(p: LandscapeParams, rng: np.random.Generator) -> dict[str, n
     order = road_cells[np.argsort(rng.random(road_cells.size))]
     towns: list[int] = []
     min_sep = max(3.0, np.sqrt(w * h / p.n_districts) * 0.35)
-    for c in order:
-        cx, cy = divmod(c, h)
-        if all(np.hypot(cx - tx, cy - ty) >= min_sep for tx, ty in (divmod(t, h) for t in towns)):
-            towns.append(int(c))
-        if len(towns) == p.n_districts:
+    # Take road cells in that order, each one far enough from every town taken before it.
+    ox, oy = np.divmod(order, h)
+    far = np.ones(order.size, dtype=bool)
+    i = 0
+    while len(towns) < p.n_districts:
+        free = np.flatnonzero(far[i:])
+        if free.size == 0:
             break
+        i += int(free[0])
+        towns.append(int(order[i]))
+        far &= np.hypot(ox - ox[i], oy - oy[i]) >= min_sep
+        i += 1
     while len(towns) < p.n_districts:  # small grids: place remaining towns anywhere
         towns.append(int(rng.integers(w * h)))
     towns_arr = np.array(towns)
