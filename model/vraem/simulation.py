@@ -122,9 +122,11 @@ class VraemModel(mesa.Model):
         self._seized_t = self._shipped_t = 0.0
         economy.update_market(self, self._supply_t, 0.0, self.base_demand_t)
         self.opening_leaf_usd = self.prices.leaf_usd
-        mayor.decide(self)
         self.households.coca_income[:] = leaf_kg * expectations.leaf_value_usd_per_kg(self)
         self._update_households_income(leaf_kg)
+        # Mayors weigh the opening incomes (month 0's record); every later month they decide after
+        # the month's income, before the programme spends.
+        mayor.decide(self)
         income.seed_savings(self)
         self.maps: dict[int, np.ndarray] = {}
         self.mean_fertility = soils.mean_soil_fertility(self.households)
