@@ -17,6 +17,7 @@ import pandas as pd
 import pytest
 import yaml
 
+import vraem.patterns
 from vraem.robustness import (
     POOLED,
     RUNS_PARAMETERS_AND_STRUCTURE,
@@ -210,11 +211,24 @@ def test_an_experiment_splits_its_draws_by_the_shipped_weights(tmp_path):
     mech = {r.params["variant"]: r.scenario.parameters.mechanisms for r in runs}
     assert not any(mech["reference"].model_dump().values())
     assert all(mech["full"].model_dump().values())
-    # full has its own shipped posterior (vraem/data/posteriors/full.parquet); reference draws the shared one
+    # A variant with its own shipped posterior (vraem/data/posteriors/<variant>.parquet) draws
+    # from it; full has one.
     assert ens["variants"]["full"]["posterior_label"] == "posteriors/full.parquet"
     assert ens["variants"]["full"]["separately_calibrated"]
-    assert ens["variants"]["reference"]["posterior_label"] == "posterior.parquet (not separately calibrated)"
+    own = (Path(vraem.patterns.__file__).parent / "data" / "posteriors" / "reference.parquet").is_file()
+    assert ens["variants"]["reference"]["separately_calibrated"] == own
     assert "weights.csv" in ens["weights_source"]
+
+
+def test_a_variant_without_its_own_posterior_draws_the_shared_one_and_says_so(tmp_path, monkeypatch):
+    import vraem.patterns
+
+    monkeypatch.setattr(vraem.patterns, "POSTERIORS_DIR", "no_such_posteriors")
+    loaded = load_experiment(write_experiment(tmp_path, n_draws=2, min_draws_per_variant=1))
+    for v in ("reference", "full"):
+        variant = loaded.resolved()["ensemble"]["variants"][v]
+        assert variant["posterior_label"] == "posterior.parquet (not separately calibrated)"
+        assert not variant["separately_calibrated"]
 
 
 def test_without_shipped_weights_the_variants_weigh_alike(tmp_path, monkeypatch):
