@@ -124,8 +124,8 @@ class VraemModel(mesa.Model):
         self.opening_leaf_usd = self.prices.leaf_usd
         self.households.coca_income[:] = leaf_kg * expectations.leaf_value_usd_per_kg(self)
         self._update_households_income(leaf_kg)
-        # Mayors weigh the opening incomes (month 0's record); every later month they decide after
-        # the month's income, before the programme spends.
+        # Mayors weigh the opening incomes (month 0's record); every later month they decide on the
+        # incomes households hold then, before the programme spends (step).
         mayor.decide(self)
         income.seed_savings(self)
         self.maps: dict[int, np.ndarray] = {}
