@@ -371,19 +371,21 @@ class FarmerParams(_Group):
         lt=1,
     )
     allocation_sensitivity: float = P(
-        0.8,
+        1.8,
         "1/(1000 USD/ha/yr)",
-        "calibrated: docs/calibration.md",
+        "calibrated: median of the ABC posterior of variant full, 2013-2019 (1.79; 90% 0.57-2.87;"
+        " docs/calibration.md)",
         plausible=(0.4, 3.0),
-        plausible_source="rule: x1/3 to x2.5 around the calibrated value, spanning the grid searched",
+        plausible_source="rule: the calibration's prior, x1/2 to x4 of the older grid calibration's 0.8",
         gt=0,
     )
     illegality_premium_usd_per_ha_year: float = P(
-        4_500.0,
+        4_200.0,
         "USD/ha/yr",
-        "calibrated: coca's edge at which a family half-fills its labour with it",
+        "calibrated: coca's edge at which a family half-fills its labour with it; median of the ABC"
+        " posterior of variant full, 2013-2019 (4,211; 90% 2,553-6,092; docs/calibration.md)",
         plausible=(2_250.0, 9_000.0),
-        plausible_source="rule: x0.5 to x2 of the calibrated value (a scale-free threshold)",
+        plausible_source="rule: the calibration's prior, x0.5 to x2 of the older grid calibration's 4,500",
         ge=0,
     )
     norm_weight: float = P(
@@ -403,7 +405,7 @@ class FarmerParams(_Group):
         ge=0,
     )
     max_coca_ha: float = P(
-        3.03,
+        2.51,
         "ha/household",
         "calibrated: opening desired coca equals the 2013 survey (docs/calibration.md)",
         fixed="derived: set so that the opening state is an equilibrium at the 2013 survey",
@@ -435,9 +437,10 @@ class FarmerParams(_Group):
         gt=0,
     )
     expectation_rate: float = P(
-        0.02,
+        0.039,
         "1/month",
-        "calibrated: slow adaptive price expectations (about four years' memory)",
+        "calibrated: slow adaptive price expectations (about two years' memory); median of the ABC"
+        " posterior of variant full, 2013-2019 (0.039; 90% 0.010-0.075; docs/calibration.md)",
         plausible=(0.007, 0.08),
         plausible_source="rule: memory of one to twelve years (1/rate months)",
         gt=0,
