@@ -856,7 +856,7 @@ def run_calibration(
         "kind": "calibration",
         "variant": config.label(),
         "mechanisms": config.mechanism_list(),
-        "config_path": config_path or str(default_config_path()),
+        "config_path": config_path or f"vraem/data/{DEFAULT_CONFIG} (the shipped config)",
         "config": json.loads(config.model_dump_json()),
         "priors": {k: {"distribution": "uniform", "low": lo, "high": hi} for k, (lo, hi) in priors.items()},
         "derived": {DERIVED: "set per candidate so that the opening desired coca equals the 2013 survey"},
