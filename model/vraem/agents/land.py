@@ -31,7 +31,7 @@ from vraem.agents.legal_crops import (
 from vraem.agents.soils import relative_fertility
 from vraem.agents.standing_coca import left_standing_ha, uprooted_standing_ha
 from vraem.economy import rationed_share
-from vraem.jit import clip, kernel, maximum, minimum, rule
+from vraem.jit import clip, kernel, maximum, minimum, rule, unsigned
 
 
 @rule
@@ -212,17 +212,19 @@ def _allocate_land(
             leaf_value(processes_paste[i], own_paste_leaf_usd, leaf_usd),
             expectation_rate,
         )
-    # The households' cell, district and type values, gathered into columns once.
+    # The households' cell, district and type values, gathered into columns once (through
+    # unsigned views of the indices: no wraparound check).
     elev = np.empty(n)
     access = np.empty(n)
     norm_share = np.empty(n)
     type_cost = np.empty(n)
+    cell_u, district_u, kind_u = unsigned(cell), unsigned(district), unsigned(kind)
     for i in range(n):
-        risk[i] = update_expectation(risk[i], district_risk[district[i]], risk_memory_rate)
-        elev[i] = elevation[cell[i]]
-        access[i] = market_access[cell[i]]
-        norm_share[i] = district_coca_share[district[i]]
-        type_cost[i] = type_moral_cost[kind[i]]
+        risk[i] = update_expectation(risk[i], district_risk[district_u[i]], risk_memory_rate)
+        elev[i] = elevation[cell_u[i]]
+        access[i] = market_access[cell_u[i]]
+        norm_share[i] = district_coca_share[district_u[i]]
+        type_cost[i] = type_moral_cost[kind_u[i]]
         growers[n_growers] = i
         n_growers += grows_coca(kind[i], agreement[i])
 
