@@ -558,12 +558,19 @@ def _agreement_pays(
     legal_cost_share,
     welfare_usd,
 ):
-    """:func:`agreement_pays_now`, household by household (only those that could sign)."""
+    """:func:`agreement_pays_now`, household by household (only those that could sign).
+
+    The test runs for every household in a loop the compiler vectorizes (the market access of
+    each household's cell gathered into a column first); those that could not sign get False.
+    """
     n = agreement.size
-    pays = np.zeros(n, dtype=np.bool_)
+    access = np.empty(n)
+    cell = unsigned(cell)
     for i in range(n):
-        if agreement[i] or stage[i] < ProgrammeStage.QUICK_CROPS - 1:
-            continue
+        access[i] = market_access[cell[i]]
+    pays = np.empty(n, dtype=np.bool_)
+    for i in range(n):
+        could_sign = not agreement[i] and stage[i] >= ProgrammeStage.QUICK_CROPS - 1
         coca = (coca_young[HOME, i] + coca_mature[HOME, i]) + (coca_young[REMOTE, i] + coca_mature[REMOTE, i])
         to_cacao, to_coffee, to_food = zone_crops(zone[i], cacao_usd, coffee_usd, food_usd)
         fertility = relative_fertility(soil_home[i], initial_fertility, soil_bonus[i])
@@ -576,7 +583,7 @@ def _agreement_pays(
             coffee_usd,
             programme_yield_factor(stage[i], yield_bonus),
             fertility,
-            market_access[cell[i]],
+            access[i],
         )
         forgone = coca_income_forgone_usd(
             coca,
@@ -587,7 +594,7 @@ def _agreement_pays(
             risk[i],
             risk_weight,
         )
-        pays[i] = agreement_pays(
+        pays[i] = could_sign & agreement_pays(
             revenue * (1.0 - legal_cost_share), welfare_transfer_usd(stage[i], welfare_usd), forgone
         )
     return pays
