@@ -196,6 +196,21 @@ def test_compiled_minimum_and_maximum_are_numpys_for_scalars(name):
             np.testing.assert_array_equal(compiled(a, b), numpy_fn(a, b), err_msg=f"{name}({a}, {b})")
 
 
+
+@pytest.mark.parametrize("dtype", [np.int8, np.int16, np.int32, np.int64])
+def test_unsigned_views_an_index_array_at_its_width(dtype):
+    """``jit.unsigned`` gives the same non-negative values, unsigned, same width, from Python and kernels."""
+    index = np.array([0, 3, 1, 2], dtype=dtype)
+    values = np.array([10.0, 11.0, 12.0, 13.0])
+    view = jit.unsigned(index)
+    assert view.dtype == np.dtype(f"u{index.itemsize}") and view.size == index.size
+    np.testing.assert_array_equal(view, index)
+    gathered = numba.njit(lambda idx, v: v[jit.unsigned(idx)])(index, values)
+    np.testing.assert_array_equal(gathered, values[index])
+    compiled_view = numba.njit(lambda idx: jit.unsigned(idx))(index)
+    assert compiled_view.dtype == view.dtype
+
+
 RUN = r"""
 import json, sys
 from vraem.scenario import load_scenario

@@ -299,6 +299,8 @@ def update_legal_market(model) -> None:
         prices.legal_reference_ha = supply
     if not model.params.mechanisms.local_market:
         return
+    # Both crops in one call of the rule on two-element arrays: half the NumPy calls of two scalar
+    # calls, and the same NumPy power (its vectorized form, not libm's) element by element.
     flex = model.params.crops.local_price_flexibility
-    prices.cacao_local = float(local_price_factor(supply[0], prices.legal_reference_ha[0], flex))
-    prices.coffee_local = float(local_price_factor(supply[1], prices.legal_reference_ha[1], flex))
+    factors = local_price_factor(np.array(supply), np.array(prices.legal_reference_ha), flex)
+    prices.cacao_local, prices.coffee_local = float(factors[0]), float(factors[1])

@@ -21,7 +21,7 @@ from vraem.agents.income import in_hardship, legal_revenue
 from vraem.agents.legal_crops import crop_revenues, programme_yield_factor, zone_crops
 from vraem.agents.soils import relative_fertility
 from vraem.economy import coca_net_usd_per_ha_year
-from vraem.jit import clip, kernel, maximum, rule, where
+from vraem.jit import clip, kernel, maximum, rule, unsigned, where
 from vraem.landscape import MIN_FARMED_HA, market_access, police_reach
 
 
@@ -205,17 +205,20 @@ def _agreements_and_trust(
         queue, and whether any household lives in an accepting district.
     """
     n = district.size
+    district = unsigned(district)
     accepting = np.empty(n, dtype=np.bool_)
+    district_delivery = np.empty(n)  # gathered here: a gather keeps the next pass scalar
     any_accepting = False
     for i in range(n):
         accepting[i] = district_accepting[district[i]]
+        district_delivery[i] = delivery[district[i]]
         any_accepting |= accepting[i]
     for i in range(n):
         supported = funded & in_programme[i] & accepting[i]
         months_unsupported[i] = 0.0 if supported else months_unsupported[i] + 1.0
         member = in_programme[i] & (trust[i] >= leave_trust)
         in_programme[i] = member
-        gain = trust_gain * delivery[district[i]]
+        gain = trust_gain * district_delivery[i]
         trust[i] = min(trust[i] + gain if member & accepting[i] else trust[i], 1.0)
         months_in_stage[i] += 1.0
     queued_stage = np.empty(n, dtype=np.int8)
@@ -339,8 +342,9 @@ def _advance_and_sign(
     # or later, non-members in districts with deliveries, and trust above 1 (clipped): they are
     # listed in a pass without branches, then visited.
     n = stage.size
-    may_sign = np.empty(n, dtype=np.int64)
-    gains = np.empty(n, dtype=np.int64)
+    district = unsigned(district)
+    may_sign = np.empty(n, dtype=np.uint32)
+    gains = np.empty(n, dtype=np.uint32)
     n_may_sign = 0
     n_gains = 0
     n_above = 0
@@ -554,12 +558,19 @@ def _agreement_pays(
     legal_cost_share,
     welfare_usd,
 ):
-    """:func:`agreement_pays_now`, household by household (only those that could sign)."""
+    """:func:`agreement_pays_now`, household by household (only those that could sign).
+
+    The test runs for every household in a loop the compiler vectorizes (the market access of
+    each household's cell gathered into a column first); those that could not sign get False.
+    """
     n = agreement.size
-    pays = np.zeros(n, dtype=np.bool_)
+    access = np.empty(n)
+    cell = unsigned(cell)
     for i in range(n):
-        if agreement[i] or stage[i] < ProgrammeStage.QUICK_CROPS - 1:
-            continue
+        access[i] = market_access[cell[i]]
+    pays = np.empty(n, dtype=np.bool_)
+    for i in range(n):
+        could_sign = not agreement[i] and stage[i] >= ProgrammeStage.QUICK_CROPS - 1
         coca = (coca_young[HOME, i] + coca_mature[HOME, i]) + (coca_young[REMOTE, i] + coca_mature[REMOTE, i])
         to_cacao, to_coffee, to_food = zone_crops(zone[i], cacao_usd, coffee_usd, food_usd)
         fertility = relative_fertility(soil_home[i], initial_fertility, soil_bonus[i])
@@ -572,7 +583,7 @@ def _agreement_pays(
             coffee_usd,
             programme_yield_factor(stage[i], yield_bonus),
             fertility,
-            market_access[cell[i]],
+            access[i],
         )
         forgone = coca_income_forgone_usd(
             coca,
@@ -583,7 +594,7 @@ def _agreement_pays(
             risk[i],
             risk_weight,
         )
-        pays[i] = agreement_pays(
+        pays[i] = could_sign & agreement_pays(
             revenue * (1.0 - legal_cost_share), welfare_transfer_usd(stage[i], welfare_usd), forgone
         )
     return pays

@@ -38,7 +38,7 @@ from enum import IntEnum
 import numpy as np
 from mesa.discrete_space import CellAgent
 
-from vraem.jit import kernel, maximum, rule, where
+from vraem.jit import kernel, maximum, rule, unsigned, where
 
 HOME, REMOTE = 0, 1
 """Plot index: the home field, and a field opened in more remote forest (the balloon effect)."""
@@ -352,6 +352,7 @@ def map_coca(
     growing coca and mean trust. Returns the coca that appeared in cells that never had any, ha.
     """
     n_cells, n_districts = coca_layer.size, district_coca_ha.size
+    cell, remote_cell, district = unsigned(cell), unsigned(remote_cell), unsigned(district)
     home_cells = np.zeros(n_cells)
     remote_cells = np.zeros(n_cells)
     coca_ha = np.zeros(n_districts)

@@ -31,7 +31,7 @@ from vraem.agents.legal_crops import (
 from vraem.agents.soils import relative_fertility
 from vraem.agents.standing_coca import left_standing_ha, uprooted_standing_ha
 from vraem.economy import rationed_share
-from vraem.jit import clip, kernel, maximum, minimum, rule
+from vraem.jit import clip, kernel, maximum, minimum, rule, unsigned
 
 
 @rule
@@ -212,38 +212,50 @@ def _allocate_land(
             leaf_value(processes_paste[i], own_paste_leaf_usd, leaf_usd),
             expectation_rate,
         )
+    # The households' cell, district and type values, gathered into columns once (through
+    # unsigned views of the indices: no wraparound check).
+    elev = np.empty(n)
+    access = np.empty(n)
+    norm_share = np.empty(n)
+    type_cost = np.empty(n)
+    cell_u, district_u, kind_u = unsigned(cell), unsigned(district), unsigned(kind)
     for i in range(n):
-        risk[i] = update_expectation(risk[i], district_risk[district[i]], risk_memory_rate)
+        risk[i] = update_expectation(risk[i], district_risk[district_u[i]], risk_memory_rate)
+        elev[i] = elevation[cell_u[i]]
+        access[i] = market_access[cell_u[i]]
+        norm_share[i] = district_coca_share[district_u[i]]
+        type_cost[i] = type_moral_cost[kind_u[i]]
         growers[n_growers] = i
         n_growers += grows_coca(kind[i], agreement[i])
 
-    # The growers' log-odds, then the logistic step: in two loops, a fifth cheaper than one.
-    logit = np.empty(n_growers)
-    for k in range(n_growers):
-        i = growers[k]
-        logit[k] = desired_coca_logit(
+    # The log-odds for every household, in a loop the compiler vectorizes (most grow coca; the
+    # others' values are never read), then the logistic step for the growers.
+    logit = np.empty(n)
+    for i in range(n):
+        logit[i] = desired_coca_logit(
             expected_leaf_value[i],
             leaf_kg_per_ha_year,
             relative_fertility(soil_home[i], initial_fertility, soil_bonus[i]),
             coca_cost_share,
             risk[i],
             risk_weight,
-            moral_cost(type_moral_cost[kind[i]], worry[i], child_worry_usd),
+            moral_cost(type_cost[i], worry[i], child_worry_usd),
             best_legal_usd(
-                perennial_usd(elevation[cell[i]], cacao_below_m, coffee_max_m, cacao_usd, coffee_usd),
+                perennial_usd(elev[i], cacao_below_m, coffee_max_m, cacao_usd, coffee_usd),
                 food_usd,
                 programme_yield_factor(stage[i], yield_bonus),
             ),
-            market_access[cell[i]],
+            access[i],
             legal_cost_share,
             premium,
             sensitivity,
-            district_coca_share[district[i]],
+            norm_share[i],
             norm_weight,
         )
     desired = np.zeros(n)  # households that grow no coca want none (the rule's answer)
     for k in range(n_growers):
-        desired[growers[k]] = coca_wanted_ha(logit[k], max_coca_ha)
+        i = growers[k]
+        desired[i] = coca_wanted_ha(logit[i], max_coca_ha)
 
     clearing = np.empty(n, dtype=np.int64)
     n_clearing = 0
@@ -325,13 +337,7 @@ def _allocate_land(
     # households with either, in household order.
     planting = pulling
     n_planting = 0
-    low = np.empty(n, dtype=np.bool_)
-    perennial_ok = np.empty(n, dtype=np.bool_)
-    access = np.empty(n)
     for i in range(n):
-        low[i] = elevation[cell[i]] < cacao_below_m
-        perennial_ok[i] = elevation[cell[i]] < coffee_max_m
-        access[i] = market_access[cell[i]]
         planting[n_planting] = i
         n_planting += (pulled_ha[i] != 0.0) | (fallow[i] != 0.0)
     to_legal = np.empty(n)
@@ -340,7 +346,7 @@ def _allocate_land(
         fallow[i], cacao, coffee, food, to_legal[i], own[i] = plant_legal_crops(
             pulled_ha[i],
             fallow[i],
-            low[i],
+            elev[i] < cacao_below_m,
             relative_fertility(soil_home[i], initial_fertility, soil_bonus[i]),
             access[i],
             stage[i],
@@ -353,7 +359,7 @@ def _allocate_land(
             legal_min_net_usd,
             legal_expand_ha,
             title_boost,
-            perennial_ok[i],
+            elev[i] < coffee_max_m,
         )
         cacao_young[i] += cacao
         coffee_young[i] += coffee

@@ -16,7 +16,7 @@ import numpy as np
 
 from vraem.agents.farmer import HOME, REMOTE
 from vraem.agents.replanting import respond_to_eradication
-from vraem.jit import clip, kernel, pairwise_sum, rule
+from vraem.jit import clip, kernel, pairwise_sum, rule, unsigned
 from vraem.landscape import SitedAgent
 from vraem.policy import Levers, Targeting
 from vraem.rng import skip
@@ -124,7 +124,7 @@ def live_plots(plots):
     Plots without coca add nothing to any sum of the plan and lose nothing, so the month's passes
     run over these only (in the second half of a run most households grow none).
     """
-    live = np.empty(plots.size, dtype=np.int32)
+    live = np.empty(plots.size, dtype=np.uint32)
     n = 0
     for i in range(plots.size):  # no branch: a live plot moves n on
         live[n] = i
@@ -142,10 +142,11 @@ def _rank_plots(plots, live, plot_district, block, rank, u, corruption):
     block's end, which a plot with coca moves on and one without leaves to be overwritten.
     """
     n_districts = block.size - 1
+    plot_district = unsigned(plot_district)
     coca_d = np.zeros(n_districts)
     end = block[:-1].copy()
     keys = np.empty(block[-1] if rank else 0)
-    idx = np.empty(keys.size, dtype=np.int32)
+    idx = np.empty(keys.size, dtype=np.uint32)
     for i in live:
         d = plot_district[i]
         coca_d[d] += plots[i]
@@ -320,6 +321,8 @@ def _eradicate_plots(
     n = coca_young.shape[1]
     n_d = hostility.size
     n_cells = cell_priority.size
+    # Unsigned indices throughout (jit.unsigned, and the uint32 plot lists): no negative-index checks.
+    plot_cell, plot_district = unsigned(plot_cell), unsigned(plot_district)
     plots = np.empty(2 * n)  # home plots, then remote fields
     for j in range(n):
         counted = 0.0 if spare_agreements and agreement[j] else 1.0
@@ -345,7 +348,7 @@ def _eradicate_plots(
         for i in live:
             plan[i] = plots[i] * frac[plot_cell[i]]
     # Plots with nothing planned add nothing to the sums below and lose nothing: skip them.
-    planned = np.empty(live.size, dtype=np.int32)
+    planned = np.empty(live.size, dtype=np.uint32)
     n_planned = 0
     planned_d = np.zeros(n_d)
     for i in live:
