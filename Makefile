@@ -140,7 +140,7 @@ sbc: $(STAMP)
 
 ## Every documented pattern of the valley's history under each model variant, over posterior draws,
 ## and the variants' leave-future-out scores of 2020-2024 (results/history/; docs/validation.md).
-HISTORY_DRAWS ?= 10
+HISTORY_DRAWS ?= 30
 validate-history: $(STAMP)
 	$(VENV)/bin/vraem validate-history --draws $(HISTORY_DRAWS) --households 2000 --out results/history
 

@@ -168,6 +168,11 @@ def test_the_uncertainty_words_name_structure_and_uncalibrated_variants():
     assert "other draw from their own posteriors" in note
     assert "not separately calibrated" in note
     assert "main 4, other 0+2" in note
+    # Once every variant has its own posterior, no "others" are named.
+    for d in manifest["experiment"]["ensemble"]["variants"].values():
+        d["separately_calibrated"] = True
+    note = uncertainty_note(manifest)
+    assert "every variant draws from its own posterior" in note and "not separately" not in note
 
 
 # ---------------------------------------------------------------------------------------------

@@ -495,12 +495,15 @@ def uncertainty_note(manifest: dict) -> str:
         )
         own = [v for v, d in variants.items() if d.get("separately_calibrated")]
         shared = Path(str(info["parameter_draws"])).name
-        posts = (
-            f"variants {', '.join(own)} draw from their own posteriors, the others from {shared} "
-            "(not separately calibrated)"
-            if own
-            else f"every variant draws from {shared} (none is separately calibrated yet)"
-        )
+        if not own:
+            posts = f"every variant draws from {shared} (none is separately calibrated yet)"
+        elif len(own) == len(variants):
+            posts = "every variant draws from its own posterior"
+        else:
+            posts = (
+                f"variants {', '.join(own)} draw from their own posteriors, the others from {shared} "
+                "(not separately calibrated)"
+            )
         return (
             f"uncertainty: runs, parameters and structure: replicate k runs one model variant at "
             f"posterior draw k with seed k in every scenario; {info['n_draws']} pooled draws are split "

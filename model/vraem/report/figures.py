@@ -257,7 +257,7 @@ def fig_headline(view: ReportView, out: Path, formats: tuple[str, ...] = FORMATS
         lo, hi = view.table["year"].min(), view.table["year"].max()
         if data_end is not None and lo < data_end < hi:
             ax.axvline(data_end, color=GREY, ls=":", lw=1.2, zorder=1)
-            label = f"end of the legal price data ({data_end - 1:.0f}); held after"
+            label = f"end of the legal price data ({data_end - 1:.0f}); reverting to a long-run mean after"
             handles.append(Line2D([], [], color=GREY, ls=":", label=label))
         ax.legend(handles=handles, frameon=False, fontsize=8.5, loc="best")
         files = _save(fig, out, "headline", formats)
