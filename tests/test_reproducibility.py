@@ -142,3 +142,18 @@ def test_skipping_draws_leaves_a_stream_where_drawing_them_would():
         skip(skipped[name], 10)
         np.testing.assert_array_equal(made[name].random(1_000), skipped[name].random(1_000))
     assert made.states() == skipped.states()
+
+
+def test_rekeying_month_by_month_lands_where_advance_from_the_start_does():
+    """The in-order path (one 128-bit LCG step a month) and any out-of-order month reach the
+    state ``advance(month x MONTH_STRIDE)`` gives from the stream's start."""
+    s = Streams(11)
+    k = STREAM_NAMES.index("programme")
+    start = np.random.PCG64(np.random.SeedSequence(11).spawn(len(STREAM_NAMES))[k])
+    for month in [*range(1, 14), 13, 40, 41, 2, 3]:
+        s.programme.random(month + 5)
+        s.rekey(month)
+        expected = np.random.PCG64(0)
+        expected.state = start.state
+        expected.advance(month * MONTH_STRIDE)
+        assert s.programme.bit_generator.state == expected.state, month

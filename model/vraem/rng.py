@@ -60,6 +60,38 @@ def skip(gen: np.random.Generator, n: int) -> None:
     gen.bit_generator.advance(n)
 
 
+_MASK_128 = (1 << 128) - 1
+
+
+def _stride_step(state: dict) -> tuple[int, int]:
+    """``(a, c)`` such that MONTH_STRIDE draws of a PCG64 stream take its state to a x state + c.
+
+    PCG64's state moves by a 128-bit linear congruential step, so any fixed number of steps is
+    again one: ``c`` is where ``advance`` takes state 0 (with the stream's increment), and
+    ``a + c`` where it takes state 1.
+    """
+    c = _advanced(_with_state(state, 0), MONTH_STRIDE)
+    return (_advanced(_with_state(state, 1), MONTH_STRIDE) - c) & _MASK_128, c
+
+
+def _with_state(state: dict, position: int) -> dict:
+    """A PCG64 state dict: ``state``'s stream (its increment) at the LCG state ``position``."""
+    return {
+        "bit_generator": "PCG64",
+        "state": {"state": position, "inc": state["state"]["inc"]},
+        "has_uint32": 0,
+        "uinteger": 0,
+    }
+
+
+def _advanced(state: dict, n: int) -> int:
+    """The LCG state ``n`` draws after the PCG64 state ``state`` (by the bit generator's ``advance``)."""
+    bg = np.random.PCG64(0)
+    bg.state = state
+    bg.advance(n)
+    return bg.state["state"]["state"]
+
+
 class Streams:
     """A set of independent ``numpy.random.Generator`` streams spawned from one seed."""
 
@@ -71,6 +103,12 @@ class Streams:
             for name, child in zip(STREAM_NAMES, children, strict=True)
         }
         self._initial = {name: gen.bit_generator.state for name, gen in self._gens.items()}
+        # Rekeying (below) moves each stream from one month's block start to the next by the
+        # linear congruential step PCG64 takes over MONTH_STRIDE draws, state -> a x state + c
+        # (mod 2**128), with a and c worked out once by the bit generator's own ``advance``.
+        self._stride_step = {name: _stride_step(state) for name, state in self._initial.items()}
+        self._block_month = 0
+        self._block_start = {name: state["state"]["state"] for name, state in self._initial.items()}
 
     def __getitem__(self, name: str) -> np.random.Generator:
         return self._gens[name]
@@ -88,10 +126,22 @@ class Streams:
         open valley, households arrive and leave, and per-household streams draw for those
         present): rekeyed after each month, a stream's draws no longer depend on how many values
         earlier months drew, so two policies share their random numbers again from month to month.
+
+        Months rekeyed in order (as a run does) step each block start on by one stride, a
+        multiplication and an addition of 128-bit integers; any other month is reached from the
+        stream's start with ``advance``. Either way the state is the same.
         """
+        month = int(month)
+        if month == self._block_month + 1:
+            for name, start in self._block_start.items():
+                a, c = self._stride_step[name]
+                self._block_start[name] = (a * start + c) & _MASK_128
+        elif month != self._block_month:
+            for name, state in self._initial.items():
+                self._block_start[name] = _advanced(state, month * MONTH_STRIDE)
+        self._block_month = month
         for name, gen in self._gens.items():
-            gen.bit_generator.state = self._initial[name]
-            gen.bit_generator.advance(int(month) * MONTH_STRIDE)
+            gen.bit_generator.state = _with_state(self._initial[name], self._block_start[name])
 
     def states(self) -> dict[str, dict]:
         """Bit-generator state of every stream (for tests of stream independence)."""
