@@ -10,7 +10,7 @@ PYTHON_BOOT ?= $(shell for p in python3.13 python3.12 python3 python; do \
     for p in $$(ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.1[2-9]* 2>/dev/null | sort -V -r); do \
     if [ -x $$p/bin/python ]; then echo $$p/bin/python; exit 0; fi; done)
 
-.PHONY: setup run test test-slow test-lowest browser ui-assets lint docs docs-build gallery bench bench-phases bench-sweep bench-sensitivity calibrate rolling-origins bench-calibrate sbc validate-history baseline clean ui bench-ui
+.PHONY: setup run test test-slow test-lowest browser ui-assets lint docs docs-build gallery bench bench-compare bench-phases bench-sweep bench-sensitivity calibrate rolling-origins bench-calibrate sbc validate-history baseline clean ui bench-ui
 
 setup: $(STAMP)
 
@@ -95,6 +95,11 @@ lint: $(STAMP)
 ## The full valley against a per-agent Mesa loop of the same size, side by side (ratio), and peak memory.
 bench: $(STAMP)
 	$(PY) benchmarks/bench_model.py
+
+## CPU time per household-month against the code before issue 16 (REV=a63d3bb), side by side.
+REV ?= a63d3bb
+bench-compare: $(STAMP)
+	$(PY) benchmarks/bench_household_month.py --rev $(REV)
 
 ## CPU time per phase of a full-scale run (where the time goes).
 bench-phases: $(STAMP)
