@@ -140,11 +140,10 @@ def new_settlers(model, k: int, rng: np.random.Generator) -> Households:
     fp, vp = p.farmer, p.valley
     h = model.households
     columns = {f.name: getattr(h, f.name) for f in fields(h)}
-    empty = {name: np.zeros((*a.shape[:-1], 0), a.dtype) for name, a in columns.items()}
     forest = L.layer("forest_ha")
     weight = forest * (1.0 + L.layer("dist_road"))
     if k <= 0 or weight.sum() <= 0:
-        return Households(**empty)
+        return Households(**{name: np.zeros((*a.shape[:-1], 0), a.dtype) for name, a in columns.items()})
     cell = rng.choice(L.n_cells, size=k, p=weight / weight.sum())
     remote = draw_remote_fields(L, cell, fp.remote_field_radius_cells, rng)
     asked = np.bincount(cell, minlength=L.n_cells) * vp.settler_farm_ha
@@ -159,7 +158,7 @@ def new_settlers(model, k: int, rng: np.random.Generator) -> Households:
     trust = np.clip(fp.initial_trust + fp.initial_trust_sd * rng.standard_normal(k), 0, 1)
     paste = u[1] < fp.share_process_paste
     district = L.district[cell]
-    cols = {name: np.zeros((*a.shape[:-1], k), a.dtype) for name, a in empty.items()}
+    cols = {name: np.zeros((*a.shape[:-1], k), a.dtype) for name, a in columns.items()}
     index = h.cell.dtype
     cols.update(
         cell=cell.astype(index),
@@ -200,9 +199,14 @@ def _joined(h: Households, keep: np.ndarray, settlers: Households) -> Households
         if f.name == "programme_order":
             continue
         column, arriving = getattr(h, f.name), getattr(settlers, f.name)
-        joined = np.empty((*column.shape[:-1], n_kept + settlers.n), dtype=np.result_type(column, arriving))
-        np.take(column, kept_rows, axis=-1, out=joined[..., :n_kept], mode="clip")  # indices valid: no buffer
-        joined[..., n_kept:] = arriving
+        dtype = column.dtype if arriving.dtype == column.dtype else np.result_type(column, arriving)
+        joined = np.empty((*column.shape[:-1], n_kept + settlers.n), dtype=dtype)
+        if column.ndim == 1:  # the array methods, without np.take's and the ellipsis' overhead
+            column.take(kept_rows, out=joined[:n_kept], mode="clip")  # indices valid: no buffer
+            joined[n_kept:] = arriving
+        else:
+            np.take(column, kept_rows, axis=-1, out=joined[..., :n_kept], mode="clip")
+            joined[..., n_kept:] = arriving
         cols[f.name] = joined
     new_index = np.cumsum(keep) - 1
     order = h.programme_order[keep[h.programme_order]]
