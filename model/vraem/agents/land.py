@@ -204,7 +204,7 @@ def _allocate_land(
     0 ha changes nothing.
     """
     n, n_cells = cell.size, forest.size
-    growers = np.empty(n, dtype=np.int64)
+    growers = np.empty(n, dtype=np.uint32)
     n_growers = 0
     for i in range(n):  # vectorizes: no gather, no list
         expected_leaf_value[i] = update_expectation(
@@ -257,7 +257,7 @@ def _allocate_land(
         i = growers[k]
         desired[i] = coca_wanted_ha(logit[i], max_coca_ha)
 
-    clearing = np.empty(n, dtype=np.int64)
+    clearing = np.empty(n, dtype=np.uint32)
     n_clearing = 0
     pulling = growers  # the growers' list is no longer needed
     n_pulling = 0
@@ -333,13 +333,9 @@ def _allocate_land(
 
     # Legal crops go on pulled-out land and on fallow. The choice is made for every household in a
     # loop the compiler vectorizes (its inputs gathered from the cells first): a household with
-    # neither plants nothing and its columns gain 0 ha. The month's totals are summed over the
-    # households with either, in household order.
-    planting = pulling
-    n_planting = 0
-    for i in range(n):
-        planting[n_planting] = i
-        n_planting += (pulled_ha[i] != 0.0) | (fallow[i] != 0.0)
+    # neither plants nothing and its columns gain 0 ha. The month's totals are summed over every
+    # household, in household order: one with neither adds 0 ha, which leaves a sum as it was
+    # (cheaper than listing the households with either, most of the valley).
     to_legal = np.empty(n)
     own = np.empty(n)
     for i in range(n):
@@ -366,8 +362,7 @@ def _allocate_land(
         food_young[i] += food
     own_total = 0.0
     to_legal_total = 0.0
-    for k in range(n_planting):
-        i = planting[k]
+    for i in range(n):
         to_legal_total += to_legal[i]
         own_total += own[i]
 
