@@ -290,20 +290,10 @@ def _allocate_land(
         to_clear[i] = plant - from_fallow[i]
         # Coca planted on fallow; a household that also clears plants it with the cleared land.
         coca_young[HOME, i] += 0.0 if to_clear[i] != 0.0 else from_fallow[i]
-    # The cells' forest asked, and who clears and who pulls out.
+    # Who pulls out (no branch: the list is built as above).
     for i in range(n):
-        clears = to_clear[i] != 0.0
-        if clears:
-            asked[cell[i]] += to_clear[i]
-        clearing[n_clearing] = i
-        n_clearing += clears
         pulling[n_pulling] = i
         n_pulling += change[i] < 0.0
-
-    # The clearing households' amounts, moved to the front in list order (in place: k <= i).
-    for k in range(n_clearing):
-        from_fallow[k] = from_fallow[clearing[k]]
-        to_clear[k] = to_clear[clearing[k]]
 
     # Pulling out coca: mature fields first, home before remote. With standing coca, tended mature
     # coca is left standing unharvested instead (standing_coca.left_standing_ha) and young coca
@@ -360,11 +350,23 @@ def _allocate_land(
         cacao_young[i] += cacao
         coffee_young[i] += coffee
         food_young[i] += food
+    # The sums are a chain of additions, one per household; listing who clears in the same loop
+    # costs little more (the list is needed only from here on).
     own_total = 0.0
     to_legal_total = 0.0
     for i in range(n):
         to_legal_total += to_legal[i]
         own_total += own[i]
+        clearing[n_clearing] = i
+        n_clearing += to_clear[i] != 0.0
+
+    # The clearing households' amounts, moved to the front in list order (in place: k <= i), and
+    # the cells' forest asked, summed in household order.
+    for k in range(n_clearing):
+        i = clearing[k]
+        from_fallow[k] = from_fallow[i]
+        to_clear[k] = to_clear[i]
+        asked[cell[i]] += to_clear[k]
 
     # Forest available at home is shared among the households clearing there this month.
     home_clear = np.empty(n_clearing)
