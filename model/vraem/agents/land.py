@@ -213,16 +213,18 @@ def _allocate_land(
             expectation_rate,
         )
     # The households' cell, district and type values, gathered into columns once (through
-    # unsigned views of the indices: no wraparound check).
+    # unsigned views of the indices: no wraparound check). The cells' values and the districts'
+    # go in loops of their own: one loop over all of them spilled registers and ran slower.
     elev = np.empty(n)
     access = np.empty(n)
     norm_share = np.empty(n)
     type_cost = np.empty(n)
     cell_u, district_u, kind_u = unsigned(cell), unsigned(district), unsigned(kind)
     for i in range(n):
-        risk[i] = update_expectation(risk[i], district_risk[district_u[i]], risk_memory_rate)
         elev[i] = elevation[cell_u[i]]
         access[i] = market_access[cell_u[i]]
+    for i in range(n):
+        risk[i] = update_expectation(risk[i], district_risk[district_u[i]], risk_memory_rate)
         norm_share[i] = district_coca_share[district_u[i]]
         type_cost[i] = type_moral_cost[kind_u[i]]
         growers[n_growers] = i
