@@ -200,8 +200,10 @@ def _allocate_land(
     none, or has neither pulled-out land nor fallow, gets 0 ha in the vectorized steps, which
     leaves its columns as they were. Forest is rationed per cell, so clearing waits until every
     household has asked: at home, then in the remote field. Per-cell sums and the month's totals
-    accumulate in household order, as ``np.bincount`` would; zero amounts are skipped where adding
-    0 ha changes nothing.
+    accumulate in household order, as ``np.bincount`` would; adding 0 ha changes no sum, so zero
+    amounts are skipped where a list exists anyway and added where listing would cost more. A
+    list is built in a loop that has other work for the core to overlap with (the month's legal
+    totals are a chain of dependent additions) rather than in a pass of its own where it can.
     """
     n, n_cells = cell.size, forest.size
     growers = np.empty(n, dtype=np.uint32)
@@ -326,8 +328,9 @@ def _allocate_land(
     # Legal crops go on pulled-out land and on fallow. The choice is made for every household in a
     # loop the compiler vectorizes (its inputs gathered from the cells first): a household with
     # neither plants nothing and its columns gain 0 ha. The month's totals are summed over every
-    # household, in household order: one with neither adds 0 ha, which leaves a sum as it was
-    # (cheaper than listing the households with either, most of the valley).
+    # household, in household order: one with neither adds 0 ha (its own planting is the least of
+    # no fallow and a rate that is never negative), which leaves a sum as it was; listing the
+    # households with either (most of the valley) cost more than it saved.
     to_legal = np.empty(n)
     own = np.empty(n)
     for i in range(n):
@@ -352,8 +355,8 @@ def _allocate_land(
         cacao_young[i] += cacao
         coffee_young[i] += coffee
         food_young[i] += food
-    # The sums are a chain of additions, one per household; listing who clears in the same loop
-    # costs little more (the list is needed only from here on).
+    # The sums are a chain of dependent additions, one per household; listing who clears in the
+    # same loop costs little more (the list is needed only from here on).
     own_total = 0.0
     to_legal_total = 0.0
     for i in range(n):
