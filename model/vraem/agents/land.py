@@ -200,11 +200,13 @@ def _allocate_land(
     none, or has neither pulled-out land nor fallow, gets 0 ha in the vectorized steps, which
     leaves its columns as they were. Forest is rationed per cell, so clearing waits until every
     household has asked: at home, then in the remote field. Per-cell sums and the month's totals
-    accumulate in household order, as ``np.bincount`` would; zero amounts are skipped where adding
-    0 ha changes nothing.
+    accumulate in household order, as ``np.bincount`` would; adding 0 ha changes no sum, so zero
+    amounts are skipped where a list exists anyway and added where listing would cost more. A
+    list is built in a loop that has other work for the core to overlap with (the month's legal
+    totals are a chain of dependent additions) rather than in a pass of its own where it can.
     """
     n, n_cells = cell.size, forest.size
-    growers = np.empty(n, dtype=np.int64)
+    growers = np.empty(n, dtype=np.uint32)
     n_growers = 0
     for i in range(n):  # vectorizes: no gather, no list
         expected_leaf_value[i] = update_expectation(
@@ -213,16 +215,18 @@ def _allocate_land(
             expectation_rate,
         )
     # The households' cell, district and type values, gathered into columns once (through
-    # unsigned views of the indices: no wraparound check).
+    # unsigned views of the indices: no wraparound check). The cells' values and the districts'
+    # go in loops of their own: one loop over all of them spilled registers and ran slower.
     elev = np.empty(n)
     access = np.empty(n)
     norm_share = np.empty(n)
     type_cost = np.empty(n)
     cell_u, district_u, kind_u = unsigned(cell), unsigned(district), unsigned(kind)
     for i in range(n):
-        risk[i] = update_expectation(risk[i], district_risk[district_u[i]], risk_memory_rate)
         elev[i] = elevation[cell_u[i]]
         access[i] = market_access[cell_u[i]]
+    for i in range(n):
+        risk[i] = update_expectation(risk[i], district_risk[district_u[i]], risk_memory_rate)
         norm_share[i] = district_coca_share[district_u[i]]
         type_cost[i] = type_moral_cost[kind_u[i]]
         growers[n_growers] = i
@@ -257,7 +261,7 @@ def _allocate_land(
         i = growers[k]
         desired[i] = coca_wanted_ha(logit[i], max_coca_ha)
 
-    clearing = np.empty(n, dtype=np.int64)
+    clearing = np.empty(n, dtype=np.uint32)
     n_clearing = 0
     pulling = growers  # the growers' list is no longer needed
     n_pulling = 0
@@ -290,20 +294,10 @@ def _allocate_land(
         to_clear[i] = plant - from_fallow[i]
         # Coca planted on fallow; a household that also clears plants it with the cleared land.
         coca_young[HOME, i] += 0.0 if to_clear[i] != 0.0 else from_fallow[i]
-    # The cells' forest asked, and who clears and who pulls out.
+    # Who pulls out (no branch: the list is built as above).
     for i in range(n):
-        clears = to_clear[i] != 0.0
-        if clears:
-            asked[cell[i]] += to_clear[i]
-        clearing[n_clearing] = i
-        n_clearing += clears
         pulling[n_pulling] = i
         n_pulling += change[i] < 0.0
-
-    # The clearing households' amounts, moved to the front in list order (in place: k <= i).
-    for k in range(n_clearing):
-        from_fallow[k] = from_fallow[clearing[k]]
-        to_clear[k] = to_clear[clearing[k]]
 
     # Pulling out coca: mature fields first, home before remote. With standing coca, tended mature
     # coca is left standing unharvested instead (standing_coca.left_standing_ha) and young coca
@@ -333,13 +327,10 @@ def _allocate_land(
 
     # Legal crops go on pulled-out land and on fallow. The choice is made for every household in a
     # loop the compiler vectorizes (its inputs gathered from the cells first): a household with
-    # neither plants nothing and its columns gain 0 ha. The month's totals are summed over the
-    # households with either, in household order.
-    planting = pulling
-    n_planting = 0
-    for i in range(n):
-        planting[n_planting] = i
-        n_planting += (pulled_ha[i] != 0.0) | (fallow[i] != 0.0)
+    # neither plants nothing and its columns gain 0 ha. The month's totals are summed over every
+    # household, in household order: one with neither adds 0 ha (its own planting is the least of
+    # no fallow and a rate that is never negative), which leaves a sum as it was; listing the
+    # households with either (most of the valley) cost more than it saved.
     to_legal = np.empty(n)
     own = np.empty(n)
     for i in range(n):
@@ -364,12 +355,23 @@ def _allocate_land(
         cacao_young[i] += cacao
         coffee_young[i] += coffee
         food_young[i] += food
+    # The sums are a chain of dependent additions, one per household; listing who clears in the
+    # same loop costs little more (the list is needed only from here on).
     own_total = 0.0
     to_legal_total = 0.0
-    for k in range(n_planting):
-        i = planting[k]
+    for i in range(n):
         to_legal_total += to_legal[i]
         own_total += own[i]
+        clearing[n_clearing] = i
+        n_clearing += to_clear[i] != 0.0
+
+    # The clearing households' amounts, moved to the front in list order (in place: k <= i), and
+    # the cells' forest asked, summed in household order.
+    for k in range(n_clearing):
+        i = clearing[k]
+        from_fallow[k] = from_fallow[i]
+        to_clear[k] = to_clear[i]
+        asked[cell[i]] += to_clear[k]
 
     # Forest available at home is shared among the households clearing there this month.
     home_clear = np.empty(n_clearing)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from vraem.agents.farmer import HOME, REMOTE
-from vraem.jit import clip, kernel, maximum, minimum, rule, where
+from vraem.jit import clip, kernel, maximum, minimum, rule, unsigned, where
 from vraem.landscape import UNFARMED_FERTILITY, fertility_change
 
 
@@ -105,9 +105,11 @@ def _wear_soils(
     soil = np.zeros(fertility.size)
     soil_sum = 0.0
     area = 0.0
+    cell_u = unsigned(cell)  # no wraparound check
     for i in range(cell.size):
-        farm[cell[i]] += farm_ha[i]
-        soil[cell[i]] += farm_ha[i] * soil_home[i]
+        c = cell_u[i]  # read once: the stores below could alias the cells' column
+        farm[c] += farm_ha[i]
+        soil[c] += farm_ha[i] * soil_home[i]
         home, remote = farmed_plots_ha(farm_ha[i], coca_young[REMOTE, i] + coca_mature[REMOTE, i])
         soil_sum += soil_home[i] * home + soil_remote[i] * remote
         area += home + remote
