@@ -44,6 +44,11 @@ STREAM_NAMES: tuple[str, ...] = (
 )
 """Append-only: adding a name at the end leaves every existing stream's draws unchanged."""
 
+SETUP_STREAMS: frozenset[str] = frozenset({"landscape", "households", "clans", "cartels", "mayors", "wealth"})
+"""Streams drawn only while the model is built (``VraemModel.__init__``): :meth:`Streams.rekey` leaves
+them alone, since no month draws from them (``tests/test_reproducibility.py`` checks that a run
+does not)."""
+
 
 MONTH_STRIDE = 2**40
 """Draws between the starts of two months of a rekeyed stream (:meth:`Streams.rekey`): far more than
@@ -106,9 +111,10 @@ class Streams:
         # Rekeying (below) moves each stream from one month's block start to the next by the
         # linear congruential step PCG64 takes over MONTH_STRIDE draws, state -> a x state + c
         # (mod 2**128), with a and c worked out once by the bit generator's own ``advance``.
-        self._stride_step = {name: _stride_step(state) for name, state in self._initial.items()}
+        monthly = [name for name in STREAM_NAMES if name not in SETUP_STREAMS]
+        self._stride_step = {name: _stride_step(self._initial[name]) for name in monthly}
         self._block_month = 0
-        self._block_start = {name: state["state"]["state"] for name, state in self._initial.items()}
+        self._block_start = {name: self._initial[name]["state"]["state"] for name in monthly}
 
     def __getitem__(self, name: str) -> np.random.Generator:
         return self._gens[name]
@@ -120,7 +126,7 @@ class Streams:
             raise AttributeError(f"no random stream named {name!r}") from None
 
     def rekey(self, month: int) -> None:
-        """Move every stream to its block for the month after ``month`` (start + month x MONTH_STRIDE).
+        """Move each monthly stream to its block for the month after ``month`` (start + month x stride).
 
         For runs in which how many values a month draws depends on the run's own course (in an
         open valley, households arrive and leave, and per-household streams draw for those
@@ -129,7 +135,8 @@ class Streams:
 
         Months rekeyed in order (as a run does) step each block start on by one stride, a
         multiplication and an addition of 128-bit integers; any other month is reached from the
-        stream's start with ``advance``. Either way the state is the same.
+        stream's start with ``advance``. Either way the state is the same. The streams of the set-up
+        (:data:`SETUP_STREAMS`) are not moved: no month draws from them.
         """
         month = int(month)
         if month == self._block_month + 1:
@@ -137,11 +144,11 @@ class Streams:
                 a, c = self._stride_step[name]
                 self._block_start[name] = (a * start + c) & _MASK_128
         elif month != self._block_month:
-            for name, state in self._initial.items():
-                self._block_start[name] = _advanced(state, month * MONTH_STRIDE)
+            for name in self._block_start:
+                self._block_start[name] = _advanced(self._initial[name], month * MONTH_STRIDE)
         self._block_month = month
-        for name, gen in self._gens.items():
-            gen.bit_generator.state = _with_state(self._initial[name], self._block_start[name])
+        for name, start in self._block_start.items():
+            self._gens[name].bit_generator.state = _with_state(self._initial[name], start)
 
     def states(self) -> dict[str, dict]:
         """Bit-generator state of every stream (for tests of stream independence)."""
