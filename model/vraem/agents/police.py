@@ -33,18 +33,71 @@ def resistance_probability(hostility, threshold, slope):
     return 1.0 / (1.0 + np.exp(-slope * (hostility - threshold)))
 
 
+N_BUCKETS = 64
+"""Buckets of priority by which :func:`_take_in_order` guesses how far down a ranking its capacity
+reaches, so that the heap holds only the fields before that point."""
+
+
 @kernel
-def _take_in_order(coca, keys, idx, capacity_ha, out):
+def _take_in_order(coca, keys, idx, capacity_ha, out, taken, n_taken):
     """Fill ``out[idx]`` in order of ``keys`` (lowest first) until ``capacity_ha`` is used.
 
-    A binary heap hands out the fields in the order a stable sort would (ties by index), but only
-    as many as the capacity reaches (usually a few percent of the coca a month), so the rest is
-    never sorted. ``keys`` and ``idx`` (the fields' priorities and indices) are consumed.
+    The fields given capacity are listed in ``taken[n_taken:]`` (in the order they were given it);
+    returns the new count. ``keys`` and ``idx`` (the fields' priorities and indices) may be reordered.
+
+    The capacity usually reaches a few percent of the coca in a month, so only the fields with the
+    lowest priorities are ranked: a histogram of the coca by priority (``N_BUCKETS`` equal slices
+    between the lowest and highest) shows below which slice the capacity should run out, and the
+    heap of :func:`_heap_take` gets only the fields up to that slice. A field's slice can only grow
+    with its priority, so those fields come first in the full order, ties included, and are handed
+    out exactly as from the full ranking. The histogram's sums are only a guess: if the capacity
+    outlasts the chosen fields, the whole ranking is taken in order instead (the same fields get
+    the same values again).
     """
     size = idx.size
     largest = 0.0
+    lo, hi = np.inf, -np.inf
+    ordered = True  # no NaN priority (a NaN has no slice)
     for k in range(size):
         largest = max(largest, coca[idx[k]])
+        lo = min(lo, keys[k])
+        hi = max(hi, keys[k])
+        ordered &= keys[k] == keys[k]
+    if size > 4 * N_BUCKETS and ordered and 0.0 < hi - lo < np.inf:
+        scale = N_BUCKETS / (hi - lo)
+        coca_by_bucket = np.zeros(N_BUCKETS)
+        for k in range(size):
+            coca_by_bucket[min(int((keys[k] - lo) * scale), N_BUCKETS - 1)] += coca[idx[k]]
+        cut = N_BUCKETS - 1
+        reached = 0.0
+        for b in range(N_BUCKETS):
+            reached += coca_by_bucket[b]
+            if reached > capacity_ha * (1.0 + 1e-6) + 1e-9 * largest:  # clear of rounding
+                cut = b
+                break
+        if cut < N_BUCKETS - 1:
+            first_keys = np.empty(size)
+            first_idx = np.empty(size, dtype=idx.dtype)
+            m = 0
+            for k in range(size):  # no branch: a field up to the cut moves m on
+                first_keys[m], first_idx[m] = keys[k], idx[k]
+                m += min(int((keys[k] - lo) * scale), N_BUCKETS - 1) <= cut
+            used = _heap_take(coca, first_keys[:m], first_idx[:m], capacity_ha, largest, out, taken, n_taken)
+            if used >= 0:
+                return used
+    used = _heap_take(coca, keys, idx, capacity_ha, largest, out, taken, n_taken)
+    return used if used >= 0 else -used - 1
+
+
+@kernel
+def _heap_take(coca, keys, idx, capacity_ha, largest, out, taken, n_taken):
+    """:func:`_take_in_order` from a binary heap of all the fields given (``largest``: their most coca).
+
+    The heap hands out the fields in the order a stable sort would (ties by index), but only as
+    many as the capacity reaches, so the rest is never sorted. Returns the new count of ``taken``,
+    or minus one minus it if the fields ran out before the capacity.
+    """
+    size = idx.size
     unbuilt = size // 2  # heap construction sifts down nodes unbuilt-1 .. 0, then fields are taken
     total = 0.0
     while size > 0:
@@ -56,8 +109,10 @@ def _take_in_order(coca, keys, idx, capacity_ha, out):
             total += coca[top]
             before = total - coca[top]
             out[top] = clip(capacity_ha - before, 0.0, coca[top])
+            taken[n_taken] = top
+            n_taken += 1
             if total - capacity_ha > ROUNDING_MARGIN * (total + largest):
-                return  # every later field starts past the capacity: it gets nothing
+                return n_taken  # every later field starts past the capacity: it gets nothing
             size -= 1
             keys[0], idx[0] = keys[size], idx[size]
             i = 0
@@ -76,6 +131,7 @@ def _take_in_order(coca, keys, idx, capacity_ha, out):
             keys[i], idx[i] = keys[child], idx[child]
             i = child
         keys[i], idx[i] = key, index
+    return -n_taken - 1
 
 
 @kernel
@@ -88,7 +144,7 @@ def allocate_eradication(coca_by_cell, priority, capacity_ha):
         keys[n], idx[n] = priority[c], c
         n += coca_by_cell[c] > 0
     out = np.zeros_like(coca_by_cell)
-    _take_in_order(coca_by_cell, keys[:n], idx[:n], capacity_ha, out)
+    _take_in_order(coca_by_cell, keys[:n], idx[:n], capacity_ha, out, np.empty(n, dtype=np.int64), 0)
     return out
 
 
@@ -169,24 +225,30 @@ def intelligence_plan(plots, plot_district, district_trust, u, corruption, capac
     block = district_blocks(plot_district, n_districts)
     coca_d, keys, idx, end = _rank_plots(plots, live_plots(plots), plot_district, block, True, u, corruption)
     plan = np.zeros_like(plots)
-    _intelligence_plan(plots, coca_d, keys, idx, block, end, district_trust, capacity_ha, plan)
+    taken = np.empty(idx.size, dtype=np.uint32)
+    _intelligence_plan(plots, coca_d, keys, idx, block, end, district_trust, capacity_ha, plan, taken)
     return plan
 
 
 @kernel
-def _intelligence_plan(plots, coca_d, keys, idx, block, end, district_trust, capacity_ha, plan):
+def _intelligence_plan(plots, coca_d, keys, idx, block, end, district_trust, capacity_ha, plan, taken):
     """:func:`intelligence_plan` from :func:`_rank_plots`' sums and rankings, into ``plan``.
 
-    ``plan`` must hold zeros at every plot with coca; the plots given capacity are written.
+    Only the plots given capacity are written, and listed in ``taken`` (district by district, in
+    the order they were given it); returns how many.
     """
     weight = coca_d * district_trust
     total = pairwise_sum(weight)
     if total <= 0:
-        return
+        return 0
     share = capacity_ha * weight / total
+    n_taken = 0
     for d in range(coca_d.size):
         if share[d] > 0:
-            _take_in_order(plots, keys[block[d] : end[d]], idx[block[d] : end[d]], share[d], plan)
+            n_taken = _take_in_order(
+                plots, keys[block[d] : end[d]], idx[block[d] : end[d]], share[d], plan, taken, n_taken
+            )
+    return n_taken
 
 
 def effective_capacity(capacity, coordination_waste):
@@ -331,11 +393,22 @@ def _eradicate_plots(
     # Plots without coca add nothing to the sums below and lose nothing: only the others are visited.
     live = live_plots(plots)
     coca_d, keys, idx, end = _rank_plots(plots, live, plot_district, block, intelligence, u_plots, corruption)
-    plan = np.empty(2 * n)  # read at live plots only
-    if intelligence:
-        for i in live:
-            plan[i] = 0.0
-        _intelligence_plan(plots, coca_d, keys, idx, block, end, district_trust, capacity_ha, plan)
+    plan = np.empty(2 * n)  # written and read at live plots only
+    # Plots with nothing planned add nothing to the sums below and lose nothing: only the others
+    # are listed, in plot order (the order of every sum below).
+    planned = np.empty(live.size, dtype=np.uint32)
+    n_planned = 0
+    planned_d = np.zeros(n_d)
+    if intelligence:  # a few percent of the plots are given capacity: sort those, not scan all
+        taken = np.empty(live.size, dtype=np.uint32)
+        n_taken = _intelligence_plan(
+            plots, coca_d, keys, idx, block, end, district_trust, capacity_ha, plan, taken
+        )
+        for i in np.sort(taken[:n_taken]):
+            if plan[i] != 0:
+                planned_d[plot_district[i]] += plan[i]
+                planned[n_planned] = i
+                n_planned += 1
     else:
         by_cell = np.zeros(n_cells)
         for i in live:
@@ -347,15 +420,11 @@ def _eradicate_plots(
                 frac[c] = cell_plan[c] / by_cell[c]
         for i in live:
             plan[i] = plots[i] * frac[plot_cell[i]]
-    # Plots with nothing planned add nothing to the sums below and lose nothing: skip them.
-    planned = np.empty(live.size, dtype=np.uint32)
-    n_planned = 0
-    planned_d = np.zeros(n_d)
-    for i in live:
-        if plan[i] != 0:
-            planned_d[plot_district[i]] += plan[i]
-            planned[n_planned] = i
-            n_planned += 1
+        for i in live:
+            if plan[i] != 0:
+                planned_d[plot_district[i]] += plan[i]
+                planned[n_planned] = i
+                n_planned += 1
     resisted = np.zeros(n_d, dtype=np.bool_)
     for d in range(n_d):
         p_resist = resistance_probability(hostility[d], resistance_threshold, resistance_slope)
