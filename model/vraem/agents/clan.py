@@ -308,12 +308,15 @@ def _buy_and_process(
     sellers = sellers[:n_sellers]
     hh_base_kg = np.zeros(n)
     coca_income[:] = 0.0
-    # Leaf offered and household paste to pay for, by clan (branch-free: the owners are a mix).
+    # Leaf offered and household paste to pay for, by clan, without a branch on the owners: they are
+    # a mix, so a branch is mispredicted half the time. The division is made for every seller and
+    # multiplied by 1 (owners) or 0 (others), which gives the same bits as a select for leaf >= 0;
+    # the compiler turns a select around a division back into a branch.
     offered_by_clan = np.zeros(n_clans)
     paste_bill = np.zeros(n_clans)
     for i in sellers:
         leaf = leaf_kg[i]
-        hh_base_kg[i] = leaf / leaf_kg_per_kg_base if own[i] else 0.0
+        hh_base_kg[i] = leaf / leaf_kg_per_kg_base * np.float64(own[i])
         offered_by_clan[clan[i]] += 0.0 if own[i] else leaf
         paste_bill[clan[i]] += hh_base_kg[i] * paste_usd * (1.0 - broker_margin)
     # Leaf taken up to the active labs' capacity; then kitchens grow toward the leaf on offer.
@@ -339,9 +342,8 @@ def _buy_and_process(
     leaf_taken = offered_by_clan.copy()
     if rationed:
         leaf_taken[:] = 0.0
-        for i in sellers:
-            if not own[i]:
-                leaf_taken[clan[i]] += leaf_kg[i] * share[clan[i]]
+        for i in sellers:  # owners add +0.0, which leaves a sum as it was (branch-free, as above)
+            leaf_taken[clan[i]] += leaf_kg[i] * share[clan[i]] * np.float64(not own[i])
     pay_share = np.empty(n_clans)
     for c in range(n_clans):
         leaf_bill = leaf_taken[c] * (leaf_usd + processing_usd_per_kg_base / leaf_kg_per_kg_base)
