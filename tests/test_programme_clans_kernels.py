@@ -96,6 +96,15 @@ def test_courier_arrests_pick_the_lowest_draws(model, tie):
         assert np.flatnonzero(worry == 1.0).tolist() == sorted(expected.tolist())
 
 
+@pytest.mark.parametrize("seed", range(20))
+def test_kth_smallest_is_numpys_partition(seed):
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 400))
+    values = rng.random(n) if seed % 2 else rng.integers(0, 6, n).astype(float)  # ties when even
+    for k in {1, int(rng.integers(1, n + 1)), n}:
+        assert cartel._kth_smallest(values, k) == np.partition(values, k - 1)[k - 1]
+
+
 def _buy_and_process_numpy(m, leaf_kg, capacity, cash, stock):
     """The clans' month of buying written with arrays, from the clan rules (every household visited)."""
     h, labs, prices = m.households, m.labs, m.prices
