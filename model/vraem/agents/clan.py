@@ -359,10 +359,12 @@ def _buy_and_process(
         # did: adding zeros leaves every sum as it was.
         offered = 0.0 if own[i] else leaf
         base_kg = hh_base_kg[i]
-        paste_pay = base_kg * paste_usd * (1.0 - broker_margin) * pay_share[c]
-        hh_processing = base_kg * processing_usd_per_kg_base * pay_share[c]
-        hh_base_kg[i] = base_kg * pay_share[c]
-        sold = offered * share[c] * pay_share[c]
+        paid_share = pay_share[c]  # read once: the stores below could alias it for the compiler
+        paste_pay = base_kg * paste_usd * (1.0 - broker_margin) * paid_share
+        hh_processing = base_kg * processing_usd_per_kg_base * paid_share
+        hh_base = base_kg * paid_share
+        hh_base_kg[i] = hh_base
+        sold = offered * share[c] * paid_share
         leaf_pay = sold * leaf_usd
         coca_income[i] = leaf_pay + paste_pay - hh_processing
         leaf_total += leaf
@@ -371,7 +373,7 @@ def _buy_and_process(
         hh_processing_total += hh_processing
         paid_total += leaf_pay + paste_pay
         sold_by_clan[c] += sold
-        hh_base_by_clan[c] += hh_base_kg[i]
+        hh_base_by_clan[c] += hh_base
         paid_by_clan[c] += leaf_pay + paste_pay
     clan_base_kg = sold_by_clan / leaf_kg_per_kg_base
     clan_processing_total = 0.0
