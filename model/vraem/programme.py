@@ -693,7 +693,7 @@ def _break_agreements(
             risk_weight,
         )
         earned = legal_income[i] + welfare_transfer_usd(stage[i], welfare_usd)
-        probability = defection_probability(
+        hazard = defection_hazard(
             defection_per_year,
             monitored,
             detection,
@@ -706,7 +706,11 @@ def _break_agreements(
             signed_share[district[i]],
             peer_pressure,
         )
-        if u[i] < probability:
+        # defection_probability is 1 - exp(-hazard), at most the hazard (plus a few 1e-16 of
+        # rounding): a draw above that bound keeps the agreement without the exp (most draws).
+        if u[i] >= hazard * (1.0 + 1e-9) + 1e-15:
+            continue
+        if u[i] < hazard_probability(hazard):
             agreement[i] = False
             broke += 1
     return broke
