@@ -200,15 +200,19 @@ def _rank_plots(plots, live, plot_district, block, rank, u, corruption):
     n_districts = block.size - 1
     plot_district = unsigned(plot_district)
     coca_d = np.zeros(n_districts)
-    end = block[:-1].copy()
+    end = unsigned(block[:-1].copy())
     keys = np.empty(block[-1] if rank else 0)
     idx = np.empty(keys.size, dtype=np.uint32)
     for i in live:
+        # A plot's coca and its block's end read once: the stores between could alias them for
+        # the compiler, which read them again.
         d = plot_district[i]
-        coca_d[d] += plots[i]
+        coca = plots[i]
+        coca_d[d] += coca
         if rank:
-            keys[end[d]], idx[end[d]] = intelligence_priority(plots[i], u[i], corruption), i
-            end[d] += plots[i] > 0
+            at = end[d]
+            keys[at], idx[at] = intelligence_priority(coca, u[i], corruption), i
+            end[d] = at + (coca > 0)
     return coca_d, keys, idx, end
 
 
