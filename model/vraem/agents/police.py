@@ -390,10 +390,13 @@ def _eradicate_plots(
     # Unsigned indices throughout (jit.unsigned, and the uint32 plot lists): no negative-index checks.
     plot_cell, plot_district = unsigned(plot_cell), unsigned(plot_district)
     plots = np.empty(2 * n)  # home plots, then remote fields
+    home_plots, remote_fields = plots[:n], plots[n:]
+    # A loop the compiler vectorizes: no branch (& where `and` would branch) and no computed index
+    # (plots[n + j] was checked for being negative).
     for j in range(n):
-        counted = 0.0 if spare_agreements and agreement[j] else 1.0
-        plots[j] = (coca_young[HOME, j] + coca_mature[HOME, j]) * counted
-        plots[n + j] = (coca_young[REMOTE, j] + coca_mature[REMOTE, j]) * counted
+        counted = 0.0 if spare_agreements & agreement[j] else 1.0
+        home_plots[j] = (coca_young[HOME, j] + coca_mature[HOME, j]) * counted
+        remote_fields[j] = (coca_young[REMOTE, j] + coca_mature[REMOTE, j]) * counted
     # Plots without coca add nothing to the sums below and lose nothing: only the others are visited.
     live = live_plots(plots)
     coca_d, keys, idx, end = _rank_plots(plots, live, plot_district, block, intelligence, u_plots, corruption)
