@@ -312,13 +312,21 @@ def _buy_and_process(
     # a mix, so a branch is mispredicted half the time. The division is made for every seller and
     # multiplied by 1 (owners) or 0 (others), which gives the same bits as a select for leaf >= 0;
     # the compiler turns a select around a division back into a branch.
+    # The sellers of leaf (not paste) are listed on the way, for the rationing below.
     offered_by_clan = np.zeros(n_clans)
     paste_bill = np.zeros(n_clans)
+    leaf_sellers = np.empty(n_sellers, dtype=np.uint32)
+    n_leaf_sellers = 0
     for i in sellers:
         leaf = leaf_kg[i]
-        hh_base_kg[i] = leaf / leaf_kg_per_kg_base * np.float64(own[i])
-        offered_by_clan[clan[i]] += 0.0 if own[i] else leaf
-        paste_bill[clan[i]] += hh_base_kg[i] * paste_usd * (1.0 - broker_margin)
+        owner = own[i]
+        base_kg = leaf / leaf_kg_per_kg_base * np.float64(owner)
+        hh_base_kg[i] = base_kg
+        c = clan[i]
+        offered_by_clan[c] += 0.0 if owner else leaf
+        paste_bill[c] += base_kg * paste_usd * (1.0 - broker_margin)
+        leaf_sellers[n_leaf_sellers] = i
+        n_leaf_sellers += not owner
     # Leaf taken up to the active labs' capacity; then kitchens grow toward the leaf on offer.
     active_labs = np.zeros(n_clans)
     all_labs = np.zeros(n_clans)
@@ -342,8 +350,8 @@ def _buy_and_process(
     leaf_taken = offered_by_clan.copy()
     if rationed:
         leaf_taken[:] = 0.0
-        for i in sellers:  # owners add +0.0, which leaves a sum as it was (branch-free, as above)
-            leaf_taken[clan[i]] += leaf_kg[i] * share[clan[i]] * np.float64(not own[i])
+        for i in leaf_sellers[:n_leaf_sellers]:  # the owners would add 0 (+0.0 leaves a sum as it was)
+            leaf_taken[clan[i]] += leaf_kg[i] * share[clan[i]]
     pay_share = np.empty(n_clans)
     for c in range(n_clans):
         leaf_bill = leaf_taken[c] * (leaf_usd + processing_usd_per_kg_base / leaf_kg_per_kg_base)
