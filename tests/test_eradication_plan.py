@@ -9,7 +9,15 @@ a large sum) until it flips discrete choices.
 import numpy as np
 import pytest
 
-from vraem.agents.police import allocate_eradication, intelligence_plan, intelligence_priority
+from vraem.agents.police import (
+    _intelligence_plan,
+    _rank_plots,
+    allocate_eradication,
+    district_blocks,
+    intelligence_plan,
+    intelligence_priority,
+    live_plots,
+)
 from vraem.jit import pairwise_sum
 
 
@@ -82,6 +90,42 @@ def test_intelligence_plan_matches_its_definition(ties, share_of_coca):
         want = plan_by_district(plots, district, trust, u, 0.3, capacity, n_districts)
         np.testing.assert_array_equal(got, want)
         assert got[district == 3].sum() == 0.0
+
+
+def plan_within_reach(plots, district, trust, u, corruption, capacity_ha, n_districts, reach):
+    """The kernels' plan when each district is ranked only up to last month's ``reach`` (updated)."""
+    block = district_blocks(district, n_districts)
+    live = live_plots(plots)
+    coca_d, keys, idx, end = _rank_plots(plots, live, district, block, True, u, corruption, reach)
+    plan = np.zeros_like(plots)
+    taken = np.empty(live.size, dtype=np.uint32)
+    n_taken = _intelligence_plan(
+        plots, coca_d, keys, idx, block, end, trust, capacity_ha, plan, taken, reach, live, district, u,
+        corruption,
+    )  # fmt: skip
+    assert n_taken == np.unique(taken[:n_taken]).size
+    return plan
+
+
+@pytest.mark.parametrize("ties", [False, True])
+@pytest.mark.parametrize("corruption", [0.0, 0.3])
+def test_a_plan_ranked_up_to_last_months_reach_is_the_full_plan(ties, corruption):
+    """Months whose capacity and coca change, so that a district's reach is sometimes too short."""
+    rng = np.random.default_rng(7)
+    n_districts, n = 15, 40_000
+    district = rng.integers(0, n_districts, n)
+    trust = rng.random(n_districts) ** 4
+    reach = np.full(n_districts, np.inf)
+    plots = fields(rng, n, ties)
+    for share_of_coca in (0.03, 0.03, 0.1, 0.01, 0.02, 0.5, 0.03, 1.5, 0.03, 1e-6, 0.03):
+        plots = plots * rng.uniform(0.7, 1.3, n)
+        plots = np.round(plots, 1) if ties else plots
+        u = rng.random(n)
+        capacity = share_of_coca * plots.sum()
+        got = plan_within_reach(plots, district, trust, u, corruption, capacity, n_districts, reach)
+        want = plan_by_district(plots, district, trust, u, corruption, capacity, n_districts)
+        np.testing.assert_array_equal(got, want)
+        assert np.isfinite(reach).all()
 
 
 def test_district_sums_add_in_numpys_order():

@@ -1,11 +1,14 @@
 """The compiled phases of the programme, clans and cartels keep the array code's results."""
 
+import numba
 import numpy as np
 import pytest
 
 from vraem import economy, programme
 from vraem.agents import cartel, clan
 from vraem.agents.farmer import HouseholdType, Zone
+from vraem.agents.income import in_hardship
+from vraem.agents.soils import relative_fertility
 from vraem.jit import pairwise_sum
 from vraem.landscape import MIN_FARMED_HA
 from vraem.programme import (
@@ -94,6 +97,69 @@ def test_courier_arrests_pick_the_lowest_draws(model, tie):
     if done:
         expected = couriers[np.argsort(u[couriers])[:3]]
         assert np.flatnonzero(worry == 1.0).tolist() == sorted(expected.tolist())
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_kth_smallest_is_numpys_partition(seed):
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 400))
+    values = rng.random(n) if seed % 2 else rng.integers(0, 6, n).astype(float)  # ties when even
+    for k in {1, int(rng.integers(1, n + 1)), n}:
+        assert cartel._kth_smallest(values, k) == np.partition(values, k - 1)[k - 1]
+
+
+@numba.njit
+def _defection_probabilities(*args):
+    """Each signer's defection probability, worked out in full as :func:`programme._break_agreements` did."""
+    (agreement, soil_home, soil_bonus, coca_ha_at_signing, expected_leaf_value, risk, legal_income,
+     stage, income, savings, months_unsupported, district, _u, signed_share, monitored,
+     initial_fertility, leaf_kg_per_ha_year, coca_cost_share, risk_weight, welfare_usd,
+     defection_per_year, detection, per_income_gap, poverty_line, poverty_multiplier, lapse_months,
+     lapse_multiplier, peer_pressure) = args  # fmt: skip
+    p = np.zeros(agreement.size)
+    for i in range(agreement.size):
+        fertility = relative_fertility(soil_home[i], initial_fertility, soil_bonus[i])
+        forgone = programme.coca_income_forgone_usd(
+            coca_ha_at_signing[i], expected_leaf_value[i], leaf_kg_per_ha_year, fertility, coca_cost_share,
+            risk[i], risk_weight,
+        )  # fmt: skip
+        earned = legal_income[i] + programme.welfare_transfer_usd(stage[i], welfare_usd)
+        p[i] = programme.defection_probability(
+            defection_per_year, monitored, detection, programme.income_shortfall(forgone, earned),
+            per_income_gap, in_hardship(income[i], savings[i], poverty_line), poverty_multiplier,
+            months_unsupported[i] >= lapse_months, lapse_multiplier, signed_share[district[i]], peer_pressure,
+        )  # fmt: skip
+    return p
+
+
+@pytest.mark.parametrize("monitored", [False, True])
+@pytest.mark.parametrize("rate", [50.0, 1e-12])  # hazards of a few percent; of about 1e-16 (rounding)
+def test_break_agreements_decides_as_the_full_probability_at_the_edge(model, monitored, rate):
+    """The bound that spares most signers the exp changes no decision, even for draws at the probability."""
+    p, h = model.params, model.households
+    pp, fp = p.programme, p.farmer
+    rng = np.random.default_rng(3)
+    income = h.income * rng.choice([0.0, 1.0], h.n)  # some in hardship
+    savings = h.savings * rng.choice([0.0, 1.0], h.n)
+    args = [
+        np.ones(h.n, dtype=bool), h.soil_home, h.soil_bonus, h.coca_ha() + rng.random(h.n),
+        h.expected_leaf_value, h.risk, h.legal_income, h.stage, income, savings, h.months_unsupported,
+        h.district, np.zeros(h.n), np.full(p.landscape.n_districts, 0.3), monitored,
+        p.landscape.initial_fertility_farmed, p.crops.coca_leaf_kg_per_ha_year, fp.coca_cost_share,
+        fp.risk_weight, pp.welfare_usd_per_month, pp.defection_per_year * rate, pp.monitoring_detection,
+        pp.defection_per_income_gap, fp.poverty_line_usd_per_month, pp.defection_poverty_multiplier,
+        pp.support_lapse_months, pp.defection_lapse_multiplier, pp.peer_pressure,
+    ]  # fmt: skip
+    probability = _defection_probabilities(*args)
+    assert probability.max() > (0.01 if rate > 1 else 0.0)
+    # Draws at each probability, one below it, and random ones.
+    k = np.arange(h.n) % 3
+    u = np.where(k == 0, probability, np.where(k == 1, np.nextafter(probability, 0.0), rng.random(h.n)))
+    args[12] = u
+    broke = programme._break_agreements(*args)
+    expected = u < probability
+    assert broke == expected.sum() > 0
+    assert (args[0] == ~expected).all()
 
 
 def _buy_and_process_numpy(m, leaf_kg, capacity, cash, stock):

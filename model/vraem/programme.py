@@ -291,22 +291,26 @@ def _advance_and_sign(
     for c in new_roads:
         delivered[cell_district[c]] += road_cell_soles
     n = programme_order.size
-    queue = np.empty(n_queued_in_all, dtype=np.int64)
+    programme_order = unsigned(programme_order)
+    # The queue is listed without a branch on who is queued (a mix, in the programme's order): each
+    # household is written at the queue's end, which a queued one moves on.
+    queue = np.empty(n_queued_in_all + 1, dtype=np.int64)
     n_queued = 0
-    queued_cost = 0.0
     for j in range(n):
-        if stop_when_spent and queued_cost > household_soles:
-            break  # with no negative costs, nobody further down the queue can be paid
         if n_queued == n_queued_in_all:
             break  # the whole queue is listed
         i = programme_order[j]
-        if queued_stage[i] >= 0:
-            queue[n_queued] = i
-            n_queued += 1
-            queued_cost += stage_cost_soles[queued_stage[i]]
+        queue[n_queued] = i
+        n_queued += queued_stage[i] >= 0
     costs = np.empty(n_queued)
+    queued_cost = 0.0
     for k in range(n_queued):
+        if stop_when_spent and queued_cost > household_soles:
+            n_queued = k  # with no negative costs, nobody further down the queue can be paid
+            break
         costs[k] = stage_cost_soles[queued_stage[queue[k]]]
+        queued_cost += costs[k]
+    costs = costs[:n_queued]
     paid = advance_within_budget(costs, household_soles)
     spent = 0.0
     for k in range(n_queued):
@@ -689,7 +693,7 @@ def _break_agreements(
             risk_weight,
         )
         earned = legal_income[i] + welfare_transfer_usd(stage[i], welfare_usd)
-        probability = defection_probability(
+        hazard = defection_hazard(
             defection_per_year,
             monitored,
             detection,
@@ -702,7 +706,11 @@ def _break_agreements(
             signed_share[district[i]],
             peer_pressure,
         )
-        if u[i] < probability:
+        # defection_probability is 1 - exp(-hazard), at most the hazard (plus a few 1e-16 of
+        # rounding): a draw above that bound keeps the agreement without the exp (most draws).
+        if u[i] >= hazard * (1.0 + 1e-9) + 1e-15:
+            continue
+        if u[i] < hazard_probability(hazard):
             agreement[i] = False
             broke += 1
     return broke

@@ -178,13 +178,51 @@ def _worry(worry, couriers, u, decay, arrested):
     draws = np.empty(n)
     for k in range(n):
         draws[k] = u[couriers[k]]
-    cut = np.partition(draws, arrested - 1)[arrested - 1]
-    if np.sum(draws <= cut) != arrested:
+    cut = _kth_smallest(draws, arrested)
+    at_or_below = 0
+    for k in range(n):
+        at_or_below += draws[k] <= cut
+    if at_or_below != arrested:
         return False
     for k in range(n):
         if draws[k] <= cut:
             worry[couriers[k]] = 1.0
     return True
+
+
+@kernel
+def _kth_smallest(values, k):
+    """The ``k``-th smallest of ``values`` (1 <= k <= size; no NaN), as ``np.partition`` finds it.
+
+    A month arrests a few dozen of about 2,000 couriers: a max-heap of the ``k`` smallest values
+    seen so far rejects most values with one comparison with its top, which ends as the ``k``-th
+    smallest (the heap holds the same values whichever of equal values it kept).
+    """
+    heap = values[:k].copy()
+    for start in range(k // 2 - 1, -1, -1):
+        _sift_down_max(heap, start, k)
+    for j in range(k, values.size):
+        if values[j] < heap[0]:
+            heap[0] = values[j]
+            _sift_down_max(heap, 0, k)
+    return heap[0]
+
+
+@kernel
+def _sift_down_max(heap, i, size):
+    """Move ``heap[i]`` down a max-heap of ``size`` values until no child exceeds it."""
+    value = heap[i]
+    while True:
+        child = 2 * i + 1
+        if child >= size:
+            break
+        if child + 1 < size and heap[child + 1] > heap[child]:
+            child += 1
+        if not heap[child] > value:
+            break
+        heap[i] = heap[child]
+        i = child
+    heap[i] = value
 
 
 def rebuild_airstrips(model) -> None:

@@ -308,14 +308,25 @@ def _buy_and_process(
     sellers = sellers[:n_sellers]
     hh_base_kg = np.zeros(n)
     coca_income[:] = 0.0
-    # Leaf offered and household paste to pay for, by clan (branch-free: the owners are a mix).
+    # Leaf offered and household paste to pay for, by clan, without a branch on the owners: they are
+    # a mix, so a branch is mispredicted half the time. The division is made for every seller and
+    # multiplied by 1 (owners) or 0 (others), which gives the same bits as a select for leaf >= 0;
+    # the compiler turns a select around a division back into a branch.
+    # The sellers of leaf (not paste) are listed on the way, for the rationing below.
     offered_by_clan = np.zeros(n_clans)
     paste_bill = np.zeros(n_clans)
+    leaf_sellers = np.empty(n_sellers, dtype=np.uint32)
+    n_leaf_sellers = 0
     for i in sellers:
         leaf = leaf_kg[i]
-        hh_base_kg[i] = leaf / leaf_kg_per_kg_base if own[i] else 0.0
-        offered_by_clan[clan[i]] += 0.0 if own[i] else leaf
-        paste_bill[clan[i]] += hh_base_kg[i] * paste_usd * (1.0 - broker_margin)
+        owner = own[i]
+        base_kg = leaf / leaf_kg_per_kg_base * np.float64(owner)
+        hh_base_kg[i] = base_kg
+        c = clan[i]
+        offered_by_clan[c] += 0.0 if owner else leaf
+        paste_bill[c] += base_kg * paste_usd * (1.0 - broker_margin)
+        leaf_sellers[n_leaf_sellers] = i
+        n_leaf_sellers += not owner
     # Leaf taken up to the active labs' capacity; then kitchens grow toward the leaf on offer.
     active_labs = np.zeros(n_clans)
     all_labs = np.zeros(n_clans)
@@ -339,9 +350,8 @@ def _buy_and_process(
     leaf_taken = offered_by_clan.copy()
     if rationed:
         leaf_taken[:] = 0.0
-        for i in sellers:
-            if not own[i]:
-                leaf_taken[clan[i]] += leaf_kg[i] * share[clan[i]]
+        for i in leaf_sellers[:n_leaf_sellers]:  # the owners would add 0 (+0.0 leaves a sum as it was)
+            leaf_taken[clan[i]] += leaf_kg[i] * share[clan[i]]
     pay_share = np.empty(n_clans)
     for c in range(n_clans):
         leaf_bill = leaf_taken[c] * (leaf_usd + processing_usd_per_kg_base / leaf_kg_per_kg_base)
@@ -357,10 +367,12 @@ def _buy_and_process(
         # did: adding zeros leaves every sum as it was.
         offered = 0.0 if own[i] else leaf
         base_kg = hh_base_kg[i]
-        paste_pay = base_kg * paste_usd * (1.0 - broker_margin) * pay_share[c]
-        hh_processing = base_kg * processing_usd_per_kg_base * pay_share[c]
-        hh_base_kg[i] = base_kg * pay_share[c]
-        sold = offered * share[c] * pay_share[c]
+        paid_share = pay_share[c]  # read once: the stores below could alias it for the compiler
+        paste_pay = base_kg * paste_usd * (1.0 - broker_margin) * paid_share
+        hh_processing = base_kg * processing_usd_per_kg_base * paid_share
+        hh_base = base_kg * paid_share
+        hh_base_kg[i] = hh_base
+        sold = offered * share[c] * paid_share
         leaf_pay = sold * leaf_usd
         coca_income[i] = leaf_pay + paste_pay - hh_processing
         leaf_total += leaf
@@ -369,7 +381,7 @@ def _buy_and_process(
         hh_processing_total += hh_processing
         paid_total += leaf_pay + paste_pay
         sold_by_clan[c] += sold
-        hh_base_by_clan[c] += hh_base_kg[i]
+        hh_base_by_clan[c] += hh_base
         paid_by_clan[c] += leaf_pay + paste_pay
     clan_base_kg = sold_by_clan / leaf_kg_per_kg_base
     clan_processing_total = 0.0

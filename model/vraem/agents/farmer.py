@@ -358,15 +358,17 @@ def map_coca(
     coca_ha = np.zeros(n_districts)
     growers = np.zeros(n_districts)
     trust_sum = np.zeros(n_districts)
-    for i in range(cell.size):
+    coca = np.empty(cell.size)
+    for i in range(cell.size):  # the cells' sums (two loops: fewer registers live in each)
         home = coca_young[HOME, i] + coca_mature[HOME, i]
         remote = coca_young[REMOTE, i] + coca_mature[REMOTE, i]
         home_cells[cell[i]] += home
         remote_cells[remote_cell[i]] += remote
+        coca[i] = home + remote
+    for i in range(cell.size):  # the districts' sums
         d = district[i]
-        coca = home + remote
-        coca_ha[d] += coca
-        growers[d] += 1.0 if coca > 0 else 0.0
+        coca_ha[d] += coca[i]
+        growers[d] += 1.0 if coca[i] > 0 else 0.0
         trust_sum[d] += trust[i]
     new_virgin_ha = 0.0
     for c in range(n_cells):

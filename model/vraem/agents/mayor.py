@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from vraem.jit import kernel, rule, where
+from vraem.jit import kernel, rule, unsigned, where
 from vraem.landscape import SitedAgent
 
 
@@ -136,9 +136,11 @@ def _decide(
         )
     share_for = np.zeros(n_d)
     share_against = np.zeros(n_d)
+    district = unsigned(district)  # no check for negative indices (jit.unsigned)
     for i in range(n):
-        share_for[district[i]] += pro[i]
-        share_against[district[i]] += con[i]
+        d = district[i]
+        share_for[d] += pro[i]
+        share_against[d] += con[i]
     for d in range(n_d):
         gap = acceptance_gap(
             share_for[d] / households_per_district[d],
