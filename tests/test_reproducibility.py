@@ -169,3 +169,20 @@ def test_no_month_draws_from_the_set_up_streams(small_scenario):
     after = m.streams.states()
     assert SETUP_STREAMS and all(after[name] == built[name] for name in SETUP_STREAMS)
     assert any(after[name] != built[name] for name in STREAM_NAMES if name not in SETUP_STREAMS)
+
+
+def test_streams_survive_copy_and_pickle():
+    """A copied or unpickled set of streams draws what the original draws next (a model can be
+    deep-copied, say to branch a run)."""
+    import copy
+    import pickle
+
+    s = Streams(13)
+    s.allocation.random(7)
+    s.rekey(2)
+    for twin in (copy.deepcopy(s), pickle.loads(pickle.dumps(s))):
+        np.testing.assert_array_equal(twin.allocation.random(4), copy.deepcopy(s).allocation.random(4))
+        twin.rekey(3)
+        assert twin.states()["programme"] == _advanced(Streams(13)["programme"], 3 * MONTH_STRIDE)
+    with pytest.raises(AttributeError, match="no random stream named 'nonesuch'"):
+        _ = s.nonesuch

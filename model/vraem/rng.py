@@ -120,10 +120,12 @@ class Streams:
         return self._gens[name]
 
     def __getattr__(self, name: str) -> np.random.Generator:
-        try:
-            return self._gens[name]
-        except KeyError:
-            raise AttributeError(f"no random stream named {name!r}") from None
+        # Only for stream names: while ``copy`` or ``pickle`` rebuild a Streams, ``_gens`` is not
+        # set yet, and looking it up here again would recurse without end.
+        gens = self.__dict__.get("_gens")
+        if gens is None or name not in gens:
+            raise AttributeError(f"no random stream named {name!r}")
+        return gens[name]
 
     def rekey(self, month: int) -> None:
         """Move each monthly stream to its block for the month after ``month`` (start + month x stride).
