@@ -61,10 +61,29 @@ print(json.dumps({"cpu_s": statistics.median(cpu), "household_months": household
 
 
 def extract(rev: str) -> Path:
-    """The revision's ``model/`` and ``scenarios/`` under ``results/bench/rev-REV`` (made once)."""
-    commit = subprocess.run(
-        ["git", "rev-parse", "--short=12", rev], cwd=ROOT, capture_output=True, text=True, check=True
-    ).stdout.strip()
+    """The revision's ``model/`` and ``scenarios/`` under ``results/bench/rev-REV`` (made once).
+
+    A revision git does not know (a typo, or a shallow clone without it) ends the script with one
+    line and exit status 2.
+    """
+    try:
+        found = subprocess.run(
+            ["git", "rev-parse", "--verify", "--quiet", "--short=12", f"{rev}^{{commit}}"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+        )
+    except OSError as err:
+        print(f"bench_household_month: --rev {rev}: git is needed to extract it ({err})", file=sys.stderr)
+        sys.exit(2)
+    if found.returncode:
+        print(
+            f"bench_household_month: --rev {rev}: no such commit in {ROOT} "
+            "(a revision of this repository's history; a shallow clone needs `git fetch --unshallow`)",
+            file=sys.stderr,
+        )
+        sys.exit(2)
+    commit = found.stdout.strip()
     tree = ROOT / "results" / "bench" / f"rev-{commit}"
     if not (tree / "model" / "vraem").is_dir():
         archive = subprocess.run(
