@@ -38,6 +38,13 @@ N_BUCKETS = 64
 reaches, so that the heap holds only the fields before that point."""
 
 
+REACH_FACTOR = 0.9
+"""Next month's reach of a district's ranking, as a share of the priority of the last plot planned
+this month (:func:`_intelligence_plan`): it lists the plots with at least 90% of that plot's
+(blurred) coca. Speed only, never the plan: 0.5 listed too few plots (slower than the histogram),
+0.95 fell short every other month (docs/performance.md)."""
+
+
 USED_UP, RAN_OUT, UNSURE = 0, 1, 2
 """How :func:`_heap_take` ended: the capacity was used, the fields ran out first, or whether the
 capacity was used depends on the most coca of a field, known only within bounds."""
@@ -268,11 +275,11 @@ def _intelligence_plan(
     is minus the coca times at least 1, with ``u`` in [0, 1) and ``corruption >= 0``), which
     bounds it. When the capacity outlasts the listed plots, or the bound leaves the test open, the
     district's plots are ranked in full (:func:`_take_in_order`). Each planned district's ``reach``
-    is then set for next month: 0.9 times the priority of the last plot planned, which lists the
-    plots with at least 90% of its (blurred) coca. A month's capacity and coca change little: in
-    ``integrated`` at 20,000 households that lists about 1,500 plots a month of the valley's 27,000
-    with coca, and a district is ranked in full about once in 25 months (half the priority listed
-    half the plots; 0.95 times it fell short every other month).
+    is then set for next month: ``REACH_FACTOR`` (0.9) times the priority of the last plot planned,
+    which lists the plots with at least 90% of its (blurred) coca. A month's capacity and coca
+    change little: in ``integrated`` at 20,000 households that lists about 1,500 plots a month of
+    the valley's 27,000 with coca, and a district is ranked in full about once in 25 months
+    (``REACH_FACTOR`` says why 0.9).
     """
     weight = coca_d * district_trust
     total = pairwise_sum(weight)
@@ -309,7 +316,7 @@ def _intelligence_plan(
             i = taken[n_taken - 1]
             key = intelligence_priority(plots[i], u[i], corruption)
             if key < 0:
-                reach[d] = 0.9 * key
+                reach[d] = REACH_FACTOR * key
     return n_taken
 
 
